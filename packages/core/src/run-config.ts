@@ -1,0 +1,152 @@
+import { z } from "zod";
+
+/**
+ * The run config: everything that decides what a run trains. One schema for the browser form,
+ * the API, the queue payload, the CPU engine and the Python trainer (via its JSON Schema).
+ * Field names follow transformers/peft where one exists there, in camelCase.
+ */
+
+export const LORA_TARGET_MODULES = [
+  "q_proj",
+  "k_proj",
+  "v_proj",
+  "o_proj",
+  "gate_proj",
+  "up_proj",
+  "down_proj",
+] as const;
+export const CHAT_TEMPLATE_IDS = ["phi3", "chatml", "llama3", "deepseek-r1", "model"] as const;
+
+export const ZLoraConfig = z.object({
+  /** "lora" trains adapters on a frozen base; "full" trains every weight (tiny models). */
+  method: z.enum(["lora", "full"]).default("lora"),
+  r: z.number().int().min(1, "r must be at least 1").max(1024).default(8),
+  alpha: z.number().positive("alpha must be positive").default(16),
+  dropout: z.number().min(0).max(0.9, "dropout must be below 0.9").default(0.05),
+  targetModules: z
+    .array(z.string().min(1))
+    .min(1, "pick at least one target module")
+    .default(["q_proj", "k_proj", "v_proj", "o_proj"]),
+  bias: z.enum(["none", "all", "lora_only"]).default("none"),
+  useRslora: z.boolean().default(false),
+  useDora: z.boolean().default(false),
+});
+
+export const ZTrainingArgs = z
+  .object({
+    epochs: z.number().positive("epochs must be positive").max(1000).default(3),
+    /** overrides epochs when > 0, as in transformers */
+    maxSteps: z.number().int().min(-1).default(-1),
+    perDeviceBatchSize: z.number().int().min(1).max(4096).default(2),
+    gradientAccumulationSteps: z.number().int().min(1).max(4096).default(4),
+    learningRate: z.number().positive("learning rate must be positive").max(1).default(2e-5),
+    scheduler: z.enum(["linear", "cosine", "constant", "constant_with_warmup"]).default("cosine"),
+    warmupRatio: z.number().min(0).max(1).default(0.03),
+    maxGradNorm: z.number().min(0).default(0.3),
+    weightDecay: z.number().min(0).max(1).default(0),
+    adamBeta1: z.number().min(0).lt(1).default(0.9),
+    adamBeta2: z.number().min(0).lt(1).default(0.999),
+    adamEpsilon: z.number().positive().default(1e-8),
+    optimizer: z.enum(["adamw_torch", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit"]).default("adamw_torch"),
+    precision: z.enum(["fp32", "fp16", "bf16"]).default("fp32"),
+    maxSeqLength: z.number().int().min(8).max(131072).default(1024),
+    completionOnlyLoss: z.boolean().default(true),
+    packing: z.boolean().default(false),
+    gradientCheckpointing: z.boolean().default(false),
+    evalStrategy: z.enum(["no", "steps", "epoch"]).default("epoch"),
+    evalSteps: z.number().int().min(1).default(50),
+    saveStrategy: z.enum(["no", "steps", "epoch"]).default("epoch"),
+    saveSteps: z.number().int().min(1).default(50),
+    loggingSteps: z.number().int().min(1).default(50),
+    seed: z.number().int().min(0).default(42),
+  })
+  .superRefine((t, ctx) => {
+    if (t.maxSteps === 0) {
+      ctx.addIssue({ code: "custom", path: ["maxSteps"], message: "maxSteps must be -1 (use epochs) or ≥ 1" });
+    }
+  });
+
+export const ZSamplingConfig = z.object({
+  /** fixed user prompts generated from during training */
+  prompts: z.array(z.string().min(1)).max(16).default([]),
+  everySteps: z.number().int().min(1).default(100),
+  temperature: z.number().min(0).max(2).default(0.7),
+  topP: z.number().gt(0).max(1).default(0.95),
+  maxNewTokens: z.number().int().min(1).max(8192).default(256),
+});
+
+export const ZDataConfig = z.object({
+  /** the immutable dataset version the run trains on */
+  datasetVersionId: z.string().min(1, "pick a dataset version"),
+  template: z.enum(CHAT_TEMPLATE_IDS).default("phi3"),
+  systemPrompt: z.string().optional(),
+  /** fraction held out for eval when the version has no test split */
+  evalFraction: z.number().min(0).max(0.5).default(0.1),
+});
+
+export const ZModelRef = z.object({
+  /** the studio's Model id, or a Hugging Face repo id */
+  id: z.string().min(1, "pick a base model"),
+  revision: z.string().optional(),
+});
+
+export const ZRunConfig = z.object({
+  name: z.string().max(200).optional(),
+  engine: z.enum(["local", "hf"]).default("local"),
+  model: ZModelRef,
+  data: ZDataConfig,
+  /** added to the tokenizer as special tokens; embeddings grow and the new rows train */
+  specialTokens: z.array(z.string().min(1)).default(["<think>", "</think>"]),
+  /** "eos" sets pad = eos, as the seed recipe does */
+  padToken: z.string().default("eos"),
+  distillation: z.object({ method: z.enum(["sft"]).default("sft") }).default({ method: "sft" }),
+  lora: ZLoraConfig.default(ZLoraConfig.parse({})),
+  training: ZTrainingArgs.default(ZTrainingArgs.parse({})),
+  sampling: ZSamplingConfig.default(ZSamplingConfig.parse({})),
+  merge: z.object({ mergeAndUnload: z.boolean().default(true) }).default({ mergeAndUnload: true }),
+  resources: z
+    .object({
+      gpus: z.number().int().min(0).max(64).default(0),
+      /** "ddp" or "fsdp" when gpus > 1 */
+      strategy: z.enum(["auto", "ddp", "fsdp"]).default("auto"),
+    })
+    .default({ gpus: 0, strategy: "auto" }),
+});
+
+export type RunConfig = z.infer<typeof ZRunConfig>;
+export type RunConfigInput = z.input<typeof ZRunConfig>;
+export type LoraConfig = z.infer<typeof ZLoraConfig>;
+export type TrainingArgs = z.infer<typeof ZTrainingArgs>;
+
+/** One training example as engines read it: a fully rendered prompt and its completion. */
+export const ZEngineExample = z.object({
+  /** chat-template-rendered text up to and including the generation prompt */
+  prompt: z.string(),
+  /** the assistant turn: `<think>\n…\n</think>\n\n` + answer + end-of-turn token */
+  completion: z.string(),
+});
+export type EngineExample = z.infer<typeof ZEngineExample>;
+
+/**
+ * What a worker hands an engine: the run config plus resolved local paths. Written as JSON to
+ * `<outDir>/job.json` and passed as `--config`.
+ */
+export const ZEngineJob = z.object({
+  runId: z.string().min(1),
+  config: ZRunConfig,
+  paths: z.object({
+    /** HF model directory of the base model */
+    baseModel: z.string().min(1),
+    /** JSONL of EngineExample */
+    trainData: z.string().min(1),
+    evalData: z.string().optional(),
+    /** run directory: checkpoints, artifacts; resumes from its latest checkpoint */
+    outDir: z.string().min(1),
+  }),
+  /** fixed sample prompts, rendered with the run's template up to the generation prompt */
+  samplePrompts: z.array(z.object({ prompt: z.string(), rendered: z.string() })).default([]),
+  /** first seq to emit (continues a resumed run's stream) */
+  startSeq: z.number().int().nonnegative().default(0),
+});
+export type EngineJob = z.infer<typeof ZEngineJob>;
+export type EngineJobInput = z.input<typeof ZEngineJob>;
