@@ -1,2 +1,4 @@
 export * from "./events.ts";
 export * from "./run-config.ts";
+export * from "./datasets/index.ts";
+export * from "./templates/index.ts";

@@ -1,0 +1,60 @@
+import { z } from "zod";
+
+/**
+ * How a raw row becomes a CanonicalExample. Every built-in shape is a preset of one of two
+ * mappings, so the UI's custom mapping and the detected shapes share one code path.
+ */
+
+const ZColumn = z.string().min(1, "pick a column");
+
+/** One column per field. `response` may hold `<think>…</think>` inline; `reasoning` is its own column. */
+export const ZColumnsMapping = z
+  .object({
+    kind: z.literal("columns"),
+    prompt: ZColumn,
+    /** appended to the prompt after a blank line, as Alpaca's `input` is */
+    input: ZColumn.optional(),
+    system: ZColumn.optional(),
+    /** a full assistant response, split at `</think>` */
+    response: ZColumn.optional(),
+    reasoning: ZColumn.optional(),
+    answer: ZColumn.optional(),
+    reference: ZColumn.optional(),
+  })
+  .refine((m) => m.response !== undefined || m.answer !== undefined, {
+    message: "map either a response column or an answer column",
+    path: ["answer"],
+  });
+
+/** A column holding a list of turns (ShareGPT, OpenAI messages). */
+export const ZMessagesMapping = z.object({
+  kind: z.literal("messages"),
+  column: ZColumn,
+  roleKey: z.string().min(1).default("role"),
+  contentKey: z.string().min(1).default("content"),
+  /** per-turn key holding the assistant's reasoning, e.g. `reasoning_content` */
+  reasoningKey: z.string().min(1).optional(),
+  system: ZColumn.optional(),
+  reference: ZColumn.optional(),
+});
+
+export const ZDatasetMapping = z.discriminatedUnion("kind", [ZColumnsMapping, ZMessagesMapping]);
+export type DatasetMapping = z.infer<typeof ZDatasetMapping>;
+export type ColumnsMapping = z.infer<typeof ZColumnsMapping>;
+export type MessagesMapping = z.infer<typeof ZMessagesMapping>;
+
+export const DATASET_SHAPES = ["magpie", "alpaca", "sharegpt", "openai", "r1", "custom"] as const;
+export type DatasetShape = (typeof DATASET_SHAPES)[number];
+export const ZDatasetShape = z.enum(DATASET_SHAPES);
+
+/** Role names seen in the wild, normalised to ours. */
+export const ROLE_ALIASES: Record<string, "system" | "user" | "assistant"> = {
+  system: "system",
+  user: "user",
+  human: "user",
+  assistant: "assistant",
+  gpt: "assistant",
+  model: "assistant",
+  bot: "assistant",
+  chatgpt: "assistant",
+};
