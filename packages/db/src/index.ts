@@ -1,0 +1,10 @@
+export * from "./client.ts";
+export type { Prisma, RunStatus } from "./generated/prisma/client.ts";
+export * from "./ids.ts";
+export * from "./jobs.ts";
+export * from "./migrate.ts";
+export * from "./run-events.ts";
+export * from "./runs.ts";
+export * from "./workers.ts";
+export * from "./workspaces.ts";
+export { MIGRATIONS_DIR } from "./test-database.ts";

@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { ensureDebianPackage } from "./ensure-debian-package.ts";
+import { findFreePort, isPortOpen } from "./free-port.ts";
+
+export interface RedisHandle {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const HOW_TO_GET_REDIS =
+  "Install Redis ≥ 6.2: `sudo apt-get install redis-server` (Debian/Ubuntu), `brew install redis` (macOS), " +
+  "or `docker compose up -d redis` and set REDIS_URL=redis://127.0.0.1:6379.";
+
+/**
+ * Starts `redis-server` from the PATH on 127.0.0.1 with its data in `dataDir` (append-only file
+ * when persistent, so queued jobs survive a restart). Installs it with apt when missing and
+ * permitted; otherwise stops with how to get it.
+ */
+export async function startRedis(options: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  log?: (message: string) => void;
+}): Promise<RedisHandle> {
+  const log = options.log ?? (() => {});
+  ensureDebianPackage("redis-server", "redis-server", HOW_TO_GET_REDIS, log);
+  const port = options.port ?? (await findFreePort());
+  if (await isPortOpen(port)) {
+    throw new Error(`port ${port} for the embedded Redis is taken; stop what holds it or set REDIS_URL`);
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const persistent = options.persistent ?? true;
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    options.dataDir,
+    "--save",
+    "",
+    "--appendonly",
+    persistent ? "yes" : "no",
+    "--daemonize",
+    "no",
+    "--maxmemory-policy",
+    "noeviction",
+  ];
+  const child: ChildProcess = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+    if (output.length > 10_000) output = output.slice(-5_000);
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) break;
+    if (await isPortOpen(port)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (child.exitCode !== null || !(await isPortOpen(port))) {
+    child.kill("SIGKILL");
+    throw new Error(`redis-server did not start on port ${port}: ${output.trim().slice(-800)}`);
+  }
+  log(`[redis] listening on 127.0.0.1:${port} (data in ${options.dataDir})`);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
