@@ -1,0 +1,102 @@
+"""Preflight checks: a config the trainer cannot honour fails before the first step, with an
+error event naming the run-config field. Pure functions over names and strings."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional, Sequence
+
+from .errors import TrainerError, config_error
+from .hf_args import BNB_OPTIMIZERS, quantization_of
+
+
+def linear_module_suffixes(module_names: Iterable[str]) -> set:
+    """`model.layers.0.self_attn.q_proj` → `q_proj` (the names peft matches on)."""
+    return {name.rsplit(".", 1)[-1] for name in module_names if name}
+
+
+def check_target_modules(requested: Sequence[str], linear_names: Iterable[str]) -> None:
+    available = linear_module_suffixes(linear_names)
+    missing = [m for m in requested if m not in available and m != "all-linear"]
+    if missing:
+        known = ", ".join(sorted(available - {"lm_head"})) or "none"
+        raise config_error(
+            "lora.targetModules",
+            f"the model has no module named {', '.join(missing)}",
+            hint=f"linear modules of this model: {known}",
+        )
+
+
+def check_bitsandbytes(config: dict, has_bitsandbytes: bool, has_cuda: bool) -> None:
+    if quantization_of(config) != "none" and not has_bitsandbytes:
+        raise config_error(
+            "lora.quantization",
+            "QLoRA needs bitsandbytes, which is not installed on this worker",
+            hint="pip install bitsandbytes, or train without quantization",
+        )
+    optimizer = config["training"]["optimizer"]
+    if optimizer in BNB_OPTIMIZERS and not (has_bitsandbytes and has_cuda):
+        need = "bitsandbytes" if not has_bitsandbytes else "a CUDA GPU"
+        raise config_error(
+            "training.optimizer",
+            f"the {optimizer} optimizer needs {need}",
+            hint="install bitsandbytes on the worker, or choose adamw_torch",
+        )
+
+
+def check_precision(precision: str, has_cuda: bool, bf16_supported: bool) -> None:
+    if precision == "fp16" and not has_cuda:
+        raise config_error("training.precision", "fp16 mixed precision needs a CUDA GPU", hint="choose fp32 or bf16")
+    if precision == "bf16" and not bf16_supported:
+        raise config_error(
+            "training.precision",
+            "this device does not support bf16",
+            hint="choose fp16 (pre-Ampere GPUs) or fp32",
+        )
+
+
+def has_generation_prompt(chat_template: Optional[str]) -> bool:
+    """A Jinja chat template that can end a prompt with the assistant header."""
+    return bool(chat_template) and "add_generation_prompt" in chat_template
+
+
+def check_template(template_id: str, model_chat_template: Optional[str]) -> None:
+    if template_id == "model" and not has_generation_prompt(model_chat_template):
+        raise config_error(
+            "data.template",
+            "the model's own chat template has no generation prompt (add_generation_prompt)"
+            if model_chat_template
+            else "the model has no chat template of its own",
+            hint="pick a built-in template (phi3, chatml, llama3, deepseek-r1)",
+        )
+
+
+def check_sample_prompts(rendered: Sequence[str], max_len: int, lengths: Sequence[int]) -> None:
+    for i, (text, n) in enumerate(zip(rendered, lengths)):
+        if n >= max_len:
+            raise config_error(
+                f"sampling.prompts.{i}",
+                f"sample prompt {i} has {n} tokens, no room to generate within maxSeqLength {max_len}",
+            )
+
+
+_OOM_SIZE = re.compile(r"Tried to allocate ([0-9.]+ [KMGT]?i?B)")
+
+
+def describe_oom(message: str, training: dict, gpu_name: Optional[str] = None) -> TrainerError:
+    """An out_of_memory error with the size that failed and what to lower first."""
+    m = _OOM_SIZE.search(message)
+    size = m.group(1) if m else "an unknown amount"
+    where = f" on {gpu_name}" if gpu_name else ""
+    batch = training["perDeviceBatchSize"]
+    seq = training["maxSeqLength"]
+    hints = [f"lower training.perDeviceBatchSize (now {batch}) and raise gradientAccumulationSteps"]
+    hints.append(f"lower training.maxSeqLength (now {seq})")
+    if not training["gradientCheckpointing"]:
+        hints.append("turn on training.gradientCheckpointing")
+    return TrainerError(
+        f"out of GPU memory{where}: tried to allocate {size} (batch {batch} × sequence {seq})",
+        code="out_of_memory",
+        field="training.perDeviceBatchSize",
+        hint="; ".join(hints),
+    )

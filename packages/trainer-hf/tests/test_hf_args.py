@@ -1,0 +1,82 @@
+import unittest
+
+from distillery_trainer.hf_args import lora_arguments, quantization_of, training_arguments
+from distillery_trainer.job import parse_job
+
+from .helpers import minimal_job
+
+
+def seed_recipe_config() -> dict:
+    raw = minimal_job()
+    raw["config"]["lora"] = {"r": 8, "alpha": 16, "dropout": 0.2, "targetModules": ["q_proj", "k_proj", "v_proj", "o_proj"]}
+    raw["config"]["training"] = {
+        "epochs": 3, "perDeviceBatchSize": 2, "gradientAccumulationSteps": 4, "learningRate": 2e-5,
+        "scheduler": "cosine", "warmupRatio": 0.03, "maxGradNorm": 0.3, "precision": "fp16",
+        "optimizer": "paged_adamw_32bit", "evalStrategy": "epoch", "saveStrategy": "epoch", "loggingSteps": 50,
+    }
+    return parse_job(raw).config
+
+
+class TrainingArgumentsMapping(unittest.TestCase):
+    def test_seed_recipe(self) -> None:
+        args = training_arguments(seed_recipe_config(), "/runs/r", has_eval=True)
+        expected = {
+            "output_dir": "/runs/r/checkpoints", "num_train_epochs": 3.0, "max_steps": -1,
+            "per_device_train_batch_size": 2, "gradient_accumulation_steps": 4, "learning_rate": 2e-5,
+            "lr_scheduler_type": "cosine", "warmup_ratio": 0.03, "max_grad_norm": 0.3, "optim": "paged_adamw_32bit",
+            "fp16": True, "bf16": False, "eval_strategy": "epoch", "save_strategy": "epoch", "logging_steps": 50,
+            "report_to": "none", "remove_unused_columns": False, "seed": 42,
+        }
+        for key, value in expected.items():
+            self.assertEqual(args[key], value, key)
+        self.assertNotIn("eval_steps", args)
+        self.assertNotIn("fsdp", args)
+
+    def test_no_eval_data_means_no_eval(self) -> None:
+        args = training_arguments(seed_recipe_config(), "/runs/r", has_eval=False)
+        self.assertEqual(args["eval_strategy"], "no")
+
+    def test_steps_strategies_and_checkpointing(self) -> None:
+        config = seed_recipe_config()
+        config["training"].update(evalStrategy="steps", evalSteps=7, saveStrategy="steps", saveSteps=9,
+                                  gradientCheckpointing=True, precision="bf16")
+        args = training_arguments(config, "/o", has_eval=True)
+        self.assertEqual((args["eval_steps"], args["save_steps"]), (7, 9))
+        self.assertEqual(args["gradient_checkpointing_kwargs"], {"use_reentrant": False})
+        self.assertTrue(args["bf16"])
+        self.assertFalse(args["fp16"])
+
+    def test_multi_gpu(self) -> None:
+        config = seed_recipe_config()
+        self.assertFalse(training_arguments(config, "/o", True, world_size=2)["ddp_find_unused_parameters"])
+        config["resources"]["strategy"] = "fsdp"
+        args = training_arguments(config, "/o", True, world_size=4)
+        self.assertEqual(args["fsdp"], "full_shard auto_wrap")
+        self.assertTrue(args["fsdp_config"]["use_orig_params"])
+
+
+class LoraMapping(unittest.TestCase):
+    def test_seed_recipe(self) -> None:
+        self.assertEqual(
+            lora_arguments(seed_recipe_config()),
+            {"r": 8, "lora_alpha": 16.0, "lora_dropout": 0.2, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"],
+             "bias": "none", "task_type": "CAUSAL_LM"},
+        )
+
+    def test_rslora_dora_and_full(self) -> None:
+        config = seed_recipe_config()
+        config["lora"].update(useRslora=True, useDora=True)
+        args = lora_arguments(config)
+        self.assertTrue(args["use_rslora"] and args["use_dora"])
+        config["lora"]["method"] = "full"
+        self.assertIsNone(lora_arguments(config))
+
+    def test_quantization_defaults_to_none(self) -> None:
+        config = seed_recipe_config()
+        self.assertEqual(quantization_of(config), "none")
+        config["lora"]["quantization"] = "4bit"
+        self.assertEqual(quantization_of(config), "4bit")
+
+
+if __name__ == "__main__":
+    unittest.main()
