@@ -108,17 +108,17 @@ export async function requestCancelRun(db: Db, workspaceId: string, runId: strin
  * `interruptedAt` / `interruptions`), or cancelled if a cancel was pending. Returns the re-queued
  * ids so the caller enqueues them again; the old worker's lease no longer matches.
  */
-export async function requeueStaleRuns(db: Db, staleAfterMs: number): Promise<{ id: string; workspaceId: string }[]> {
+export async function requeueStaleRuns(db: Db, staleAfterMs: number): Promise<{ id: string; workspaceId: string; engine: string }[]> {
   const cutoff = new Date(Date.now() - staleAfterMs);
   await db.$executeRaw`
     UPDATE "Run" SET status = 'cancelled', "finishedAt" = now(), "updatedAt" = now(), "claimedById" = NULL,
       error = 'worker lost while cancelling'
     WHERE status IN ('claimed', 'running') AND "heartbeatAt" < ${cutoff} AND "cancelRequestedAt" IS NOT NULL`;
-  return db.$queryRaw<{ id: string; workspaceId: string }[]>`
+  return db.$queryRaw<{ id: string; workspaceId: string; engine: string }[]>`
     UPDATE "Run" SET status = 'queued', "claimedById" = NULL, "interruptedAt" = now(),
       interruptions = interruptions + 1, "updatedAt" = now()
     WHERE status IN ('claimed', 'running') AND "heartbeatAt" < ${cutoff}
-    RETURNING id, "workspaceId"`;
+    RETURNING id, "workspaceId", engine`;
 }
 
 /** Fails a run that cannot start (its model or dataset version disappeared), fenced. */
@@ -144,4 +144,17 @@ export function listRuns(
     take: filter.take ?? 100,
     include: { claimedBy: { select: { id: true, host: true } }, launchedBy: { select: { id: true, name: true } } },
   });
+}
+
+/**
+ * Hands a run back to the queue (a worker shutting down gracefully mid-run). Fenced; the run
+ * resumes from its last checkpoint on whichever worker claims it next.
+ */
+export async function releaseRun(db: Db, lease: RunLease): Promise<boolean> {
+  const n = await db.$executeRaw`
+    UPDATE "Run" SET status = 'queued', "claimedById" = NULL, "interruptedAt" = now(),
+      interruptions = interruptions + 1, "updatedAt" = now()
+    WHERE id = ${lease.runId} AND "claimedById" = ${lease.workerId} AND attempt = ${lease.attempt}
+      AND status IN ('claimed', 'running')`;
+  return n === 1;
 }

@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import type { Prisma } from "./generated/prisma/client.ts";
 
 export interface WorkerRegistration {
   id: string;
@@ -9,7 +10,7 @@ export interface WorkerRegistration {
   memoryMb: number;
   gpus: { name: string; memoryMb: number }[];
   engines: string[];
-  capabilities: Record<string, unknown>;
+  capabilities: Prisma.InputJsonObject;
   version: string;
 }
 

@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+/**
+ * The worker's configuration, parsed once at start. Nothing else reads process.env; a bad value
+ * stops the process with the variable's name and what is wrong with it.
+ */
+const ZPostgresUrl = z
+  .string({ error: "is required (e.g. postgresql://user:pass@host:5432/distillery)" })
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === "postgresql:" || u.protocol === "postgres:") && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, "must be a postgresql:// URL with a host (e.g. postgresql://user:pass@host:5432/distillery)");
+
+const ZRedisUrl = z
+  .string({ error: "is required (e.g. redis://127.0.0.1:6379)" })
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === "redis:" || u.protocol === "rediss:") && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, "must be a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379)");
+
+export const ZWorkerEnv = z.object({
+  DATABASE_URL: ZPostgresUrl,
+  REDIS_URL: ZRedisUrl,
+  DISTILLERY_DATA_DIR: z.string().default(".data"),
+  WORKER_ID: z.string().optional(),
+  WORKER_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(2_000),
+  /** a run whose worker has not heartbeated for this long is re-queued */
+  RUN_STALE_AFTER_MS: z.coerce.number().int().min(1_000).default(15_000),
+  WORKER_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  QUEUE_PREFIX: z.string().default("distillery"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+});
+export type WorkerEnv = z.infer<typeof ZWorkerEnv>;
+
+export function parseWorkerEnv(source: Record<string, string | undefined>): WorkerEnv {
+  const parsed = ZWorkerEnv.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+  throw new Error(`invalid environment:\n${lines.join("\n")}`);
+}

@@ -1,0 +1,6 @@
+import pino from "pino";
+
+export function createLogger(level: string) {
+  return pino({ level, base: { app: "worker" } });
+}
+export type Logger = ReturnType<typeof createLogger>;

@@ -1,0 +1,165 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { EngineEvent } from "@distillery/core";
+import {
+  claimRun,
+  type Db,
+  finishRun,
+  heartbeatRun,
+  markRunRunning,
+  releaseRun,
+  type RunLease,
+} from "@distillery/db";
+import { ZTrainRunPayload } from "@distillery/jobs";
+import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "../logger.ts";
+import { type EngineLauncher, RunSetupError } from "./engine-launcher.ts";
+import { createEventPipeline } from "./event-pipeline.ts";
+import { spawnEngine } from "./spawn-engine.ts";
+
+type StopReason = "cancel" | "lease-lost" | "shutdown";
+
+export interface RunProcessorDeps {
+  db: Db;
+  log: Logger;
+  workerId: string;
+  publisher: Redis;
+  queuePrefix: string;
+  dataDir: string;
+  heartbeatMs: number;
+  launchers: Map<string, EngineLauncher>;
+  /** aborted when the worker shuts down: running engines are stopped and their runs released */
+  shutdownSignal: AbortSignal;
+  /** called after a graceful release, so the run is enqueued again */
+  onReleased: (run: { id: string; workspaceId: string; engine: string }) => Promise<void>;
+}
+
+/**
+ * The run processor. Postgres decides: a delivery whose claim fails (the run is no longer
+ * queued) is skipped, so BullMQ redelivering a job can never run a run twice. The BullMQ job
+ * always completes; the run's outcome lives in its row.
+ */
+export function createRunProcessor(deps: RunProcessorDeps) {
+  return async (job: Job) => {
+    const { runId } = ZTrainRunPayload.parse(job.data);
+    const lease = await claimRun(deps.db, runId, deps.workerId);
+    if (!lease) return { skipped: "not queued" };
+    const log = deps.log.child({ runId, attempt: lease.attempt });
+    try {
+      return await executeRun(deps, lease, log);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, "run failed in the worker");
+      await finishRun(deps.db, lease, { status: "failed", error: `worker error: ${(e as Error).message}` });
+      return { status: "failed" };
+    }
+  };
+}
+
+async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) {
+  const { db } = deps;
+  const run = await db.run.findUniqueOrThrow({ where: { id: lease.runId } });
+  const launcher = deps.launchers.get(run.engine);
+  if (!launcher) {
+    await finishRun(db, lease, { status: "failed", error: `no launcher for engine "${run.engine}" on this worker` });
+    return { status: "failed" };
+  }
+  if (!(await markRunRunning(db, lease))) return { skipped: "lease lost" };
+
+  const stop = new AbortController();
+  let stopReason: StopReason | undefined;
+  const stopWith = (reason: StopReason) => {
+    if (stopReason) return;
+    stopReason = reason;
+    log.info({ reason }, "stopping the engine");
+    stop.abort();
+  };
+  const onShutdown = () => stopWith("shutdown");
+  deps.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+  const heartbeat = setInterval(() => {
+    heartbeatRun(db, lease)
+      .then((h) => {
+        if (!h.isLeaseHeld) stopWith("lease-lost");
+        else if (h.isCancelRequested) stopWith("cancel");
+      })
+      .catch((e: Error) => log.warn({ err: e.message }, "run heartbeat failed"));
+  }, deps.heartbeatMs);
+
+  const pipeline = createEventPipeline({
+    db,
+    lease,
+    publisher: deps.publisher,
+    prefix: deps.queuePrefix,
+    onLeaseLost: () => stopWith("lease-lost"),
+    onError: (e) => log.warn({ err: e.message }, "event pipeline"),
+  });
+  let done: Extract<EngineEvent, { type: "done" }> | undefined;
+  let engineError: Extract<EngineEvent, { type: "error" }> | undefined;
+  const latest: Record<string, number> = {};
+  // The worker numbers the run's stream: it continues after the last persisted event, so a
+  // resumed run (new engine process, new worker) never reuses a seq, and the worker's own log
+  // lines interleave with the engine's without colliding.
+  let nextSeq = run.lastSeq + 1;
+  const emitWorkerLog = (level: "info" | "warn" | "error", message: string) =>
+    pipeline.push({ type: "log", runId: run.id, seq: nextSeq++, ts: Date.now(), level, message });
+
+  try {
+    const runDir = join(deps.dataDir, "runs", run.id);
+    mkdirSync(runDir, { recursive: true });
+    if (run.interruptions > 0) emitWorkerLog("warn", `resuming on worker ${deps.workerId} (attempt ${lease.attempt}) after an interruption`);
+    let prepared: Awaited<ReturnType<EngineLauncher["prepare"]>>;
+    try {
+      prepared = await launcher.prepare({ db, run, runDir, startSeq: nextSeq });
+    } catch (e) {
+      const message = e instanceof RunSetupError ? e.message : `could not prepare the run: ${(e as Error).message}`;
+      emitWorkerLog("error", message);
+      await pipeline.close();
+      await finishRun(db, lease, { status: "failed", error: message });
+      return { status: "failed" };
+    }
+    const exit = await spawnEngine(
+      prepared.command,
+      {
+        onEvent: (raw) => {
+          if (raw.runId !== run.id) return;
+          const e = { ...raw, seq: nextSeq++ };
+          if (e.type === "metric") Object.assign(latest, e.values);
+          if (e.type === "done") done = e;
+          if (e.type === "error") engineError = e;
+          pipeline.push(e);
+        },
+        onBadLine: (line, error) => emitWorkerLog("warn", `engine printed a line that is not an event (${error}): ${line}`),
+      },
+      { signal: stop.signal },
+    );
+    if (exit.stderrTail.trim() && !done) log.warn({ stderr: exit.stderrTail.slice(-1_000) }, "engine stderr");
+    await pipeline.close();
+
+    if (stopReason === "lease-lost") return { status: "lease-lost" };
+    if (stopReason === "shutdown") {
+      if (await releaseRun(db, lease)) await deps.onReleased(run);
+      return { status: "released" };
+    }
+    if (stopReason === "cancel") {
+      await finishRun(db, lease, { status: "cancelled", summary: { final: latest } });
+      return { status: "cancelled" };
+    }
+    if (done && exit.code === 0) {
+      await finishRun(db, lease, { status: "succeeded", summary: { final: { ...latest, ...done.metrics } } });
+      return { status: "succeeded" };
+    }
+    const reason =
+      engineError?.message ??
+      `engine exited with ${exit.signal ?? `code ${exit.code}`}${exit.stderrTail ? `: ${exit.stderrTail.trim().slice(-600)}` : ""}`;
+    await finishRun(db, lease, {
+      status: "failed",
+      error: engineError?.field ? `${engineError.field}: ${reason}` : reason,
+      summary: { final: latest },
+    });
+    return { status: "failed" };
+  } finally {
+    clearInterval(heartbeat);
+    deps.shutdownSignal.removeEventListener("abort", onShutdown);
+    await pipeline.close();
+  }
+}

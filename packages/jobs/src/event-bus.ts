@@ -1,0 +1,54 @@
+import type { EngineEvent } from "@distillery/core";
+import type { Redis } from "ioredis";
+
+/**
+ * Live run events over Redis pub/sub: the worker publishes each engine event as it arrives; web
+ * processes hold one pattern subscription and fan out to their SSE clients. Pub/sub carries only
+ * the live tail: Postgres holds every event, and SSE replays from it first (see the web's stream).
+ */
+export const runChannel = (runId: string, prefix = "distillery") => `${prefix}:run-events:${runId}`;
+
+export async function publishRunEvents(redis: Redis, events: EngineEvent[], prefix?: string): Promise<void> {
+  if (events.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const e of events) pipeline.publish(runChannel(e.runId, prefix), JSON.stringify(e));
+  await pipeline.exec();
+}
+
+/** One subscriber connection shared by every listener of this process. */
+export function createRunEventHub(subscriber: Redis, prefix = "distillery") {
+  const listeners = new Map<string, Set<(e: EngineEvent) => void>>();
+  const pattern = `${prefix}:run-events:*`;
+  let subscribed: Promise<unknown> | undefined;
+  subscriber.on("pmessage", (_pattern: string, channel: string, message: string) => {
+    const runId = channel.slice(pattern.length - 1);
+    const set = listeners.get(runId);
+    if (!set) return;
+    let event: EngineEvent;
+    try {
+      event = JSON.parse(message) as EngineEvent;
+    } catch {
+      return;
+    }
+    for (const l of set) l(event);
+  });
+  return {
+    /** Resolves once the subscription is live; returns the unsubscribe function. */
+    async subscribe(runId: string, listener: (e: EngineEvent) => void): Promise<() => void> {
+      subscribed ??= subscriber.psubscribe(pattern);
+      await subscribed;
+      let set = listeners.get(runId);
+      if (!set) {
+        set = new Set();
+        listeners.set(runId, set);
+      }
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(runId);
+      };
+    },
+    listenerCount: () => [...listeners.values()].reduce((n, s) => n + s.size, 0),
+  };
+}
+export type RunEventHub = ReturnType<typeof createRunEventHub>;

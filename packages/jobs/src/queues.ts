@@ -1,0 +1,24 @@
+/** Every queue and job name, in one place. Processors and producers import these, never strings. */
+export const QUEUES = {
+  echo: "echo",
+  /** CPU runs (packages/engine-local); every worker consumes it */
+  runsLocal: "runs-local",
+  /** GPU runs (packages/trainer-hf); only workers that advertise the hf engine consume it */
+  runsHf: "runs-hf",
+} as const;
+
+export const JOBS = {
+  echo: "echo",
+  trainRun: "train-run",
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+export type RunEngine = "local" | "hf";
+
+/** Runs go to the queue of their engine, so an hf run never lands on a CPU-only worker. */
+export function runQueueFor(engine: RunEngine): typeof QUEUES.runsLocal | typeof QUEUES.runsHf {
+  return engine === "hf" ? QUEUES.runsHf : QUEUES.runsLocal;
+}
+
+/** Key prefix for every BullMQ key, so several deployments (or test files) share one Redis. */
+export const DEFAULT_PREFIX = "distillery";
