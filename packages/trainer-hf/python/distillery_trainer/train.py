@@ -1,0 +1,232 @@
+"""`train`: one run, from the EngineJob to the adapter and the merged model, events on stdout."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+
+import torch
+import transformers
+from transformers import Trainer, TrainingArguments
+
+from . import checks
+from .callbacks import EventCallback, StopFlag, TokenCounter
+from .checkpoints import checkpoints_dir, dir_size, latest_checkpoint
+from .data import Collator, build_dataset, packing_candidates, select_packing_mode
+from .env_check import package_version
+from .errors import TrainerError
+from .events import Emitter
+from .formatting import split_eval, tokenize_rows
+from .hf_args import lora_arguments, quantization_of, training_arguments
+from .job import Job, read_examples
+from .model_setup import (
+    attention_implementation,
+    load_model,
+    load_tokenizer,
+    resize_embeddings,
+    torch_dtype_of,
+    trainable_summary,
+    wrap_with_lora,
+)
+from .templates import chat_template_for
+
+
+class DistilleryTrainer(Trainer):
+    """Trainer that counts real (non-padding) tokens for tokens/s."""
+
+    def __init__(self, *args, token_counter: TokenCounter, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.token_counter = token_counter
+
+    def training_step(self, model, inputs, *args, **kwargs):
+        n = inputs.pop("num_tokens", None)
+        if n is not None:
+            self.token_counter.add(int(n))
+        return super().training_step(model, inputs, *args, **kwargs)
+
+    def prediction_step(self, model, inputs, *args, **kwargs):
+        inputs.pop("num_tokens", None)
+        return super().prediction_step(model, inputs, *args, **kwargs)
+
+
+def make_training_arguments(kwargs: dict, log) -> TrainingArguments:
+    """Builds TrainingArguments across transformers versions, renaming or dropping what this
+    version does not know (and saying so)."""
+    known = {f.name for f in dataclasses.fields(TrainingArguments)}
+    kwargs = dict(kwargs)
+    if "eval_strategy" not in known and "evaluation_strategy" in known:
+        kwargs["evaluation_strategy"] = kwargs.pop("eval_strategy")
+    if "warmup_ratio" not in known and "warmup_ratio" in kwargs:
+        kwargs["warmup_steps"] = kwargs.pop("warmup_ratio")  # v5: a float < 1 is a ratio
+    dropped = sorted(k for k in kwargs if k not in known)
+    if dropped:
+        log(f"this transformers version has no TrainingArguments {', '.join(dropped)}; ignored", "debug")
+    return TrainingArguments(**{k: v for k, v in kwargs.items() if k in known})
+
+
+def _remove_stdout_callbacks(trainer: Trainer) -> None:
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    for cb in (PrinterCallback, ProgressCallback):
+        trainer.remove_callback(cb)
+
+
+def run_training(job: Job, emitter: Emitter) -> int:
+    log = emitter.log
+    config, t = job.config, job.training
+    emitter.status("starting", f"transformers {transformers.__version__}, torch {torch.__version__}")
+    transformers.set_seed(t["seed"])
+    transformers.utils.logging.set_verbosity_warning()
+    os.makedirs(job.paths.out_dir, exist_ok=True)
+
+    has_cuda = torch.cuda.is_available()
+    has_bnb = package_version("bitsandbytes") is not None
+    has_flash = package_version("flash_attn") is not None
+    checks.check_bitsandbytes(config, has_bnb, has_cuda)
+    checks.check_precision(t["precision"], has_cuda, has_cuda and torch.cuda.is_bf16_supported())
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if has_cuda:
+        torch.cuda.set_device(local_rank)
+    device = torch.device("cuda", local_rank) if has_cuda else torch.device("cpu")
+
+    # Data first: a bad dataset fails in seconds, before the model loads.
+    emitter.status("loading", "tokenizer and data")
+    revision = config["model"].get("revision")
+    tokenizer, model_template, new_ids = load_tokenizer(job.paths.base_model, config, revision)
+    checks.check_template(config["data"]["template"], model_template)
+    tokenizer.chat_template = chat_template_for(config["data"]["template"], model_template)
+
+    rows = read_examples(job.paths.train_data)
+    if job.paths.eval_data:
+        eval_rows = read_examples(job.paths.eval_data)
+    else:
+        rows, eval_rows = split_eval(rows, config["data"]["evalFraction"], t["seed"])
+    max_len = int(t["maxSeqLength"])
+
+    def encode_prompt(text: str) -> list:
+        return tokenizer(text, add_special_tokens=True)["input_ids"]
+
+    def encode_completion(text: str) -> list:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    train_examples, stats = tokenize_rows(rows, encode_prompt, encode_completion, max_len, t["completionOnlyLoss"])
+    eval_examples, _ = tokenize_rows(eval_rows, encode_prompt, encode_completion, max_len, t["completionOnlyLoss"])
+    if not train_examples:
+        raise TrainerError("no training example fits maxSeqLength", code="data_invalid", field="training.maxSeqLength")
+    log(f"train: {stats.describe()}; eval: {len(eval_examples)} examples")
+    checks.check_sample_prompts(
+        [p.rendered for p in job.sample_prompts], max_len, [len(encode_prompt(p.rendered)) for p in job.sample_prompts]
+    )
+
+    emitter.status("loading", f"model {config['model']['id']}")
+    lora_kwargs = lora_arguments(config)
+    is_lora = lora_kwargs is not None
+    dtype = torch_dtype_of(t["precision"], is_lora)
+    attn = attention_implementation(has_cuda, dtype, has_flash)
+    quantization = quantization_of(config)
+
+    def load_base():
+        model = load_model(job.paths.base_model, dtype, attn, quantization, {"": local_rank} if has_cuda else None, revision)
+        resize_embeddings(model, len(tokenizer))
+        if quantization == "none":
+            model.to(device)
+        return model
+
+    model = load_base()
+    model.config.pad_token_id = tokenizer.pad_token_id
+    log(f"attention: {attn}; dtype {dtype}; {len(new_ids)} new special token(s)")
+
+    mode = "padded"
+    if t["packing"]:
+        mode = select_packing_mode(model, packing_candidates(attn), model.config.vocab_size, device, dtype, log)
+
+    if quantization != "none":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=t["gradientCheckpointing"])
+    if is_lora:
+        model = wrap_with_lora(model, lora_kwargs, new_ids, load_base, log)
+        if t["precision"] == "fp16":
+            # GradScaler refuses fp16 gradients: keep every trainable tensor in fp32.
+            for p in model.parameters():
+                if p.requires_grad:
+                    p.data = p.data.float()
+    if t["gradientCheckpointing"]:
+        model.enable_input_require_grads()
+    model.config.use_cache = False
+    log(trainable_summary(model))
+
+    train_dataset = build_dataset(train_examples, mode != "padded", max_len)
+    eval_dataset = build_dataset(eval_examples, mode != "padded", max_len) if eval_examples else None
+    args = make_training_arguments(
+        training_arguments(config, job.paths.out_dir, eval_dataset is not None, world_size), log
+    )
+    counter = TokenCounter()
+    stop = StopFlag()
+    stop.install()
+    callback = EventCallback(emitter, job, tokenizer, counter, stop, checkpoints_dir(job.paths.out_dir))
+    trainer = DistilleryTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        data_collator=Collator(mode, tokenizer.pad_token_id, mask_dtype=dtype),
+        callbacks=[callback],
+        token_counter=counter,
+    )
+    _remove_stdout_callbacks(trainer)
+
+    resume = latest_checkpoint(job.paths.out_dir)
+    if resume:
+        log(f"resuming from {resume}")
+    try:
+        result = trainer.train(resume_from_checkpoint=resume)
+    except torch.cuda.OutOfMemoryError as e:
+        name = torch.cuda.get_device_name(local_rank) if has_cuda else None
+        raise checks.describe_oom(str(e), t, name) from e
+    step = trainer.state.global_step
+    if callback.stopped_by_signal:
+        log(f"stopped by signal at step {step}; checkpoint saved, the run resumes from it", "warn")
+        return 0
+
+    emitter.status("saving", "adapter" if is_lora else "model")
+    final_dir = os.path.join(job.paths.out_dir, "adapter" if is_lora else "model")
+    save_final(trainer, tokenizer, final_dir, bool(new_ids))
+    trainer.accelerator.wait_for_everyone()
+    emitter.artifact("adapter" if is_lora else "model", final_dir, dir_size(final_dir))
+
+    if is_lora and config["merge"]["mergeAndUnload"]:
+        emitter.status("merging")
+        merged_dir = os.path.join(job.paths.out_dir, "merged")
+        if trainer.is_world_process_zero():
+            from .merge import merge_adapter
+
+            del trainer.model, model
+            if has_cuda:
+                torch.cuda.empty_cache()
+            merge_adapter(job.paths.base_model, final_dir, merged_dir, dtype="auto", revision=revision)
+        trainer.accelerator.wait_for_everyone()
+        emitter.artifact("merged", merged_dir, dir_size(merged_dir))
+
+    metrics = dict(callback.final_metrics)
+    metrics.setdefault("train_loss", float(result.training_loss))
+    emitter.done(step, metrics)
+    return 0
+
+
+def save_final(trainer: Trainer, tokenizer, out_dir: str, has_new_tokens: bool) -> None:
+    """The adapter (or full model) with the tokenizer and its chat template. New token rows
+    ride along (save_embedding_layers) so the adapter loads onto a freshly resized base."""
+    model = trainer.model
+    if trainer.is_world_process_zero() and not trainer.is_fsdp_enabled:
+        params = inspect.signature(model.save_pretrained).parameters
+        kwargs = {"safe_serialization": True}
+        if has_new_tokens and "save_embedding_layers" in params:
+            kwargs["save_embedding_layers"] = True
+        model.save_pretrained(out_dir, **kwargs)
+    elif trainer.is_fsdp_enabled:
+        trainer.save_model(out_dir)
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(out_dir)
