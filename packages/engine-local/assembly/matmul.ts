@@ -1,0 +1,110 @@
+// Single-precision matmul kernel: C[M,N] (+)= A[M,K] · B[K,N], all row-major in linear memory.
+// The caller (src/kernels/matmul-wasm.ts) copies operands in and results out, and turns
+// transposed operands into row-major ones first, so one register-blocked kernel serves all cases.
+// Tiles are 4 rows × 8 columns: 8 v128 accumulators + 2 B vectors + 1 splat stay in the 16 xmm
+// registers of x86-64, so the inner loop does no spills.
+
+@inline
+function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool): void {
+  const rowA = <usize>K << 2;
+  const rowC = <usize>N << 2;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let pb = b;
+  for (let k: usize = 0; k < <usize>K; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const ak = a + (k << 2);
+    let s = f32x4.splat(load<f32>(ak));
+    c00 = f32x4.add(c00, f32x4.mul(s, b0));
+    c01 = f32x4.add(c01, f32x4.mul(s, b1));
+    s = f32x4.splat(load<f32>(ak + rowA));
+    c10 = f32x4.add(c10, f32x4.mul(s, b0));
+    c11 = f32x4.add(c11, f32x4.mul(s, b1));
+    s = f32x4.splat(load<f32>(ak + 2 * rowA));
+    c20 = f32x4.add(c20, f32x4.mul(s, b0));
+    c21 = f32x4.add(c21, f32x4.mul(s, b1));
+    s = f32x4.splat(load<f32>(ak + 3 * rowA));
+    c30 = f32x4.add(c30, f32x4.mul(s, b0));
+    c31 = f32x4.add(c31, f32x4.mul(s, b1));
+    pb += rowC;
+  }
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + rowC)); c11 = f32x4.add(c11, v128.load(c + rowC, 16));
+    c20 = f32x4.add(c20, v128.load(c + 2 * rowC)); c21 = f32x4.add(c21, v128.load(c + 2 * rowC, 16));
+    c30 = f32x4.add(c30, v128.load(c + 3 * rowC)); c31 = f32x4.add(c31, v128.load(c + 3 * rowC, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + rowC, c10); v128.store(c + rowC, c11, 16);
+  v128.store(c + 2 * rowC, c20); v128.store(c + 2 * rowC, c21, 16);
+  v128.store(c + 3 * rowC, c30); v128.store(c + 3 * rowC, c31, 16);
+}
+
+/** One output element the slow way, for the ragged right and bottom edges. */
+@inline
+function scalarCell(a: usize, b: usize, c: usize, i: i32, j: i32, K: i32, N: i32, accumulate: bool): void {
+  let sum: f32 = 0;
+  for (let k = 0; k < K; k++) {
+    sum += load<f32>(a + ((<usize>(i * K + k)) << 2)) * load<f32>(b + ((<usize>(k * N + j)) << 2));
+  }
+  const pc = c + ((<usize>(i * N + j)) << 2);
+  store<f32>(pc, accumulate ? load<f32>(pc) + sum : sum);
+}
+
+/** One row × 8 columns, for the rows left over when M is not a multiple of 4. */
+@inline
+function tile1x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool): void {
+  const rowC = <usize>N << 2;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let pb = b;
+  for (let k: usize = 0; k < <usize>K; k++) {
+    const s = f32x4.splat(load<f32>(a + (k << 2)));
+    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pb)));
+    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pb, 16)));
+    pb += rowC;
+  }
+  if (accumulate) {
+    c0 = f32x4.add(c0, v128.load(c));
+    c1 = f32x4.add(c1, v128.load(c, 16));
+  }
+  v128.store(c, c0);
+  v128.store(c, c1, 16);
+}
+
+export function matmulNN(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, accumulate: i32): void {
+  const acc = accumulate != 0;
+  const N8 = N & ~7;
+  const M4 = M & ~3;
+  for (let i = 0; i < M4; i += 4) {
+    const ai = a + ((<usize>(i * K)) << 2);
+    const ci = c + ((<usize>(i * N)) << 2);
+    for (let j = 0; j < N8; j += 8) {
+      tile4x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc);
+    }
+  }
+  for (let i = M4; i < M; i++) {
+    const ai = a + ((<usize>(i * K)) << 2);
+    const ci = c + ((<usize>(i * N)) << 2);
+    for (let j = 0; j < N8; j += 8) {
+      tile1x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc);
+    }
+  }
+  if (N8 < N) {
+    for (let i = 0; i < M; i++) {
+      for (let j = N8; j < N; j++) scalarCell(a, b, c, i, j, K, N, acc);
+    }
+  }
+}
+
+/** dst[cols, rows] = src[rows, cols]ᵀ, so transposed operands can feed matmulNN. */
+export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const s = src + ((<usize>(i * cols)) << 2);
+    for (let j = 0; j < cols; j++) {
+      store<f32>(dst + ((<usize>(j * rows + i)) << 2), load<f32>(s + ((<usize>j) << 2)));
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import { allocLike, type FArray } from "../kernels/float-array.ts";
+import { matmul } from "../kernels/matmul.ts";
+import type { Rng } from "../kernels/rng.ts";
+import type { LlamaModel } from "./llama-model.ts";
+import { type AttentionShape, attentionBackward, attentionForward } from "./ops/attention.ts";
+import { type LinearCache, linearBackward, linearForward } from "./ops/linear.ts";
+import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.ts";
+import { applyRope, buildRopeTables, type RopeTables } from "./ops/rope.ts";
+import { swigluBackward, swigluForward } from "./ops/swiglu.ts";
+import type { Param } from "./param.ts";
+
+/**
+ * The training forward and backward pass of LlamaForCausalLM over a right-padded batch
+ * [batch, seq] of token ids. The forward keeps what each op's backward needs (a hand-rolled
+ * tape); the backward walks the layers in reverse and accumulates into each trainable Param's
+ * grad. Same math as transformers: pre-norm residual blocks, RMSNorm, RoPE (rotate_half),
+ * GQA with causal softmax, SwiGLU MLP, final norm, LM head.
+ */
+interface LayerTape {
+  x: FArray;
+  xn1: FArray;
+  rinv1: FArray;
+  qc: LinearCache;
+  kc: LinearCache;
+  vc: LinearCache;
+  q: FArray;
+  k: FArray;
+  v: FArray;
+  probs: FArray;
+  oc: LinearCache;
+  h1: FArray;
+  xn2: FArray;
+  rinv2: FArray;
+  gc: LinearCache;
+  uc: LinearCache;
+  g: FArray;
+  u: FArray;
+  dc: LinearCache;
+}
+
+export interface ForwardTape {
+  ids: Int32Array;
+  batch: number;
+  seq: number;
+  layers: LayerTape[];
+  hLast: FArray;
+  hNorm: FArray;
+  rinvFinal: FArray;
+  logits: FArray;
+}
+
+const ropeCache = new Map<string, RopeTables>();
+
+export function getRopeTables(positions: number, headDim: number, theta: number): RopeTables {
+  const key = `${positions}:${headDim}:${theta}`;
+  let t = ropeCache.get(key);
+  if (!t) {
+    t = buildRopeTables(positions, headDim, theta);
+    ropeCache.set(key, t);
+  }
+  return t;
+}
+
+export function embedTokens(model: LlamaModel, ids: Int32Array): FArray {
+  const d = model.config.hiddenSize;
+  const V = model.config.vocabSize;
+  const h = allocLike(model.embed.data, ids.length * d);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (id < 0 || id >= V) throw new Error(`token id ${id} is outside the vocabulary (${V})`);
+    h.set(model.embed.data.subarray(id * d, (id + 1) * d), i * d);
+  }
+  return h;
+}
+
+function addInPlace(a: FArray, b: FArray): void {
+  for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (b[i] as number);
+}
+
+/** Forward pass; `rng` enables LoRA dropout (training), null disables it (eval). */
+export function forwardTrain(model: LlamaModel, ids: Int32Array, batch: number, seq: number, rng: Rng | null): ForwardTape {
+  const c = model.config;
+  const rows = batch * seq;
+  const d = c.hiddenSize;
+  const rope = getRopeTables(seq, c.headDim, c.ropeTheta);
+  const posOf = (r: number) => r % seq;
+  const shape: AttentionShape = { batch, seq, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+  let h = embedTokens(model, ids);
+  const layers: LayerTape[] = [];
+  for (const layer of model.layers) {
+    const L = layer.linears;
+    const x = h;
+    const n1 = rmsnormForward(x, layer.inputNorm.data, rows, d, c.rmsNormEps);
+    const qf = linearForward(L.q_proj, n1.y, rows, rng);
+    const kf = linearForward(L.k_proj, n1.y, rows, rng);
+    const vf = linearForward(L.v_proj, n1.y, rows, rng);
+    applyRope(qf.y, rows, c.numHeads, c.headDim, rope, posOf);
+    applyRope(kf.y, rows, c.numKvHeads, c.headDim, rope, posOf);
+    const att = attentionForward(qf.y, kf.y, vf.y, shape);
+    const of = linearForward(L.o_proj, att.out, rows, rng);
+    const h1 = of.y;
+    addInPlace(h1, x);
+    const n2 = rmsnormForward(h1, layer.postNorm.data, rows, d, c.rmsNormEps);
+    const gf = linearForward(L.gate_proj, n2.y, rows, rng);
+    const uf = linearForward(L.up_proj, n2.y, rows, rng);
+    const act = swigluForward(gf.y, uf.y);
+    const df = linearForward(L.down_proj, act, rows, rng);
+    const h2 = df.y;
+    addInPlace(h2, h1);
+    layers.push({
+      x, xn1: n1.y, rinv1: n1.rinv, qc: qf.cache, kc: kf.cache, vc: vf.cache, q: qf.y, k: kf.y, v: vf.y,
+      probs: att.probs, oc: of.cache, h1, xn2: n2.y, rinv2: n2.rinv, gc: gf.cache, uc: uf.cache,
+      g: gf.y, u: uf.y, dc: df.cache,
+    });
+    h = h2;
+  }
+  const fin = rmsnormForward(h, model.norm.data, rows, d, c.rmsNormEps);
+  const logits = allocLike(h, rows * c.vocabSize);
+  matmul(fin.y, model.lmHead.data, logits, rows, d, c.vocabSize, { transB: true });
+  return { ids, batch, seq, layers, hLast: h, hNorm: fin.y, rinvFinal: fin.rinv, logits };
+}
+
+/** dW[rows ≥ trainFromRow] += dYᵀ X for a [V, d] table used as a Linear (the LM head). */
+function accumulateHeadGrad(p: Param, dlogits: FArray, x: FArray, rows: number, V: number, d: number): void {
+  if (!p.grad) return;
+  const r0 = p.trainFromRow;
+  if (r0 === 0) {
+    matmul(dlogits, x, p.grad, V, rows, d, { transA: true, accumulate: true });
+    return;
+  }
+  const n = V - r0;
+  if (n <= 0) return;
+  const sub = allocLike(dlogits, rows * n);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) sub[i * n + j] = dlogits[i * V + r0 + j] as number;
+  matmul(sub, x, p.grad.subarray(r0 * d), n, rows, d, { transA: true, accumulate: true });
+}
+
+/** Backward from dLogits [rows, V]; accumulates into every trainable Param's grad. */
+export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FArray): void {
+  const c = model.config;
+  const { batch, seq } = tape;
+  const rows = batch * seq;
+  const d = c.hiddenSize;
+  const V = c.vocabSize;
+  const rope = getRopeTables(seq, c.headDim, c.ropeTheta);
+  const posOf = (r: number) => r % seq;
+  const shape: AttentionShape = { batch, seq, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+
+  accumulateHeadGrad(model.lmHead, dlogits, tape.hNorm, rows, V, d);
+  const dhn = allocLike(dlogits, rows * d);
+  matmul(dlogits, model.lmHead.data, dhn, rows, V, d);
+  let dh = allocLike(dlogits, rows * d);
+  rmsnormBackward(tape.hLast, model.norm.data, tape.rinvFinal, dhn, dh, model.norm.grad, rows, d);
+
+  for (let l = model.layers.length - 1; l >= 0; l--) {
+    const layer = model.layers[l]!;
+    const t = tape.layers[l]!;
+    const L = layer.linears;
+    // MLP block: h2 = h1 + down(silu(gate(n2)) · up(n2))
+    const dact = linearBackward(L.down_proj, t.dc, dh, rows, true)!;
+    const { dg, du } = swigluBackward(t.g, t.u, dact);
+    const dxn2 = linearBackward(L.gate_proj, t.gc, dg, rows, true)!;
+    addInPlace(dxn2, linearBackward(L.up_proj, t.uc, du, rows, true)!);
+    const dh1 = dh; // residual path
+    rmsnormBackward(t.h1, layer.postNorm.data, t.rinv2, dxn2, dh1, layer.postNorm.grad, rows, d);
+    // attention block: h1 = x + o(attn(rope(q(n1)), rope(k(n1)), v(n1)))
+    const datt = linearBackward(L.o_proj, t.oc, dh1, rows, true)!;
+    const { dq, dk, dv } = attentionBackward(t.q, t.k, t.v, t.probs, datt, shape);
+    applyRope(dq, rows, c.numHeads, c.headDim, rope, posOf, true);
+    applyRope(dk, rows, c.numKvHeads, c.headDim, rope, posOf, true);
+    const dxn1 = linearBackward(L.q_proj, t.qc, dq, rows, true)!;
+    addInPlace(dxn1, linearBackward(L.k_proj, t.kc, dk, rows, true)!);
+    addInPlace(dxn1, linearBackward(L.v_proj, t.vc, dv, rows, true)!);
+    rmsnormBackward(t.x, layer.inputNorm.data, t.rinv1, dxn1, dh1, layer.inputNorm.grad, rows, d);
+    dh = dh1;
+  }
+  const eg = model.embed.grad;
+  if (eg) {
+    const r0 = model.embed.trainFromRow;
+    for (let i = 0; i < rows; i++) {
+      const id = tape.ids[i] as number;
+      if (id < r0) continue;
+      for (let j = 0; j < d; j++) eg[id * d + j] = (eg[id * d + j] as number) + (dh[i * d + j] as number);
+    }
+  }
+}

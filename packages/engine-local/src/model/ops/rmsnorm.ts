@@ -1,0 +1,45 @@
+import { allocLike, type FArray } from "../../kernels/float-array.ts";
+
+/** y = x · r · w with r = 1/√(mean(x²) + eps), per row of width d (HF LlamaRMSNorm). */
+export function rmsnormForward(x: FArray, w: FArray, rows: number, d: number, eps: number): { y: FArray; rinv: FArray } {
+  const y = allocLike(x, rows * d);
+  const rinv = allocLike(x, rows);
+  for (let i = 0; i < rows; i++) {
+    const o = i * d;
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += (x[o + j] as number) ** 2;
+    const r = 1 / Math.sqrt(ss / d + eps);
+    rinv[i] = r;
+    for (let j = 0; j < d; j++) y[o + j] = (x[o + j] as number) * r * (w[j] as number);
+  }
+  return { y, rinv };
+}
+
+/**
+ * dx = r · (g − x̂ · mean(g · x̂)) with g = dy · w and x̂ = x · r; dw += Σ_rows dy · x̂.
+ * dx is accumulated into `dx` (the residual stream's gradient).
+ */
+export function rmsnormBackward(
+  x: FArray,
+  w: FArray,
+  rinv: FArray,
+  dy: FArray,
+  dx: FArray,
+  dw: FArray | null,
+  rows: number,
+  d: number,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * d;
+    const r = rinv[i] as number;
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += (dy[o + j] as number) * (w[j] as number) * (x[o + j] as number) * r;
+    const mean = dot / d;
+    for (let j = 0; j < d; j++) {
+      const xhat = (x[o + j] as number) * r;
+      const g = (dy[o + j] as number) * (w[j] as number);
+      dx[o + j] = (dx[o + j] as number) + r * (g - xhat * mean);
+      if (dw) dw[j] = (dw[j] as number) + (dy[o + j] as number) * xhat;
+    }
+  }
+}

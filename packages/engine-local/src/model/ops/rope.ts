@@ -1,0 +1,58 @@
+import type { FArray } from "../../kernels/float-array.ts";
+
+/**
+ * Rotary tables as HF builds them: inv_freq[i] = θ^(−2i/hd), angle = pos · inv_freq[i], and the
+ * rotate_half convention (the first half of a head pairs with the second half).
+ */
+export interface RopeTables {
+  cos: Float64Array; // [positions, hd/2]
+  sin: Float64Array;
+  half: number;
+}
+
+export function buildRopeTables(positions: number, headDim: number, theta: number): RopeTables {
+  const half = headDim / 2;
+  const cos = new Float64Array(positions * half);
+  const sin = new Float64Array(positions * half);
+  for (let i = 0; i < half; i++) {
+    // HF computes inv_freq in float32; matching it keeps logits equal to float32 tolerance
+    const invFreq = Math.fround(1 / theta ** ((2 * i) / headDim));
+    for (let p = 0; p < positions; p++) {
+      const angle = Math.fround(p * invFreq);
+      cos[p * half + i] = Math.cos(angle);
+      sin[p * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin, half };
+}
+
+/**
+ * Rotates x in place: x is [rows, heads·hd] where row i sits at position pos(i).
+ * `inverse` applies the transpose rotation, which is the backward pass.
+ */
+export function applyRope(
+  x: FArray,
+  rows: number,
+  heads: number,
+  headDim: number,
+  tables: RopeTables,
+  posOf: (row: number) => number,
+  inverse = false,
+): void {
+  const half = tables.half;
+  const sgn = inverse ? -1 : 1;
+  for (let r = 0; r < rows; r++) {
+    const p = posOf(r) * half;
+    for (let h = 0; h < heads; h++) {
+      const o = r * heads * headDim + h * headDim;
+      for (let i = 0; i < half; i++) {
+        const c = tables.cos[p + i] as number;
+        const s = sgn * (tables.sin[p + i] as number);
+        const x1 = x[o + i] as number;
+        const x2 = x[o + i + half] as number;
+        x[o + i] = x1 * c - x2 * s;
+        x[o + i + half] = x2 * c + x1 * s;
+      }
+    }
+  }
+}
