@@ -1,0 +1,175 @@
+import {
+  type CanonicalExample,
+  type DatasetMapping,
+  type DatasetShape,
+  detectShape,
+  mapRow,
+  ZDatasetMapping,
+} from "@distillery/core";
+import { DatasetError, type RowError } from "./dataset-error.ts";
+import { type IngestLimitsInput, ZIngestLimits } from "./ingest-limits.ts";
+import { type DatasetSource, openRecords } from "./open-records.ts";
+import type { RecordEvent } from "./record-event.ts";
+import type { RowSink, RowSinkResult } from "./row-sink.ts";
+import type { DatasetFormat } from "./sniff-format.ts";
+
+export type BadRowPolicy = "skip" | "reject";
+
+export interface IngestProgress {
+  file: string;
+  bytesRead: number;
+  rows: number;
+  badRows: number;
+}
+
+export interface IngestOptions {
+  /** one file, or several (a Hub split's shards) written into one version */
+  source: DatasetSource | DatasetSource[];
+  sink: RowSink;
+  /** omitted: detected from the first rows of the first file */
+  mapping?: DatasetMapping;
+  policy?: BadRowPolicy;
+  limits?: IngestLimitsInput;
+  /** sees every accepted row, e.g. a TokenStats accumulator */
+  onRow?: (example: CanonicalExample) => void;
+  onProgress?: (progress: IngestProgress) => void;
+  signal?: AbortSignal;
+  batchSize?: number;
+}
+
+export interface IngestFileReport {
+  fileName: string;
+  format: DatasetFormat;
+  compressed: boolean;
+  bytesRead: number;
+  rows: number;
+  badRows: number;
+}
+
+export interface IngestReport {
+  files: IngestFileReport[];
+  shape: DatasetShape;
+  mapping: DatasetMapping;
+  /** column names seen in the sampled rows */
+  columns: string[];
+  rows: number;
+  badRows: number;
+  /** the first `limits.maxReportedErrors` bad rows */
+  errors: RowError[];
+  sink: RowSinkResult;
+}
+
+const DETECT_ROWS = 20;
+
+/**
+ * Streams sources → raw records → CanonicalExample → sink, in batches. Under "reject" the first
+ * bad row fails the import; under "skip" bad rows are counted and reported. Any failure aborts
+ * the sink, so a failed import leaves nothing behind.
+ */
+export async function ingestDataset(options: IngestOptions): Promise<IngestReport> {
+  const limits = ZIngestLimits.parse(options.limits ?? {});
+  const policy = options.policy ?? "skip";
+  const batchSize = options.batchSize ?? 512;
+  const sources = Array.isArray(options.source) ? options.source : [options.source];
+  let mapping = options.mapping ? ZDatasetMapping.parse(options.mapping) : undefined;
+  let shape: DatasetShape = "custom";
+  const columns = new Set<string>();
+  const errors: RowError[] = [];
+  const files: IngestFileReport[] = [];
+  let rows = 0;
+  let badRows = 0;
+  let batch: CanonicalExample[] = [];
+
+  const reportBad = (error: RowError) => {
+    badRows++;
+    if (policy === "reject") {
+      throw new DatasetError("bad_row", error.reason, {
+        file: error.file,
+        line: error.line,
+        ...(error.field ? { field: error.field } : {}),
+      });
+    }
+    if (errors.length < limits.maxReportedErrors) errors.push(error);
+  };
+
+  try {
+    for (const source of sources) {
+      const opened = await openRecords(source, limits);
+      const file = opened.fileName;
+      const fileReport: IngestFileReport = {
+        fileName: file,
+        format: opened.format,
+        compressed: opened.compressed,
+        bytesRead: 0,
+        rows: 0,
+        badRows: 0,
+      };
+      files.push(fileReport);
+      const badBefore = badRows;
+      const sample: Extract<RecordEvent, { kind: "row" }>[] = [];
+
+      const accept = async (event: Extract<RecordEvent, { kind: "row" }>, m: DatasetMapping) => {
+        const mapped = mapRow(event.row, m);
+        if (!mapped.ok) return reportBad({ file, line: event.line, field: mapped.field, reason: mapped.reason });
+        options.onRow?.(mapped.example);
+        batch.push(mapped.example);
+        rows++;
+        fileReport.rows++;
+        if (batch.length >= batchSize) {
+          const full = batch;
+          batch = [];
+          await options.sink.write(full);
+          if (options.signal?.aborted) throw new DatasetError("aborted", "import cancelled");
+          options.onProgress?.({ file, bytesRead: opened.bytesRead(), rows, badRows });
+        }
+      };
+
+      for await (const event of opened.records) {
+        if (event.kind === "bad") {
+          reportBad({ file, line: event.line, reason: event.reason });
+          continue;
+        }
+        if (sample.length < DETECT_ROWS && columns.size < 1000) for (const k of Object.keys(event.row)) columns.add(k);
+        if (!mapping) {
+          sample.push(event);
+          if (sample.length < DETECT_ROWS) continue;
+          ({ mapping, shape } = detectOrThrow(sample, file));
+          for (const s of sample) await accept(s, mapping);
+          sample.length = 0;
+          continue;
+        }
+        await accept(event, mapping);
+      }
+      if (!mapping && sample.length > 0) {
+        ({ mapping, shape } = detectOrThrow(sample, file));
+        for (const s of sample) await accept(s, mapping);
+      }
+      fileReport.bytesRead = opened.bytesRead();
+      fileReport.badRows = badRows - badBefore;
+      options.onProgress?.({ file, bytesRead: opened.bytesRead(), rows, badRows });
+    }
+    if (batch.length > 0) await options.sink.write(batch);
+    if (rows === 0 || !mapping) {
+      const where = sources.length === 1 ? (files[0]?.fileName ?? "") : `${sources.length} files`;
+      throw new DatasetError(
+        "empty",
+        badRows > 0 ? `no valid rows (${badRows} bad; the first: ${errors[0]?.reason ?? "?"})` : "no rows",
+        { file: where },
+      );
+    }
+    const sink = await options.sink.commit();
+    return { files, shape, mapping, columns: [...columns], rows, badRows, errors, sink };
+  } catch (err) {
+    await options.sink.abort(err);
+    throw err;
+  }
+}
+
+function detectOrThrow(sample: Extract<RecordEvent, { kind: "row" }>[], file: string) {
+  const detected = detectShape(sample.map((s) => s.row));
+  if (!detected) {
+    const cols = [...new Set(sample.flatMap((s) => Object.keys(s.row)))].slice(0, 20);
+    throw new DatasetError("unknown_shape", `cannot tell which columns hold the prompt and answer (columns: ${cols.join(", ")}); choose a column mapping`, { file });
+  }
+  return detected;
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { createTinyTokenizer } from "./test-fixtures/create-tiny-tokenizer.ts";
+import { createReferenceTokenCounter, createTokenCounter } from "./token-counter.ts";
+
+const corpus =
+  "The quick brown fox jumps over the lazy dog. It's 2024, and we'll count 12345 tokens!\n\nLet me think: 3 + 4 = 7.";
+const tokenizer = createTinyTokenizer(corpus.repeat(5), 200);
+
+const samples = [
+  "",
+  "hello world",
+  "  two  spaces   and\ttabs\n\nnewlines \n end ",
+  "It's we'll they're I've I'm he'd don't 'S",
+  "<think>\nLet me think.\n</think>\n\nThe answer is 7.<|end|>",
+  " <think> spaced </think> ",
+  "numbers 3.14159 and 1,000,000 and x2y3",
+  "ünïcödé — naïve café 北京 🙂 emoji 🙂🙂 and \u00a0nbsp",
+  "punct!!! ... ??? ;-) (a) [b] {c} \\boxed{42}",
+  "trailing spaces   ",
+  "\n\n\n",
+  "mixed\r\nCRLF\r\nlines",
+];
+
+describe("token counting", () => {
+  const fast = createTokenCounter(tokenizer);
+  const reference = createReferenceTokenCounter(tokenizer);
+  it("takes the fast path for byte-level BPE", () => {
+    expect(fast.path).toBe("fast");
+  });
+  it.each(samples.map((s) => [s]))("matches @huggingface/tokenizers on %j", (text) => {
+    expect(fast.count(text)).toBe(reference.count(text));
+  });
+  it("matches on random mixtures of the samples", () => {
+    let seed = 7;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    for (let k = 0; k < 200; k++) {
+      let text = "";
+      for (let j = 0; j < 5; j++) {
+        const s = samples[Math.floor(rnd() * samples.length)] as string;
+        const a = Math.floor(rnd() * s.length);
+        text += s.slice(a, a + Math.floor(rnd() * 20));
+      }
+      expect(fast.count(text), JSON.stringify(text)).toBe(reference.count(text));
+    }
+  });
+  it("falls back to the library for other tokenizers", () => {
+    const other = { ...tokenizer, normalizer: { type: "NFC" } };
+    const counter = createTokenCounter(other);
+    expect(counter.path).toBe("generic");
+    expect(counter.count("hello world")).toBe(reference.count("hello world"));
+  });
+  it("names what is wrong with a bad tokenizer.json", () => {
+    expect(() => createTokenCounter({ nope: 1 })).toThrow(/tokenizer.json: model/);
+  });
+});
