@@ -1,0 +1,9 @@
+import { getWorkers } from "@/features/workers/server/get-workers.ts";
+import { withRoute } from "@/lib/server/route.ts";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withRoute({
+  auth: "user",
+  handler: async ({ actor }) => ({ workers: await getWorkers(actor.workspaceId) }),
+});

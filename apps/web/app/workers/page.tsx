@@ -1,0 +1,16 @@
+import { WorkersTable } from "@/features/workers/components/workers-table.tsx";
+
+export default function WorkersPage() {
+  return (
+    <>
+      <h1>Workers</h1>
+      <p className="muted">
+        Every worker process registers here with what it can run and heartbeats every few seconds; one that stops
+        heartbeating turns offline and its runs are re-queued.
+      </p>
+      <div className="panel">
+        <WorkersTable />
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,24 @@
+import "server-only";
+import { getContext } from "@/lib/server/context.ts";
+
+export interface ServiceHealth {
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+async function timed(check: () => Promise<unknown>): Promise<ServiceHealth> {
+  const started = performance.now();
+  try {
+    await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 3 s")), 3_000))]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+  } catch (e) {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (e as Error).message };
+  }
+}
+
+export async function checkHealth() {
+  const { db, redis } = getContext();
+  const [database, queue] = await Promise.all([timed(() => db.$queryRaw`SELECT 1`), timed(() => redis.ping())]);
+  return { status: database.ok && queue.ok ? "ok" : "degraded", db: database, redis: queue };
+}

@@ -1,0 +1,15 @@
+import "server-only";
+import { ensureDefaultWorkspace } from "@distillery/db";
+import { getContext } from "./context.ts";
+import { type Actor, setActorResolver } from "./with-route.ts";
+
+let localActor: Promise<Actor> | undefined;
+
+/** Until accounts arrive, every request acts as the local default user. */
+setActorResolver(async () => {
+  localActor ??= ensureDefaultWorkspace(getContext().db).catch((e) => {
+    localActor = undefined;
+    throw e;
+  });
+  return localActor;
+});

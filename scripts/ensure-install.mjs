@@ -1,0 +1,18 @@
+// Installs npm dependencies when they are missing or older than package-lock.json.
+// Plain Node with no dependencies: it runs before anything is installed.
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+export function ensureInstall(root) {
+  const marker = join(root, "node_modules", ".package-lock.json");
+  const lock = join(root, "package-lock.json");
+  const isFresh = existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs);
+  if (isFresh) return;
+  console.log("[setup] installing npm dependencies (npm install)…");
+  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error("[setup] npm install failed; see above");
+    process.exit(r.status ?? 1);
+  }
+}

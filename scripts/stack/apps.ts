@@ -1,0 +1,42 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Supervisor } from "@distillery/services";
+import { runCommand, waitForHttp } from "./run-command.ts";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+
+export async function generatePrismaClient(): Promise<void> {
+  const code = await runCommand(process.execPath, [join(ROOT, "scripts/prisma-generate.mjs")], { cwd: ROOT });
+  if (code !== 0) throw new Error("prisma generate failed");
+}
+
+export async function buildWeb(env: NodeJS.ProcessEnv): Promise<void> {
+  console.log("[stack] building the web app (next build)…");
+  const code = await runCommand(process.execPath, [join(ROOT, "node_modules/next/dist/bin/next"), "build"], {
+    cwd: join(ROOT, "apps/web"),
+    env: { ...env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
+  if (code !== 0) throw new Error("next build failed");
+}
+
+export function hasWebBuild(): boolean {
+  return existsSync(join(ROOT, "apps/web/.next/BUILD_ID"));
+}
+
+/** Starts the built web app and waits until /api/health answers. */
+export async function startWeb(supervisor: Supervisor, env: NodeJS.ProcessEnv, port: number): Promise<string> {
+  const child = supervisor.spawnApp(
+    "web",
+    process.execPath,
+    [join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
+    { ...env, NEXT_TELEMETRY_DISABLED: "1", PORT: String(port) },
+    join(ROOT, "apps/web"),
+  );
+  const url = `http://localhost:${port}`;
+  await waitForHttp(`${url}/api/health`, 60_000, () => child.exitCode !== null);
+  return url;
+}
+
+export function startWorker(supervisor: Supervisor, env: NodeJS.ProcessEnv, name = "worker") {
+  return supervisor.spawnApp(name, process.execPath, ["--import", "tsx", join(ROOT, "apps/worker/src/main.ts")], env, ROOT);
+}

@@ -1,0 +1,103 @@
+import { join } from "node:path";
+import { runMigrations } from "@distillery/db";
+import { createSupervisor, ensureDatabase, ensureDebianPackage, findFreePort, isPortOpen, startServices } from "@distillery/services";
+import { buildWeb, generatePrismaClient, ROOT, startWeb, startWorker } from "./apps.ts";
+import { runCommand } from "./run-command.ts";
+
+const MIGRATIONS_DIR = join(ROOT, "prisma/migrations");
+const log = (m: string) => console.log(m);
+
+async function portOrFree(preferred: number): Promise<number> {
+  return (await isPortOpen(preferred)) ? findFreePort() : preferred;
+}
+
+/** `npm start`: the studio with its services on embedded defaults (or DATABASE_URL / REDIS_URL). */
+async function start(args: string[]): Promise<number> {
+  const supervisor = createSupervisor(log);
+  const stopped = supervisor.waitUntilStopped();
+  try {
+    const started = Date.now();
+    const dataDir = process.env.DISTILLERY_DATA_DIR ?? join(ROOT, ".data");
+    await generatePrismaClient();
+    const urls = await startServices({
+      dataDir,
+      supervisor,
+      databaseUrl: process.env.DATABASE_URL,
+      redisUrl: process.env.REDIS_URL,
+      pgPort: await portOrFree(Number(process.env.DISTILLERY_PG_PORT ?? 54329)),
+      redisPort: await portOrFree(Number(process.env.DISTILLERY_REDIS_PORT ?? 63799)),
+      log,
+    });
+    const migrated = await runMigrations(urls.databaseUrl, MIGRATIONS_DIR);
+    if (migrated.applied.length > 0) log(`[stack] applied migrations: ${migrated.applied.join(", ")}`);
+    const env = { ...process.env, DATABASE_URL: urls.databaseUrl, REDIS_URL: urls.redisUrl, DISTILLERY_DATA_DIR: dataDir };
+    if (!args.includes("--no-build")) await buildWeb(env);
+    startWorker(supervisor, env);
+    const port = Number(process.env.PORT ?? 3000);
+    const url = await startWeb(supervisor, env, port);
+    log(`\n  Distillery is running at ${url}  (started in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops everything)\n`);
+  } catch (e) {
+    log(`[stack] cannot start: ${(e as Error).message}`);
+    await supervisor.stopAll(1);
+  }
+  return stopped;
+}
+
+/** `npm test`: throwaway services, every workspace's tests, then Playwright against the real stack. */
+async function test(args: string[]): Promise<number> {
+  const supervisor = createSupervisor(log);
+  const stopped = supervisor.waitUntilStopped();
+  let code = 0;
+  try {
+    const started = Date.now();
+    await generatePrismaClient();
+    const dataDir = join(ROOT, ".data", `test-${process.pid}`);
+    const urls = await startServices({ dataDir, supervisor, isEphemeral: true, log });
+    const adminUrl = urls.adminDatabaseUrl ?? urls.databaseUrl;
+    const env = { ...process.env, TEST_ADMIN_DATABASE_URL: adminUrl, TEST_REDIS_URL: urls.redisUrl, TURBO_TELEMETRY_DISABLED: "1" };
+    if (!args.includes("--e2e-only")) {
+      code = await runCommand(
+        process.execPath,
+        [join(ROOT, "node_modules/turbo/bin/turbo"), "run", "test", "--concurrency=1", "--env-mode=loose", "--output-logs=full"],
+        { cwd: ROOT, env },
+      );
+      log(`[stack] unit and integration tests ${code === 0 ? "passed" : "FAILED"} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    if ((code === 0 || args.includes("--keep-going")) && !args.includes("--no-e2e")) {
+      ensureDebianPackage("/usr/bin/chromium", "chromium", "Install Chromium: `sudo apt-get install chromium`.", log);
+      const e2eDatabase = await ensureDatabase(adminUrl, "distillery_e2e");
+      await runMigrations(e2eDatabase, MIGRATIONS_DIR);
+      const appEnv = {
+        ...process.env,
+        DATABASE_URL: e2eDatabase,
+        REDIS_URL: urls.redisUrl,
+        DISTILLERY_DATA_DIR: join(dataDir, "app"),
+        QUEUE_PREFIX: "e2e",
+        WORKER_HEARTBEAT_MS: "1000",
+        WORKER_OFFLINE_AFTER_MS: "4000",
+        RUN_STALE_AFTER_MS: "6000",
+      };
+      await buildWeb(appEnv);
+      startWorker(supervisor, appEnv);
+      const port = await findFreePort();
+      const baseUrl = await startWeb(supervisor, appEnv, port);
+      const e2eCode = await runCommand(process.execPath, [join(ROOT, "node_modules/@playwright/test/cli.js"), "test"], {
+        cwd: join(ROOT, "e2e"),
+        env: { ...appEnv, BASE_URL: baseUrl, E2E_DATABASE_URL: e2eDatabase },
+      });
+      log(`[stack] end-to-end tests ${e2eCode === 0 ? "passed" : "FAILED"}`);
+      code = code || e2eCode;
+    }
+    log(`[stack] npm test finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } catch (e) {
+    log(`[stack] tests could not run: ${(e as Error).stack ?? e}`);
+    code = 1;
+  }
+  await supervisor.stopAll(code);
+  await stopped;
+  return code;
+}
+
+const [mode = "start", ...rest] = process.argv.slice(2);
+const run = mode === "test" ? test : start;
+run(rest).then((code) => process.exit(code));
