@@ -34,6 +34,9 @@ function classOf(text: string, i: number): number {
   }
   return k;
 }
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ASCII_CLASS[c] = classifySlow(String.fromCharCode(c));
+
 /** code units of the character at i (2 for a surrogate pair) */
 const width = (text: string, i: number) => {
   const c = text.charCodeAt(i);
@@ -61,6 +64,8 @@ export class ByteLevelBpeCounter {
   private readonly byteChar = byteToUnicode();
   private readonly encoder = new TextEncoder();
   private readonly addedByFirstChar = new Map<number, string[]>();
+  /** 1 where a BMP code unit can start an added token: a cheap test before the Map lookup */
+  private readonly addedStart = new Uint8Array(65536);
   private readonly h1s = new Int32Array(TABLE_SIZE);
   private readonly h2s = new Int32Array(TABLE_SIZE);
   private readonly counts = new Int32Array(TABLE_SIZE); // 0 = empty slot
@@ -75,6 +80,7 @@ export class ByteLevelBpeCounter {
       const first = t.charCodeAt(0);
       const list = this.addedByFirstChar.get(first) ?? [];
       list.push(t);
+      this.addedStart[first] = 1;
       this.addedByFirstChar.set(first, list);
     }
   }
@@ -85,7 +91,7 @@ export class ByteLevelBpeCounter {
     let i = 0;
     while (i < n) {
       const c = text.charCodeAt(i);
-      const added = this.addedByFirstChar.get(c);
+      const added = this.addedStart[c] === 1 ? this.addedByFirstChar.get(c) : undefined;
       if (added) {
         const hit = added.find((t) => text.startsWith(t, i));
         if (hit) {
@@ -118,7 +124,15 @@ export class ByteLevelBpeCounter {
     if (k !== SPACE && (j === i + 1 || c !== 32)) {
       // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: a run of one class
       let e = j + width(text, j);
-      while (e < n && this.addedAt(text, e) === false && classOf(text, e) === k) e += width(text, e);
+      if (k === LETTER || k === DIGIT || k === OTHER) {
+        // ASCII fast loop; anything else goes through classOf
+        for (; e < n; e++) {
+          const d = text.charCodeAt(e);
+          if (d >= 128 || this.addedStart[d] === 1) break;
+          if (ASCII_CLASS[d] !== k) return e;
+        }
+      }
+      while (e < n && !this.addedAt(text, e) && classOf(text, e) === k) e += width(text, e);
       return e;
     }
     // whitespace: `\s+(?!\S)` then `\s+`
@@ -130,6 +144,7 @@ export class ByteLevelBpeCounter {
 
   /** Added tokens split text before the regex runs, so a run stops at one. */
   private addedAt(text: string, i: number): boolean {
+    if (this.addedStart[text.charCodeAt(i)] !== 1) return false;
     const added = this.addedByFirstChar.get(text.charCodeAt(i));
     return added !== undefined && added.some((t) => text.startsWith(t, i));
   }

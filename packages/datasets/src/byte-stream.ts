@@ -8,7 +8,7 @@ export type ByteStream = AsyncIterable<Buffer>;
 
 /** Opens a file in large chunks: fewer, bigger reads are what keeps ingest near disk speed. */
 export function readFileChunks(path: string): ByteStream {
-  return createReadStream(path, { highWaterMark: 1 << 20 });
+  return createReadStream(path, { highWaterMark: 4 << 20 });
 }
 
 export async function* toBuffers(source: AsyncIterable<Uint8Array>): ByteStream {
@@ -32,7 +32,10 @@ export async function* limitBytes(
 }
 
 /** Reads until at least `n` bytes (or the end) are in hand, without losing any. */
-export async function peekBytes(source: ByteStream, n: number): Promise<{ head: Buffer; stream: ByteStream }> {
+export async function peekBytes(
+  source: ByteStream,
+  n: number,
+): Promise<{ head: Buffer; stream: ByteStream }> {
   const iterator = source[Symbol.asyncIterator]();
   const held: Buffer[] = [];
   let size = 0;

@@ -15,7 +15,11 @@ export async function* decodeUtf8(source: ByteStream, file: string): AsyncGenera
     if (tail) yield tail;
   } catch (err) {
     if (err instanceof TypeError) {
-      throw new DatasetError("bad_encoding", `not valid UTF-8 (somewhere after byte ${offset}); save the file as UTF-8`, { file });
+      throw new DatasetError(
+        "bad_encoding",
+        `not valid UTF-8 (somewhere after byte ${offset}); save the file as UTF-8`,
+        { file },
+      );
     }
     throw err;
   }

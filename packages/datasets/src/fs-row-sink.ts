@@ -3,7 +3,7 @@ import { createWriteStream } from "node:fs";
 import { access, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
+import { createGzip, type ZlibOptions } from "node:zlib";
 import type { CanonicalExample } from "@distillery/core";
 import { DatasetError } from "./dataset-error.ts";
 import type { RowSink, RowSinkResult } from "./row-sink.ts";
@@ -27,7 +27,8 @@ export function createFsRowSink(options: FsRowSinkOptions): RowSink {
   const fileName = options.fileName ?? ROWS_FILE_NAME;
   const target = join(options.dir, fileName);
   const temp = join(options.dir, `.${fileName}.${randomBytes(6).toString("hex")}.partial`);
-  const gzip = createGzip({ level: options.level ?? 1 });
+  // a deep write buffer lets zlib (on the thread pool) compress while the caller parses more rows
+  const gzip = createGzip({ level: options.level ?? 1, writableHighWaterMark: 16 << 20 } as ZlibOptions);
   let rows = 0;
   let state: "open" | "committed" | "aborted" = "open";
   let done: Promise<void> | undefined;

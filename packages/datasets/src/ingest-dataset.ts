@@ -110,7 +110,8 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
 
       const accept = async (event: Extract<RecordEvent, { kind: "row" }>, m: DatasetMapping) => {
         const mapped = mapRow(event.row, m);
-        if (!mapped.ok) return reportBad({ file, line: event.line, field: mapped.field, reason: mapped.reason });
+        if (!mapped.ok)
+          return reportBad({ file, line: event.line, field: mapped.field, reason: mapped.reason });
         options.onRow?.(mapped.example);
         batch.push(mapped.example);
         rows++;
@@ -129,7 +130,8 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
           reportBad({ file, line: event.line, reason: event.reason });
           continue;
         }
-        if (sample.length < DETECT_ROWS && columns.size < 1000) for (const k of Object.keys(event.row)) columns.add(k);
+        if (sample.length < DETECT_ROWS && columns.size < 1000)
+          for (const k of Object.keys(event.row)) columns.add(k);
         if (!mapping) {
           sample.push(event);
           if (sample.length < DETECT_ROWS) continue;
@@ -169,7 +171,11 @@ function detectOrThrow(sample: Extract<RecordEvent, { kind: "row" }>[], file: st
   const detected = detectShape(sample.map((s) => s.row));
   if (!detected) {
     const cols = [...new Set(sample.flatMap((s) => Object.keys(s.row)))].slice(0, 20);
-    throw new DatasetError("unknown_shape", `cannot tell which columns hold the prompt and answer (columns: ${cols.join(", ")}); choose a column mapping`, { file });
+    throw new DatasetError(
+      "unknown_shape",
+      `cannot tell which columns hold the prompt and answer (columns: ${cols.join(", ")}); choose a column mapping`,
+      { file },
+    );
   }
   return detected;
 }

@@ -21,7 +21,13 @@ import { readJsonl } from "./read-jsonl.ts";
 import { readParquet } from "./read-parquet.ts";
 import type { RecordEvent } from "./record-event.ts";
 import { sanitizeFileName } from "./sanitize-file-name.ts";
-import { checkEncoding, type DatasetFormat, isParquet, SNIFF_BYTES, sniffTextFormat } from "./sniff-format.ts";
+import {
+  checkEncoding,
+  type DatasetFormat,
+  isParquet,
+  SNIFF_BYTES,
+  sniffTextFormat,
+} from "./sniff-format.ts";
 
 /** A file on disk, or a stream (an upload body, a download) with the name the user gave it. */
 export type DatasetSource =
@@ -46,7 +52,10 @@ export async function openRecords(source: DatasetSource, limits: IngestLimits): 
   const fileName = sanitizeFileName("path" in source ? (source.fileName ?? source.path) : source.fileName);
   const counter = { bytes: 0 };
   const raw: ByteStream = "path" in source ? readFileChunks(source.path) : toBuffers(source.stream);
-  let { head, stream } = await peekBytes(limitBytes(raw, limits.maxFileBytes, fileName, counter), SNIFF_BYTES);
+  let { head, stream } = await peekBytes(
+    limitBytes(raw, limits.maxFileBytes, fileName, counter),
+    SNIFF_BYTES,
+  );
   const compressed = isGzip(head);
   if (compressed) {
     ({ head, stream } = await peekBytes(gunzipGuarded(stream, limits, fileName, counter), SNIFF_BYTES));
@@ -64,7 +73,8 @@ export async function openRecords(source: DatasetSource, limits: IngestLimits): 
   const format = sniffTextFormat(head, fileName);
   let records: AsyncIterable<RecordEvent>;
   if (format === "jsonl") records = readJsonl(stream, limits.maxLineBytes);
-  else if (format === "json") records = readJsonArray(decodeUtf8(stream, fileName), limits.maxLineBytes, fileName);
+  else if (format === "json")
+    records = readJsonArray(decodeUtf8(stream, fileName), limits.maxLineBytes, fileName);
   else {
     records = readCsv(decodeUtf8(stream, fileName), {
       delimiter: format === "tsv" ? "\t" : ",",

@@ -28,7 +28,11 @@ export async function* readJsonArray(
     partsChars = 0;
     if (overlong) {
       overlong = false;
-      yield { kind: "bad", line: elementLine, reason: `array element is longer than ${maxElementChars} characters` };
+      yield {
+        kind: "bad",
+        line: elementLine,
+        reason: `array element is longer than ${maxElementChars} characters`,
+      };
       return;
     }
     let value: unknown;
@@ -100,11 +104,15 @@ export async function* readJsonArray(
         depth = 0;
         i--; // rescan this character as part of the element
       } else {
-        throw new DatasetError("bad_format", "unexpected text after the end of the JSON array", { file, line });
+        throw new DatasetError("bad_format", "unexpected text after the end of the JSON array", {
+          file,
+          line,
+        });
       }
     }
     if ((state as string) === "element" && start !== -1) keep(chunk.slice(start));
   }
   if (state === "before") throw new DatasetError("empty", "file is empty", { file });
-  if (state !== "after") throw new DatasetError("bad_format", "file ends inside the JSON array (missing `]`)", { file, line });
+  if (state !== "after")
+    throw new DatasetError("bad_format", "file ends inside the JSON array (missing `]`)", { file, line });
 }

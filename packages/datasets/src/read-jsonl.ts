@@ -41,7 +41,11 @@ export async function* readJsonl(source: ByteStream, maxLineBytes: number): Asyn
       return;
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      yield { kind: "bad", line, reason: `expected a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}` };
+      yield {
+        kind: "bad",
+        line,
+        reason: `expected a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`,
+      };
       return;
     }
     yield { kind: "row", row: value as Record<string, unknown>, line };

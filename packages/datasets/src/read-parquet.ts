@@ -29,20 +29,38 @@ export async function* readParquet(path: string, file: string): AsyncGenerator<R
     try {
       metadata = await parquetMetadataAsync(buffer);
     } catch (err) {
-      throw new DatasetError("bad_format", `not a readable Parquet file: ${(err as Error).message}`, { file });
+      throw new DatasetError("bad_format", `not a readable Parquet file: ${(err as Error).message}`, {
+        file,
+      });
     }
     const total = Number(metadata.num_rows);
-    if (!Number.isSafeInteger(total) || total < 0) throw new DatasetError("bad_format", "Parquet footer has a bad row count", { file });
+    if (!Number.isSafeInteger(total) || total < 0)
+      throw new DatasetError("bad_format", "Parquet footer has a bad row count", { file });
     for (let rowStart = 0; rowStart < total; rowStart += ROWS_PER_READ) {
       const rowEnd = Math.min(total, rowStart + ROWS_PER_READ);
       let rows: Record<string, unknown>[];
       try {
-        rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, compressors, utf8: true });
+        rows = await parquetReadObjects({
+          file: buffer,
+          metadata,
+          rowStart,
+          rowEnd,
+          compressors,
+          utf8: true,
+        });
       } catch (err) {
-        throw new DatasetError("bad_format", `Parquet rows ${rowStart + 1}–${rowEnd} are unreadable: ${(err as Error).message}`, { file });
+        throw new DatasetError(
+          "bad_format",
+          `Parquet rows ${rowStart + 1}–${rowEnd} are unreadable: ${(err as Error).message}`,
+          { file },
+        );
       }
       for (let i = 0; i < rows.length; i++) {
-        yield { kind: "row", row: normalizeParquetRow(rows[i] as Record<string, unknown>), line: rowStart + i + 1 };
+        yield {
+          kind: "row",
+          row: normalizeParquetRow(rows[i] as Record<string, unknown>),
+          line: rowStart + i + 1,
+        };
       }
     }
   } finally {

@@ -8,7 +8,10 @@ import { DatasetError } from "./dataset-error.ts";
  * Streams a committed version's rows back (the file an FsRowSink wrote). Rows were validated
  * on the way in, so they are parsed without zod unless `validate` is set.
  */
-export async function* readVersionRows(path: string, options: { validate?: boolean } = {}): AsyncGenerator<CanonicalExample> {
+export async function* readVersionRows(
+  path: string,
+  options: { validate?: boolean } = {},
+): AsyncGenerator<CanonicalExample> {
   const input = createReadStream(path).pipe(createGunzip());
   const decoder = new StringDecoder("utf8");
   let rest = "";
@@ -19,7 +22,10 @@ export async function* readVersionRows(path: string, options: { validate?: boole
       const value = JSON.parse(text);
       return options.validate ? ZCanonicalExample.parse(value) : (value as CanonicalExample);
     } catch (err) {
-      throw new DatasetError("bad_format", `corrupt version row: ${(err as Error).message}`, { file: path, line });
+      throw new DatasetError("bad_format", `corrupt version row: ${(err as Error).message}`, {
+        file: path,
+        line,
+      });
     }
   };
   for await (const chunk of input as AsyncIterable<Buffer>) {

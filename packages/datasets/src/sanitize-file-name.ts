@@ -11,7 +11,10 @@ export function sanitizeFileName(name: string | undefined | null, fallback = "up
   if (!name) return fallback;
   let s = basename(name.replaceAll("\\", "/")).normalize("NFC");
   s = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "");
-  s = s.replace(/[<>:"/|?*]/g, "_").replace(/\s+/g, " ").trim();
+  s = s
+    .replace(/[<>:"/|?*]/g, "_")
+    .replace(/\s+/g, " ")
+    .trim();
   s = s.replace(/^\.+/, "");
   if (s.length > MAX_NAME) {
     const dot = s.lastIndexOf(".");

@@ -12,9 +12,13 @@ export const isParquet = (head: Buffer) => head.length >= 4 && head.toString("la
  */
 export function checkEncoding(head: Buffer, file: string): void {
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
-    throw new DatasetError("bad_encoding", "file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8", {
-      file,
-    });
+    throw new DatasetError(
+      "bad_encoding",
+      "file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8",
+      {
+        file,
+      },
+    );
   }
   if (head[0] === 0x00 && head[1] === 0x00 && head[2] === 0xfe && head[3] === 0xff) {
     throw new DatasetError("bad_encoding", "file is UTF-32; save it as UTF-8", { file });
@@ -24,9 +28,13 @@ export function checkEncoding(head: Buffer, file: string): void {
   let oddNul = 0;
   for (let i = 0; i < n; i++) if (head[i] === 0) i % 2 === 0 ? evenNul++ : oddNul++;
   if (n >= 4 && (evenNul > n / 4 || oddNul > n / 4)) {
-    throw new DatasetError("bad_encoding", "file looks like UTF-16 text (NUL bytes between characters); save it as UTF-8", {
-      file,
-    });
+    throw new DatasetError(
+      "bad_encoding",
+      "file looks like UTF-16 text (NUL bytes between characters); save it as UTF-8",
+      {
+        file,
+      },
+    );
   }
   if (evenNul + oddNul > 0) {
     throw new DatasetError("bad_encoding", "file contains NUL bytes: it is binary, not text", { file });
@@ -39,7 +47,8 @@ export const hasUtf8Bom = (head: Buffer) => head[0] === 0xef && head[1] === 0xbb
 export function sniffTextFormat(head: Buffer, fileName: string): DatasetFormat {
   const ext = extname(fileName.toLowerCase().replace(/\.gz$/, ""));
   let i = hasUtf8Bom(head) ? 3 : 0;
-  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09))
+    i++;
   if (i >= head.length) throw new DatasetError("empty", "file is empty", { file: fileName });
   if (ext === ".csv") return "csv";
   if (ext === ".tsv") return "tsv";

@@ -24,11 +24,14 @@ function fastPathMerges(t: Json): [string, string][] | null {
   const pre = t.pre_tokenizer as Json | null | undefined;
   if (model.type !== "BPE" || (model.dropout ?? null) !== null) return null;
   if ((t.normalizer ?? null) !== null) return null;
-  if (!pre || pre.type !== "ByteLevel" || pre.use_regex === false || pre.add_prefix_space === true) return null;
+  if (!pre || pre.type !== "ByteLevel" || pre.use_regex === false || pre.add_prefix_space === true)
+    return null;
   if (model.continuing_subword_prefix || model.end_of_word_suffix || model.ignore_merges) return null;
   const merges = model.merges;
   if (!Array.isArray(merges)) return null;
-  return merges.map((m) => (typeof m === "string" ? (m.split(" ", 2) as [string, string]) : (m as [string, string])));
+  return merges.map((m) =>
+    typeof m === "string" ? (m.split(" ", 2) as [string, string]) : (m as [string, string]),
+  );
 }
 
 /**
@@ -59,7 +62,13 @@ export function createTokenCounter(tokenizerJson: unknown, tokenizerConfig: unkn
 }
 
 /** The exact library count, for tests and spot checks of the fast path. */
-export function createReferenceTokenCounter(tokenizerJson: unknown, tokenizerConfig: unknown = {}): TokenCounter {
+export function createReferenceTokenCounter(
+  tokenizerJson: unknown,
+  tokenizerConfig: unknown = {},
+): TokenCounter {
   const tokenizer = new Tokenizer(tokenizerJson as never, (tokenizerConfig ?? {}) as never);
-  return { path: "generic", count: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids.length };
+  return {
+    path: "generic",
+    count: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids.length,
+  };
 }

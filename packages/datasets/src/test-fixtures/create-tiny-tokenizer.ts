@@ -27,7 +27,14 @@ function bytesToUnicode(): string[] {
   return map;
 }
 
-export const SPECIAL_TOKENS = ["<|endoftext|>", "<think>", "</think>", "<|user|>", "<|assistant|>", "<|end|>"];
+export const SPECIAL_TOKENS = [
+  "<|endoftext|>",
+  "<think>",
+  "</think>",
+  "<|user|>",
+  "<|assistant|>",
+  "<|end|>",
+];
 
 export function createTinyTokenizer(corpus: string, merges = 500): Record<string, unknown> {
   const byteChar = bytesToUnicode();
