@@ -49,13 +49,15 @@ export function parseSafetensors(buf: Uint8Array, where: string): Map<string, Na
       throw new EngineError("model_invalid", `${where}: tensor ${name} data_offsets do not match shape ${JSON.stringify(t.shape)}`);
     }
     const data = new Float32Array(n);
-    const off = dataStart + begin;
+    // copy the bytes out: Node's Buffer is often a view into a shared pool, unaligned for floats
+    const raw = new Uint8Array(n * bytes);
+    raw.set(buf.subarray(dataStart + begin, dataStart + end));
     if (t.dtype === "F32") {
-      data.set(new Float32Array(buf.slice(off, off + n * 4).buffer));
+      data.set(new Float32Array(raw.buffer));
     } else if (t.dtype === "F64") {
-      data.set(new Float64Array(buf.slice(off, off + n * 8).buffer));
+      data.set(new Float64Array(raw.buffer));
     } else {
-      const u16 = new Uint16Array(buf.slice(off, off + n * 2).buffer);
+      const u16 = new Uint16Array(raw.buffer);
       if (t.dtype === "BF16") {
         const u32 = new Uint32Array(data.buffer);
         for (let i = 0; i < n; i++) u32[i] = (u16[i] as number) << 16;

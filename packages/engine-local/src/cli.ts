@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { EngineError } from "./engine-error.ts";
+import { exportOnnx } from "./export/export-onnx.ts";
+import { generateText } from "./generate-text.ts";
+import { mergeAdapter } from "./merge-adapter.ts";
+import { runTraining } from "./train/run-training.ts";
+
+/**
+ * The engine as a command (see README): `train` speaks the event protocol on stdout, one JSON
+ * object per line, and exits non-zero after an error event. Other commands print JSON results.
+ */
+const USAGE = `usage:
+  engine train --config <job.json> --out <dir>
+  engine generate --model <dir> --prompt <text> [--adapter <dir>] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S]
+  engine merge --base <dir> --adapter <dir> --out <dir>
+  engine export-onnx --model <dir> --out <file.onnx>`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: "string" },
+      out: { type: "string" },
+      model: { type: "string" },
+      prompt: { type: "string" },
+      adapter: { type: "string" },
+      base: { type: "string" },
+      "max-new-tokens": { type: "string" },
+      temperature: { type: "string" },
+      "top-p": { type: "string" },
+      seed: { type: "string" },
+    },
+  });
+  const need = (name: keyof typeof values): string => {
+    const v = values[name];
+    if (typeof v !== "string" || !v) throw new EngineError("usage", `--${name} is required\n${USAGE}`);
+    return v;
+  };
+  switch (command) {
+    case "train": {
+      const path = need("config");
+      let job: Record<string, unknown>;
+      try {
+        job = JSON.parse(readFileSync(path, "utf8"));
+      } catch (e) {
+        throw new EngineError("config_invalid", `${path}: ${(e as Error).message}`);
+      }
+      if (values.out) job = { ...job, paths: { ...(job.paths as object), outDir: values.out } };
+      const controller = new AbortController();
+      process.once("SIGTERM", () => controller.abort());
+      process.once("SIGINT", () => controller.abort());
+      try {
+        await runTraining(job, { emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), signal: controller.signal });
+        return 0;
+      } catch {
+        return 1; // the error event is already on stdout
+      }
+    }
+    case "generate": {
+      const num = (k: "max-new-tokens" | "temperature" | "top-p" | "seed") => (values[k] === undefined ? undefined : Number(values[k]));
+      const res = generateText(need("model"), need("prompt"), {
+        ...(values.adapter ? { adapterDir: values.adapter } : {}),
+        maxNewTokens: num("max-new-tokens") ?? 64,
+        temperature: num("temperature") ?? 0,
+        topP: num("top-p") ?? 1,
+        seed: num("seed") ?? 0,
+      });
+      process.stdout.write(`${JSON.stringify(res)}\n`);
+      return 0;
+    }
+    case "merge":
+      mergeAdapter(need("base"), need("adapter"), need("out"));
+      process.stdout.write(`${JSON.stringify({ merged: values.out })}\n`);
+      return 0;
+    case "export-onnx": {
+      const res = await exportOnnx(need("model"), need("out"));
+      process.stdout.write(`${JSON.stringify(res)}\n`);
+      return 0;
+    }
+    default:
+      throw new EngineError("usage", USAGE);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    const err = e instanceof EngineError ? e : new EngineError("internal", String((e as Error)?.stack ?? e));
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    process.exitCode = err.code === "usage" ? 2 : 1;
+  },
+);

@@ -1,0 +1,47 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { EngineEventBody, EngineJob } from "@distillery/core";
+import { saveModelDir } from "../io/hf-model-dir.ts";
+import { saveAdapterDir } from "../io/peft-adapter.ts";
+import { saveTokenizer } from "../tokenizer/engine-tokenizer.ts";
+import { mergeLora } from "../model/lora.ts";
+import type { PreparedModel } from "./prepare-model.ts";
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The end of a run: a PEFT adapter (LoRA) or a full model dir (full fine-tune), then the merged
+ * model when the config asks for merge_and_unload. Each is announced with an artifact event.
+ */
+export function writeRunArtifacts(job: EngineJob, prepared: PreparedModel, emit: (e: EngineEventBody) => void): void {
+  const { model, tokenizer, loraSpec } = prepared;
+  const out = job.paths.outDir;
+  if (loraSpec) {
+    const dir = join(out, "adapter");
+    const grown = model.config.vocabSize > prepared.baseVocab;
+    saveAdapterDir(model, dir, {
+      spec: loraSpec,
+      baseModel: job.config.model.id,
+      modulesToSave: grown ? (model.lmHead === model.embed ? ["embed_tokens"] : ["embed_tokens", "lm_head"]) : [],
+    });
+    saveTokenizer(tokenizer, dir);
+    emit({ type: "artifact", kind: "adapter", path: dir, bytes: sizeOf(join(dir, "adapter_model.safetensors")) });
+    if (job.config.merge.mergeAndUnload) {
+      emit({ type: "status", phase: "merging" });
+      mergeLora(model);
+      const merged = join(out, "merged");
+      saveModelDir(model, merged, { tokenizer });
+      emit({ type: "artifact", kind: "merged", path: merged, bytes: sizeOf(join(merged, "model.safetensors")) });
+    }
+  } else {
+    const dir = join(out, "model");
+    saveModelDir(model, dir, { tokenizer });
+    emit({ type: "artifact", kind: "model", path: dir, bytes: sizeOf(join(dir, "model.safetensors")) });
+  }
+}
