@@ -159,6 +159,9 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
         { file: where },
       );
     }
+    // rows held back for shape detection report late; keep the report in file order
+    const fileOrder = new Map(files.map((f, i) => [f.fileName, i]));
+    errors.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) || a.line - b.line);
     const sink = await options.sink.commit();
     return { files, shape, mapping, columns: [...columns], rows, badRows, errors, sink };
   } catch (err) {

@@ -49,9 +49,11 @@ export function sniffTextFormat(head: Buffer, fileName: string): DatasetFormat {
   let i = hasUtf8Bom(head) ? 3 : 0;
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09))
     i++;
-  if (i >= head.length) throw new DatasetError("empty", "file is empty", { file: fileName });
   if (ext === ".csv") return "csv";
   if (ext === ".tsv") return "tsv";
+  if (i >= head.length && head.length < SNIFF_BYTES)
+    throw new DatasetError("empty", "file is empty", { file: fileName });
+  if (i >= head.length && (ext === ".jsonl" || ext === ".ndjson")) return "jsonl";
   if (head[i] === 0x5b /* [ */) return "json";
   if (head[i] === 0x7b /* { */) return "jsonl";
   throw new DatasetError(
