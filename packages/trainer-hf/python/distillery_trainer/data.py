@@ -81,7 +81,8 @@ def _packed_logits(model, mode: str, a: list, b: list, device, dtype) -> torch.T
     batch.pop("num_tokens")
     batch.pop("labels")
     batch = {k: v.to(device) for k, v in batch.items()}
-    return model(**batch).logits[0, len(a) :].float()
+    # use_cache=False: a KV cache would turn off transformers' packed-sequence detection.
+    return model(**batch, use_cache=False).logits[0, len(a) :].float()
 
 
 def select_packing_mode(model, candidates: Sequence[str], vocab: int, device, dtype, log) -> str:
@@ -94,7 +95,7 @@ def select_packing_mode(model, candidates: Sequence[str], vocab: int, device, dt
     model.eval()
     try:
         with torch.no_grad():
-            alone = model(input_ids=torch.tensor([b], device=device)).logits[0].float()
+            alone = model(input_ids=torch.tensor([b], device=device), use_cache=False).logits[0].float()
             scale = alone.abs().max().item()
             tol = (2e-2 * scale + 1e-2) if dtype in (torch.float16, torch.bfloat16) else (1e-3 * scale + 1e-4)
             for mode in candidates:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import torch
 
-from .model_setup import resize_embeddings
+from .model_setup import dtype_kwarg, resize_embeddings
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -21,10 +21,7 @@ def merge_adapter(base: str, adapter: str, out: str, dtype: str = "auto", revisi
     # "auto" keeps the dtype the base was saved in (config.torch_dtype / dtype).
     kwargs: dict = {"revision": revision}
     torch_dtype = "auto" if dtype == "auto" else _DTYPES[dtype]
-    try:
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch_dtype, **kwargs)
-    except TypeError:
-        model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch_dtype, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(base, **{dtype_kwarg(): torch_dtype}, **kwargs)
     if torch.cuda.is_available():
         model.to("cuda")
     resize_embeddings(model, len(tokenizer))

@@ -86,10 +86,15 @@ def load_model(base_model: str, dtype: torch.dtype, attn: str, quantization: str
             else BitsAndBytesConfig(load_in_8bit=True)
         )
         kwargs["device_map"] = device_map
-    try:
-        return AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype, **kwargs)
-    except TypeError:  # transformers < 4.56 names it torch_dtype
-        return AutoModelForCausalLM.from_pretrained(base_model, torch_dtype=dtype, **kwargs)
+    return AutoModelForCausalLM.from_pretrained(base_model, **{dtype_kwarg(): dtype}, **kwargs)
+
+
+def dtype_kwarg() -> str:
+    """from_pretrained's dtype keyword: `dtype` since transformers 4.56, `torch_dtype` before."""
+    import transformers
+    from packaging.version import Version
+
+    return "dtype" if Version(transformers.__version__).release >= (4, 56) else "torch_dtype"
 
 
 def linear_module_names(model: nn.Module) -> list:
