@@ -6,7 +6,6 @@ const config: NextConfig = {
   serverExternalPackages: ["@prisma/client", "@prisma/adapter-pg", "pg", "bullmq", "ioredis", "pino"],
   typedRoutes: false,
   poweredByHeader: false,
-  output: "standalone",
   outputFileTracingRoot: new URL("../..", import.meta.url).pathname,
 };
 

