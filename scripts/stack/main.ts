@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runMigrations } from "@distillery/db";
 import { createSupervisor, ensureDatabase, ensureDebianPackage, findFreePort, isPortOpen, startServices } from "@distillery/services";
@@ -95,6 +96,7 @@ async function test(args: string[]): Promise<number> {
   }
   await supervisor.stopAll(code);
   await stopped;
+  rmSync(join(ROOT, ".data", `test-${process.pid}`), { recursive: true, force: true });
   return code;
 }
 

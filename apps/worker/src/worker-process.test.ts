@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { type Db, DEFAULT_WORKSPACE_ID, isWorkerOnline } from "@distillery/db";
+import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const MAIN = join(import.meta.dirname, "main.ts");
+let db: Db;
+let url: string;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, url, drop } = await createTestDatabase(testAdminDatabaseUrl()));
+});
+afterAll(async () => drop());
+
+function startWorker(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+describe("worker process", () => {
+  it("stops at start, naming DATABASE_URL, when it is malformed", async () => {
+    const w = startWorker({ DATABASE_URL: "not a url", REDIS_URL: process.env.TEST_REDIS_URL ?? "" });
+    expect(await w.exited).toBe(1);
+    expect(w.output()).toMatch(/DATABASE_URL: must be a postgresql:\/\/ URL/);
+  });
+
+  it("stops at start, naming REDIS_URL, when Redis is unreachable", async () => {
+    const w = startWorker({ DATABASE_URL: url, REDIS_URL: "redis://127.0.0.1:1" });
+    expect(await w.exited).toBe(1);
+    expect(w.output()).toMatch(/REDIS_URL: cannot connect to Redis at redis:\/\/127.0.0.1:1/);
+  });
+
+  it("registers with its capabilities, heartbeats, and turns offline once killed", async () => {
+    const workerId = `wkr_test_${Date.now()}`;
+    const w = startWorker({
+      DATABASE_URL: url,
+      REDIS_URL: process.env.TEST_REDIS_URL ?? "",
+      WORKER_ID: workerId,
+      WORKER_HEARTBEAT_MS: "300",
+      QUEUE_PREFIX: `t${Date.now()}`,
+    });
+    await expect.poll(() => db.worker.findUnique({ where: { id: workerId } }), { timeout: 30_000 }).not.toBeNull();
+    const first = await db.worker.findUniqueOrThrow({ where: { id: workerId } });
+    expect(first.workspaceId).toBe(DEFAULT_WORKSPACE_ID);
+    expect(first.engines).toEqual(expect.arrayContaining(["echo", "local"]));
+    expect(first.cpuCount).toBeGreaterThan(0);
+    // heartbeats move lastSeenAt forward
+    await expect
+      .poll(async () => (await db.worker.findUniqueOrThrow({ where: { id: workerId } })).lastSeenAt.getTime(), { timeout: 5_000 })
+      .toBeGreaterThan(first.lastSeenAt.getTime());
+    w.child.kill("SIGKILL");
+    await w.exited;
+    const lapseMs = 1_000;
+    await expect
+      .poll(async () => isWorkerOnline(await db.worker.findUniqueOrThrow({ where: { id: workerId } }), lapseMs), { timeout: 5_000 })
+      .toBe(false);
+    expect(w.output()).not.toMatch(/cannot start/);
+  });
+});
