@@ -52,7 +52,8 @@ export function writeJsonl(rows: unknown[]): string {
   return path;
 }
 
-export function makeJob(baseModel: string, config: Partial<RunConfigInput> & { training?: object; lora?: object }, extra: Partial<EngineJobInput> = {}): EngineJobInput {
+/** `config` is loosely typed on purpose: tests pass literal objects, and bad-input tests pass bad ones. */
+export function makeJob(baseModel: string, config: Record<string, unknown>, extra: Partial<EngineJobInput> = {}): EngineJobInput {
   return {
     runId: "run-test",
     config: {

@@ -28,8 +28,7 @@ describe("runTraining", () => {
     expect(metric?.type === "metric" && Object.keys(metric.values).sort()).toEqual(["epoch", "grad_norm", "learning_rate", "loss", "tokens_per_second"]);
     const sample = events.find((e) => e.type === "sample");
     expect(sample?.type === "sample" && sample.output).toBe("<think>\nred\n</think>\n\ngreen");
-    const artifact = events.find((e) => e.type === "artifact");
-    expect(artifact?.type === "artifact" && artifact.kind).toBe("model");
+    expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual(["model", "onnx"]);
     expect(events[events.length - 1]?.type).toBe("done");
     const modelDir = join(job.paths.outDir, "model");
     const out = generateText(modelDir, makeTaskExamples()[4]!.prompt, { maxNewTokens: 12 });
@@ -57,6 +56,6 @@ describe("runTraining", () => {
     expect(existsSync(join(job.paths.outDir, "merged", "model.safetensors"))).toBe(true);
     const tok = JSON.parse(readFileSync(join(adapter, "tokenizer.json"), "utf8"));
     expect(tok.added_tokens.map((t: { content: string }) => t.content)).toContain("<think>");
-    expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual(["adapter", "merged"]);
+    expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual(["adapter", "merged", "onnx"]);
   });
 });

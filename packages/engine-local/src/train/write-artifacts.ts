@@ -1,10 +1,11 @@
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEventBody, EngineJob } from "@distillery/core";
 import { saveModelDir } from "../io/hf-model-dir.ts";
 import { saveAdapterDir } from "../io/peft-adapter.ts";
-import { saveTokenizer } from "../tokenizer/engine-tokenizer.ts";
+import { serializeOnnx } from "../export/export-onnx.ts";
 import { mergeLora } from "../model/lora.ts";
+import { saveTokenizer } from "../tokenizer/engine-tokenizer.ts";
 import type { PreparedModel } from "./prepare-model.ts";
 
 function sizeOf(path: string): number {
@@ -15,9 +16,24 @@ function sizeOf(path: string): number {
   }
 }
 
+/** ONNX of the final plain model, when it fits protobuf's single-file limit. */
+function writeOnnx(prepared: PreparedModel, out: string, emit: (e: EngineEventBody) => void): void {
+  const c = prepared.model.config;
+  const params = c.vocabSize * c.hiddenSize * 2 + c.numLayers * (4 * c.hiddenSize * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
+  if (params * 4 > 2 ** 31 - 2 ** 26) {
+    emit({ type: "log", level: "warn", message: "model too large for a single-file ONNX export; skipped" });
+    return;
+  }
+  emit({ type: "status", phase: "exporting" });
+  const path = join(out, "model.onnx");
+  const bytes = serializeOnnx(prepared.model);
+  writeFileSync(path, bytes);
+  emit({ type: "artifact", kind: "onnx", path, bytes: bytes.length });
+}
+
 /**
  * The end of a run: a PEFT adapter (LoRA) or a full model dir (full fine-tune), then the merged
- * model when the config asks for merge_and_unload. Each is announced with an artifact event.
+ * model when the config asks for merge_and_unload, and ONNX of the plain model. Each is announced with an artifact event.
  */
 export function writeRunArtifacts(job: EngineJob, prepared: PreparedModel, emit: (e: EngineEventBody) => void): void {
   const { model, tokenizer, loraSpec } = prepared;
@@ -38,10 +54,12 @@ export function writeRunArtifacts(job: EngineJob, prepared: PreparedModel, emit:
       const merged = join(out, "merged");
       saveModelDir(model, merged, { tokenizer });
       emit({ type: "artifact", kind: "merged", path: merged, bytes: sizeOf(join(merged, "model.safetensors")) });
+      writeOnnx(prepared, out, emit);
     }
   } else {
     const dir = join(out, "model");
     saveModelDir(model, dir, { tokenizer });
     emit({ type: "artifact", kind: "model", path: dir, bytes: sizeOf(join(dir, "model.safetensors")) });
+    writeOnnx(prepared, out, emit);
   }
 }
