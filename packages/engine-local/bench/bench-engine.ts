@@ -1,0 +1,102 @@
+/**
+ * `npm run bench:engine` (root): the engine's median LoRA training step against PyTorch's (Debian
+ * python3-torch, best of 1 and 2 threads) with identical shapes, init scale and optimizer. Prints
+ * figures, then one JSON line: {"reference": {engine_ms, torch_ms, ratio}, "wide": {…}}.
+ * A benchmark, not a test: it asserts nothing.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { isWasmMatmulEnabled } from "../src/kernels/matmul.ts";
+import { Rng } from "../src/kernels/rng.ts";
+import { backwardTrain, forwardTrain } from "../src/model/llama-forward.ts";
+import { allocateModel, initializeModel, listLoraParams } from "../src/model/llama-model.ts";
+import { attachLora } from "../src/model/lora.ts";
+import { makeTinyConfig } from "../src/model/test-helpers.ts";
+import { crossEntropy } from "../src/model/ops/cross-entropy.ts";
+import { zeroGrad } from "../src/model/param.ts";
+import { clipGradNorm, createAdamWState, stepAdamW } from "../src/train/adamw.ts";
+
+interface Shape {
+  vocab: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  batch: number;
+  seq: number;
+  r: number;
+  alpha: number;
+  warmup: number;
+  steps: number;
+}
+
+const REFERENCE: Shape = { vocab: 512, hidden: 128, layers: 4, heads: 4, intermediate: 512, batch: 8, seq: 64, r: 8, alpha: 16, warmup: 3, steps: 15 };
+const WIDE: Shape = { ...REFERENCE, hidden: 256 };
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function benchEngine(s: Shape): number {
+  const config = makeTinyConfig({
+    vocabSize: s.vocab, hiddenSize: s.hidden, intermediateSize: s.intermediate, numLayers: s.layers,
+    numHeads: s.heads, numKvHeads: s.heads, headDim: s.hidden / s.heads, maxPositions: s.seq + 1,
+  });
+  const model = allocateModel(config);
+  initializeModel(model, 0, 0.02);
+  attachLora(model, { r: s.r, alpha: s.alpha, dropout: 0, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"], useRslora: false }, 0);
+  const params = listLoraParams(model);
+  const rng = Rng.fromSeed(1);
+  for (const p of params) if (p.name.includes("lora_B")) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * 1e-3;
+  const opt = createAdamWState(params);
+  const rows = s.batch * s.seq;
+  const ids = Int32Array.from({ length: rows }, () => rng.int(s.vocab));
+  const targets = Int32Array.from({ length: rows }, () => rng.int(s.vocab));
+  const times: number[] = [];
+  for (let i = 0; i < s.warmup + s.steps; i++) {
+    const t0 = performance.now();
+    for (const p of params) zeroGrad(p);
+    const tape = forwardTrain(model, ids, s.batch, s.seq, null);
+    const ce = crossEntropy(tape.logits, targets, rows, s.vocab, 1 / rows, true);
+    backwardTrain(model, tape, ce.dlogits!);
+    clipGradNorm(params, 1);
+    stepAdamW(params, opt, { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+    if (i >= s.warmup) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function benchTorch(s: Shape): { ms: number; threads: number } | null {
+  const script = fileURLToPath(new URL("../scripts/torch-llama.py", import.meta.url));
+  let best: { ms: number; threads: number } | null = null;
+  for (const threads of [1, 2]) {
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads) };
+    // the issue's protocol: OpenBLAS tuning variables unset for this command only
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const res = spawnSync("/usr/bin/python3", [script, "bench", JSON.stringify(s)], { env, encoding: "utf8" });
+    if (res.status !== 0) {
+      console.log(`torch (${threads} thread(s)) unavailable: ${(res.stderr || res.error?.message || "").trim().split("\n").pop()}`);
+      continue;
+    }
+    const ms = (JSON.parse(res.stdout.trim().split("\n").pop() as string) as { median_ms: number }).median_ms;
+    console.log(`  torch ${threads} thread(s): ${ms.toFixed(1)} ms/step`);
+    if (!best || ms < best.ms) best = { ms, threads };
+  }
+  return best;
+}
+
+const summary: Record<string, { engine_ms: number; torch_ms: number | null; ratio: number | null }> = {};
+console.log(`engine matmul: ${isWasmMatmulEnabled() ? "WebAssembly SIMD" : "plain JS (run npm run build)"}`);
+for (const [name, s] of [["reference", REFERENCE], ["wide", WIDE]] as const) {
+  const tokens = s.batch * s.seq;
+  const engineMs = benchEngine(s);
+  console.log(`${name}: hidden ${s.hidden}, ${s.layers} layers, batch ${s.batch}x${s.seq}, LoRA r${s.r} on q/k/v/o`);
+  console.log(`  engine: ${engineMs.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / engineMs)} tokens/s`);
+  const torch = benchTorch(s);
+  if (torch) console.log(`  torch best (${torch.threads} thread(s)): ${torch.ms.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / torch.ms)} tokens/s`);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  summary[name] = { engine_ms: round(engineMs), torch_ms: torch ? round(torch.ms) : null, ratio: torch ? round(torch.ms / engineMs) : null };
+}
+console.log(JSON.stringify(summary));

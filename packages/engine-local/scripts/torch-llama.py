@@ -1,0 +1,158 @@
+"""An independent PyTorch implementation of the Llama forward pass (the transformers math), used
+two ways by the engine's tooling:
+
+  torch-llama.py logits <model_dir> <ids.json> <out.f32>   write float32 logits for the ids
+  torch-llama.py bench <json shapes>                       print the median LoRA training step
+
+It reads config.json and model.safetensors itself (numpy), so it needs only Debian's
+python3-torch, and shares no code with the TypeScript engine it checks."""
+
+import json
+import math
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        buf = f.read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    header = json.loads(buf[8 : 8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", f"{name}: {info['dtype']}"
+        a, b = info["data_offsets"]
+        arr = np.frombuffer(buf[8 + n + a : 8 + n + b], dtype="<f4").reshape(info["shape"])
+        out[name] = torch.from_numpy(arr.copy())
+    return out
+
+
+def rms_norm(x, w, eps):
+    var = x.pow(2).mean(-1, keepdim=True)
+    return w * (x * torch.rsqrt(var + eps))
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def rope_tables(seq, hd, theta):
+    inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    freqs = torch.outer(torch.arange(seq, dtype=torch.float32), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos(), emb.sin()
+
+
+class Llama:
+    def __init__(self, cfg, weights, lora=None):
+        self.cfg = cfg
+        self.w = weights
+        self.lora = lora or {}
+
+    def linear(self, x, name, bias=True):
+        y = x @ self.w[name + ".weight"].T
+        if bias and (name + ".bias") in self.w:
+            y = y + self.w[name + ".bias"]
+        if name in self.lora:
+            a, b, scale = self.lora[name]
+            y = y + (x @ a.T) @ b.T * scale
+        return y
+
+    def forward(self, ids):
+        c = self.cfg
+        B, T = ids.shape
+        d = c["hidden_size"]
+        H = c["num_attention_heads"]
+        KVH = c.get("num_key_value_heads") or H
+        hd = c.get("head_dim") or d // H
+        eps = c.get("rms_norm_eps", 1e-6)
+        cos, sin = rope_tables(T, hd, c.get("rope_theta", 10000.0))
+        mask = torch.full((T, T), float("-inf")).triu(1)
+        h = self.w["model.embed_tokens.weight"][ids]
+        for l in range(c["num_hidden_layers"]):
+            p = f"model.layers.{l}"
+            x = rms_norm(h, self.w[p + ".input_layernorm.weight"], eps)
+            q = self.linear(x, p + ".self_attn.q_proj").view(B, T, H, hd).transpose(1, 2)
+            k = self.linear(x, p + ".self_attn.k_proj").view(B, T, KVH, hd).transpose(1, 2)
+            v = self.linear(x, p + ".self_attn.v_proj").view(B, T, KVH, hd).transpose(1, 2)
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+            k = k.repeat_interleave(H // KVH, dim=1)
+            v = v.repeat_interleave(H // KVH, dim=1)
+            s = (q @ k.transpose(2, 3)) / math.sqrt(hd) + mask
+            a = (F.softmax(s.float(), dim=-1) @ v).transpose(1, 2).reshape(B, T, H * hd)
+            h = h + self.linear(a, p + ".self_attn.o_proj")
+            x = rms_norm(h, self.w[p + ".post_attention_layernorm.weight"], eps)
+            g = self.linear(x, p + ".mlp.gate_proj")
+            u = self.linear(x, p + ".mlp.up_proj")
+            h = h + self.linear(F.silu(g) * u, p + ".mlp.down_proj")
+        h = rms_norm(h, self.w["model.norm.weight"], eps)
+        head = self.w.get("lm_head.weight", self.w["model.embed_tokens.weight"])
+        if c.get("tie_word_embeddings"):
+            head = self.w["model.embed_tokens.weight"]
+        return h @ head.T
+
+
+def cmd_logits(model_dir, ids_path, out_path):
+    cfg = json.load(open(f"{model_dir}/config.json"))
+    model = Llama(cfg, read_safetensors(f"{model_dir}/model.safetensors"))
+    ids = torch.tensor(json.load(open(ids_path)), dtype=torch.long)
+    with torch.no_grad():
+        logits = model.forward(ids)
+    logits.numpy().astype("<f4").tofile(out_path)
+
+
+def cmd_bench(spec):
+    """A LoRA training step with the engine's bench shapes: random init at 0.02, LoRA B at zero
+    plus a small perturbation so every product is real, AdamW on the LoRA params, clip 1.0."""
+    s = json.loads(spec)
+    torch.manual_seed(0)
+    V, d, L, H, ff, B, T, r, alpha = (s[k] for k in ["vocab", "hidden", "layers", "heads", "intermediate", "batch", "seq", "r", "alpha"])
+    cfg = {"hidden_size": d, "num_attention_heads": H, "num_key_value_heads": H, "num_hidden_layers": L, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": False}
+    w = {"model.embed_tokens.weight": torch.randn(V, d) * 0.02, "model.norm.weight": torch.ones(d), "lm_head.weight": torch.randn(V, d) * 0.02}
+    lora = {}
+    params = []
+    for l in range(L):
+        p = f"model.layers.{l}"
+        w[p + ".input_layernorm.weight"] = torch.ones(d)
+        w[p + ".post_attention_layernorm.weight"] = torch.ones(d)
+        for n, (o, i) in {"self_attn.q_proj": (d, d), "self_attn.k_proj": (d, d), "self_attn.v_proj": (d, d), "self_attn.o_proj": (d, d), "mlp.gate_proj": (ff, d), "mlp.up_proj": (ff, d), "mlp.down_proj": (d, ff)}.items():
+            w[f"{p}.{n}.weight"] = torch.randn(o, i) * 0.02
+            if n.startswith("self_attn"):
+                a = ((torch.rand(r, i) * 2 - 1) / math.sqrt(i)).requires_grad_()
+                b = (torch.randn(o, r) * 1e-3).requires_grad_()
+                lora[f"{p}.{n}"] = (a, b, alpha / r)
+                params += [a, b]
+    model = Llama(cfg, w, lora)
+    opt = torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    ids = torch.randint(0, V, (B, T + 1))
+    times = []
+    for i in range(s["warmup"] + s["steps"]):
+        t0 = time.perf_counter()
+        logits = model.forward(ids[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if i >= s["warmup"]:
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    print(json.dumps({"median_ms": times[len(times) // 2], "threads": torch.get_num_threads(), "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "logits":
+        cmd_logits(*sys.argv[2:5])
+    elif sys.argv[1] == "bench":
+        cmd_bench(sys.argv[2])
+    else:
+        sys.exit(f"unknown command {sys.argv[1]}")
