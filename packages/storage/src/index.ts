@@ -1,0 +1,4 @@
+export * from "./blob-store.ts";
+export * from "./create-blob-store.ts";
+export * from "./fs-blob-store.ts";
+export * from "./s3-blob-store.ts";
