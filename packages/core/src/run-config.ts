@@ -80,8 +80,26 @@ export const ZDataConfig = z.object({
   datasetVersionId: z.string().min(1, "pick a dataset version"),
   template: z.enum(CHAT_TEMPLATE_IDS).default("phi3"),
   systemPrompt: z.string().optional(),
-  /** fraction held out for eval when the version has no test split */
+  /** fraction held out (seeded) for eval loss when no eval version is given */
   evalFraction: z.number().min(0).max(0.5).default(0.1),
+  /** a separate version (e.g. the test side of a split) for eval loss */
+  evalDatasetVersionId: z.string().min(1).optional(),
+});
+
+/**
+ * Before-vs-after evaluation: the base student and the trained one answer the same held-out
+ * problems; their final answers are scored against each row's reference answer.
+ */
+export const ZEvaluationConfig = z.object({
+  /** version whose rows carry reference answers (CanonicalExample.reference or answer) */
+  datasetVersionId: z.string().min(1, "pick the held-out version to evaluate on"),
+  maxExamples: z.number().int().min(1).max(100_000).default(200),
+  maxNewTokens: z.number().int().min(1).max(32_768).default(256),
+  temperature: z.number().min(0).max(2).default(0),
+  /** samples per problem for cons@k (1 = pass@1 only) */
+  k: z.number().int().min(1).max(64).default(1),
+  before: z.boolean().default(true),
+  after: z.boolean().default(true),
 });
 
 export const ZModelRef = z.object({
@@ -104,6 +122,7 @@ export const ZRunConfig = z.object({
   training: ZTrainingArgs.default(ZTrainingArgs.parse({})),
   sampling: ZSamplingConfig.default(ZSamplingConfig.parse({})),
   merge: z.object({ mergeAndUnload: z.boolean().default(true) }).default({ mergeAndUnload: true }),
+  evaluation: ZEvaluationConfig.optional(),
   resources: z
     .object({
       gpus: z.number().int().min(0).max(64).default(0),
@@ -140,6 +159,8 @@ export const ZEngineJob = z.object({
     /** JSONL of EngineExample */
     trainData: z.string().min(1),
     evalData: z.string().optional(),
+    /** JSONL of {prompt (rendered), reference} for before/after evaluation */
+    evalTasks: z.string().optional(),
     /** run directory: checkpoints, artifacts; resumes from its latest checkpoint */
     outDir: z.string().min(1),
   }),
@@ -150,3 +171,4 @@ export const ZEngineJob = z.object({
 });
 export type EngineJob = z.infer<typeof ZEngineJob>;
 export type EngineJobInput = z.input<typeof ZEngineJob>;
+export type EvaluationConfig = z.infer<typeof ZEvaluationConfig>;
