@@ -30,7 +30,7 @@ interface Shape {
   steps: number;
 }
 
-const REFERENCE: Shape = { vocab: 512, hidden: 128, layers: 4, heads: 4, intermediate: 512, batch: 8, seq: 64, r: 8, alpha: 16, warmup: 3, steps: 15 };
+const REFERENCE: Shape = { vocab: 512, hidden: 128, layers: 4, heads: 4, intermediate: 512, batch: 8, seq: 64, r: 8, alpha: 16, warmup: 3, steps: Number(process.env.BENCH_STEPS ?? 15) };
 const WIDE: Shape = { ...REFERENCE, hidden: 256 };
 
 function median(xs: number[]): number {
