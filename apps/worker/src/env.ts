@@ -1,3 +1,4 @@
+import { ZS3Env } from "@distillery/storage";
 import { z } from "zod";
 
 /**
@@ -26,7 +27,7 @@ const ZRedisUrl = z
     }
   }, "must be a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379)");
 
-export const ZWorkerEnv = z.object({
+export const ZWorkerEnv = ZS3Env.extend({
   DATABASE_URL: ZPostgresUrl,
   REDIS_URL: ZRedisUrl,
   DISTILLERY_DATA_DIR: z.string().default(".data"),
@@ -37,6 +38,10 @@ export const ZWorkerEnv = z.object({
   WORKER_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   QUEUE_PREFIX: z.string().default("distillery"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+  /** the Python that runs packages/trainer-hf (hf engine) */
+  DISTILLERY_PYTHON: z.string().optional(),
+  /** "0" turns off the hf engine probe (CPU-only workers start faster) */
+  HF_ENGINE: z.enum(["auto", "0"]).default("auto"),
 });
 export type WorkerEnv = z.infer<typeof ZWorkerEnv>;
 

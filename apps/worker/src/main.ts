@@ -36,7 +36,7 @@ async function main() {
   const actor = await ensureDefaultWorkspace(db);
 
   const workerId = env.WORKER_ID ?? `wkr_${hostname().slice(0, 20)}_${process.pid}_${randomBytes(3).toString("hex")}`;
-  const caps = await detectCapabilities(engineDetectors());
+  const caps = await detectCapabilities(engineDetectors(env));
   const registration = { id: workerId, workspaceId: actor.workspaceId, version: "0.1.0", pid: process.pid, ...caps };
   await registerWorker(db, registration);
   log.info({ workerId, engines: caps.engines, gpus: caps.gpus.length }, "worker registered");
@@ -71,7 +71,16 @@ async function main() {
   });
   echoWorker.on("failed", (job, err) => log.error({ jobId: job?.id, err: err.message }, "echo job failed"));
 
-  const runWorker = startRunWorker({ db, env, log, workerId, connection: workerConnection, publisher, engines: caps.engines });
+  const runWorker = await startRunWorker({
+    db,
+    env,
+    log,
+    workerId,
+    connection: workerConnection,
+    publisher,
+    engines: caps.engines,
+    gpuCount: caps.gpus.length,
+  });
 
   let isShuttingDown = false;
   const shutdown = async (signal: string) => {

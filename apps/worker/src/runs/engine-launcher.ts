@@ -12,8 +12,9 @@ export class RunSetupError extends Error {
   }
 }
 
+/** The child processes of a run, run in order (e.g. evaluate before → train → evaluate after). */
 export interface PreparedRun {
-  command: EngineCommand;
+  steps: { name: string; command: EngineCommand }[];
 }
 
 /**

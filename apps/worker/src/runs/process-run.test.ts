@@ -29,7 +29,7 @@ const scripted: EngineLauncher = {
   async prepare({ run }) {
     const mode = (run.config as { mode: string }).mode;
     if (mode === "missing-dataset") throw new RunSetupError("dataset version dv_gone no longer exists", "data.datasetVersionId");
-    return { command: { command: process.execPath, args: [ENGINE, mode, run.id] } };
+    return { steps: [{ name: "train", command: { command: process.execPath, args: [ENGINE, mode, run.id] } }] };
   },
 };
 

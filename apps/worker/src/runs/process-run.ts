@@ -96,6 +96,7 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
   let done: Extract<EngineEvent, { type: "done" }> | undefined;
   let engineError: Extract<EngineEvent, { type: "error" }> | undefined;
   const latest: Record<string, number> = {};
+  const evals: Record<string, Record<string, number>> = {};
   // The worker numbers the run's stream: it continues after the last persisted event, so a
   // resumed run (new engine process, new worker) never reuses a seq, and the worker's own log
   // lines interleave with the engine's without colliding.
@@ -117,22 +118,33 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
       await finishRun(db, lease, { status: "failed", error: message });
       return { status: "failed" };
     }
-    const exit = await spawnEngine(
-      prepared.command,
-      {
-        onEvent: (raw) => {
-          if (raw.runId !== run.id) return;
-          const e = { ...raw, seq: nextSeq++ };
-          if (e.type === "metric") Object.assign(latest, e.values);
-          if (e.type === "done") done = e;
-          if (e.type === "error") engineError = e;
-          pipeline.push(e);
+    let exit: Awaited<ReturnType<typeof spawnEngine>> | undefined;
+    let failedStep: string | undefined;
+    for (const step of prepared.steps) {
+      log.info({ step: step.name }, "starting run step");
+      exit = await spawnEngine(
+        step.command,
+        {
+          onEvent: (raw) => {
+            if (raw.runId !== run.id) return;
+            const e = { ...raw, seq: nextSeq++ };
+            if (e.type === "metric") Object.assign(latest, e.values);
+            if (e.type === "eval") Object.assign(evals, { [e.name]: e.metrics });
+            if (e.type === "done") done = e;
+            if (e.type === "error") engineError = e;
+            pipeline.push(e);
+          },
+          onBadLine: (line, error) => emitWorkerLog("warn", `${step.name} printed a line that is not an event (${error}): ${line}`),
         },
-        onBadLine: (line, error) => emitWorkerLog("warn", `engine printed a line that is not an event (${error}): ${line}`),
-      },
-      { signal: stop.signal },
-    );
-    if (exit.stderrTail.trim() && !done) log.warn({ stderr: exit.stderrTail.slice(-1_000) }, "engine stderr");
+        { signal: stop.signal },
+      );
+      if (exit.stderrTail.trim() && exit.code !== 0) log.warn({ step: step.name, stderr: exit.stderrTail.slice(-1_000) }, "engine stderr");
+      if (stopReason) break;
+      if (exit.code !== 0 || engineError) {
+        failedStep = step.name;
+        break;
+      }
+    }
     await pipeline.close();
 
     if (stopReason === "lease-lost") return { status: "lease-lost" };
@@ -144,17 +156,19 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
       await finishRun(db, lease, { status: "cancelled", summary: { final: latest } });
       return { status: "cancelled" };
     }
-    if (done && exit.code === 0) {
-      await finishRun(db, lease, { status: "succeeded", summary: { final: { ...latest, ...done.metrics } } });
+    if (done && !failedStep) {
+      await finishRun(db, lease, { status: "succeeded", summary: { final: { ...latest, ...done.metrics }, evals } });
       return { status: "succeeded" };
     }
     const reason =
       engineError?.message ??
-      `engine exited with ${exit.signal ?? `code ${exit.code}`}${exit.stderrTail ? `: ${exit.stderrTail.trim().slice(-600)}` : ""}`;
+      (exit
+        ? `${failedStep ?? "engine"} exited with ${exit.signal ?? `code ${exit.code}`}${exit.stderrTail ? `: ${exit.stderrTail.trim().slice(-600)}` : ""}`
+        : "the engine never reported done");
     await finishRun(db, lease, {
       status: "failed",
       error: engineError?.field ? `${engineError.field}: ${reason}` : reason,
-      summary: { final: latest },
+      summary: { final: latest, evals },
     });
     return { status: "failed" };
   } finally {

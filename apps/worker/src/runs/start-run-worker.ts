@@ -1,25 +1,37 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
 import { createProducer, QUEUES, runQueueFor } from "@distillery/jobs";
+import { createBlobStore } from "@distillery/storage";
+import { detectHfEngine } from "@distillery/trainer-hf";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import type { EngineLauncher } from "./engine-launcher.ts";
+import { createHfLauncher } from "./hf-launcher.ts";
+import { createLocalLauncher, type EvaluateCommandResolver } from "./local-launcher.ts";
 import { createRunProcessor } from "./process-run.ts";
 
 /** Engine detectors for capabilities (hf: a GPU and a Python with torch + transformers + peft). */
-export function engineDetectors(): { name: string; detect: () => Promise<{ available: boolean; reason?: string }> }[] {
-  return [];
+export function engineDetectors(env: WorkerEnv) {
+  if (env.HF_ENGINE === "0") return [];
+  return [{ name: "hf", detect: () => detectHfEngine({ python: env.DISTILLERY_PYTHON }) }];
 }
 
-/** Launchers this worker has, by engine name. */
-export function engineLaunchers(_dataDir: string): Map<string, EngineLauncher> {
-  return new Map();
+/** The before/after evaluator (packages/evals), when it is installed. */
+async function loadEvaluateCommand(log: Logger): Promise<EvaluateCommandResolver | undefined> {
+  try {
+    const name = "@distillery/evals"; // loaded by name: a worker without it still trains
+    const mod = (await import(name)) as { resolveEvaluateCommand?: EvaluateCommandResolver };
+    return mod.resolveEvaluateCommand;
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, "packages/evals is not available: runs skip before/after evaluation");
+    return undefined;
+  }
 }
 
 /** Consumes the run queues of the engines this worker has (an hf run never reaches a CPU worker). */
-export function startRunWorker(options: {
+export async function startRunWorker(options: {
   db: Db;
   env: WorkerEnv;
   log: Logger;
@@ -27,11 +39,19 @@ export function startRunWorker(options: {
   connection: Redis;
   publisher: Redis;
   engines: string[];
+  gpuCount: number;
 }) {
   const { env } = options;
   const shutdown = new AbortController();
   const producer = createProducer(options.connection, env.QUEUE_PREFIX);
-  const dataDir = join(env.DISTILLERY_DATA_DIR);
+  const dataDir = resolve(env.DISTILLERY_DATA_DIR);
+  const store = createBlobStore({ ...env, blobDir: join(dataDir, "blobs") });
+  const cacheDir = join(dataDir, "cache");
+  const evaluate = await loadEvaluateCommand(options.log);
+  const launchers = new Map<string, EngineLauncher>([["local", createLocalLauncher({ store, cacheDir, evaluate })]]);
+  if (options.engines.includes("hf")) {
+    launchers.set("hf", createHfLauncher({ store, cacheDir, python: env.DISTILLERY_PYTHON, gpuCount: options.gpuCount, evaluate }));
+  }
   const processor = createRunProcessor({
     db: options.db,
     log: options.log,
@@ -40,7 +60,7 @@ export function startRunWorker(options: {
     queuePrefix: env.QUEUE_PREFIX,
     dataDir,
     heartbeatMs: env.WORKER_HEARTBEAT_MS,
-    launchers: engineLaunchers(dataDir),
+    launchers,
     shutdownSignal: shutdown.signal,
     onReleased: async (run) => {
       await producer.enqueue(runQueueFor(run.engine === "hf" ? "hf" : "local"), { runId: run.id, workspaceId: run.workspaceId }, {

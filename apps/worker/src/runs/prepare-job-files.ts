@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
+import { once } from "node:events";
+import {
+  type CanonicalExample,
+  type EngineJob,
+  type RunConfig,
+  renderChat,
+  resolveTemplate,
+  toEngineExample,
+  ZRunConfig,
+} from "@distillery/core";
+import type { Db } from "@distillery/db";
+import { readVersionRows } from "@distillery/datasets";
+import type { BlobStore } from "@distillery/storage";
+import { RunSetupError } from "./engine-launcher.ts";
+import { resolveModelDir, resolveVersionRows } from "./materialize.ts";
+
+export interface JobFiles {
+  job: EngineJob;
+  jobPath: string;
+  /** the base model dir (eval "before" reads it; eval "after" adds the adapter) */
+  baseModelDir: string;
+}
+
+/** Writes JSONL lines to a temp file and renames it into place: a killed worker leaves no half file. */
+async function writeJsonlOnce<T>(path: string, rows: AsyncIterable<T>): Promise<number> {
+  if (existsSync(path)) return -1;
+  const temp = `${path}.${process.pid}.partial`;
+  const out = createWriteStream(temp);
+  let n = 0;
+  for await (const row of rows) {
+    if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, "drain");
+    n++;
+  }
+  out.end();
+  await once(out, "close");
+  renameSync(temp, path);
+  return n;
+}
+
+export function parseRunConfig(raw: unknown): RunConfig {
+  const parsed = ZRunConfig.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RunSetupError(`invalid run config: ${issue?.path.join(".")}: ${issue?.message}`, issue?.path.join("."));
+  }
+  return parsed.data;
+}
+
+/**
+ * Everything an engine reads, under the run's folder: the base model resolved to a local dir,
+ * the dataset version rendered with the run's chat template into {prompt, completion} JSONL,
+ * the held-out evaluation tasks, the rendered sample prompts, and job.json. Rendered files are
+ * written once, so a resumed run trains on exactly the same data.
+ */
+export async function prepareJobFiles(options: {
+  db: Db;
+  store: BlobStore;
+  cacheDir: string;
+  run: { id: string; workspaceId: string; config: unknown };
+  runDir: string;
+  startSeq: number;
+  allowHubId?: boolean;
+}): Promise<JobFiles> {
+  const { db, store, run, runDir, cacheDir } = options;
+  const config = parseRunConfig(run.config);
+  const { dir: baseModelDir } = await resolveModelDir(db, store, run.workspaceId, config.model.id, cacheDir, options.allowHubId);
+  const tokenizerConfigPath = join(baseModelDir, "tokenizer_config.json");
+  const tokenizerConfig = existsSync(tokenizerConfigPath) ? JSON.parse(readFileSync(tokenizerConfigPath, "utf8")) : undefined;
+  let spec: ReturnType<typeof resolveTemplate>;
+  try {
+    spec = resolveTemplate(config.data.template, tokenizerConfig, config.model.id);
+  } catch (e) {
+    throw new RunSetupError((e as Error).message, "data.template");
+  }
+  const dataDir = join(runDir, "data");
+  mkdirSync(dataDir, { recursive: true });
+  const render = async function* (rows: AsyncIterable<CanonicalExample>) {
+    for await (const row of rows) yield toEngineExample(row, spec, { systemPrompt: config.data.systemPrompt });
+  };
+
+  const trainRows = await resolveVersionRows(db, store, run.workspaceId, config.data.datasetVersionId, cacheDir, "data.datasetVersionId");
+  const trainData = join(dataDir, "train.jsonl");
+  if ((await writeJsonlOnce(trainData, render(readVersionRows(trainRows)))) === 0) {
+    throw new RunSetupError(`dataset version ${config.data.datasetVersionId} has no rows`, "data.datasetVersionId");
+  }
+  let evalData: string | undefined;
+  if (config.data.evalDatasetVersionId) {
+    const rows = await resolveVersionRows(db, store, run.workspaceId, config.data.evalDatasetVersionId, cacheDir, "data.evalDatasetVersionId");
+    evalData = join(dataDir, "eval.jsonl");
+    await writeJsonlOnce(evalData, render(readVersionRows(rows)));
+  }
+  let evalTasks: string | undefined;
+  if (config.evaluation) {
+    const rows = await resolveVersionRows(db, store, run.workspaceId, config.evaluation.datasetVersionId, cacheDir, "evaluation.datasetVersionId");
+    evalTasks = join(dataDir, "eval-tasks.jsonl");
+    const max = config.evaluation.maxExamples;
+    await writeJsonlOnce(
+      evalTasks,
+      (async function* () {
+        let n = 0;
+        for await (const row of readVersionRows(rows)) {
+          if (n++ >= max) return;
+          yield { prompt: toEngineExample(row, spec, { systemPrompt: config.data.systemPrompt }).prompt, reference: row.reference ?? row.answer };
+        }
+      })(),
+    );
+  }
+  const samplePrompts = config.sampling.prompts.map((prompt) => ({
+    prompt,
+    rendered: renderChat(
+      spec,
+      [...(config.data.systemPrompt ? [{ role: "system" as const, content: config.data.systemPrompt }] : []), { role: "user", content: prompt }],
+      { addGenerationPrompt: true },
+    ),
+  }));
+  const job: EngineJob = {
+    runId: run.id,
+    config,
+    paths: { baseModel: baseModelDir, trainData, evalData, evalTasks, outDir: join(runDir, "out") },
+    samplePrompts,
+    startSeq: options.startSeq,
+  };
+  const jobPath = join(runDir, "job.json");
+  writeFileSync(`${jobPath}.partial`, JSON.stringify(job, null, 2));
+  renameSync(`${jobPath}.partial`, jobPath);
+  return { job, jobPath, baseModelDir };
+}
