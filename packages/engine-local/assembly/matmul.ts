@@ -4,6 +4,13 @@
 // Tiles are 4 rows × 8 columns: 8 v128 accumulators + 2 B vectors + 1 splat stay in the 16 xmm
 // registers of x86-64, so the inner loop does no spills.
 
+/** acc + a·b: one fused multiply-add in the relaxed-SIMD build, mul then add otherwise. */
+@inline
+function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 @inline
 function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool): void {
   const rowA = <usize>K << 2;
@@ -17,18 +24,18 @@ function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool)
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     const ak = a + (k << 2);
-    let s = f32x4.splat(load<f32>(ak));
-    c00 = f32x4.add(c00, f32x4.mul(s, b0));
-    c01 = f32x4.add(c01, f32x4.mul(s, b1));
-    s = f32x4.splat(load<f32>(ak + rowA));
-    c10 = f32x4.add(c10, f32x4.mul(s, b0));
-    c11 = f32x4.add(c11, f32x4.mul(s, b1));
-    s = f32x4.splat(load<f32>(ak + 2 * rowA));
-    c20 = f32x4.add(c20, f32x4.mul(s, b0));
-    c21 = f32x4.add(c21, f32x4.mul(s, b1));
-    s = f32x4.splat(load<f32>(ak + 3 * rowA));
-    c30 = f32x4.add(c30, f32x4.mul(s, b0));
-    c31 = f32x4.add(c31, f32x4.mul(s, b1));
+    let s = v128.load32_splat(ak);
+    c00 = madd(s, b0, c00);
+    c01 = madd(s, b1, c01);
+    s = v128.load32_splat(ak + rowA);
+    c10 = madd(s, b0, c10);
+    c11 = madd(s, b1, c11);
+    s = v128.load32_splat(ak + 2 * rowA);
+    c20 = madd(s, b0, c20);
+    c21 = madd(s, b1, c21);
+    s = v128.load32_splat(ak + 3 * rowA);
+    c30 = madd(s, b0, c30);
+    c31 = madd(s, b1, c31);
     pb += rowC;
   }
   if (accumulate) {
@@ -61,9 +68,9 @@ function tile1x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool)
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   let pb = b;
   for (let k: usize = 0; k < <usize>K; k++) {
-    const s = f32x4.splat(load<f32>(a + (k << 2)));
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pb, 16)));
+    const s = v128.load32_splat(a + (k << 2));
+    c0 = madd(s, v128.load(pb), c0);
+    c1 = madd(s, v128.load(pb, 16), c1);
     pb += rowC;
   }
   if (accumulate) {

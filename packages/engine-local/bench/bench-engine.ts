@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { isWasmMatmulEnabled } from "../src/kernels/matmul.ts";
+import { getWasmKernelVariant } from "../src/kernels/matmul-wasm.ts";
 import { Rng } from "../src/kernels/rng.ts";
 import { backwardTrain, forwardTrain } from "../src/model/llama-forward.ts";
 import { allocateModel, initializeModel, listLoraParams } from "../src/model/llama-model.ts";
@@ -68,6 +69,7 @@ function benchEngine(s: Shape): number {
 }
 
 function benchTorch(s: Shape): { ms: number; threads: number } | null {
+  if (process.env.BENCH_ENGINE_ONLY) return null;
   const script = fileURLToPath(new URL("../scripts/torch-llama.py", import.meta.url));
   let best: { ms: number; threads: number } | null = null;
   for (const threads of [1, 2]) {
@@ -88,7 +90,7 @@ function benchTorch(s: Shape): { ms: number; threads: number } | null {
 }
 
 const summary: Record<string, { engine_ms: number; torch_ms: number | null; ratio: number | null }> = {};
-console.log(`engine matmul: ${isWasmMatmulEnabled() ? "WebAssembly SIMD" : "plain JS (run npm run build)"}`);
+console.log(`engine matmul: ${isWasmMatmulEnabled() ? `WebAssembly ${getWasmKernelVariant()}` : "plain JS (run npm run build)"}`);
 for (const [name, s] of [["reference", REFERENCE], ["wide", WIDE]] as const) {
   const tokens = s.batch * s.seq;
   const engineMs = benchEngine(s);
