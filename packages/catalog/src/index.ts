@@ -1,0 +1,3 @@
+export * from "./blob-row-sink.ts";
+export * from "./dataset-versions.ts";
+export * from "./models.ts";
