@@ -1,0 +1,91 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDatasetVersion, ensureDataset, registerModelDir } from "@distillery/catalog";
+import { type CanonicalExample, ZRunConfig } from "@distillery/core";
+import { createRun, type Db, ensureDefaultWorkspace, listRunEvents, registerWorker } from "@distillery/db";
+import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createTinyModel } from "@distillery/engine-local";
+import { createRedisConnection } from "@distillery/jobs";
+import { createFsBlobStore } from "@distillery/storage";
+import type { Job } from "bullmq";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLocalLauncher } from "./local-launcher.ts";
+import { createRunProcessor } from "./process-run.ts";
+
+let db: Db;
+let drop: () => Promise<void>;
+let workspaceId: string;
+const root = mkdtempSync(join(tmpdir(), "local-run-"));
+const store = createFsBlobStore(join(root, "blobs"));
+const publisher = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "worker");
+const example = (a: number, b: number): CanonicalExample => ({
+  messages: [{ role: "user", content: `What is ${a} + ${b}?` }],
+  reasoning: `${a} + ${b} = ${a + b}`,
+  answer: String(a + b),
+  think: "ok",
+});
+
+beforeAll(async () => {
+  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
+  ({ workspaceId } = await ensureDefaultWorkspace(db));
+  await registerWorker(db, { id: "w1", workspaceId, host: "t", pid: 1, cpuCount: 1, memoryMb: 1, gpus: [], engines: ["local"], capabilities: {}, version: "t" });
+});
+afterAll(async () => {
+  await drop();
+  publisher.disconnect();
+});
+
+describe("local launcher", () => {
+  it("trains a real tiny model on a dataset version and leaves an adapter", async () => {
+    const modelDir = join(root, "tiny");
+    const corpus = Array.from({ length: 50 }, (_, i) => `What is ${i} + ${i + 1}? ${i} + ${i + 1} = ${2 * i + 1}`);
+    createTinyModel(modelDir, { corpus, vocabSize: 300, hiddenSize: 32, numLayers: 1, numHeads: 2, maxPositions: 128 });
+    const model = await registerModelDir(db, store, { workspaceId, name: "tiny", dir: modelDir });
+    const ds = await ensureDataset(db, { workspaceId, name: "sums" });
+    const version = await createDatasetVersion(db, store, {
+      workspaceId,
+      datasetId: ds.id,
+      operation: { kind: "test" },
+      write: async (sink) => {
+        await sink.write(Array.from({ length: 24 }, (_, i) => example(i, i + 1)));
+        return {};
+      },
+    });
+    const config = ZRunConfig.parse({
+      engine: "local",
+      model: { id: model.id },
+      data: { datasetVersionId: version.id, template: "phi3", evalFraction: 0.2 },
+      lora: { r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] },
+      training: { maxSteps: 4, perDeviceBatchSize: 4, gradientAccumulationSteps: 1, learningRate: 1e-2, loggingSteps: 1, evalStrategy: "steps", evalSteps: 2, saveStrategy: "steps", saveSteps: 2, maxSeqLength: 96 },
+      sampling: { prompts: ["What is 2 + 3?"], everySteps: 2, maxNewTokens: 8, temperature: 0 },
+    });
+    const run = await createRun(db, { workspaceId, name: "local", engine: "local", config, modelId: model.id, datasetVersionId: version.id });
+    const processor = createRunProcessor({
+      db,
+      log: pino({ level: "silent" }),
+      workerId: "w1",
+      publisher,
+      queuePrefix: "t",
+      dataDir: join(root, "data"),
+      heartbeatMs: 500,
+      launchers: new Map([["local", createLocalLauncher({ store, cacheDir: join(root, "cache") })]]),
+      shutdownSignal: new AbortController().signal,
+      onReleased: async () => {},
+    });
+    const result = await processor({ data: { runId: run.id, workspaceId } } as unknown as Job);
+    const row = await db.run.findUniqueOrThrow({ where: { id: run.id } });
+    expect(row.error).toBeNull();
+    expect(result).toEqual({ status: "succeeded" });
+    const events = await listRunEvents(db, run.id);
+    const metrics = events.filter((e) => e.type === "metric");
+    expect(metrics.length).toBeGreaterThanOrEqual(4);
+    expect(metrics.some((e) => e.type === "metric" && "eval_loss" in e.values)).toBe(true);
+    expect(events.some((e) => e.type === "sample" && e.prompt === "What is 2 + 3?")).toBe(true);
+    const adapter = events.find((e) => e.type === "artifact" && e.kind === "adapter");
+    expect(adapter && adapter.type === "artifact" && existsSync(join(adapter.path, "adapter_model.safetensors"))).toBe(true);
+    expect(events.at(-1)?.type).toBe("done");
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+  });
+});
