@@ -8,7 +8,7 @@ export type ByteStream = AsyncIterable<Buffer>;
 
 /** Opens a file in large chunks: fewer, bigger reads are what keeps ingest near disk speed. */
 export function readFileChunks(path: string): ByteStream {
-  return createReadStream(path, { highWaterMark: 4 << 20 });
+  return createReadStream(path, { highWaterMark: 1 << 20 });
 }
 
 export async function* toBuffers(source: AsyncIterable<Uint8Array>): ByteStream {

@@ -28,7 +28,7 @@ export function createFsRowSink(options: FsRowSinkOptions): RowSink {
   const target = join(options.dir, fileName);
   const temp = join(options.dir, `.${fileName}.${randomBytes(6).toString("hex")}.partial`);
   // a deep write buffer lets zlib (on the thread pool) compress while the caller parses more rows
-  const gzip = createGzip({ level: options.level ?? 1, writableHighWaterMark: 16 << 20 } as ZlibOptions);
+  const gzip = createGzip({ level: options.level ?? 1, writableHighWaterMark: 2 << 20 } as ZlibOptions);
   let rows = 0;
   let state: "open" | "committed" | "aborted" = "open";
   let done: Promise<void> | undefined;

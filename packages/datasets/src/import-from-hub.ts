@@ -16,7 +16,7 @@ export interface ImportFromHubOptions extends HubOptions {
   mapping?: DatasetMapping;
   policy?: BadRowPolicy;
   limits?: IngestLimitsInput;
-  onRow?: (example: CanonicalExample) => void;
+  onRow?: (example: CanonicalExample) => void | Promise<void> | undefined;
   onProgress?: (progress: IngestProgress) => void;
 }
 

@@ -31,7 +31,7 @@ export interface IngestOptions {
   policy?: BadRowPolicy;
   limits?: IngestLimitsInput;
   /** sees every accepted row, e.g. a TokenStats accumulator */
-  onRow?: (example: CanonicalExample) => void;
+  onRow?: (example: CanonicalExample) => void | Promise<void> | undefined;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
   batchSize?: number;
@@ -112,7 +112,8 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
         const mapped = mapRow(event.row, m);
         if (!mapped.ok)
           return reportBad({ file, line: event.line, field: mapped.field, reason: mapped.reason });
-        options.onRow?.(mapped.example);
+        const pending = options.onRow?.(mapped.example);
+        if (pending) await pending;
         batch.push(mapped.example);
         rows++;
         fileReport.rows++;

@@ -10,6 +10,7 @@ const MAX_NAME = 120;
 export function sanitizeFileName(name: string | undefined | null, fallback = "upload"): string {
   if (!name) return fallback;
   let s = basename(name.replaceAll("\\", "/")).normalize("NFC");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   s = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "");
   s = s
     .replace(/[<>:"/|?*]/g, "_")
