@@ -1,0 +1,9 @@
+import { getQueue } from "@/features/queue/server/get-queue.ts";
+import { withRoute } from "@/lib/server/route.ts";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withRoute({
+  auth: "user",
+  handler: async ({ actor }) => getQueue(actor.workspaceId),
+});

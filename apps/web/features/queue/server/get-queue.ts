@@ -1,0 +1,25 @@
+import "server-only";
+import { RUN_VIEW_INCLUDE } from "@/features/runs/server/launch-run.ts";
+import { toRunView } from "@/features/runs/server/run-view.ts";
+import { getContext } from "@/lib/server/context.ts";
+
+/** The team queue: waiting runs in the order workers take them (oldest first), and running runs. */
+export async function getQueue(workspaceId: string) {
+  const { db } = getContext();
+  const [waiting, running] = await Promise.all([
+    db.run.findMany({ where: { workspaceId, status: "queued" }, orderBy: { createdAt: "asc" }, take: 500, include: RUN_VIEW_INCLUDE }),
+    db.run.findMany({
+      where: { workspaceId, status: { in: ["claimed", "running"] } },
+      orderBy: { startedAt: "asc" },
+      take: 500,
+      include: RUN_VIEW_INCLUDE,
+    }),
+  ]);
+  // position within the run's own engine queue: a local run never waits behind an hf run
+  const seen: Record<string, number> = {};
+  return {
+    waiting: waiting.map((r) => ({ ...toRunView(r), position: (seen[r.engine] = (seen[r.engine] ?? 0) + 1) })),
+    running: running.map(toRunView),
+  };
+}
+export type QueueView = Awaited<ReturnType<typeof getQueue>>;
