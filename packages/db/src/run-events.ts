@@ -47,3 +47,17 @@ export async function listRunEvents(
   });
   return rows.map((r) => r.data as unknown as EngineEvent);
 }
+
+/**
+ * For each metric name, the highest step already stored. A run resumed from a checkpoint
+ * re-emits the steps after it; the worker drops those values so the stored series has no
+ * duplicate step (exact resume makes them equal to the first ones anyway).
+ */
+export async function getMetricHighWaterMarks(db: Db, runId: string): Promise<Map<string, number>> {
+  const rows = await db.$queryRaw<{ name: string; step: number }[]>`
+    SELECT k AS name, max(e.step) AS step
+    FROM "RunEvent" e, jsonb_object_keys(e.data->'values') AS k
+    WHERE e."runId" = ${runId} AND e.type = 'metric'
+    GROUP BY k`;
+  return new Map(rows.map((r) => [r.name, Number(r.step)]));
+}

@@ -5,6 +5,7 @@ import {
   claimRun,
   type Db,
   finishRun,
+  getMetricHighWaterMarks,
   heartbeatRun,
   markRunRunning,
   releaseRun,
@@ -16,6 +17,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
 import { type EngineLauncher, RunSetupError } from "./engine-launcher.ts";
 import { createEventPipeline } from "./event-pipeline.ts";
+import { pruneUnrecordedCheckpoints } from "./prune-unrecorded-checkpoints.ts";
 import { spawnEngine } from "./spawn-engine.ts";
 
 type StopReason = "cancel" | "lease-lost" | "shutdown";
@@ -101,13 +103,31 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
   // resumed run (new engine process, new worker) never reuses a seq, and the worker's own log
   // lines interleave with the engine's without colliding.
   let nextSeq = run.lastSeq + 1;
+  const highWater = run.interruptions > 0 ? await getMetricHighWaterMarks(db, run.id) : new Map<string, number>();
+  const lastSampleStep = highWater.size > 0 ? Math.max(...highWater.values()) : -1;
+  /** drops what a resumed engine re-emits for steps already stored */
+  const isReplayed = (e: EngineEvent): EngineEvent | null => {
+    if (highWater.size === 0) return e;
+    if (e.type === "sample" && e.step <= lastSampleStep) return null;
+    if (e.type !== "metric") return e;
+    const fresh = Object.entries(e.values).filter(([k]) => e.step > (highWater.get(k) ?? -1));
+    if (fresh.length === 0) return null;
+    return { ...e, values: Object.fromEntries(fresh) };
+  };
   const emitWorkerLog = (level: "info" | "warn" | "error", message: string) =>
     pipeline.push({ type: "log", runId: run.id, seq: nextSeq++, ts: Date.now(), level, message });
 
   try {
     const runDir = join(deps.dataDir, "runs", run.id);
     mkdirSync(runDir, { recursive: true });
-    if (run.interruptions > 0) emitWorkerLog("warn", `resuming on worker ${deps.workerId} (attempt ${lease.attempt}) after an interruption`);
+    if (run.interruptions > 0) {
+      const pruned = await pruneUnrecordedCheckpoints(db, run.id, join(runDir, "out"));
+      emitWorkerLog(
+        "warn",
+        `resuming on worker ${deps.workerId} (attempt ${lease.attempt}) after an interruption` +
+          (pruned.length > 0 ? `; dropped checkpoints at steps ${pruned.join(", ")} whose events were never recorded` : ""),
+      );
+    }
     let prepared: Awaited<ReturnType<EngineLauncher["prepare"]>>;
     try {
       prepared = await launcher.prepare({ db, run, runDir, startSeq: nextSeq });
@@ -127,7 +147,9 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
         {
           onEvent: (raw) => {
             if (raw.runId !== run.id) return;
-            const e = { ...raw, seq: nextSeq++ };
+            const kept = isReplayed(raw);
+            if (!kept) return;
+            const e = { ...kept, seq: nextSeq++ };
             if (e.type === "metric") Object.assign(latest, e.values);
             if (e.type === "eval") Object.assign(evals, { [e.name]: e.metrics });
             if (e.type === "done") done = e;

@@ -1,6 +1,10 @@
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { type EngineEvent, parseEventLine } from "@distillery/core";
+
+const WATCHDOG = pathToFileURL(join(import.meta.dirname, "parent-watchdog.mjs")).href;
 
 export interface EngineCommand {
   command: string;
@@ -27,9 +31,11 @@ export function spawnEngine(
   handlers: { onEvent: (e: EngineEvent) => void; onBadLine: (line: string, error: string) => void },
   options: { signal: AbortSignal; graceMs?: number },
 ): Promise<EngineExit> {
-  const child = spawn(cmd.command, cmd.args, {
+  // Node engines get a watchdog that ends them if this worker dies (see parent-watchdog.mjs).
+  const args = cmd.command === process.execPath ? ["--import", WATCHDOG, ...cmd.args] : cmd.args;
+  const child = spawn(cmd.command, args, {
     cwd: cmd.cwd,
-    env: { ...process.env, ...cmd.env },
+    env: { ...process.env, ...cmd.env, DISTILLERY_PARENT_PID: String(process.pid) },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
