@@ -106,11 +106,37 @@ export function matmulNN(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, a
   }
 }
 
-/** dst[cols, rows] = src[rows, cols]ᵀ, so transposed operands can feed matmulNN. */
+/**
+ * dst[cols, rows] = src[rows, cols]ᵀ, so transposed operands can feed matmulNN. 4×4 blocks are
+ * transposed in registers with shuffles; the ragged edges go element by element.
+ */
 export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  const R4 = rows & ~3;
+  const C4 = cols & ~3;
+  const srcRow = <usize>cols << 2;
+  const dstRow = <usize>rows << 2;
+  for (let i = 0; i < R4; i += 4) {
+    for (let j = 0; j < C4; j += 4) {
+      const s = src + ((<usize>(i * cols + j)) << 2);
+      const r0 = v128.load(s);
+      const r1 = v128.load(s + srcRow);
+      const r2 = v128.load(s + 2 * srcRow);
+      const r3 = v128.load(s + 3 * srcRow);
+      const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+      const t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+      const d = dst + ((<usize>(j * rows + i)) << 2);
+      v128.store(d, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
+      v128.store(d + dstRow, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+      v128.store(d + 2 * dstRow, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5));
+      v128.store(d + 3 * dstRow, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7));
+    }
+  }
   for (let i = 0; i < rows; i++) {
+    const jStart = i < R4 ? C4 : 0;
     const s = src + ((<usize>(i * cols)) << 2);
-    for (let j = 0; j < cols; j++) {
+    for (let j = jStart; j < cols; j++) {
       store<f32>(dst + ((<usize>(j * rows + i)) << 2), load<f32>(s + ((<usize>j) << 2)));
     }
   }

@@ -88,7 +88,7 @@ export function forwardIncremental(model: LlamaModel, cache: KvCache, ids: numbe
     const n2 = rmsnormForward(o, layer.postNorm.data, n, d, c.rmsNormEps).y;
     const g = linearForward(L.gate_proj, n2, n, null).y;
     const u = linearForward(L.up_proj, n2, n, null).y;
-    const m = linearForward(L.down_proj, swigluForward(g, u), n, null).y;
+    const m = linearForward(L.down_proj, swigluForward(g, u).a, n, null).y;
     for (let i = 0; i < m.length; i++) m[i] = (m[i] as number) + (o[i] as number);
     h = m;
   }

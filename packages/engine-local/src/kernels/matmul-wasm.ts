@@ -1,29 +1,41 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
+import { Worker } from "node:worker_threads";
 
 /**
- * Loads build/matmul.wasm (compiled from assembly/matmul.ts by `npm run build`). Operands are
- * copied into one growable linear memory per call: the copies are O(n²) against the O(n³)
- * product, and keeping JS-owned tensors avoids writing an allocator for wasm memory.
+ * Loads the AssemblyScript kernel (build/*.wasm, compiled by `npm run build`) over one shared
+ * linear memory. Operands are copied in per call: O(n²) copies against the O(n³) product, and
+ * keeping JS-owned tensors avoids writing an allocator for wasm memory. Large products are
+ * split by rows between this thread and one worker thread running the same kernel on the same
+ * memory (control block layout in runRows).
  */
 interface KernelExports {
-  memory: WebAssembly.Memory;
   matmulNN(a: number, b: number, c: number, M: number, K: number, N: number, accumulate: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
 }
 
 const WASM_PATH = fileURLToPath(new URL("../../build/matmul.wasm", import.meta.url));
 const RELAXED_WASM_PATH = fileURLToPath(new URL("../../build/matmul-relaxed.wasm", import.meta.url));
+const WORKER_PATH = fileURLToPath(new URL("./matmul-worker.mjs", import.meta.url));
 const BASE = 65536;
+const MAX_PAGES = 16384;
+/** below this many multiply-adds the hand-off costs more than the second core saves */
+const PARALLEL_MIN_MACS = 1 << 20;
 
 let kernel: KernelExports | null | undefined;
+let kernelPath = "";
 let kernelVariant: "relaxed-simd" | "simd" | null = null;
+let memory: WebAssembly.Memory | null = null;
 let heap = new Float32Array(0);
+let worker: { ctl: Int32Array; seq: number } | null = null;
+let threadsWanted = Math.min(2, availableParallelism());
 
-function instantiate(path: string): KernelExports {
+function instantiate(path: string, mem: WebAssembly.Memory): KernelExports {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {
     env: {
+      memory: mem,
       abort: () => {
         throw new Error("wasm abort");
       },
@@ -33,8 +45,8 @@ function instantiate(path: string): KernelExports {
 }
 
 /** The kernel computes 1·1 + 2·3 + … correctly: guards against a relaxed op that misbehaves. */
-function isKernelSound(k: KernelExports): boolean {
-  const h = new Float32Array(k.memory.buffer);
+function isKernelSound(k: KernelExports, mem: WebAssembly.Memory): boolean {
+  const h = new Float32Array(mem.buffer);
   const b = BASE / 4;
   for (let i = 0; i < 8; i++) h[b + i] = i + 1; // A [1,8]
   for (let i = 0; i < 64; i++) h[b + 8 + i] = (i % 8) + 1; // B [8,8]
@@ -51,10 +63,16 @@ export function loadWasmKernel(): KernelExports | null {
   if (kernel !== undefined) return kernel;
   kernel = null;
   try {
+    memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  } catch {
+    return kernel;
+  }
+  try {
     setFlagsFromString("--experimental-wasm-relaxed-simd");
-    const k = instantiate(RELAXED_WASM_PATH);
-    if (isKernelSound(k)) {
+    const k = instantiate(RELAXED_WASM_PATH, memory);
+    if (isKernelSound(k, memory)) {
       kernel = k;
+      kernelPath = RELAXED_WASM_PATH;
       kernelVariant = "relaxed-simd";
     }
   } catch {
@@ -62,13 +80,14 @@ export function loadWasmKernel(): KernelExports | null {
   }
   if (!kernel) {
     try {
-      kernel = instantiate(WASM_PATH);
+      kernel = instantiate(WASM_PATH, memory);
+      kernelPath = WASM_PATH;
       kernelVariant = "simd";
     } catch {
       kernel = null;
     }
   }
-  if (kernel) heap = new Float32Array(kernel.memory.buffer);
+  heap = new Float32Array(memory.buffer);
   return kernel;
 }
 
@@ -81,12 +100,89 @@ export function isWasmKernelAvailable(): boolean {
   return loadWasmKernel() !== null;
 }
 
-function ensureFloats(k: KernelExports, floats: number): Float32Array {
+/** 1 keeps every product on the calling thread; 2 (the default on ≥ 2 cores) adds a worker. */
+export function setMatmulThreads(n: number): void {
+  threadsWanted = Math.max(1, Math.min(2, Math.floor(n)));
+}
+
+export function getMatmulThreads(): number {
+  return threadsWanted;
+}
+
+function startWorker(): { ctl: Int32Array; seq: number } | null {
+  if (worker || !memory) return worker;
+  try {
+    const control = new SharedArrayBuffer(16 * 4);
+    const w = new Worker(WORKER_PATH, {
+      workerData: { memory, wasmPath: kernelPath, relaxed: kernelVariant === "relaxed-simd", control },
+    });
+    w.unref();
+    worker = { ctl: new Int32Array(control), seq: 0 };
+  } catch {
+    threadsWanted = 1;
+  }
+  return worker;
+}
+
+function ensureFloats(floats: number): Float32Array {
+  const mem = memory!;
   const needBytes = BASE + floats * 4;
-  const have = k.memory.buffer.byteLength;
-  if (needBytes > have) k.memory.grow(Math.ceil((needBytes - have) / 65536));
-  if (heap.buffer !== k.memory.buffer) heap = new Float32Array(k.memory.buffer);
+  const have = mem.buffer.byteLength;
+  if (needBytes > have) mem.grow(Math.ceil((needBytes - have) / 65536));
+  if (heap.buffer.byteLength !== mem.buffer.byteLength) heap = new Float32Array(mem.buffer);
   return heap;
+}
+
+// control block slots (keep in sync with matmul-worker.mjs)
+const SEQ = 0;
+const NEXT = 1;
+const DONE = 2;
+
+/**
+ * Splits the rows into chunks that this thread and the worker claim from a shared counter, so a
+ * worker that is asleep or descheduled (the machine is shared) only means this thread does more
+ * chunks, never that it waits idle for a fixed half. The counter's high bits carry the product's
+ * sequence number, so a late worker cannot claim a chunk of a finished product.
+ */
+function runRows(k: KernelExports, a: number, b: number, c: number, M: number, K: number, N: number, acc: number): void {
+  const w = threadsWanted > 1 && M >= 16 && M * K * N >= PARALLEL_MIN_MACS ? startWorker() : null;
+  if (!w) {
+    k.matmulNN(a, b, c, M, K, N, acc);
+    return;
+  }
+  const chunk = Math.max(4, Math.ceil(M / 16 / 4) * 4);
+  const chunks = Math.ceil(M / chunk);
+  const ctl = w.ctl;
+  w.seq = (w.seq + 1) & 0x7fffffff;
+  const tag = (w.seq & 0x7fff) << 16;
+  ctl[3] = a;
+  ctl[4] = b;
+  ctl[5] = c;
+  ctl[6] = M;
+  ctl[7] = K;
+  ctl[8] = N;
+  ctl[9] = acc;
+  ctl[10] = chunk;
+  Atomics.store(ctl, DONE, 0);
+  Atomics.store(ctl, NEXT, tag);
+  Atomics.store(ctl, SEQ, w.seq);
+  Atomics.notify(ctl, SEQ);
+  let mine = 0;
+  for (;;) {
+    const i = (Atomics.add(ctl, NEXT, 1) & 0xffff) as number;
+    if (i >= chunks) break;
+    const r0 = i * chunk;
+    k.matmulNN(a + r0 * K * 4, b, c + r0 * N * 4, Math.min(chunk, M - r0), K, N, acc);
+    mine++;
+  }
+  // wait for the chunks the worker claimed: spin briefly (it is mid-chunk), then sleep
+  const until = performance.now() + 1;
+  let spins = 0;
+  for (;;) {
+    const done = Atomics.load(ctl, DONE);
+    if (done + mine >= chunks) break;
+    if ((++spins & 255) === 0 && performance.now() > until) Atomics.wait(ctl, DONE, done, 1);
+  }
 }
 
 /** C[M,N] (+)= op(A) · op(B) in float32 through the SIMD kernel; same contract as matmulJs. */
@@ -111,7 +207,7 @@ export function matmulWasm(
   const offB = offA + sizeA;
   const offC = offB + sizeB;
   const offT = offC + sizeC;
-  const h = ensureFloats(k, offT + Math.max(sizeA, sizeB));
+  const h = ensureFloats(offT + Math.max(sizeA, sizeB));
   const base = BASE / 4;
   if (transA) {
     h.set(a.subarray(0, sizeA), base + offT);
@@ -122,6 +218,6 @@ export function matmulWasm(
     k.transpose(BASE + offT * 4, BASE + offB * 4, N, K);
   } else h.set(b.subarray(0, sizeB), base + offB);
   if (accumulate) h.set(c.subarray(0, sizeC), base + offC);
-  k.matmulNN(BASE + offA * 4, BASE + offB * 4, BASE + offC * 4, M, K, N, accumulate ? 1 : 0);
+  runRows(k, BASE + offA * 4, BASE + offB * 4, BASE + offC * 4, M, K, N, accumulate ? 1 : 0);
   c.set(h.subarray(base + offC, base + offC + sizeC));
 }

@@ -6,7 +6,7 @@ import { type AttentionShape, attentionBackward, attentionForward } from "./ops/
 import { type LinearCache, linearBackward, linearForward } from "./ops/linear.ts";
 import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.ts";
 import { applyRope, buildRopeTables, type RopeTables } from "./ops/rope.ts";
-import { swigluBackward, swigluForward } from "./ops/swiglu.ts";
+import { swigluBackwardInPlace, swigluForward } from "./ops/swiglu.ts";
 import type { Param } from "./param.ts";
 
 /**
@@ -35,6 +35,7 @@ interface LayerTape {
   uc: LinearCache;
   g: FArray;
   u: FArray;
+  sig: FArray;
   dc: LinearCache;
 }
 
@@ -103,14 +104,14 @@ export function forwardTrain(model: LlamaModel, ids: Int32Array, batch: number, 
     const n2 = rmsnormForward(h1, layer.postNorm.data, rows, d, c.rmsNormEps);
     const gf = linearForward(L.gate_proj, n2.y, rows, rng);
     const uf = linearForward(L.up_proj, n2.y, rows, rng);
-    const act = swigluForward(gf.y, uf.y);
+    const { a: act, sig } = swigluForward(gf.y, uf.y);
     const df = linearForward(L.down_proj, act, rows, rng);
     const h2 = df.y;
     addInPlace(h2, h1);
     layers.push({
       x, xn1: n1.y, rinv1: n1.rinv, qc: qf.cache, kc: kf.cache, vc: vf.cache, q: qf.y, k: kf.y, v: vf.y,
       probs: att.probs, oc: of.cache, h1, xn2: n2.y, rinv2: n2.rinv, gc: gf.cache, uc: uf.cache,
-      g: gf.y, u: uf.y, dc: df.cache,
+      g: gf.y, u: uf.y, sig, dc: df.cache,
     });
     h = h2;
   }
@@ -158,7 +159,8 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
     const L = layer.linears;
     // MLP block: h2 = h1 + down(silu(gate(n2)) · up(n2))
     const dact = linearBackward(L.down_proj, t.dc, dh, rows, true)!;
-    const { dg, du } = swigluBackward(t.g, t.u, dact);
+    // g and u are not needed after this, so their buffers take the gradients (the tape is single-use)
+    const { dg, du } = swigluBackwardInPlace(t.g, t.u, t.sig, dact);
     const dxn2 = linearBackward(L.gate_proj, t.gc, dg, rows, true)!;
     addInPlace(dxn2, linearBackward(L.up_proj, t.uc, du, rows, true)!);
     const dh1 = dh; // residual path

@@ -24,14 +24,21 @@ export function crossEntropy(
     let max = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < vocab; j++) max = Math.max(max, logits[o + j] as number);
     let sum = 0;
-    for (let j = 0; j < vocab; j++) sum += Math.exp((logits[o + j] as number) - max);
-    const lse = max + Math.log(sum);
-    lossSum += lse - (logits[o + t] as number);
-    count++;
     if (dlogits) {
-      for (let j = 0; j < vocab; j++) dlogits[o + j] = Math.exp((logits[o + j] as number) - lse) * gradScale;
+      // keep exp(x − max) in the gradient buffer so each logit is exponentiated once
+      for (let j = 0; j < vocab; j++) {
+        const e = Math.exp((logits[o + j] as number) - max);
+        dlogits[o + j] = e;
+        sum += e;
+      }
+      const scale = gradScale / sum;
+      for (let j = 0; j < vocab; j++) dlogits[o + j] = (dlogits[o + j] as number) * scale;
       dlogits[o + t] = (dlogits[o + t] as number) - gradScale;
+    } else {
+      for (let j = 0; j < vocab; j++) sum += Math.exp((logits[o + j] as number) - max);
     }
+    lossSum += max + Math.log(sum) - (logits[o + t] as number);
+    count++;
   }
   return { lossSum, count, dlogits };
 }

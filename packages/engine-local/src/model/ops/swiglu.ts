@@ -1,25 +1,27 @@
 import { allocLike, type FArray } from "../../kernels/float-array.ts";
 
-/** a = silu(g) · u, elementwise. */
-export function swigluForward(g: FArray, u: FArray): FArray {
+/** a = silu(g) · u, elementwise; σ(g) is returned too, so the backward pass needs no exp. */
+export function swigluForward(g: FArray, u: FArray): { a: FArray; sig: FArray } {
   const a = allocLike(g, g.length);
-  for (let i = 0; i < g.length; i++) {
-    const gi = g[i] as number;
-    a[i] = (gi / (1 + Math.exp(-gi))) * (u[i] as number);
-  }
-  return a;
-}
-
-/** dg = da · u · σ(g)(1 + g(1 − σ(g))), du = da · silu(g). */
-export function swigluBackward(g: FArray, u: FArray, da: FArray): { dg: FArray; du: FArray } {
-  const dg = allocLike(g, g.length);
-  const du = allocLike(g, g.length);
+  const sig = allocLike(g, g.length);
   for (let i = 0; i < g.length; i++) {
     const gi = g[i] as number;
     const s = 1 / (1 + Math.exp(-gi));
-    const d = da[i] as number;
-    dg[i] = d * (u[i] as number) * s * (1 + gi * (1 - s));
-    du[i] = d * gi * s;
+    sig[i] = s;
+    a[i] = gi * s * (u[i] as number);
   }
-  return { dg, du };
+  return { a, sig };
+}
+
+/** dg = da · u · σ(g)(1 + g(1 − σ(g))), du = da · silu(g). Overwrites g and u with dg and du. */
+export function swigluBackwardInPlace(g: FArray, u: FArray, sig: FArray, da: FArray): { dg: FArray; du: FArray } {
+  for (let i = 0; i < g.length; i++) {
+    const gi = g[i] as number;
+    const s = sig[i] as number;
+    const d = da[i] as number;
+    const ui = u[i] as number;
+    g[i] = d * ui * s * (1 + gi * (1 - s));
+    u[i] = d * gi * s;
+  }
+  return { dg: g, du: u };
 }
