@@ -1,0 +1,103 @@
+"use client";
+import { useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useCancelRun } from "@/features/runs/hooks/use-runs.ts";
+import { queueKeys, useQueue } from "../hooks/use-queue.ts";
+
+function since(iso: string | null): string {
+  if (!iso) return "";
+  const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`;
+}
+
+/** Runs waiting (position in their engine's queue) and running (on which worker); cancel either. */
+export function QueueView() {
+  const { data, error, isLoading } = useQueue();
+  const cancel = useCancelRun();
+  const client = useQueryClient();
+  const onCancel = (id: string) => cancel.mutate(id, { onSettled: () => client.invalidateQueries({ queryKey: queueKeys.all }) });
+  if (isLoading) return <p className="muted">Loading the queue…</p>;
+  if (error || !data) return <p className="error">Could not load the queue: {error?.message}</p>;
+  return (
+    <>
+      {cancel.error && <p className="error">{cancel.error.message}</p>}
+      <h2>Running</h2>
+      <div className="panel">
+        {data.running.length === 0 ? (
+          <p className="empty">Nothing is running.</p>
+        ) : (
+          <table data-testid="queue-running">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Status</th>
+                <th>Engine</th>
+                <th>Worker</th>
+                <th>Running for</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {data.running.map((r) => (
+                <tr key={r.id} data-testid="queue-row">
+                  <td>
+                    <Link href={`/runs/${r.id}`}>{r.name}</Link>
+                  </td>
+                  <td>
+                    <span className={`badge ${r.status}`}>{r.isCancelRequested ? "cancelling" : r.status}</span>
+                  </td>
+                  <td>{r.engine}</td>
+                  <td className="mono">{r.worker ? `${r.worker.host} (${r.worker.id})` : ""}</td>
+                  <td>{since(r.startedAt)}</td>
+                  <td>
+                    <button type="button" className="danger" disabled={r.isCancelRequested} onClick={() => onCancel(r.id)}>
+                      Cancel
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <h2>Waiting</h2>
+      <div className="panel">
+        {data.waiting.length === 0 ? (
+          <p className="empty">No run is waiting.</p>
+        ) : (
+          <table data-testid="queue-waiting">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Run</th>
+                <th>Engine</th>
+                <th>Launched by</th>
+                <th>Waiting for</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {data.waiting.map((r) => (
+                <tr key={r.id} data-testid="queue-row">
+                  <td>#{r.position}</td>
+                  <td>
+                    <Link href={`/runs/${r.id}`}>{r.name}</Link>
+                    {r.interruptions > 0 && <span className="badge warn"> interrupted, resumes</span>}
+                  </td>
+                  <td>{r.engine}</td>
+                  <td>{r.launchedBy?.name ?? ""}</td>
+                  <td>{since(r.createdAt)}</td>
+                  <td>
+                    <button type="button" className="danger" onClick={() => onCancel(r.id)}>
+                      Cancel
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </>
+  );
+}
