@@ -7,7 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUILTIN_TEMPLATES } from "@distillery/core";
@@ -38,6 +38,7 @@ try {
     `tokenizer: byte-level BPE (800 merges); statistics ${parallel ? "on a worker thread" : "inline"}; template phi3`,
   );
 
+  const cpuBefore = process.cpuUsage();
   const t = performance.now();
   let lastLog = t;
   const report = await ingestDataset({
@@ -60,9 +61,17 @@ try {
   const s = worker ? await worker.result() : (inline as NonNullable<typeof inline>).result();
   await worker?.close();
   const seconds = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   console.log(
     `ingested ${report.rows} rows (${report.shape}) in ${seconds.toFixed(1)} s; version ${(report.sink.bytes / 1e6).toFixed(0)} MB gz; ` +
       `total tokens p50 ${s.histograms.total.p50} p99 ${s.histograms.total.p99}; think ok ${s.think.ok}; truncated at ${s.maxLength}: ${s.truncated}`,
+  );
+  // CPU time of all threads (ingest, statistics worker, zlib): on a shared machine wall-clock
+  // speed depends on what else runs; this does not
+  console.log(
+    `cpu ${cpuSeconds.toFixed(1)} s (all threads) for ${(bytes / 1e6).toFixed(0)} MB on ${availableParallelism()} cores: ` +
+      `${(bytes / 1e6 / cpuSeconds).toFixed(1)} MB per CPU-second; load average ${loadavg()[0]?.toFixed(2)}`,
   );
   console.log(
     JSON.stringify({

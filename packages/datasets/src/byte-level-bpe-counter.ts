@@ -55,7 +55,7 @@ function byteToUnicode(): string[] {
   return map;
 }
 
-const TABLE_BITS = 20;
+const TABLE_BITS = 19;
 const TABLE_SIZE = 1 << TABLE_BITS;
 const MAX_LOAD = TABLE_SIZE * 0.6;
 
@@ -66,9 +66,8 @@ export class ByteLevelBpeCounter {
   private readonly addedByFirstChar = new Map<number, string[]>();
   /** 1 where a BMP code unit can start an added token: a cheap test before the Map lookup */
   private readonly addedStart = new Uint8Array(65536);
-  private readonly h1s = new Int32Array(TABLE_SIZE);
-  private readonly h2s = new Int32Array(TABLE_SIZE);
-  private readonly counts = new Int32Array(TABLE_SIZE); // 0 = empty slot
+  /** open addressing, 4 ints per slot: h1, h2, token count (0 = empty), unused */
+  private readonly table = new Int32Array(TABLE_SIZE * 4);
   private used = 0;
 
   constructor(merges: readonly (readonly [string, string])[], addedTokens: readonly string[]) {
@@ -98,6 +97,43 @@ export class ByteLevelBpeCounter {
           tokens++;
           i += hit.length;
           continue;
+        }
+      }
+      // Fast path: an ASCII word, number or punctuation run, optionally after one space,
+      // scanned and hashed in one pass. Anything else (whitespace runs, contractions,
+      // non-ASCII) takes the general path below.
+      if (c < 128 && c !== 39) {
+        let j = i;
+        if (c === 32 && i + 1 < n) {
+          const d = text.charCodeAt(i + 1);
+          if (d < 128 && this.addedStart[d] !== 1 && ASCII_CLASS[d] !== SPACE) j = i + 1;
+        }
+        const k = ASCII_CLASS[text.charCodeAt(j)] as number;
+        if (k !== SPACE) {
+          let h1 = 0;
+          let h2 = 0x811c9dc5;
+          for (let x = i; x <= j; x++) {
+            const d = text.charCodeAt(x);
+            h1 = (Math.imul(h1, 31) + d) | 0;
+            h2 = Math.imul(h2 ^ d, 0x01000193);
+          }
+          let e = j + 1;
+          let ascii = true;
+          for (; e < n; e++) {
+            const d = text.charCodeAt(e);
+            if (d >= 128) {
+              ascii = false;
+              break;
+            }
+            if (this.addedStart[d] === 1 || ASCII_CLASS[d] !== k) break;
+            h1 = (Math.imul(h1, 31) + d) | 0;
+            h2 = Math.imul(h2 ^ d, 0x01000193);
+          }
+          if (ascii || classOf(text, e) !== k) {
+            tokens += this.lookup(h1 ^ Math.imul(e - i, 0x9e3779b1), h2, text, i, e);
+            i = e;
+            continue;
+          }
         }
       }
       const end = this.pieceEnd(text, i, n);
@@ -150,29 +186,38 @@ export class ByteLevelBpeCounter {
   }
 
   private countPiece(text: string, start: number, end: number): number {
-    let h1 = end - start;
+    let h1 = 0;
     let h2 = 0x811c9dc5;
     for (let i = start; i < end; i++) {
       const c = text.charCodeAt(i);
       h1 = (Math.imul(h1, 31) + c) | 0;
       h2 = Math.imul(h2 ^ c, 0x01000193);
     }
+    return this.lookup(h1 ^ Math.imul(end - start, 0x9e3779b1), h2, text, start, end);
+  }
+
+  /** Token count of a piece by its two hashes; runs BPE and remembers it on a miss. */
+  private lookup(h1: number, h2: number, text: string, start: number, end: number): number {
+    // one interleaved table [h1, h2, count, _] so a probe touches one cache line
+    const table = this.table;
     let slot = (h1 ^ (h2 >>> 7)) & (TABLE_SIZE - 1);
     for (;;) {
-      const count = this.counts[slot] as number;
+      const at = slot << 2;
+      const count = table[at + 2] as number;
       if (count === 0) break;
-      if (this.h1s[slot] === h1 && this.h2s[slot] === h2) return count;
+      if (table[at] === h1 && table[at + 1] === h2) return count;
       slot = (slot + 1) & (TABLE_SIZE - 1);
     }
     const count = this.bpe(text.slice(start, end));
     if (this.used >= MAX_LOAD) {
-      this.counts.fill(0);
+      table.fill(0);
       this.used = 0;
       return count;
     }
-    this.h1s[slot] = h1;
-    this.h2s[slot] = h2;
-    this.counts[slot] = count;
+    const at = slot << 2;
+    table[at] = h1;
+    table[at + 1] = h2;
+    table[at + 2] = count;
     this.used++;
     return count;
   }

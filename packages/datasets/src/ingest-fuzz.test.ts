@@ -84,41 +84,45 @@ afterAll(async () => {
 });
 
 describe("fuzzed imports", () => {
-  it.each(seeds.map(([name, buf], i) => [name, buf, i] as const))("%s", async (name, original, seedIndex) => {
-    const rnd = createSeededRandom(1000 + seedIndex);
-    const outcomes = { committed: 0, rejected: 0 };
-    for (let c = 0; c < CASES_PER_SEED; c++) {
-      const bytes = c === 0 ? original : mutate(original, rnd);
-      const path = join(dir, `${seedIndex}-${c}-${name}`);
-      const out = join(dir, `${seedIndex}-${c}-out`);
-      await writeFile(path, bytes);
-      const policy = c % 2 === 0 ? "skip" : "reject";
-      try {
-        const report = await ingestDataset({
-          source: { path, fileName: name },
-          sink: createFsRowSink({ dir: out }),
-          policy,
-          limits: { maxLineBytes: 4096 },
-        });
-        let n = 0;
-        for await (const _ of readVersionRows(report.sink.location, { validate: true })) n++;
-        expect(n).toBe(report.rows);
-        expect(report.rows).toBeGreaterThan(0);
-        expect(await readdir(out)).toEqual(["rows.jsonl.gz"]);
-        outcomes.committed++;
-      } catch (err) {
-        if (!(err instanceof DatasetError))
-          throw new Error(
-            `case ${c} of ${name} threw a non-DatasetError: ${String((err as Error).stack ?? err)}`,
-          );
-        expect(err.message.length).toBeGreaterThan(10);
-        expect(await readdir(out).catch(() => [])).toEqual([]);
-        outcomes.rejected++;
+  it.each(seeds.map(([name, buf], i) => [name, buf, i] as const))(
+    "%s",
+    async (name, original, seedIndex) => {
+      const rnd = createSeededRandom(1000 + seedIndex);
+      const outcomes = { committed: 0, rejected: 0 };
+      for (let c = 0; c < CASES_PER_SEED; c++) {
+        const bytes = c === 0 ? original : mutate(original, rnd);
+        const path = join(dir, `${seedIndex}-${c}-${name}`);
+        const out = join(dir, `${seedIndex}-${c}-out`);
+        await writeFile(path, bytes);
+        const policy = c % 2 === 0 ? "skip" : "reject";
+        try {
+          const report = await ingestDataset({
+            source: { path, fileName: name },
+            sink: createFsRowSink({ dir: out }),
+            policy,
+            limits: { maxLineBytes: 4096 },
+          });
+          let n = 0;
+          for await (const _ of readVersionRows(report.sink.location, { validate: true })) n++;
+          expect(n).toBe(report.rows);
+          expect(report.rows).toBeGreaterThan(0);
+          expect(await readdir(out)).toEqual(["rows.jsonl.gz"]);
+          outcomes.committed++;
+        } catch (err) {
+          if (!(err instanceof DatasetError))
+            throw new Error(
+              `case ${c} of ${name} threw a non-DatasetError: ${String((err as Error).stack ?? err)}`,
+            );
+          expect(err.message.length).toBeGreaterThan(10);
+          expect(await readdir(out).catch(() => [])).toEqual([]);
+          outcomes.rejected++;
+        }
+        await rm(path);
+        await rm(out, { recursive: true, force: true });
       }
-      await rm(path);
-      await rm(out, { recursive: true, force: true });
-    }
-    expect(outcomes.committed).toBeGreaterThan(0);
-    expect(unhandled).toEqual([]);
-  }, 300_000); // a generous ceiling for a loaded machine, not a speed check
+      expect(outcomes.committed).toBeGreaterThan(0);
+      expect(unhandled).toEqual([]);
+    },
+    300_000,
+  ); // a generous ceiling for a loaded machine, not a speed check
 });
