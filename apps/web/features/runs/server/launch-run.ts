@@ -54,7 +54,7 @@ export async function launchRun(actor: Actor, config: RunConfig) {
 async function resolveModel(workspaceId: string, config: RunConfig): Promise<string | null> {
   const { db } = getContext();
   const model = await db.model.findFirst({
-    where: { workspaceId, OR: [{ id: config.model.id }, { hubId: config.model.id }] },
+    where: { workspaceId, OR: [{ id: config.model.id }, { name: config.model.id }, { hubId: config.model.id }] },
     select: { id: true, name: true, engines: true },
   });
   if (model) {

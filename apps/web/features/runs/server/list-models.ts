@@ -2,19 +2,36 @@ import "server-only";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getContext } from "@/lib/server/context.ts";
+import { getEnv } from "@/lib/server/env.ts";
 import { KNOWN_MODEL_SHAPES, type ModelShape, shapeFromModelConfig } from "../lib/model-shapes.ts";
 
-/** A model's shape: its config.json when the weights are a local HF directory, else a known Hub shape. */
-function readShape(m: { location: string | null; hubId: string | null; name: string }): ModelShape | null {
-  if (m.location && !/^[a-z0-9]+:\/\//i.test(m.location)) {
-    try {
-      const shape = shapeFromModelConfig(JSON.parse(readFileSync(join(m.location, "config.json"), "utf8")));
-      if (shape) return shape;
-    } catch {
-      // not a local directory (a blob key, or gone): fall through
-    }
+function readConfigJson(dir: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  } catch {
+    return null;
   }
-  return KNOWN_MODEL_SHAPES[m.hubId ?? ""] ?? KNOWN_MODEL_SHAPES[m.name] ?? null;
+}
+
+/**
+ * A model's shape, from the first source that has it: the config stored on the row, its
+ * config.json in a local HF directory or in the embedded blob folder (`blob:<prefix>`), or the
+ * known shape of its Hub id.
+ */
+function readShape(m: { config: unknown; location: string | null; hubId: string | null; name: string }): ModelShape | null {
+  const location = m.location ?? "";
+  const dir = location.startsWith("blob:")
+    ? join(getEnv().DISTILLERY_DATA_DIR, "blobs", location.slice(5))
+    : location && !/^[a-z0-9]+:\/\//i.test(location)
+      ? location
+      : null;
+  return (
+    shapeFromModelConfig(m.config) ??
+    (dir ? shapeFromModelConfig(readConfigJson(dir)) : null) ??
+    KNOWN_MODEL_SHAPES[m.hubId ?? ""] ??
+    KNOWN_MODEL_SHAPES[m.name] ??
+    null
+  );
 }
 
 /** Base models of the workspace for the new-run form, with what the launch summary needs. */
@@ -32,6 +49,3 @@ export async function listModels(workspaceId: string) {
   }));
 }
 export type ModelView = Awaited<ReturnType<typeof listModels>>[number];
-
-/** Shapes the form knows for Hub ids typed by hand (engine hf). */
-export const HUB_MODEL_SHAPES = KNOWN_MODEL_SHAPES;
