@@ -71,7 +71,8 @@ describe("local launcher", () => {
       dataDir: join(root, "data"),
       heartbeatMs: 500,
       launchers: new Map([["local", createLocalLauncher({ store, cacheDir: join(root, "cache") })]]),
-      shutdownSignal: new AbortController().signal,
+      store,
+    shutdownSignal: new AbortController().signal,
       onReleased: async () => {},
     });
     const result = await processor({ data: { runId: run.id, workspaceId } } as unknown as Job);
@@ -87,5 +88,9 @@ describe("local launcher", () => {
     expect(adapter && adapter.type === "artifact" && existsSync(join(adapter.path, "adapter_model.safetensors"))).toBe(true);
     expect(events.at(-1)?.type).toBe("done");
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    const artifacts = await db.artifact.findMany({ where: { runId: run.id } });
+    expect(artifacts.map((a) => a.kind).sort()).toEqual(expect.arrayContaining(["adapter", "merged"]));
+    const adapterKeys = await store.list(`runs/${run.id}/artifacts/adapter/`);
+    expect(adapterKeys).toContain(`runs/${run.id}/artifacts/adapter/adapter_model.safetensors`);
   });
 });

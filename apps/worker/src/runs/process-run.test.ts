@@ -1,3 +1,4 @@
+import { createFsBlobStore } from "@distillery/storage";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,6 +44,7 @@ function processor(shutdown = new AbortController()) {
     dataDir: mkdtempSync(join(tmpdir(), "runs-")),
     heartbeatMs: 200,
     launchers: new Map([["local", scripted]]),
+    store: createFsBlobStore(mkdtempSync(join(tmpdir(), "blobs-"))),
     shutdownSignal: shutdown.signal,
     onReleased: async () => {},
   });

@@ -7,15 +7,18 @@ import {
   finishRun,
   getMetricHighWaterMarks,
   heartbeatRun,
+  listRunEvents,
   markRunRunning,
   releaseRun,
   type RunLease,
 } from "@distillery/db";
 import { ZTrainRunPayload } from "@distillery/jobs";
+import type { BlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
 import { type EngineLauncher, RunSetupError } from "./engine-launcher.ts";
+import { createArtifactSync, restoreLatestCheckpoint } from "./artifact-sync.ts";
 import { createEventPipeline } from "./event-pipeline.ts";
 import { pruneUnrecordedCheckpoints } from "./prune-unrecorded-checkpoints.ts";
 import { spawnEngine } from "./spawn-engine.ts";
@@ -31,6 +34,8 @@ export interface RunProcessorDeps {
   dataDir: string;
   heartbeatMs: number;
   launchers: Map<string, EngineLauncher>;
+  /** artifacts and (remote stores) checkpoints are copied here */
+  store: BlobStore;
   /** aborted when the worker shuts down: running engines are stopped and their runs released */
   shutdownSignal: AbortSignal;
   /** called after a graceful release, so the run is enqueued again */
@@ -95,6 +100,12 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
     onLeaseLost: () => stopWith("lease-lost"),
     onError: (e) => log.warn({ err: e.message }, "event pipeline"),
   });
+  const artifacts = createArtifactSync({
+    db,
+    store: deps.store,
+    run,
+    onError: (e) => emitWorkerLog("warn", `copying an artifact to storage failed: ${e.message}`),
+  });
   let done: Extract<EngineEvent, { type: "done" }> | undefined;
   let engineError: Extract<EngineEvent, { type: "error" }> | undefined;
   const latest: Record<string, number> = {};
@@ -122,6 +133,11 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
     mkdirSync(runDir, { recursive: true });
     if (run.interruptions > 0) {
       const pruned = await pruneUnrecordedCheckpoints(db, run.id, join(runDir, "out"));
+      const latest = (await listRunEvents(db, run.id, { types: ["checkpoint"] })).at(-1);
+      const rel = latest?.type === "checkpoint" ? latest.path.split(`/runs/${run.id}/`)[1] : undefined;
+      if (rel && (await restoreLatestCheckpoint(deps.store, run.id, join(runDir, rel)))) {
+        emitWorkerLog("info", `restored the checkpoint at step ${latest?.type === "checkpoint" ? latest.step : "?"} from blob storage`);
+      }
       emitWorkerLog(
         "warn",
         `resuming on worker ${deps.workerId} (attempt ${lease.attempt}) after an interruption` +
@@ -155,6 +171,7 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
             if (e.type === "done") done = e;
             if (e.type === "error") engineError = e;
             pipeline.push(e);
+            artifacts.handle(e);
           },
           onBadLine: (line, error) => emitWorkerLog("warn", `${step.name} printed a line that is not an event (${error}): ${line}`),
         },
@@ -169,6 +186,7 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
     }
     await pipeline.close();
 
+    await artifacts.flush();
     if (stopReason === "lease-lost") return { status: "lease-lost" };
     if (stopReason === "shutdown") {
       if (await releaseRun(db, lease)) await deps.onReleased(run);

@@ -61,6 +61,7 @@ export async function startRunWorker(options: {
     dataDir,
     heartbeatMs: env.WORKER_HEARTBEAT_MS,
     launchers,
+    store,
     shutdownSignal: shutdown.signal,
     onReleased: async (run) => {
       await producer.enqueue(runQueueFor(run.engine === "hf" ? "hf" : "local"), { runId: run.id, workspaceId: run.workspaceId }, {
