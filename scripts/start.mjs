@@ -7,10 +7,14 @@ import { ensureInstall } from "./ensure-install.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 ensureInstall(root);
-const child = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/stack/main.ts"), "start", ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: "inherit",
-});
+const child = spawn(
+  process.execPath,
+  ["--import", "tsx", join(root, "scripts/stack/main.ts"), "start", ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
 // the stack handles Ctrl-C itself (the terminal signals the whole group): just wait for it
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -23,7 +23,10 @@ test("the workers page lists each worker's capabilities and last heartbeat", asy
   await expect(row).toContainText(/ago/);
 });
 
-test("an empty echo message is refused with the field named, in the UI and the API", async ({ page, request }) => {
+test("an empty echo message is refused with the field named, in the UI and the API", async ({
+  page,
+  request,
+}) => {
   await page.goto("/");
   await page.getByRole("button", { name: "Send echo job" }).click();
   await expect(page.getByText("type a message")).toBeVisible();

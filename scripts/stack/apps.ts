@@ -24,7 +24,11 @@ export function hasWebBuild(): boolean {
 }
 
 /** Starts the built web app and waits until /api/health answers. */
-export async function startWeb(supervisor: Supervisor, env: NodeJS.ProcessEnv, port: number): Promise<string> {
+export async function startWeb(
+  supervisor: Supervisor,
+  env: NodeJS.ProcessEnv,
+  port: number,
+): Promise<string> {
   const child = supervisor.spawnApp(
     "web",
     process.execPath,
@@ -38,5 +42,11 @@ export async function startWeb(supervisor: Supervisor, env: NodeJS.ProcessEnv, p
 }
 
 export function startWorker(supervisor: Supervisor, env: NodeJS.ProcessEnv, name = "worker") {
-  return supervisor.spawnApp(name, process.execPath, ["--import", "tsx", join(ROOT, "apps/worker/src/main.ts")], env, ROOT);
+  return supervisor.spawnApp(
+    name,
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "apps/worker/src/main.ts")],
+    env,
+    ROOT,
+  );
 }

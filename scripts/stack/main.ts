@@ -1,7 +1,14 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runMigrations } from "@distillery/db";
-import { createSupervisor, ensureDatabase, ensureDebianPackage, findFreePort, isPortOpen, startServices } from "@distillery/services";
+import {
+  createSupervisor,
+  ensureDatabase,
+  ensureDebianPackage,
+  findFreePort,
+  isPortOpen,
+  startServices,
+} from "@distillery/services";
 import { buildWeb, generatePrismaClient, ROOT, startWeb, startWorker } from "./apps.ts";
 import { runCommand } from "./run-command.ts";
 
@@ -31,12 +38,19 @@ async function start(args: string[]): Promise<number> {
     });
     const migrated = await runMigrations(urls.databaseUrl, MIGRATIONS_DIR);
     if (migrated.applied.length > 0) log(`[stack] applied migrations: ${migrated.applied.join(", ")}`);
-    const env = { ...process.env, DATABASE_URL: urls.databaseUrl, REDIS_URL: urls.redisUrl, DISTILLERY_DATA_DIR: dataDir };
+    const env = {
+      ...process.env,
+      DATABASE_URL: urls.databaseUrl,
+      REDIS_URL: urls.redisUrl,
+      DISTILLERY_DATA_DIR: dataDir,
+    };
     if (!args.includes("--no-build")) await buildWeb(env);
     startWorker(supervisor, env);
     const port = Number(process.env.PORT ?? 3000);
     const url = await startWeb(supervisor, env, port);
-    log(`\n  Distillery is running at ${url}  (started in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops everything)\n`);
+    log(
+      `\n  Distillery is running at ${url}  (started in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops everything)\n`,
+    );
   } catch (e) {
     log(`[stack] cannot start: ${(e as Error).message}`);
     await supervisor.stopAll(1);
@@ -55,17 +69,36 @@ async function test(args: string[]): Promise<number> {
     const dataDir = join(ROOT, ".data", `test-${process.pid}`);
     const urls = await startServices({ dataDir, supervisor, isEphemeral: true, log });
     const adminUrl = urls.adminDatabaseUrl ?? urls.databaseUrl;
-    const env = { ...process.env, TEST_ADMIN_DATABASE_URL: adminUrl, TEST_REDIS_URL: urls.redisUrl, TURBO_TELEMETRY_DISABLED: "1" };
+    const env = {
+      ...process.env,
+      TEST_ADMIN_DATABASE_URL: adminUrl,
+      TEST_REDIS_URL: urls.redisUrl,
+      TURBO_TELEMETRY_DISABLED: "1",
+    };
     if (!args.includes("--e2e-only")) {
       code = await runCommand(
         process.execPath,
-        [join(ROOT, "node_modules/turbo/bin/turbo"), "run", "test", "--concurrency=1", "--env-mode=loose", "--output-logs=full"],
+        [
+          join(ROOT, "node_modules/turbo/bin/turbo"),
+          "run",
+          "test",
+          "--concurrency=1",
+          "--env-mode=loose",
+          "--output-logs=full",
+        ],
         { cwd: ROOT, env },
       );
-      log(`[stack] unit and integration tests ${code === 0 ? "passed" : "FAILED"} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      log(
+        `[stack] unit and integration tests ${code === 0 ? "passed" : "FAILED"} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      );
     }
     if ((code === 0 || args.includes("--keep-going")) && !args.includes("--no-e2e")) {
-      ensureDebianPackage("/usr/bin/chromium", "chromium", "Install Chromium: `sudo apt-get install chromium`.", log);
+      ensureDebianPackage(
+        "/usr/bin/chromium",
+        "chromium",
+        "Install Chromium: `sudo apt-get install chromium`.",
+        log,
+      );
       const e2eDatabase = await ensureDatabase(adminUrl, "distillery_e2e");
       await runMigrations(e2eDatabase, MIGRATIONS_DIR);
       const appEnv = {
@@ -82,10 +115,14 @@ async function test(args: string[]): Promise<number> {
       startWorker(supervisor, appEnv);
       const port = await findFreePort();
       const baseUrl = await startWeb(supervisor, appEnv, port);
-      const e2eCode = await runCommand(process.execPath, [join(ROOT, "node_modules/@playwright/test/cli.js"), "test"], {
-        cwd: join(ROOT, "e2e"),
-        env: { ...appEnv, BASE_URL: baseUrl, E2E_DATABASE_URL: e2eDatabase },
-      });
+      const e2eCode = await runCommand(
+        process.execPath,
+        [join(ROOT, "node_modules/@playwright/test/cli.js"), "test"],
+        {
+          cwd: join(ROOT, "e2e"),
+          env: { ...appEnv, BASE_URL: baseUrl, E2E_DATABASE_URL: e2eDatabase },
+        },
+      );
       log(`[stack] end-to-end tests ${e2eCode === 0 ? "passed" : "FAILED"}`);
       code = code || e2eCode;
     }

@@ -14,15 +14,29 @@ export interface WorkerCapabilities {
  * a detector (packages/trainer-hf) finds a GPU and a Python with torch + transformers + peft.
  */
 export async function detectCapabilities(
-  detectors: { name: string; detect: () => Promise<{ available: boolean; gpus?: { name: string; memoryMb: number }[]; reason?: string; versions?: Record<string, string> }> }[] = [],
+  detectors: {
+    name: string;
+    detect: () => Promise<{
+      available: boolean;
+      gpus?: { name: string; memoryMb: number }[];
+      reason?: string;
+      versions?: Record<string, string>;
+    }>;
+  }[] = [],
 ): Promise<WorkerCapabilities> {
   const engines = ["echo", "local"];
   const gpus: { name: string; memoryMb: number }[] = [];
-  const capabilities: WorkerCapabilities["capabilities"] = { node: process.version, platform: process.platform, arch: process.arch };
+  const capabilities: WorkerCapabilities["capabilities"] = {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+  };
   for (const d of detectors) {
     try {
       const r = await d.detect();
-      capabilities[d.name] = r.available ? { available: true, versions: r.versions ?? {} } : { available: false, reason: r.reason ?? "" };
+      capabilities[d.name] = r.available
+        ? { available: true, versions: r.versions ?? {} }
+        : { available: false, reason: r.reason ?? "" };
       if (r.available) {
         engines.push(d.name);
         gpus.push(...(r.gpus ?? []));

@@ -20,7 +20,12 @@ export function createEchoProcessor(db: Db, workerId: string) {
         });
       });
     }
-    const output = { echo: payload.message, reversed: [...payload.message].reverse().join(""), workerId, at: new Date().toISOString() };
+    const output = {
+      echo: payload.message,
+      reversed: [...payload.message].reverse().join(""),
+      workerId,
+      at: new Date().toISOString(),
+    };
     await finishJob(db, payload.jobId, workerId, { output });
     return output;
   };

@@ -16,16 +16,14 @@ const ZPostgresUrl = z
     }
   }, "must be a postgresql:// URL with a host (e.g. postgresql://user:pass@host:5432/distillery)");
 
-const ZRedisUrl = z
-  .string({ error: "is required (e.g. redis://127.0.0.1:6379)" })
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === "redis:" || u.protocol === "rediss:") && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, "must be a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379)");
+const ZRedisUrl = z.string({ error: "is required (e.g. redis://127.0.0.1:6379)" }).refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === "redis:" || u.protocol === "rediss:") && u.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}, "must be a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379)");
 
 export const ZWorkerEnv = ZS3Env.extend({
   DATABASE_URL: ZPostgresUrl,

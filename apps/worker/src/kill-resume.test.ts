@@ -55,7 +55,14 @@ describe("a worker killed with kill -9 mid-run", () => {
     const store = createFsBlobStore(join(dataDir, "blobs"));
     const modelDir = join(dataDir, "tiny");
     const corpus = Array.from({ length: 40 }, (_, i) => `What is ${i} + 7? ${i} + 7 = ${i + 7}`);
-    createTinyModel(modelDir, { corpus, vocabSize: 300, hiddenSize: 32, numLayers: 1, numHeads: 2, maxPositions: 96 });
+    createTinyModel(modelDir, {
+      corpus,
+      vocabSize: 300,
+      hiddenSize: 32,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: 96,
+    });
     const model = await registerModelDir(db, store, { workspaceId, name: "tiny", dir: modelDir });
     const ds = await ensureDataset(db, { workspaceId, name: "sums" });
     const version = await createDatasetVersion(db, store, {
@@ -79,10 +86,26 @@ describe("a worker killed with kill -9 mid-run", () => {
       model: { id: model.id },
       data: { datasetVersionId: version.id, template: "phi3", evalFraction: 0 },
       lora: { r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] },
-      training: { maxSteps: totalSteps, perDeviceBatchSize: 4, learningRate: 5e-3, loggingSteps: 1, evalStrategy: "no", saveStrategy: "steps", saveSteps: 10, maxSeqLength: 64 },
+      training: {
+        maxSteps: totalSteps,
+        perDeviceBatchSize: 4,
+        learningRate: 5e-3,
+        loggingSteps: 1,
+        evalStrategy: "no",
+        saveStrategy: "steps",
+        saveSteps: 10,
+        maxSeqLength: 64,
+      },
       merge: { mergeAndUnload: false },
     });
-    const run = await createRun(db, { workspaceId, name: "kill-9", engine: "local", config, modelId: model.id, datasetVersionId: version.id });
+    const run = await createRun(db, {
+      workspaceId,
+      name: "kill-9",
+      engine: "local",
+      config,
+      modelId: model.id,
+      datasetVersionId: version.id,
+    });
     const connection = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "worker");
     const producer = createProducer(connection, prefix);
     await producer.enqueue(QUEUES.runsLocal, { runId: run.id, workspaceId }, { jobId: run.id });
@@ -90,10 +113,16 @@ describe("a worker killed with kill -9 mid-run", () => {
     const first = startWorker("wkr_first");
     // wait for a checkpoint and some steps past it, then kill the worker without warning
     await expect
-      .poll(async () => (await listRunEvents(db, run.id, { types: ["checkpoint"] })).length, { timeout: 90_000, interval: 200 })
+      .poll(async () => (await listRunEvents(db, run.id, { types: ["checkpoint"] })).length, {
+        timeout: 90_000,
+        interval: 200,
+      })
       .toBeGreaterThan(0);
     await expect
-      .poll(async () => (await db.run.findUniqueOrThrow({ where: { id: run.id } })).lastSeq, { timeout: 30_000, interval: 100 })
+      .poll(async () => (await db.run.findUniqueOrThrow({ where: { id: run.id } })).lastSeq, {
+        timeout: 30_000,
+        interval: 100,
+      })
       .toBeGreaterThan(20);
     first.kill("SIGKILL");
     const killedAt = await listRunEvents(db, run.id, { types: ["metric"] });
@@ -101,7 +130,10 @@ describe("a worker killed with kill -9 mid-run", () => {
 
     startWorker("wkr_second");
     await expect
-      .poll(async () => (await db.run.findUniqueOrThrow({ where: { id: run.id } })).status, { timeout: 120_000, interval: 300 })
+      .poll(async () => (await db.run.findUniqueOrThrow({ where: { id: run.id } })).status, {
+        timeout: 120_000,
+        interval: 300,
+      })
       .toBe("succeeded");
     const row = await db.run.findUniqueOrThrow({ where: { id: run.id } });
     expect(row.interruptions).toBe(1);
@@ -112,7 +144,9 @@ describe("a worker killed with kill -9 mid-run", () => {
     const lossSteps = events.flatMap((e) => (e.type === "metric" && "loss" in e.values ? [e.step] : []));
     expect(lossSteps).toEqual(Array.from({ length: totalSteps }, (_, i) => i + 1));
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
-    expect(events.some((e) => e.type === "log" && e.message.includes("resuming on worker wkr_second"))).toBe(true);
+    expect(events.some((e) => e.type === "log" && e.message.includes("resuming on worker wkr_second"))).toBe(
+      true,
+    );
     await producer.close();
     connection.disconnect();
   });

@@ -35,9 +35,16 @@ async function main() {
   await pingDatabase(db, redactUrl(env.DATABASE_URL));
   const actor = await ensureDefaultWorkspace(db);
 
-  const workerId = env.WORKER_ID ?? `wkr_${hostname().slice(0, 20)}_${process.pid}_${randomBytes(3).toString("hex")}`;
+  const workerId =
+    env.WORKER_ID ?? `wkr_${hostname().slice(0, 20)}_${process.pid}_${randomBytes(3).toString("hex")}`;
   const caps = await detectCapabilities(engineDetectors(env));
-  const registration = { id: workerId, workspaceId: actor.workspaceId, version: "0.1.0", pid: process.pid, ...caps };
+  const registration = {
+    id: workerId,
+    workspaceId: actor.workspaceId,
+    version: "0.1.0",
+    pid: process.pid,
+    ...caps,
+  };
   await registerWorker(db, registration);
   log.info({ workerId, engines: caps.engines, gpus: caps.gpus.length }, "worker registered");
 
@@ -53,16 +60,23 @@ async function main() {
   }, env.WORKER_HEARTBEAT_MS);
 
   // Any worker may reap: the conditional update re-queues each stale run exactly once.
-  const reaper = setInterval(() => {
-    requeueStaleRuns(db, env.RUN_STALE_AFTER_MS)
-      .then(async (runs) => {
-        for (const r of runs) {
-          log.warn({ runId: r.id }, "run's worker stopped heartbeating: re-queued");
-          await producer.enqueue(runQueueFor(r.engine === "hf" ? "hf" : "local"), { runId: r.id, workspaceId: r.workspaceId }, { jobId: `${r.id}-requeue-${Date.now()}` });
-        }
-      })
-      .catch((e: Error) => log.warn({ err: e.message }, "reaping stale runs failed"));
-  }, Math.max(1_000, Math.floor(env.RUN_STALE_AFTER_MS / 3)));
+  const reaper = setInterval(
+    () => {
+      requeueStaleRuns(db, env.RUN_STALE_AFTER_MS)
+        .then(async (runs) => {
+          for (const r of runs) {
+            log.warn({ runId: r.id }, "run's worker stopped heartbeating: re-queued");
+            await producer.enqueue(
+              runQueueFor(r.engine === "hf" ? "hf" : "local"),
+              { runId: r.id, workspaceId: r.workspaceId },
+              { jobId: `${r.id}-requeue-${Date.now()}` },
+            );
+          }
+        })
+        .catch((e: Error) => log.warn({ err: e.message }, "reaping stale runs failed"));
+    },
+    Math.max(1_000, Math.floor(env.RUN_STALE_AFTER_MS / 3)),
+  );
 
   const echoWorker = new Worker(QUEUES.echo, createEchoProcessor(db, workerId), {
     connection: workerConnection,

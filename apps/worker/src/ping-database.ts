@@ -10,6 +10,8 @@ export async function pingDatabase(db: Db, redactedUrl: string): Promise<void> {
   const rows = await db.$queryRaw<{ n: bigint }[]>`
     SELECT count(*) AS n FROM information_schema.tables WHERE table_name = '_prisma_migrations'`;
   if (Number(rows[0]?.n ?? 0) === 0) {
-    throw new Error(`DATABASE_URL: the database at ${redactedUrl} has no migrations applied; run \`npm run db:migrate\``);
+    throw new Error(
+      `DATABASE_URL: the database at ${redactedUrl} has no migrations applied; run \`npm run db:migrate\``,
+    );
   }
 }

@@ -14,7 +14,11 @@ beforeAll(async () => {
 });
 afterAll(async () => drop());
 
-function startWorker(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startWorker(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -48,20 +52,28 @@ describe("worker process", () => {
       WORKER_HEARTBEAT_MS: "300",
       QUEUE_PREFIX: `t${Date.now()}`,
     });
-    await expect.poll(() => db.worker.findUnique({ where: { id: workerId } }), { timeout: 30_000 }).not.toBeNull();
+    await expect
+      .poll(() => db.worker.findUnique({ where: { id: workerId } }), { timeout: 30_000 })
+      .not.toBeNull();
     const first = await db.worker.findUniqueOrThrow({ where: { id: workerId } });
     expect(first.workspaceId).toBe(DEFAULT_WORKSPACE_ID);
     expect(first.engines).toEqual(expect.arrayContaining(["echo", "local"]));
     expect(first.cpuCount).toBeGreaterThan(0);
     // heartbeats move lastSeenAt forward
     await expect
-      .poll(async () => (await db.worker.findUniqueOrThrow({ where: { id: workerId } })).lastSeenAt.getTime(), { timeout: 5_000 })
+      .poll(
+        async () => (await db.worker.findUniqueOrThrow({ where: { id: workerId } })).lastSeenAt.getTime(),
+        { timeout: 5_000 },
+      )
       .toBeGreaterThan(first.lastSeenAt.getTime());
     w.child.kill("SIGKILL");
     await w.exited;
     const lapseMs = 1_000;
     await expect
-      .poll(async () => isWorkerOnline(await db.worker.findUniqueOrThrow({ where: { id: workerId } }), lapseMs), { timeout: 5_000 })
+      .poll(
+        async () => isWorkerOnline(await db.worker.findUniqueOrThrow({ where: { id: workerId } }), lapseMs),
+        { timeout: 5_000 },
+      )
       .toBe(false);
     expect(w.output()).not.toMatch(/cannot start/);
   });

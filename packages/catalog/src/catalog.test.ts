@@ -30,13 +30,26 @@ afterAll(async () => drop());
 describe("dataset versions", () => {
   it("commits rows to blob storage, then records the version as ready with the next number", async () => {
     const ds = await ensureDataset(db, { workspaceId, name: "arith" });
-    const write = (n: number) => async (sink: { write: (r: CanonicalExample[]) => Promise<void>; commit: () => Promise<unknown> }) => {
-      await sink.write(Array.from({ length: n }, (_, i) => row(i)));
-      await sink.commit();
-      return {};
-    };
-    const v1 = await createDatasetVersion(db, store, { workspaceId, datasetId: ds.id, operation: { kind: "import" }, write: write(5) });
-    const v2 = await createDatasetVersion(db, store, { workspaceId, datasetId: ds.id, parentId: v1.id, operation: { kind: "filter" }, write: write(3) });
+    const write =
+      (n: number) =>
+      async (sink: { write: (r: CanonicalExample[]) => Promise<void>; commit: () => Promise<unknown> }) => {
+        await sink.write(Array.from({ length: n }, (_, i) => row(i)));
+        await sink.commit();
+        return {};
+      };
+    const v1 = await createDatasetVersion(db, store, {
+      workspaceId,
+      datasetId: ds.id,
+      operation: { kind: "import" },
+      write: write(5),
+    });
+    const v2 = await createDatasetVersion(db, store, {
+      workspaceId,
+      datasetId: ds.id,
+      parentId: v1.id,
+      operation: { kind: "filter" },
+      write: write(3),
+    });
     expect([v1.version, v2.version]).toEqual([1, 2]);
     expect(v2).toMatchObject({ status: "ready", rowCount: 3, parentId: v1.id });
     const rows: CanonicalExample[] = [];
@@ -65,7 +78,16 @@ describe("dataset versions", () => {
 describe("models", () => {
   it("uploads a model directory and records its size and chat template", async () => {
     const dir = mkdtempSync(join(tmpdir(), "model-"));
-    const config = { model_type: "llama", hidden_size: 8, intermediate_size: 16, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, vocab_size: 10, tie_word_embeddings: false };
+    const config = {
+      model_type: "llama",
+      hidden_size: 8,
+      intermediate_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      vocab_size: 10,
+      tie_word_embeddings: false,
+    };
     writeFileSync(join(dir, "config.json"), JSON.stringify(config));
     writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ chat_template: "{{ messages }}" }));
     mkdirSync(join(dir, "sub"));
@@ -81,6 +103,8 @@ describe("models", () => {
       `models/${model.id}/sub/x.bin`,
       `models/${model.id}/tokenizer_config.json`,
     ]);
-    await expect(registerModelDir(db, store, { workspaceId, name: "nope", dir: tmpdir() })).rejects.toThrow(/config.json is missing/);
+    await expect(registerModelDir(db, store, { workspaceId, name: "nope", dir: tmpdir() })).rejects.toThrow(
+      /config.json is missing/,
+    );
   });
 });

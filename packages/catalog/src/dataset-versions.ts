@@ -3,10 +3,14 @@ import { type Db, newId, type Prisma } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
 import { createBlobRowSink } from "./blob-row-sink.ts";
 
-export const versionRowsKey = (datasetId: string, versionId: string) => `datasets/${datasetId}/${versionId}/rows.jsonl.gz`;
+export const versionRowsKey = (datasetId: string, versionId: string) =>
+  `datasets/${datasetId}/${versionId}/rows.jsonl.gz`;
 
 /** Finds a workspace's dataset by name, creating it when missing. */
-export async function ensureDataset(db: Db, input: { workspaceId: string; name: string; description?: string; createdById?: string }) {
+export async function ensureDataset(
+  db: Db,
+  input: { workspaceId: string; name: string; description?: string; createdById?: string },
+) {
   return db.dataset.upsert({
     where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
     update: {},
@@ -51,7 +55,10 @@ export async function createDatasetVersion<T extends { sink?: RowSinkResult }>(
     const rows = committed;
     // version numbers are per dataset; retry when a concurrent import took the same one
     for (let attempt = 0; ; attempt++) {
-      const last = await db.datasetVersion.aggregate({ where: { datasetId: input.datasetId }, _max: { version: true } });
+      const last = await db.datasetVersion.aggregate({
+        where: { datasetId: input.datasetId },
+        _max: { version: true },
+      });
       try {
         return await db.datasetVersion.create({
           data: {

@@ -40,11 +40,16 @@ export async function registerModelDir(
   input: { workspaceId: string; name: string; dir: string; hubId?: string; engines?: string[]; id?: string },
 ) {
   const configPath = join(input.dir, "config.json");
-  if (!existsSync(configPath)) throw new Error(`${input.dir} is not a Hugging Face model directory: config.json is missing`);
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, number | boolean | undefined> & { model_type?: string };
+  if (!existsSync(configPath))
+    throw new Error(`${input.dir} is not a Hugging Face model directory: config.json is missing`);
+  const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<
+    string,
+    number | boolean | undefined
+  > & { model_type?: string };
   const tokenizerConfigPath = join(input.dir, "tokenizer_config.json");
   const chatTemplate = existsSync(tokenizerConfigPath)
-    ? ((JSON.parse(readFileSync(tokenizerConfigPath, "utf8")) as { chat_template?: string }).chat_template ?? null)
+    ? ((JSON.parse(readFileSync(tokenizerConfigPath, "utf8")) as { chat_template?: string }).chat_template ??
+      null)
     : null;
   const id = input.id ?? newId("mdl");
   const prefix = `models/${id}`;
@@ -70,7 +75,10 @@ export async function registerModelDir(
 }
 
 /** A Hub model the hf engine loads by id (no local files). */
-export async function registerHubModel(db: Db, input: { workspaceId: string; name: string; hubId: string; parameters?: number }) {
+export async function registerHubModel(
+  db: Db,
+  input: { workspaceId: string; name: string; hubId: string; parameters?: number },
+) {
   return db.model.upsert({
     where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
     update: {},

@@ -5,6 +5,6 @@ export * from "./jobs.ts";
 export * from "./migrate.ts";
 export * from "./run-events.ts";
 export * from "./runs.ts";
+export { MIGRATIONS_DIR } from "./test-database.ts";
 export * from "./workers.ts";
 export * from "./workspaces.ts";
-export { MIGRATIONS_DIR } from "./test-database.ts";

@@ -1,5 +1,5 @@
-import type { Prisma } from "./generated/prisma/client.ts";
 import type { Db } from "./client.ts";
+import type { Prisma } from "./generated/prisma/client.ts";
 import { newId } from "./ids.ts";
 
 export async function createJob(

@@ -50,16 +50,23 @@ describe("runMigrations", () => {
     const second = await runMigrations(url, MIGRATIONS_DIR);
     expect(second.applied).toEqual([]);
     expect(second.alreadyApplied).toEqual(first.applied);
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date; applied_steps_count: number }>(
-      url,
-      `SELECT * FROM "_prisma_migrations"`,
-    );
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date;
+      applied_steps_count: number;
+    }>(url, `SELECT * FROM "_prisma_migrations"`);
     expect(rows).toHaveLength(first.applied.length);
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]?.finished_at).toBeInstanceOf(Date);
     expect(rows[0]?.applied_steps_count).toBe(1);
-    const tables = await query<{ tablename: string }>(url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-    expect(tables.map((t) => t.tablename)).toEqual(expect.arrayContaining(["Run", "RunEvent", "Worker", "Workspace"]));
+    const tables = await query<{ tablename: string }>(
+      url,
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
+    );
+    expect(tables.map((t) => t.tablename)).toEqual(
+      expect.arrayContaining(["Run", "RunEvent", "Worker", "Workspace"]),
+    );
   });
 
   it("is safe when several processes migrate at once", async () => {
@@ -83,9 +90,9 @@ describe("runMigrations", () => {
       writeFileSync(join(dir, name, "migration.sql"), sql);
     }
     await expect(runMigrations(url, dir)).rejects.toThrow(/002_bad failed: .*nope/);
-    const tables = (await query<{ tablename: string }>(url, `SELECT tablename FROM pg_tables WHERE schemaname='public'`)).map(
-      (t) => t.tablename,
-    );
+    const tables = (
+      await query<{ tablename: string }>(url, `SELECT tablename FROM pg_tables WHERE schemaname='public'`)
+    ).map((t) => t.tablename);
     expect(tables).toContain("a");
     expect(tables).not.toContain("b"); // the failed migration left nothing half-applied
     expect(tables).not.toContain("c");

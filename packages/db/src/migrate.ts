@@ -62,7 +62,13 @@ export async function runMigrations(databaseUrl: string, migrationsDir: string):
     await client.query("SELECT pg_advisory_lock($1)", [PRISMA_ADVISORY_LOCK]);
     await client.query(CREATE_TABLE);
     const rows = (
-      await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null; logs: string | null }>(
+      await client.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        rolled_back_at: Date | null;
+        logs: string | null;
+      }>(
         `SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at`,
       )
     ).rows;
@@ -75,7 +81,9 @@ export async function runMigrations(databaseUrl: string, migrationsDir: string):
         failed.migration_name,
       );
     }
-    const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]));
+    const done = new Map(
+      rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]),
+    );
     for (const m of migrations) {
       const checksum = done.get(m.name);
       if (checksum !== undefined) {

@@ -7,10 +7,19 @@ import type { RunLease } from "./runs.ts";
  * after a crash inserts nothing twice. Returns how many rows were new, or null when the lease is
  * no longer held (a stale worker's events are dropped).
  */
-export async function appendRunEvents(db: Db, lease: RunLease, events: EngineEvent[]): Promise<number | null> {
+export async function appendRunEvents(
+  db: Db,
+  lease: RunLease,
+  events: EngineEvent[],
+): Promise<number | null> {
   if (events.length === 0) return 0;
   const rows = JSON.stringify(
-    events.map((e) => ({ seq: e.seq, type: e.type, step: "step" in e && e.step !== undefined ? e.step : null, data: e })),
+    events.map((e) => ({
+      seq: e.seq,
+      type: e.type,
+      step: "step" in e && e.step !== undefined ? e.step : null,
+      data: e,
+    })),
   );
   const maxSeq = Math.max(...events.map((e) => e.seq));
   return db.$transaction(async (tx) => {

@@ -89,7 +89,11 @@ export async function finishRun(
  * Cancel: a queued run is cancelled at once; an active one gets `cancelRequestedAt`, which its
  * worker sees on its next heartbeat. Returns the status after the request, or null if not found.
  */
-export async function requestCancelRun(db: Db, workspaceId: string, runId: string): Promise<RunStatus | null> {
+export async function requestCancelRun(
+  db: Db,
+  workspaceId: string,
+  runId: string,
+): Promise<RunStatus | null> {
   const queued = await db.run.updateMany({
     where: { id: runId, workspaceId, status: "queued" },
     data: { status: "cancelled", cancelRequestedAt: new Date(), finishedAt: new Date() },
@@ -108,7 +112,10 @@ export async function requestCancelRun(db: Db, workspaceId: string, runId: strin
  * `interruptedAt` / `interruptions`), or cancelled if a cancel was pending. Returns the re-queued
  * ids so the caller enqueues them again; the old worker's lease no longer matches.
  */
-export async function requeueStaleRuns(db: Db, staleAfterMs: number): Promise<{ id: string; workspaceId: string; engine: string }[]> {
+export async function requeueStaleRuns(
+  db: Db,
+  staleAfterMs: number,
+): Promise<{ id: string; workspaceId: string; engine: string }[]> {
   const cutoff = new Date(Date.now() - staleAfterMs);
   await db.$executeRaw`
     UPDATE "Run" SET status = 'cancelled', "finishedAt" = now(), "updatedAt" = now(), "claimedById" = NULL,
@@ -129,20 +136,22 @@ export async function failRunBeforeStart(db: Db, lease: RunLease, error: string)
 export function getRun(db: Db, workspaceId: string, runId: string) {
   return db.run.findFirst({
     where: { id: runId, workspaceId },
-    include: { claimedBy: { select: { id: true, host: true } }, launchedBy: { select: { id: true, name: true } } },
+    include: {
+      claimedBy: { select: { id: true, host: true } },
+      launchedBy: { select: { id: true, name: true } },
+    },
   });
 }
 
-export function listRuns(
-  db: Db,
-  workspaceId: string,
-  filter: { status?: RunStatus[]; take?: number } = {},
-) {
+export function listRuns(db: Db, workspaceId: string, filter: { status?: RunStatus[]; take?: number } = {}) {
   return db.run.findMany({
     where: { workspaceId, ...(filter.status ? { status: { in: filter.status } } : {}) },
     orderBy: { createdAt: "desc" },
     take: filter.take ?? 100,
-    include: { claimedBy: { select: { id: true, host: true } }, launchedBy: { select: { id: true, name: true } } },
+    include: {
+      claimedBy: { select: { id: true, host: true } },
+      launchedBy: { select: { id: true, name: true } },
+    },
   });
 }
 

@@ -5,13 +5,22 @@ import pg from "pg";
 import { createDb, type Db } from "./client.ts";
 import { runMigrations } from "./migrate.ts";
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "prisma", "migrations");
+export const MIGRATIONS_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "prisma",
+  "migrations",
+);
 
 /**
  * A fresh, migrated database for one test file on the server of `adminUrl` (TEST_ADMIN_DATABASE_URL,
  * which the test setup provides), dropped again by `drop()`.
  */
-export async function createTestDatabase(adminUrl: string): Promise<{ url: string; db: Db; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  adminUrl: string,
+): Promise<{ url: string; db: Db; drop: () => Promise<void> }> {
   const name = `distillery_t_${randomBytes(5).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

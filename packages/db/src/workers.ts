@@ -37,7 +37,11 @@ export async function markWorkerStopped(db: Db, workerId: string): Promise<void>
 }
 
 /** A worker is online while it heartbeats: its last beat is younger than `lapseMs`. */
-export function isWorkerOnline(w: { lastSeenAt: Date; stoppedAt: Date | null }, lapseMs: number, now = Date.now()) {
+export function isWorkerOnline(
+  w: { lastSeenAt: Date; stoppedAt: Date | null },
+  lapseMs: number,
+  now = Date.now(),
+) {
   return w.stoppedAt === null && now - w.lastSeenAt.getTime() <= lapseMs;
 }
 
@@ -46,7 +50,9 @@ export async function listWorkers(db: Db, workspaceId: string, lapseMs: number) 
     where: { workspaceId },
     orderBy: [{ lastSeenAt: "desc" }],
     take: 200,
-    include: { runs: { where: { status: { in: ["claimed", "running"] } }, select: { id: true, name: true } } },
+    include: {
+      runs: { where: { status: { in: ["claimed", "running"] } }, select: { id: true, name: true } },
+    },
   });
   const now = Date.now();
   return rows.map((w) => ({ ...w, isOnline: isWorkerOnline(w, lapseMs, now) }));

@@ -23,7 +23,12 @@ export async function ensureDefaultWorkspace(db: Db): Promise<Actor> {
   const user = await db.user.upsert({
     where: { id: LOCAL_USER_ID },
     update: {},
-    create: { id: LOCAL_USER_ID, workspaceId: DEFAULT_WORKSPACE_ID, email: "local@distillery.dev", name: "Local user" },
+    create: {
+      id: LOCAL_USER_ID,
+      workspaceId: DEFAULT_WORKSPACE_ID,
+      email: "local@distillery.dev",
+      name: "Local user",
+    },
   });
   return { userId: user.id, workspaceId: user.workspaceId, name: user.name, email: user.email };
 }

@@ -15,7 +15,12 @@ export function createRedisConnection(url: string, role: "producer" | "worker" |
 
 /** Resolves when the connection is ready, or rejects with what went wrong (fail fast at start). */
 export async function pingRedis(url: string, timeoutMs = 5_000): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
   let lastError: Error | undefined;
   redis.on("error", (e: Error) => {
     lastError = e;

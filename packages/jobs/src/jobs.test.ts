@@ -90,6 +90,8 @@ describe("jobs", () => {
   });
 
   it("tells what is wrong with an unreachable Redis", async () => {
-    await expect(pingRedis("redis://127.0.0.1:1", 500)).rejects.toThrow(/cannot connect to Redis at redis:\/\/127.0.0.1:1.*ECONNREFUSED/);
+    await expect(pingRedis("redis://127.0.0.1:1", 500)).rejects.toThrow(
+      /cannot connect to Redis at redis:\/\/127.0.0.1:1.*ECONNREFUSED/,
+    );
   });
 });

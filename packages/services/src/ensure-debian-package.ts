@@ -17,7 +17,12 @@ export function hasCommand(command: string): boolean {
  * Makes `command` available: it is on the PATH, or (as root on Debian) apt installs `aptPackage`,
  * or we stop with a message that says exactly how to get it.
  */
-export function ensureDebianPackage(command: string, aptPackage: string, howTo: string, log = console.log): void {
+export function ensureDebianPackage(
+  command: string,
+  aptPackage: string,
+  howTo: string,
+  log = console.log,
+): void {
   if (hasCommand(command) || existsSync(command)) return;
   const isRoot = userInfo().uid === 0;
   const isDebian = existsSync("/etc/debian_version");

@@ -80,7 +80,14 @@ export async function startEmbeddedPostgres(options: {
     persistent,
     createPostgresUser: true,
     authMethod: "password",
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=200",
+    ],
     onLog: (m: string) => log(`[postgres] ${m.trim()}`),
     onError: (e: unknown) => log(`[postgres] ${String(e)}`),
   });
@@ -92,7 +99,9 @@ export async function startEmbeddedPostgres(options: {
     await server.start();
   } catch (e) {
     await server.stop().catch(() => {});
-    throw new Error(`PostgreSQL did not start on port ${port} (data in ${dataDir}): ${String(e ?? "exited early")}`);
+    throw new Error(
+      `PostgreSQL did not start on port ${port} (data in ${dataDir}): ${String(e ?? "exited early")}`,
+    );
   }
   const adminUrl = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   return {

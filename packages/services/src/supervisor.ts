@@ -38,14 +38,17 @@ export function createSupervisor(log: (message: string) => void = console.log) {
       stoppers.push({ name, stop });
     },
     /** Spawns an app (no shell), prefixes its output, and stops everything if it exits. */
-    spawnApp(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcess {
+    spawnApp(
+      name: string,
+      command: string,
+      args: string[],
+      env: NodeJS.ProcessEnv,
+      cwd?: string,
+    ): ChildProcess {
       const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      const prefix = (chunk: Buffer) =>
-        chunk
-          .toString()
-          .split("\n")
-          .filter((l) => l.length > 0)
-          .forEach((l) => log(`[${name}] ${l}`));
+      const prefix = (chunk: Buffer) => {
+        for (const line of chunk.toString().split("\n")) if (line.length > 0) log(`[${name}] ${line}`);
+      };
       child.stdout?.on("data", prefix);
       child.stderr?.on("data", prefix);
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -58,7 +58,10 @@ describe.each(stores)("%s blob store", (_name, make) => {
     const out = join(mkdtempSync(join(tmpdir(), "out-")), "nested", "copy.bin");
     await store.getToFile("runs/r1/adapter.safetensors", out);
     expect(readFileSync(out).equals(Buffer.alloc(100_000, 7))).toBe(true);
-    expect(await store.list("datasets/")).toEqual(["datasets/d1/v1/rows.jsonl.gz", "datasets/d1/v2/rows.jsonl.gz"]);
+    expect(await store.list("datasets/")).toEqual([
+      "datasets/d1/v1/rows.jsonl.gz",
+      "datasets/d1/v2/rows.jsonl.gz",
+    ]);
     expect(await store.exists("datasets/d1/v1/rows.jsonl.gz")).toBe(true);
     await store.delete("datasets/d1/v1/rows.jsonl.gz");
     expect(await store.exists("datasets/d1/v1/rows.jsonl.gz")).toBe(false);
@@ -67,7 +70,9 @@ describe.each(stores)("%s blob store", (_name, make) => {
   it("says which blob is missing", async () => {
     const store = make();
     await expect(store.get("nope/x")).rejects.toBeInstanceOf(BlobNotFoundError);
-    await expect(store.getToFile("nope/x", join(tmpdir(), "never"))).rejects.toThrow("blob nope/x does not exist");
+    await expect(store.getToFile("nope/x", join(tmpdir(), "never"))).rejects.toThrow(
+      "blob nope/x does not exist",
+    );
   });
 
   it("refuses keys that would escape the store", async () => {

@@ -32,7 +32,10 @@ export class BlobNotFoundError extends Error {
 }
 
 export class InvalidBlobKeyError extends Error {
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
     super(`invalid blob key ${JSON.stringify(key)}: ${reason}`);
     this.name = "InvalidBlobKeyError";
   }
@@ -43,8 +46,10 @@ export function assertValidKey(key: string): void {
   if (key.length === 0 || key.length > 1024) throw new InvalidBlobKeyError(key, "must be 1–1024 characters");
   if (key.startsWith("/")) throw new InvalidBlobKeyError(key, "must be relative");
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f\\]/.test(key)) throw new InvalidBlobKeyError(key, "contains a control character or backslash");
+  if (/[\u0000-\u001f\u007f\\]/.test(key))
+    throw new InvalidBlobKeyError(key, "contains a control character or backslash");
   for (const segment of key.split("/")) {
-    if (segment === "" || segment === "." || segment === "..") throw new InvalidBlobKeyError(key, `has an empty, "." or ".." segment`);
+    if (segment === "" || segment === "." || segment === "..")
+      throw new InvalidBlobKeyError(key, `has an empty, "." or ".." segment`);
   }
 }

@@ -34,8 +34,11 @@ export function createFsBlobStore(root: string): BlobStore {
       return { bytes };
     },
     async put(key, body) {
-      const stream = typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
-      const bytes = await writeAtomically(pathOf(key), (temp) => pipeline(stream, createWriteStream(temp, { flags: "wx" })));
+      const stream =
+        typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
+      const bytes = await writeAtomically(pathOf(key), (temp) =>
+        pipeline(stream, createWriteStream(temp, { flags: "wx" })),
+      );
       return { bytes };
     },
     async get(key) {

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   DeleteObjectCommand,
@@ -45,7 +45,12 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
     return prefix + key;
   };
   const upload = async (key: string, Body: Readable | Buffer) => {
-    await new Upload({ client, params: { Bucket, Key: keyOf(key), Body }, queueSize: 2, partSize: 8 << 20 }).done();
+    await new Upload({
+      client,
+      params: { Bucket, Key: keyOf(key), Body },
+      queueSize: 2,
+      partSize: 8 << 20,
+    }).done();
     const head = await client.send(new HeadObjectCommand({ Bucket, Key: keyOf(key) }));
     return { bytes: head.ContentLength ?? 0 };
   };
@@ -62,7 +67,12 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
     kind: "s3",
     async putFile(key, path) {
       const { size } = await stat(path);
-      return upload(key, size < 8 << 20 ? Buffer.from(await import("node:fs/promises").then((f) => f.readFile(path))) : createReadStream(path));
+      return upload(
+        key,
+        size < 8 << 20
+          ? Buffer.from(await import("node:fs/promises").then((f) => f.readFile(path)))
+          : createReadStream(path),
+      );
     },
     async put(key, body) {
       return upload(key, typeof body === "string" ? Buffer.from(body) : body);
@@ -93,7 +103,9 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
       const keys: string[] = [];
       let ContinuationToken: string | undefined;
       do {
-        const res = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix + p, ContinuationToken }));
+        const res = await client.send(
+          new ListObjectsV2Command({ Bucket, Prefix: prefix + p, ContinuationToken }),
+        );
         for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key.slice(prefix.length));
         ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (ContinuationToken);

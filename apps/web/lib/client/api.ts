@@ -18,11 +18,24 @@ export class ApiError extends Error {
 export async function fetchJson<T>(input: string, init?: RequestInit): Promise<T> {
   const res = await fetch(input, {
     ...init,
-    headers: { accept: "application/json", ...(init?.body ? { "content-type": "application/json" } : {}), ...init?.headers },
+    headers: {
+      accept: "application/json",
+      ...(init?.body ? { "content-type": "application/json" } : {}),
+      ...init?.headers,
+    },
   });
   if (!res.ok) {
-    const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string; errors?: { field: string; message: string }[] };
-    throw new ApiError(res.status, problem.code ?? "unknown", problem.detail ?? res.statusText, problem.errors ?? []);
+    const problem = (await res.json().catch(() => ({}))) as {
+      code?: string;
+      detail?: string;
+      errors?: { field: string; message: string }[];
+    };
+    throw new ApiError(
+      res.status,
+      problem.code ?? "unknown",
+      problem.detail ?? res.statusText,
+      problem.errors ?? [],
+    );
   }
   return (await res.json()) as T;
 }

@@ -1,4 +1,4 @@
-import { redactUrl, pingRedis } from "@distillery/jobs";
+import { pingRedis, redactUrl } from "@distillery/jobs";
 import { getContext } from "./context.ts";
 import { getEnv } from "./env.ts";
 
@@ -10,7 +10,9 @@ export async function checkStartup(): Promise<void> {
   try {
     await getContext().db.$queryRaw`SELECT 1`;
   } catch (e) {
-    throw new Error(`DATABASE_URL: cannot reach PostgreSQL at ${redactUrl(env.DATABASE_URL)}: ${(e as Error).message}`);
+    throw new Error(
+      `DATABASE_URL: cannot reach PostgreSQL at ${redactUrl(env.DATABASE_URL)}: ${(e as Error).message}`,
+    );
   }
 }
 

@@ -1,6 +1,12 @@
 import "server-only";
 import { createDb, type Db } from "@distillery/db";
-import { createProducer, createRedisConnection, createRunEventHub, type Producer, type RunEventHub } from "@distillery/jobs";
+import {
+  createProducer,
+  createRedisConnection,
+  createRunEventHub,
+  type Producer,
+  type RunEventHub,
+} from "@distillery/jobs";
 import { getEnv } from "./env.ts";
 
 interface ServerContext {

@@ -2,14 +2,17 @@ import "server-only";
 import { z } from "zod";
 
 const url = (protocols: string[], example: string) =>
-  z.string({ error: `is required (e.g. ${example})` }).refine((v) => {
-    try {
-      const u = new URL(v);
-      return protocols.includes(u.protocol) && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.map((p) => `${p}//`).join(" or ")} URL with a host (e.g. ${example})`);
+  z.string({ error: `is required (e.g. ${example})` }).refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return protocols.includes(u.protocol) && u.hostname.length > 0;
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.map((p) => `${p}//`).join(" or ")} URL with a host (e.g. ${example})`,
+  );
 
 export const ZWebEnv = z.object({
   DATABASE_URL: url(["postgresql:", "postgres:"], "postgresql://user:pass@host:5432/distillery"),

@@ -1,4 +1,4 @@
-import { AppError, type FieldError } from "./app-error.ts";
+import type { AppError, FieldError } from "./app-error.ts";
 
 /** RFC 9457 problem details: every error a route returns has this shape. */
 export function problemResponse(error: AppError, instance?: string): Response {
@@ -17,7 +17,10 @@ export function problemResponse(error: AppError, instance?: string): Response {
   });
 }
 
-export function fieldErrorsFromZod(part: string, issues: { path: PropertyKey[]; message: string }[]): FieldError[] {
+export function fieldErrorsFromZod(
+  part: string,
+  issues: { path: PropertyKey[]; message: string }[],
+): FieldError[] {
   return issues.map((i) => ({
     field: [part, ...i.path.map(String)].join("."),
     message: i.message,

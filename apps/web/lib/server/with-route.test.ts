@@ -13,9 +13,17 @@ const route = withRoute({
   schemas: {
     params: z.object({ id: z.string().regex(/^t_/, "must start with t_") }),
     query: z.object({ limit: z.coerce.number().int().max(10) }),
-    body: z.object({ name: z.string().min(1, "name is required"), lr: z.number().positive("must be positive") }),
+    body: z.object({
+      name: z.string().min(1, "name is required"),
+      lr: z.number().positive("must be positive"),
+    }),
   },
-  handler: async ({ params, query, body, actor }) => ({ id: params.id, limit: query.limit, name: body.name, by: actor.userId }),
+  handler: async ({ params, query, body, actor }) => ({
+    id: params.id,
+    limit: query.limit,
+    name: body.name,
+    by: actor.userId,
+  }),
 });
 const params = (id: string) => ({ params: Promise.resolve({ id }) });
 
@@ -41,7 +49,10 @@ describe("withRoute", () => {
   it("names a bad path parameter and a bad query parameter", async () => {
     const badParam = await (await route(post(JSON.stringify({ name: "a", lr: 1 })), params("x"))).json();
     expect(badParam.errors[0]).toEqual({ field: "params.id", message: "must start with t_" });
-    const badQuery = await route(post(JSON.stringify({ name: "a", lr: 1 }), "http://x/api/things?limit=50"), params("t_1"));
+    const badQuery = await route(
+      post(JSON.stringify({ name: "a", lr: 1 }), "http://x/api/things?limit=50"),
+      params("t_1"),
+    );
     expect((await badQuery.json()).errors[0].field).toBe("query.limit");
   });
 
@@ -52,11 +63,21 @@ describe("withRoute", () => {
   });
 
   it("maps AppError codes to statuses and hides unexpected errors", async () => {
-    const notFound = withRoute({ auth: "none", handler: async () => { throw new AppError("not_found", "run r1 not found"); } });
+    const notFound = withRoute({
+      auth: "none",
+      handler: async () => {
+        throw new AppError("not_found", "run r1 not found");
+      },
+    });
     const res = await notFound(new Request("http://x/api/runs/r1"));
     expect(res.status).toBe(404);
     expect((await res.json()).detail).toBe("run r1 not found");
-    const boom = withRoute({ auth: "none", handler: async () => { throw new Error("secret stack detail"); } });
+    const boom = withRoute({
+      auth: "none",
+      handler: async () => {
+        throw new Error("secret stack detail");
+      },
+    });
     const res2 = await boom(new Request("http://x/api/boom"));
     expect(res2.status).toBe(500);
     expect(JSON.stringify(await res2.json())).not.toContain("secret");

@@ -12,7 +12,11 @@ export interface Actor {
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.infer<S> : undefined;
 
-export interface RouteDefinition<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined> {
+export interface RouteDefinition<
+  P extends Schema | undefined,
+  Q extends Schema | undefined,
+  B extends Schema | undefined,
+> {
   /** "user": an actor is resolved for the request (the local default user until accounts land) */
   auth: "user" | "none";
   schemas?: { params?: P; query?: Q; body?: B };
@@ -35,7 +39,11 @@ export function setActorResolver(resolver: (req: Request) => Promise<Actor>) {
 
 const ANONYMOUS: Actor = { userId: "", workspaceId: "", name: "anonymous", email: "" };
 
-function parsePart<S extends Schema | undefined>(part: string, schema: S | undefined, value: unknown): Out<S> {
+function parsePart<S extends Schema | undefined>(
+  part: string,
+  schema: S | undefined,
+  value: unknown,
+): Out<S> {
   if (!schema) return undefined as Out<S>;
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -47,7 +55,8 @@ function parsePart<S extends Schema | undefined>(part: string, schema: S | undef
 
 async function readJson(req: Request, maxBytes: number): Promise<unknown> {
   const text = await req.text();
-  if (Buffer.byteLength(text) > maxBytes) throw new AppError("payload_too_large", `request body is over ${maxBytes} bytes`);
+  if (Buffer.byteLength(text) > maxBytes)
+    throw new AppError("payload_too_large", `request body is over ${maxBytes} bytes`);
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
@@ -67,7 +76,10 @@ export function withRoute<
   Q extends Schema | undefined = undefined,
   B extends Schema | undefined = undefined,
 >(def: RouteDefinition<P, Q, B>) {
-  return async (req: Request, context?: { params?: Promise<Record<string, string | string[]>> }): Promise<Response> => {
+  return async (
+    req: Request,
+    context?: { params?: Promise<Record<string, string | string[]>> },
+  ): Promise<Response> => {
     const path = new URL(req.url).pathname;
     try {
       if (def.auth === "user" && !resolveActorImpl) throw new Error("no actor resolver configured");

@@ -26,7 +26,12 @@ async function uploadPath(store: BlobStore, path: string, prefix: string): Promi
  * Artifact row; checkpoints are copied only when the store is remote (a folder store is on this
  * machine's disk already, beside the run folder).
  */
-export function createArtifactSync(options: { db: Db; store: BlobStore; run: { id: string; workspaceId: string }; onError: (e: Error) => void }) {
+export function createArtifactSync(options: {
+  db: Db;
+  store: BlobStore;
+  run: { id: string; workspaceId: string };
+  onError: (e: Error) => void;
+}) {
   let chain: Promise<void> = Promise.resolve();
   const enqueue = (work: () => Promise<void>) => {
     chain = chain.then(work).catch((e: Error) => options.onError(e));
@@ -53,7 +58,12 @@ export function createArtifactSync(options: { db: Db; store: BlobStore; run: { i
       }
       if (event.type === "checkpoint" && options.store.kind !== "fs") {
         enqueue(async () => {
-          if (existsSync(event.path)) await uploadPath(options.store, event.path, `runs/${options.run.id}/checkpoints/${basename(event.path)}`);
+          if (existsSync(event.path))
+            await uploadPath(
+              options.store,
+              event.path,
+              `runs/${options.run.id}/checkpoints/${basename(event.path)}`,
+            );
         });
       }
     },
@@ -66,10 +76,15 @@ export function createArtifactSync(options: { db: Db; store: BlobStore; run: { i
  * On a machine that has not seen this run, brings its latest recorded checkpoint back from
  * blob storage into the folder the engine resumes from.
  */
-export async function restoreLatestCheckpoint(store: BlobStore, runId: string, checkpointPath: string): Promise<boolean> {
+export async function restoreLatestCheckpoint(
+  store: BlobStore,
+  runId: string,
+  checkpointPath: string,
+): Promise<boolean> {
   if (existsSync(checkpointPath)) return false;
   const prefix = `runs/${runId}/checkpoints/${basename(checkpointPath)}`;
   const keys = await store.list(`${prefix}/`);
-  for (const key of keys) await store.getToFile(key, join(checkpointPath, ...key.slice(prefix.length + 1).split("/")));
+  for (const key of keys)
+    await store.getToFile(key, join(checkpointPath, ...key.slice(prefix.length + 1).split("/")));
   return keys.length > 0;
 }

@@ -25,7 +25,13 @@ export interface EngineLauncher {
   engine: "local" | "hf";
   prepare(ctx: {
     db: Db;
-    run: { id: string; workspaceId: string; config: unknown; modelId: string | null; datasetVersionId: string | null };
+    run: {
+      id: string;
+      workspaceId: string;
+      config: unknown;
+      modelId: string | null;
+      datasetVersionId: string | null;
+    };
     runDir: string;
     /** the seq the engine's first event must carry (continues a resumed stream) */
     startSeq: number;

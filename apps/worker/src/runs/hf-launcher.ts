@@ -1,5 +1,5 @@
-import { buildHfCommand } from "@distillery/trainer-hf";
 import type { BlobStore } from "@distillery/storage";
+import { buildHfCommand } from "@distillery/trainer-hf";
 import type { EngineLauncher } from "./engine-launcher.ts";
 import { buildSteps, type EvaluateCommandResolver } from "./local-launcher.ts";
 import { prepareJobFiles } from "./prepare-job-files.ts";
@@ -15,7 +15,15 @@ export function createHfLauncher(deps: {
   return {
     engine: "hf",
     async prepare({ db, run, runDir, startSeq }) {
-      const files = await prepareJobFiles({ db, store: deps.store, cacheDir: deps.cacheDir, run, runDir, startSeq, allowHubId: true });
+      const files = await prepareJobFiles({
+        db,
+        store: deps.store,
+        cacheDir: deps.cacheDir,
+        run,
+        runDir,
+        startSeq,
+        allowHubId: true,
+      });
       const gpus = Math.min(Math.max(files.job.config.resources.gpus, 1), Math.max(deps.gpuCount, 1));
       const train = buildHfCommand(files.jobPath, { gpus, python: deps.python });
       return { steps: await buildSteps(db, files, train, deps.evaluate) };

@@ -30,7 +30,18 @@ const example = (a: number, b: number): CanonicalExample => ({
 beforeAll(async () => {
   ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
   ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, { id: "w1", workspaceId, host: "t", pid: 1, cpuCount: 1, memoryMb: 1, gpus: [], engines: ["local"], capabilities: {}, version: "t" });
+  await registerWorker(db, {
+    id: "w1",
+    workspaceId,
+    host: "t",
+    pid: 1,
+    cpuCount: 1,
+    memoryMb: 1,
+    gpus: [],
+    engines: ["local"],
+    capabilities: {},
+    version: "t",
+  });
 });
 afterAll(async () => {
   await drop();
@@ -40,8 +51,18 @@ afterAll(async () => {
 describe("local launcher", () => {
   it("trains a real tiny model on a dataset version and leaves an adapter", async () => {
     const modelDir = join(root, "tiny");
-    const corpus = Array.from({ length: 50 }, (_, i) => `What is ${i} + ${i + 1}? ${i} + ${i + 1} = ${2 * i + 1}`);
-    createTinyModel(modelDir, { corpus, vocabSize: 300, hiddenSize: 32, numLayers: 1, numHeads: 2, maxPositions: 128 });
+    const corpus = Array.from(
+      { length: 50 },
+      (_, i) => `What is ${i} + ${i + 1}? ${i} + ${i + 1} = ${2 * i + 1}`,
+    );
+    createTinyModel(modelDir, {
+      corpus,
+      vocabSize: 300,
+      hiddenSize: 32,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: 128,
+    });
     const model = await registerModelDir(db, store, { workspaceId, name: "tiny", dir: modelDir });
     const ds = await ensureDataset(db, { workspaceId, name: "sums" });
     const version = await createDatasetVersion(db, store, {
@@ -58,10 +79,28 @@ describe("local launcher", () => {
       model: { id: model.id },
       data: { datasetVersionId: version.id, template: "phi3", evalFraction: 0.2 },
       lora: { r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] },
-      training: { maxSteps: 4, perDeviceBatchSize: 4, gradientAccumulationSteps: 1, learningRate: 1e-2, loggingSteps: 1, evalStrategy: "steps", evalSteps: 2, saveStrategy: "steps", saveSteps: 2, maxSeqLength: 96 },
+      training: {
+        maxSteps: 4,
+        perDeviceBatchSize: 4,
+        gradientAccumulationSteps: 1,
+        learningRate: 1e-2,
+        loggingSteps: 1,
+        evalStrategy: "steps",
+        evalSteps: 2,
+        saveStrategy: "steps",
+        saveSteps: 2,
+        maxSeqLength: 96,
+      },
       sampling: { prompts: ["What is 2 + 3?"], everySteps: 2, maxNewTokens: 8, temperature: 0 },
     });
-    const run = await createRun(db, { workspaceId, name: "local", engine: "local", config, modelId: model.id, datasetVersionId: version.id });
+    const run = await createRun(db, {
+      workspaceId,
+      name: "local",
+      engine: "local",
+      config,
+      modelId: model.id,
+      datasetVersionId: version.id,
+    });
     const processor = createRunProcessor({
       db,
       log: pino({ level: "silent" }),
@@ -72,7 +111,7 @@ describe("local launcher", () => {
       heartbeatMs: 500,
       launchers: new Map([["local", createLocalLauncher({ store, cacheDir: join(root, "cache") })]]),
       store,
-    shutdownSignal: new AbortController().signal,
+      shutdownSignal: new AbortController().signal,
       onReleased: async () => {},
     });
     const result = await processor({ data: { runId: run.id, workspaceId } } as unknown as Job);
@@ -85,7 +124,9 @@ describe("local launcher", () => {
     expect(metrics.some((e) => e.type === "metric" && "eval_loss" in e.values)).toBe(true);
     expect(events.some((e) => e.type === "sample" && e.prompt === "What is 2 + 3?")).toBe(true);
     const adapter = events.find((e) => e.type === "artifact" && e.kind === "adapter");
-    expect(adapter && adapter.type === "artifact" && existsSync(join(adapter.path, "adapter_model.safetensors"))).toBe(true);
+    expect(
+      adapter && adapter.type === "artifact" && existsSync(join(adapter.path, "adapter_model.safetensors")),
+    ).toBe(true);
     expect(events.at(-1)?.type).toBe("done");
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     const artifacts = await db.artifact.findMany({ where: { runId: run.id } });

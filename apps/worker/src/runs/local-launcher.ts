@@ -3,8 +3,8 @@ import type { Db } from "@distillery/db";
 import { resolveEngineCommand } from "@distillery/engine-local";
 import type { BlobStore } from "@distillery/storage";
 import type { EngineLauncher, PreparedRun } from "./engine-launcher.ts";
-import type { EngineCommand } from "./spawn-engine.ts";
 import { type JobFiles, prepareJobFiles } from "./prepare-job-files.ts";
+import type { EngineCommand } from "./spawn-engine.ts";
 
 export type EvaluateCommandResolver = () => { command: string; args: string[] };
 
@@ -63,13 +63,27 @@ export async function buildSteps(
 }
 
 /** CPU runs: packages/engine-local's CLI, spawned from source. */
-export function createLocalLauncher(deps: { store: BlobStore; cacheDir: string; evaluate?: EvaluateCommandResolver }): EngineLauncher {
+export function createLocalLauncher(deps: {
+  store: BlobStore;
+  cacheDir: string;
+  evaluate?: EvaluateCommandResolver;
+}): EngineLauncher {
   return {
     engine: "local",
     async prepare({ db, run, runDir, startSeq }) {
-      const files = await prepareJobFiles({ db, store: deps.store, cacheDir: deps.cacheDir, run, runDir, startSeq });
+      const files = await prepareJobFiles({
+        db,
+        store: deps.store,
+        cacheDir: deps.cacheDir,
+        run,
+        runDir,
+        startSeq,
+      });
       const engine = resolveEngineCommand();
-      const train = { command: engine.command, args: [...engine.args, "train", "--config", files.jobPath, "--out", files.job.paths.outDir] };
+      const train = {
+        command: engine.command,
+        args: [...engine.args, "train", "--config", files.jobPath, "--out", files.job.paths.outDir],
+      };
       return { steps: await buildSteps(db, files, train, deps.evaluate) };
     },
   };

@@ -33,7 +33,9 @@ export async function resolveModelDir(
   /** the hf engine loads a Hugging Face Hub id itself (on GPU workers that reach the Hub) */
   allowHubId = false,
 ): Promise<{ dir: string; modelId: string | null }> {
-  const model = await db.model.findFirst({ where: { workspaceId, OR: [{ id: modelRef }, { name: modelRef }, { hubId: modelRef }] } });
+  const model = await db.model.findFirst({
+    where: { workspaceId, OR: [{ id: modelRef }, { name: modelRef }, { hubId: modelRef }] },
+  });
   const isHubId = /^[\w.-]+\/[\w.-]+$/.test(modelRef);
   if (!model) {
     if (existsSync(join(modelRef, "config.json"))) return { dir: modelRef, modelId: null };
@@ -45,12 +47,18 @@ export async function resolveModelDir(
     try {
       return { dir: await materializePrefix(store, location.slice(5), cacheDir), modelId: model.id };
     } catch (e) {
-      throw new RunSetupError(`model ${model.name}: its files are missing (${(e as Error).message})`, "model.id");
+      throw new RunSetupError(
+        `model ${model.name}: its files are missing (${(e as Error).message})`,
+        "model.id",
+      );
     }
   }
   if (location && existsSync(join(location, "config.json"))) return { dir: location, modelId: model.id };
   if (allowHubId && model.hubId) return { dir: model.hubId, modelId: model.id };
-  throw new RunSetupError(`model ${model.name} has no local files this worker can read (location: ${location || "none"})`, "model.id");
+  throw new RunSetupError(
+    `model ${model.name} has no local files this worker can read (location: ${location || "none"})`,
+    "model.id",
+  );
 }
 
 /** A ready dataset version's rows file as a local path. */
@@ -69,7 +77,8 @@ export async function resolveVersionRows(
   }
   const local = store.localPath(version.blobKey);
   if (local) {
-    if (!existsSync(local)) throw new RunSetupError(`dataset version ${versionId}: its rows are missing from storage`, field);
+    if (!existsSync(local))
+      throw new RunSetupError(`dataset version ${versionId}: its rows are missing from storage`, field);
     return local;
   }
   const target = join(cacheDir, ...version.blobKey.split("/"));

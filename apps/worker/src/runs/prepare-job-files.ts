@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createWriteStream } from "node:fs";
-import { join } from "node:path";
 import { once } from "node:events";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type CanonicalExample,
   type EngineJob,
@@ -11,8 +10,8 @@ import {
   toEngineExample,
   ZRunConfig,
 } from "@distillery/core";
-import type { Db } from "@distillery/db";
 import { readVersionRows } from "@distillery/datasets";
+import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
 import { RunSetupError } from "./engine-launcher.ts";
 import { resolveModelDir, resolveVersionRows } from "./materialize.ts";
@@ -44,7 +43,10 @@ export function parseRunConfig(raw: unknown): RunConfig {
   const parsed = ZRunConfig.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RunSetupError(`invalid run config: ${issue?.path.join(".")}: ${issue?.message}`, issue?.path.join("."));
+    throw new RunSetupError(
+      `invalid run config: ${issue?.path.join(".")}: ${issue?.message}`,
+      issue?.path.join("."),
+    );
   }
   return parsed.data;
 }
@@ -66,9 +68,18 @@ export async function prepareJobFiles(options: {
 }): Promise<JobFiles> {
   const { db, store, run, runDir, cacheDir } = options;
   const config = parseRunConfig(run.config);
-  const { dir: baseModelDir } = await resolveModelDir(db, store, run.workspaceId, config.model.id, cacheDir, options.allowHubId);
+  const { dir: baseModelDir } = await resolveModelDir(
+    db,
+    store,
+    run.workspaceId,
+    config.model.id,
+    cacheDir,
+    options.allowHubId,
+  );
   const tokenizerConfigPath = join(baseModelDir, "tokenizer_config.json");
-  const tokenizerConfig = existsSync(tokenizerConfigPath) ? JSON.parse(readFileSync(tokenizerConfigPath, "utf8")) : undefined;
+  const tokenizerConfig = existsSync(tokenizerConfigPath)
+    ? JSON.parse(readFileSync(tokenizerConfigPath, "utf8"))
+    : undefined;
   let spec: ReturnType<typeof resolveTemplate>;
   try {
     spec = resolveTemplate(config.data.template, tokenizerConfig, config.model.id);
@@ -78,23 +89,48 @@ export async function prepareJobFiles(options: {
   const dataDir = join(runDir, "data");
   mkdirSync(dataDir, { recursive: true });
   const render = async function* (rows: AsyncIterable<CanonicalExample>) {
-    for await (const row of rows) yield toEngineExample(row, spec, { systemPrompt: config.data.systemPrompt });
+    for await (const row of rows)
+      yield toEngineExample(row, spec, { systemPrompt: config.data.systemPrompt });
   };
 
-  const trainRows = await resolveVersionRows(db, store, run.workspaceId, config.data.datasetVersionId, cacheDir, "data.datasetVersionId");
+  const trainRows = await resolveVersionRows(
+    db,
+    store,
+    run.workspaceId,
+    config.data.datasetVersionId,
+    cacheDir,
+    "data.datasetVersionId",
+  );
   const trainData = join(dataDir, "train.jsonl");
   if ((await writeJsonlOnce(trainData, render(readVersionRows(trainRows)))) === 0) {
-    throw new RunSetupError(`dataset version ${config.data.datasetVersionId} has no rows`, "data.datasetVersionId");
+    throw new RunSetupError(
+      `dataset version ${config.data.datasetVersionId} has no rows`,
+      "data.datasetVersionId",
+    );
   }
   let evalData: string | undefined;
   if (config.data.evalDatasetVersionId) {
-    const rows = await resolveVersionRows(db, store, run.workspaceId, config.data.evalDatasetVersionId, cacheDir, "data.evalDatasetVersionId");
+    const rows = await resolveVersionRows(
+      db,
+      store,
+      run.workspaceId,
+      config.data.evalDatasetVersionId,
+      cacheDir,
+      "data.evalDatasetVersionId",
+    );
     evalData = join(dataDir, "eval.jsonl");
     await writeJsonlOnce(evalData, render(readVersionRows(rows)));
   }
   let evalTasks: string | undefined;
   if (config.evaluation) {
-    const rows = await resolveVersionRows(db, store, run.workspaceId, config.evaluation.datasetVersionId, cacheDir, "evaluation.datasetVersionId");
+    const rows = await resolveVersionRows(
+      db,
+      store,
+      run.workspaceId,
+      config.evaluation.datasetVersionId,
+      cacheDir,
+      "evaluation.datasetVersionId",
+    );
     evalTasks = join(dataDir, "eval-tasks.jsonl");
     const max = config.evaluation.maxExamples;
     await writeJsonlOnce(
@@ -103,7 +139,10 @@ export async function prepareJobFiles(options: {
         let n = 0;
         for await (const row of readVersionRows(rows)) {
           if (n++ >= max) return;
-          yield { prompt: toEngineExample(row, spec, { systemPrompt: config.data.systemPrompt }).prompt, reference: row.reference ?? row.answer };
+          yield {
+            prompt: toEngineExample(row, spec, { systemPrompt: config.data.systemPrompt }).prompt,
+            reference: row.reference ?? row.answer,
+          };
         }
       })(),
     );
@@ -112,7 +151,10 @@ export async function prepareJobFiles(options: {
     prompt,
     rendered: renderChat(
       spec,
-      [...(config.data.systemPrompt ? [{ role: "system" as const, content: config.data.systemPrompt }] : []), { role: "user", content: prompt }],
+      [
+        ...(config.data.systemPrompt ? [{ role: "system" as const, content: config.data.systemPrompt }] : []),
+        { role: "user", content: prompt },
+      ],
       { addGenerationPrompt: true },
     ),
   }));

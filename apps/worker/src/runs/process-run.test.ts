@@ -1,12 +1,19 @@
-import { createFsBlobStore } from "@distillery/storage";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent } from "@distillery/core";
-import { createRun, type Db, ensureDefaultWorkspace, listRunEvents, registerWorker, requestCancelRun } from "@distillery/db";
+import {
+  createRun,
+  type Db,
+  ensureDefaultWorkspace,
+  listRunEvents,
+  registerWorker,
+  requestCancelRun,
+} from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createRedisConnection, createRunEventHub } from "@distillery/jobs";
+import { createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,8 +36,11 @@ const scripted: EngineLauncher = {
   engine: "local",
   async prepare({ run }) {
     const mode = (run.config as { mode: string }).mode;
-    if (mode === "missing-dataset") throw new RunSetupError("dataset version dv_gone no longer exists", "data.datasetVersionId");
-    return { steps: [{ name: "train", command: { command: process.execPath, args: [ENGINE, mode, run.id] } }] };
+    if (mode === "missing-dataset")
+      throw new RunSetupError("dataset version dv_gone no longer exists", "data.datasetVersionId");
+    return {
+      steps: [{ name: "train", command: { command: process.execPath, args: [ENGINE, mode, run.id] } }],
+    };
   },
 };
 
@@ -50,12 +60,24 @@ function processor(shutdown = new AbortController()) {
   });
 }
 const job = (runId: string) => ({ data: { runId, workspaceId } }) as unknown as Job;
-const newRun = (mode: string) => createRun(db, { workspaceId, name: mode, engine: "local", config: { mode } });
+const newRun = (mode: string) =>
+  createRun(db, { workspaceId, name: mode, engine: "local", config: { mode } });
 
 beforeAll(async () => {
   ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
   ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, { id: "w1", workspaceId, host: "t", pid: 1, cpuCount: 1, memoryMb: 1, gpus: [], engines: ["local"], capabilities: {}, version: "t" });
+  await registerWorker(db, {
+    id: "w1",
+    workspaceId,
+    host: "t",
+    pid: 1,
+    cpuCount: 1,
+    memoryMb: 1,
+    gpus: [],
+    engines: ["local"],
+    capabilities: {},
+    version: "t",
+  });
 });
 afterAll(async () => {
   await drop();
@@ -105,13 +127,17 @@ describe("run processor", () => {
     const run = await newRun("garbage");
     await processor()(job(run.id));
     const logs = await listRunEvents(db, run.id, { types: ["log"] });
-    expect(logs.some((e) => e.type === "log" && e.level === "warn" && e.message.includes("this is not an event"))).toBe(true);
+    expect(
+      logs.some((e) => e.type === "log" && e.level === "warn" && e.message.includes("this is not an event")),
+    ).toBe(true);
   });
 
   it("stops the engine and marks the run cancelled when the user cancels", async () => {
     const run = await newRun("forever");
     const done = processor()(job(run.id));
-    await expect.poll(async () => (await listRunEvents(db, run.id, { types: ["metric"] })).length, { timeout: 10_000 }).toBeGreaterThan(3);
+    await expect
+      .poll(async () => (await listRunEvents(db, run.id, { types: ["metric"] })).length, { timeout: 10_000 })
+      .toBeGreaterThan(3);
     expect(await requestCancelRun(db, workspaceId, run.id)).toBe("running");
     expect(await done).toEqual({ status: "cancelled" });
     expect((await db.run.findUniqueOrThrow({ where: { id: run.id } })).status).toBe("cancelled");
@@ -121,7 +147,9 @@ describe("run processor", () => {
     const run = await newRun("forever");
     const shutdown = new AbortController();
     const done = processor(shutdown)(job(run.id));
-    await expect.poll(async () => (await listRunEvents(db, run.id, { types: ["metric"] })).length, { timeout: 10_000 }).toBeGreaterThan(2);
+    await expect
+      .poll(async () => (await listRunEvents(db, run.id, { types: ["metric"] })).length, { timeout: 10_000 })
+      .toBeGreaterThan(2);
     shutdown.abort();
     expect(await done).toEqual({ status: "released" });
     const row = await db.run.findUniqueOrThrow({ where: { id: run.id } });

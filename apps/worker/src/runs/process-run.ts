@@ -9,16 +9,16 @@ import {
   heartbeatRun,
   listRunEvents,
   markRunRunning,
-  releaseRun,
   type RunLease,
+  releaseRun,
 } from "@distillery/db";
 import { ZTrainRunPayload } from "@distillery/jobs";
 import type { BlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
-import { type EngineLauncher, RunSetupError } from "./engine-launcher.ts";
 import { createArtifactSync, restoreLatestCheckpoint } from "./artifact-sync.ts";
+import { type EngineLauncher, RunSetupError } from "./engine-launcher.ts";
 import { createEventPipeline } from "./event-pipeline.ts";
 import { pruneUnrecordedCheckpoints } from "./prune-unrecorded-checkpoints.ts";
 import { spawnEngine } from "./spawn-engine.ts";
@@ -68,7 +68,10 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
   const run = await db.run.findUniqueOrThrow({ where: { id: lease.runId } });
   const launcher = deps.launchers.get(run.engine);
   if (!launcher) {
-    await finishRun(db, lease, { status: "failed", error: `no launcher for engine "${run.engine}" on this worker` });
+    await finishRun(db, lease, {
+      status: "failed",
+      error: `no launcher for engine "${run.engine}" on this worker`,
+    });
     return { status: "failed" };
   }
   if (!(await markRunRunning(db, lease))) return { skipped: "lease lost" };
@@ -114,7 +117,8 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
   // resumed run (new engine process, new worker) never reuses a seq, and the worker's own log
   // lines interleave with the engine's without colliding.
   let nextSeq = run.lastSeq + 1;
-  const highWater = run.interruptions > 0 ? await getMetricHighWaterMarks(db, run.id) : new Map<string, number>();
+  const highWater =
+    run.interruptions > 0 ? await getMetricHighWaterMarks(db, run.id) : new Map<string, number>();
   const lastSampleStep = highWater.size > 0 ? Math.max(...highWater.values()) : -1;
   /** drops what a resumed engine re-emits for steps already stored */
   const isReplayed = (e: EngineEvent): EngineEvent | null => {
@@ -136,19 +140,25 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
       const latest = (await listRunEvents(db, run.id, { types: ["checkpoint"] })).at(-1);
       const rel = latest?.type === "checkpoint" ? latest.path.split(`/runs/${run.id}/`)[1] : undefined;
       if (rel && (await restoreLatestCheckpoint(deps.store, run.id, join(runDir, rel)))) {
-        emitWorkerLog("info", `restored the checkpoint at step ${latest?.type === "checkpoint" ? latest.step : "?"} from blob storage`);
+        emitWorkerLog(
+          "info",
+          `restored the checkpoint at step ${latest?.type === "checkpoint" ? latest.step : "?"} from blob storage`,
+        );
       }
       emitWorkerLog(
         "warn",
         `resuming on worker ${deps.workerId} (attempt ${lease.attempt}) after an interruption` +
-          (pruned.length > 0 ? `; dropped checkpoints at steps ${pruned.join(", ")} whose events were never recorded` : ""),
+          (pruned.length > 0
+            ? `; dropped checkpoints at steps ${pruned.join(", ")} whose events were never recorded`
+            : ""),
       );
     }
     let prepared: Awaited<ReturnType<EngineLauncher["prepare"]>>;
     try {
       prepared = await launcher.prepare({ db, run, runDir, startSeq: nextSeq });
     } catch (e) {
-      const message = e instanceof RunSetupError ? e.message : `could not prepare the run: ${(e as Error).message}`;
+      const message =
+        e instanceof RunSetupError ? e.message : `could not prepare the run: ${(e as Error).message}`;
       emitWorkerLog("error", message);
       await pipeline.close();
       await finishRun(db, lease, { status: "failed", error: message });
@@ -173,11 +183,13 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
             pipeline.push(e);
             artifacts.handle(e);
           },
-          onBadLine: (line, error) => emitWorkerLog("warn", `${step.name} printed a line that is not an event (${error}): ${line}`),
+          onBadLine: (line, error) =>
+            emitWorkerLog("warn", `${step.name} printed a line that is not an event (${error}): ${line}`),
         },
         { signal: stop.signal },
       );
-      if (exit.stderrTail.trim() && exit.code !== 0) log.warn({ step: step.name, stderr: exit.stderrTail.slice(-1_000) }, "engine stderr");
+      if (exit.stderrTail.trim() && exit.code !== 0)
+        log.warn({ step: step.name, stderr: exit.stderrTail.slice(-1_000) }, "engine stderr");
       if (stopReason) break;
       if (exit.code !== 0 || engineError) {
         failedStep = step.name;
@@ -197,7 +209,10 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
       return { status: "cancelled" };
     }
     if (done && !failedStep) {
-      await finishRun(db, lease, { status: "succeeded", summary: { final: { ...latest, ...done.metrics }, evals } });
+      await finishRun(db, lease, {
+        status: "succeeded",
+        summary: { final: { ...latest, ...done.metrics }, evals },
+      });
       return { status: "succeeded" };
     }
     const reason =

@@ -25,7 +25,10 @@ async function loadEvaluateCommand(log: Logger): Promise<EvaluateCommandResolver
     const mod = (await import(name)) as { resolveEvaluateCommand?: EvaluateCommandResolver };
     return mod.resolveEvaluateCommand;
   } catch (e) {
-    log.warn({ err: (e as Error).message }, "packages/evals is not available: runs skip before/after evaluation");
+    log.warn(
+      { err: (e as Error).message },
+      "packages/evals is not available: runs skip before/after evaluation",
+    );
     return undefined;
   }
 }
@@ -48,9 +51,20 @@ export async function startRunWorker(options: {
   const store = createBlobStore({ ...env, blobDir: join(dataDir, "blobs") });
   const cacheDir = join(dataDir, "cache");
   const evaluate = await loadEvaluateCommand(options.log);
-  const launchers = new Map<string, EngineLauncher>([["local", createLocalLauncher({ store, cacheDir, evaluate })]]);
+  const launchers = new Map<string, EngineLauncher>([
+    ["local", createLocalLauncher({ store, cacheDir, evaluate })],
+  ]);
   if (options.engines.includes("hf")) {
-    launchers.set("hf", createHfLauncher({ store, cacheDir, python: env.DISTILLERY_PYTHON, gpuCount: options.gpuCount, evaluate }));
+    launchers.set(
+      "hf",
+      createHfLauncher({
+        store,
+        cacheDir,
+        python: env.DISTILLERY_PYTHON,
+        gpuCount: options.gpuCount,
+        evaluate,
+      }),
+    );
   }
   const processor = createRunProcessor({
     db: options.db,
@@ -64,9 +78,13 @@ export async function startRunWorker(options: {
     store,
     shutdownSignal: shutdown.signal,
     onReleased: async (run) => {
-      await producer.enqueue(runQueueFor(run.engine === "hf" ? "hf" : "local"), { runId: run.id, workspaceId: run.workspaceId }, {
-        jobId: `${run.id}-released-${Date.now()}`,
-      });
+      await producer.enqueue(
+        runQueueFor(run.engine === "hf" ? "hf" : "local"),
+        { runId: run.id, workspaceId: run.workspaceId },
+        {
+          jobId: `${run.id}-released-${Date.now()}`,
+        },
+      );
     },
   });
   const queues = options.engines.includes("hf") ? [QUEUES.runsLocal, QUEUES.runsHf] : [QUEUES.runsLocal];
@@ -81,7 +99,8 @@ export async function startRunWorker(options: {
         maxStalledCount: 1,
       }),
   );
-  for (const w of workers) w.on("failed", (job, err) => options.log.error({ jobId: job?.id, err: err.message }, "run job failed"));
+  for (const w of workers)
+    w.on("failed", (job, err) => options.log.error({ jobId: job?.id, err: err.message }, "run job failed"));
   return {
     worker: { close: () => Promise.all(workers.map((w) => w.close())) },
     async stop() {

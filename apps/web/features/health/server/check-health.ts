@@ -10,7 +10,10 @@ export interface ServiceHealth {
 async function timed(check: () => Promise<unknown>): Promise<ServiceHealth> {
   const started = performance.now();
   try {
-    await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 3 s")), 3_000))]);
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 3 s")), 3_000)),
+    ]);
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
   } catch (e) {
     return { ok: false, latencyMs: Math.round(performance.now() - started), error: (e as Error).message };
@@ -19,6 +22,9 @@ async function timed(check: () => Promise<unknown>): Promise<ServiceHealth> {
 
 export async function checkHealth() {
   const { db, redis } = getContext();
-  const [database, queue] = await Promise.all([timed(() => db.$queryRaw`SELECT 1`), timed(() => redis.ping())]);
+  const [database, queue] = await Promise.all([
+    timed(() => db.$queryRaw`SELECT 1`),
+    timed(() => redis.ping()),
+  ]);
   return { status: database.ok && queue.ok ? "ok" : "degraded", db: database, redis: queue };
 }

@@ -28,7 +28,11 @@ export function EchoPanel() {
           Send echo job
         </button>
       </form>
-      {fieldError ? <p className="error">{fieldError}</p> : create.error ? <p className="error">{create.error.message}</p> : null}
+      {fieldError ? (
+        <p className="error">{fieldError}</p>
+      ) : create.error ? (
+        <p className="error">{create.error.message}</p>
+      ) : null}
       <table style={{ marginTop: 12 }} data-testid="jobs-table">
         <thead>
           <tr>
@@ -47,7 +51,9 @@ export function EchoPanel() {
                 <span className={`badge ${j.status}`}>{j.status}</span>
               </td>
               <td>{String((j.input as { message?: string }).message ?? "")}</td>
-              <td className="mono">{j.output ? String((j.output as { reversed?: string }).reversed ?? "") : j.error ?? ""}</td>
+              <td className="mono">
+                {j.output ? String((j.output as { reversed?: string }).reversed ?? "") : (j.error ?? "")}
+              </td>
               <td className="mono">{j.workerId ?? ""}</td>
             </tr>
           ))}

@@ -13,7 +13,8 @@ export function useJobs() {
   return useQuery({
     queryKey: jobKeys.list(),
     queryFn: () => fetchJson<{ jobs: JobView[] }>("/api/jobs").then((r) => r.jobs),
-    refetchInterval: (q) => (q.state.data?.some((j) => j.status === "queued" || j.status === "active") ? 500 : 3_000),
+    refetchInterval: (q) =>
+      q.state.data?.some((j) => j.status === "queued" || j.status === "active") ? 500 : 3_000,
   });
 }
 
@@ -21,7 +22,9 @@ export function useCreateEchoJob() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (input: { message: string; delayMs?: number }) =>
-      fetchJson<{ job: JobView }>("/api/jobs/echo", { method: "POST", body: JSON.stringify(input) }).then((r) => r.job),
+      fetchJson<{ job: JobView }>("/api/jobs/echo", { method: "POST", body: JSON.stringify(input) }).then(
+        (r) => r.job,
+      ),
     onSuccess: () => client.invalidateQueries({ queryKey: jobKeys.list() }),
   });
 }

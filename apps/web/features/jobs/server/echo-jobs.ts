@@ -36,9 +36,16 @@ export async function createEchoJob(actor: Actor, input: z.infer<typeof ZCreateE
     createdById: actor.userId,
   });
   try {
-    await producer.enqueue(QUEUES.echo, { jobId: job.id, workspaceId: actor.workspaceId, message: input.message, delayMs: input.delayMs ?? 0 }, { jobId: job.id });
+    await producer.enqueue(
+      QUEUES.echo,
+      { jobId: job.id, workspaceId: actor.workspaceId, message: input.message, delayMs: input.delayMs ?? 0 },
+      { jobId: job.id },
+    );
   } catch (e) {
-    await db.job.update({ where: { id: job.id }, data: { status: "failed", error: `could not enqueue: ${(e as Error).message}` } });
+    await db.job.update({
+      where: { id: job.id },
+      data: { status: "failed", error: `could not enqueue: ${(e as Error).message}` },
+    });
     throw new AppError("unavailable", `the queue is unavailable: ${(e as Error).message}`);
   }
   return toView(job);

@@ -13,7 +13,8 @@ export function WorkersTable({ onlineOnly = false }: { onlineOnly?: boolean }) {
   if (isLoading) return <p className="muted">Loading workers…</p>;
   if (error) return <p className="error">Could not load workers: {error.message}</p>;
   const workers = (data ?? []).filter((w) => !onlineOnly || w.isOnline);
-  if (workers.length === 0) return <p className="empty">No workers {onlineOnly ? "online" : "have registered yet"}.</p>;
+  if (workers.length === 0)
+    return <p className="empty">No workers {onlineOnly ? "online" : "have registered yet"}.</p>;
   return (
     <table data-testid="workers-table">
       <thead>
@@ -33,7 +34,9 @@ export function WorkersTable({ onlineOnly = false }: { onlineOnly?: boolean }) {
           <tr key={w.id} data-testid="worker-row">
             <td className="mono">{w.id}</td>
             <td>
-              <span className={`badge ${w.isOnline ? "online" : "offline"}`}>{w.isOnline ? "online" : "offline"}</span>
+              <span className={`badge ${w.isOnline ? "online" : "offline"}`}>
+                {w.isOnline ? "online" : "offline"}
+              </span>
             </td>
             <td>
               {w.host} <span className="muted">pid {w.pid}</span>
@@ -42,8 +45,20 @@ export function WorkersTable({ onlineOnly = false }: { onlineOnly?: boolean }) {
             <td>
               {w.cpuCount} cores · {(w.memoryMb / 1024).toFixed(1)} GiB
             </td>
-            <td>{w.gpus.length === 0 ? <span className="muted">none</span> : w.gpus.map((g) => `${g.name} (${Math.round(g.memoryMb / 1024)} GiB)`).join(", ")}</td>
-            <td>{w.activeRuns.length === 0 ? <span className="muted">idle</span> : w.activeRuns.map((r) => r.name).join(", ")}</td>
+            <td>
+              {w.gpus.length === 0 ? (
+                <span className="muted">none</span>
+              ) : (
+                w.gpus.map((g) => `${g.name} (${Math.round(g.memoryMb / 1024)} GiB)`).join(", ")
+              )}
+            </td>
+            <td>
+              {w.activeRuns.length === 0 ? (
+                <span className="muted">idle</span>
+              ) : (
+                w.activeRuns.map((r) => r.name).join(", ")
+              )}
+            </td>
             <td title={w.lastSeenAt}>{ago(w.lastSeenAt)}</td>
           </tr>
         ))}
