@@ -5,6 +5,7 @@
  * A benchmark, not a test: it asserts nothing.
  */
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { isWasmMatmulEnabled } from "../src/kernels/matmul.ts";
 import { getMatmulThreads, getWasmKernelVariant, setMatmulThreads } from "../src/kernels/matmul-wasm.ts";
@@ -12,9 +13,9 @@ import { Rng } from "../src/kernels/rng.ts";
 import { backwardTrain, forwardTrain } from "../src/model/llama-forward.ts";
 import { allocateModel, initializeModel, listLoraParams } from "../src/model/llama-model.ts";
 import { attachLora } from "../src/model/lora.ts";
-import { makeTinyConfig } from "../src/model/test-helpers.ts";
 import { crossEntropy } from "../src/model/ops/cross-entropy.ts";
 import { zeroGrad } from "../src/model/param.ts";
+import { makeTinyConfig } from "../src/model/test-helpers.ts";
 import { clipGradNorm, createAdamWState, stepAdamW } from "../src/train/adamw.ts";
 
 interface Shape {
@@ -31,7 +32,19 @@ interface Shape {
   steps: number;
 }
 
-const REFERENCE: Shape = { vocab: 512, hidden: 128, layers: 4, heads: 4, intermediate: 512, batch: 8, seq: 64, r: 8, alpha: 16, warmup: 3, steps: Number(process.env.BENCH_STEPS ?? 15) };
+const REFERENCE: Shape = {
+  vocab: 512,
+  hidden: 128,
+  layers: 4,
+  heads: 4,
+  intermediate: 512,
+  batch: 8,
+  seq: 64,
+  r: 8,
+  alpha: 16,
+  warmup: 3,
+  steps: Number(process.env.BENCH_STEPS ?? 15),
+};
 const WIDE: Shape = { ...REFERENCE, hidden: 256 };
 
 function median(xs: number[]): number {
@@ -41,15 +54,32 @@ function median(xs: number[]): number {
 
 function benchEngine(s: Shape): number {
   const config = makeTinyConfig({
-    vocabSize: s.vocab, hiddenSize: s.hidden, intermediateSize: s.intermediate, numLayers: s.layers,
-    numHeads: s.heads, numKvHeads: s.heads, headDim: s.hidden / s.heads, maxPositions: s.seq + 1,
+    vocabSize: s.vocab,
+    hiddenSize: s.hidden,
+    intermediateSize: s.intermediate,
+    numLayers: s.layers,
+    numHeads: s.heads,
+    numKvHeads: s.heads,
+    headDim: s.hidden / s.heads,
+    maxPositions: s.seq + 1,
   });
   const model = allocateModel(config);
   initializeModel(model, 0, 0.02);
-  attachLora(model, { r: s.r, alpha: s.alpha, dropout: 0, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"], useRslora: false }, 0);
+  attachLora(
+    model,
+    {
+      r: s.r,
+      alpha: s.alpha,
+      dropout: 0,
+      targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"],
+      useRslora: false,
+    },
+    0,
+  );
   const params = listLoraParams(model);
   const rng = Rng.fromSeed(1);
-  for (const p of params) if (p.name.includes("lora_B")) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * 1e-3;
+  for (const p of params)
+    if (p.name.includes("lora_B")) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * 1e-3;
   const opt = createAdamWState(params);
   const rows = s.batch * s.seq;
   const ids = Int32Array.from({ length: rows }, () => rng.int(s.vocab));
@@ -77,9 +107,14 @@ function benchTorch(s: Shape): { ms: number; threads: number } | null {
     // the issue's protocol: OpenBLAS tuning variables unset for this command only
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
-    const res = spawnSync("/usr/bin/python3", [script, "bench", JSON.stringify(s)], { env, encoding: "utf8" });
+    const res = spawnSync("/usr/bin/python3", [script, "bench", JSON.stringify(s)], {
+      env,
+      encoding: "utf8",
+    });
     if (res.status !== 0) {
-      console.log(`torch (${threads} thread(s)) unavailable: ${(res.stderr || res.error?.message || "").trim().split("\n").pop()}`);
+      console.log(
+        `torch (${threads} thread(s)) unavailable: ${(res.stderr || res.error?.message || "").trim().split("\n").pop()}`,
+      );
       continue;
     }
     const ms = (JSON.parse(res.stdout.trim().split("\n").pop() as string) as { median_ms: number }).median_ms;
@@ -90,24 +125,40 @@ function benchTorch(s: Shape): { ms: number; threads: number } | null {
 }
 
 const summary: Record<string, { engine_ms: number; torch_ms: number | null; ratio: number | null }> = {};
-console.log(`engine matmul: ${isWasmMatmulEnabled() ? `WebAssembly ${getWasmKernelVariant()}` : "plain JS (run npm run build)"}`);
-for (const [name, s] of [["reference", REFERENCE], ["wide", WIDE]] as const) {
+console.log(
+  `engine matmul: ${isWasmMatmulEnabled() ? `WebAssembly ${getWasmKernelVariant()}` : "plain JS (run npm run build)"}`,
+);
+for (const [name, s] of [
+  ["reference", REFERENCE],
+  ["wide", WIDE],
+] as const) {
   const tokens = s.batch * s.seq;
-  console.log(`${name}: hidden ${s.hidden}, ${s.layers} layers, batch ${s.batch}x${s.seq}, LoRA r${s.r} on q/k/v/o`);
+  console.log(
+    `${name}: hidden ${s.hidden}, ${s.layers} layers, batch ${s.batch}x${s.seq}, LoRA r${s.r} on q/k/v/o`,
+  );
   // like PyTorch below, the engine reports its best of 1 and 2 threads (the machine is shared)
   const defaultThreads = getMatmulThreads();
   let engineMs = Number.POSITIVE_INFINITY;
-  for (const threads of defaultThreads > 1 ? [1, 2] : [1]) {
+  for (const threads of availableParallelism() > 1 ? [1, 2] : [1]) {
     setMatmulThreads(threads);
     const ms = benchEngine(s);
     console.log(`  engine ${threads} thread(s): ${ms.toFixed(1)} ms/step`);
     engineMs = Math.min(engineMs, ms);
   }
   setMatmulThreads(defaultThreads);
-  console.log(`  engine best: ${engineMs.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / engineMs)} tokens/s`);
+  console.log(
+    `  engine best: ${engineMs.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / engineMs)} tokens/s`,
+  );
   const torch = benchTorch(s);
-  if (torch) console.log(`  torch best (${torch.threads} thread(s)): ${torch.ms.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / torch.ms)} tokens/s`);
+  if (torch)
+    console.log(
+      `  torch best (${torch.threads} thread(s)): ${torch.ms.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / torch.ms)} tokens/s`,
+    );
   const round = (x: number) => Math.round(x * 100) / 100;
-  summary[name] = { engine_ms: round(engineMs), torch_ms: torch ? round(torch.ms) : null, ratio: torch ? round(torch.ms / engineMs) : null };
+  summary[name] = {
+    engine_ms: round(engineMs),
+    torch_ms: torch ? round(torch.ms) : null,
+    ratio: torch ? round(torch.ms / engineMs) : null,
+  };
 }
 console.log(JSON.stringify(summary));

@@ -5,13 +5,25 @@ import { createInterface } from "node:readline";
 import { type EngineEvent, parseEventLine } from "@distillery/core";
 import { describe, expect, it } from "vitest";
 import { resolveEngineCommand } from "./resolve-engine-command.ts";
-import { collectEvents, createFixtureModel, makeJob, makeTaskExamples, makeTempDir } from "./test-fixtures.ts";
+import {
+  collectEvents,
+  createFixtureModel,
+  makeJob,
+  makeTaskExamples,
+  makeTempDir,
+} from "./test-fixtures.ts";
 import { runTraining } from "./train/run-training.ts";
 
 /** Runs `train` as the worker does; calls onEvent per parsed line; resolves with the exit code. */
-function runCli(configPath: string, outDir: string, onEvent: (e: EngineEvent, kill: () => void) => void): Promise<number | null> {
+function runCli(
+  configPath: string,
+  outDir: string,
+  onEvent: (e: EngineEvent, kill: () => void) => void,
+): Promise<number | null> {
   const { command, args } = resolveEngineCommand();
-  const child = spawn(command, [...args, "train", "--config", configPath, "--out", outDir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, [...args, "train", "--config", configPath, "--out", outDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const kill = () => child.kill("SIGKILL");
   createInterface({ input: child.stdout }).on("line", (line) => {
     const parsed = parseEventLine(line);
@@ -24,7 +36,17 @@ function runCli(configPath: string, outDir: string, onEvent: (e: EngineEvent, ki
 describe("engine CLI", () => {
   it("train survives kill -9 and resumes to the same weights as a straight run", async () => {
     const base = createFixtureModel();
-    const training = { maxSteps: 8, perDeviceBatchSize: 4, gradientAccumulationSteps: 1, learningRate: 3e-3, loggingSteps: 1, evalStrategy: "no", saveStrategy: "steps", saveSteps: 2, seed: 5 };
+    const training = {
+      maxSteps: 8,
+      perDeviceBatchSize: 4,
+      gradientAccumulationSteps: 1,
+      learningRate: 3e-3,
+      loggingSteps: 1,
+      evalStrategy: "no",
+      saveStrategy: "steps",
+      saveSteps: 2,
+      seed: 5,
+    };
     const job = makeJob(base, { lora: { r: 4, alpha: 8, dropout: 0.1 }, training });
     const configPath = join(makeTempDir("cfg"), "job.json");
     writeFileSync(configPath, JSON.stringify(job));
@@ -40,7 +62,11 @@ describe("engine CLI", () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     expect(events[events.length - 1]?.type).toBe("done");
 
-    const straight = makeJob(base, { lora: { r: 4, alpha: 8, dropout: 0.1 }, training }, { paths: { ...job.paths, outDir: makeTempDir("straight") } });
+    const straight = makeJob(
+      base,
+      { lora: { r: 4, alpha: 8, dropout: 0.1 }, training },
+      { paths: { ...job.paths, outDir: makeTempDir("straight") } },
+    );
     await runTraining(straight, { emit: collectEvents().emit });
     const weights = (dir: string) => readFileSync(join(dir, "adapter", "adapter_model.safetensors"));
     expect(weights(job.paths.outDir).equals(weights(straight.paths.outDir))).toBe(true);
@@ -49,7 +75,20 @@ describe("engine CLI", () => {
   it("generate prints the continuation as JSON", () => {
     const base = createFixtureModel();
     const { command, args } = resolveEngineCommand();
-    const res = spawnSync(command, [...args, "generate", "--model", base, "--prompt", makeTaskExamples()[0]!.prompt, "--max-new-tokens", "5"], { encoding: "utf8" });
+    const res = spawnSync(
+      command,
+      [
+        ...args,
+        "generate",
+        "--model",
+        base,
+        "--prompt",
+        makeTaskExamples()[0]!.prompt,
+        "--max-new-tokens",
+        "5",
+      ],
+      { encoding: "utf8" },
+    );
     expect(res.status).toBe(0);
     const out = JSON.parse(res.stdout) as { text: string; tokenIds: number[] };
     expect(out.tokenIds.length).toBeLessThanOrEqual(5);

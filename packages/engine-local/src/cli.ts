@@ -12,7 +12,7 @@ import { runTraining } from "./train/run-training.ts";
  * object per line, and exits non-zero after an error event. Other commands print JSON results.
  */
 const USAGE = `usage:
-  engine train --config <job.json> --out <dir>
+  engine train --config <job.json> --out <dir> [--threads 1|2]
   engine generate --model <dir> --prompt <text> [--adapter <dir>] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S]
   engine merge --base <dir> --adapter <dir> --out <dir>
   engine export-onnx --model <dir> --out <file.onnx>`;
@@ -32,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       temperature: { type: "string" },
       "top-p": { type: "string" },
       seed: { type: "string" },
+      threads: { type: "string" },
     },
   });
   const need = (name: keyof typeof values): string => {
@@ -53,14 +54,19 @@ async function main(argv: string[]): Promise<number> {
       process.once("SIGTERM", () => controller.abort());
       process.once("SIGINT", () => controller.abort());
       try {
-        await runTraining(job, { emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`), signal: controller.signal });
+        await runTraining(job, {
+          emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
+          signal: controller.signal,
+          threads: Number(values.threads ?? 1),
+        });
         return 0;
       } catch {
         return 1; // the error event is already on stdout
       }
     }
     case "generate": {
-      const num = (k: "max-new-tokens" | "temperature" | "top-p" | "seed") => (values[k] === undefined ? undefined : Number(values[k]));
+      const num = (k: "max-new-tokens" | "temperature" | "top-p" | "seed") =>
+        values[k] === undefined ? undefined : Number(values[k]);
       const res = generateText(need("model"), need("prompt"), {
         ...(values.adapter ? { adapterDir: values.adapter } : {}),
         maxNewTokens: num("max-new-tokens") ?? 64,

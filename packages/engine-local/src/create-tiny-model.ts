@@ -36,7 +36,10 @@ export function createTinyModel(dir: string, opts: CreateTinyModelOptions): Llam
     ...template.specialTokens.filter((t) => t !== template.eosToken && t !== "<think>" && t !== "</think>"),
     ...(opts.extraSpecialTokens ?? []),
   ];
-  const json = trainBpeTokenizer(opts.corpus, { vocabSize: opts.vocabSize ?? 512, specialTokens: [...new Set(specials)] });
+  const json = trainBpeTokenizer(opts.corpus, {
+    vocabSize: opts.vocabSize ?? 512,
+    specialTokens: [...new Set(specials)],
+  });
   const maxPositions = opts.maxPositions ?? 512;
   const tokenizer = createTokenizer(
     json,

@@ -18,7 +18,11 @@ export interface GenerateTextOptions {
 }
 
 /** Loads a model dir (optionally + adapter) and continues `prompt`; returns only the new text. */
-export function generateText(modelDir: string, prompt: string, opts: GenerateTextOptions = {}): { text: string; tokenIds: number[] } {
+export function generateText(
+  modelDir: string,
+  prompt: string,
+  opts: GenerateTextOptions = {},
+): { text: string; tokenIds: number[] } {
   const model = loadModelDir(modelDir);
   let tokenizer = loadTokenizer(modelDir);
   if (opts.adapterDir) {

@@ -1,10 +1,10 @@
 /**
  * @distillery/engine-local — server-only CPU training engine. See README.md for the CLI and API.
  */
-export { createTinyModel, type CreateTinyModelOptions } from "./create-tiny-model.ts";
+export { type CreateTinyModelOptions, createTinyModel } from "./create-tiny-model.ts";
 export { EngineError } from "./engine-error.ts";
 export { exportOnnx } from "./export/export-onnx.ts";
-export { generateText, type GenerateTextOptions } from "./generate-text.ts";
+export { type GenerateTextOptions, generateText } from "./generate-text.ts";
 export { loadModelDir, saveModelDir } from "./io/hf-model-dir.ts";
 export { loadAdapterDir, saveAdapterDir } from "./io/peft-adapter.ts";
 export { mergeAdapter } from "./merge-adapter.ts";
@@ -12,4 +12,4 @@ export type { LlamaConfig } from "./model/model-config.ts";
 export { resolveEngineCommand } from "./resolve-engine-command.ts";
 export { trainBpeTokenizer } from "./tokenizer/bpe-trainer.ts";
 export { loadTokenizer } from "./tokenizer/engine-tokenizer.ts";
-export { runTraining, type RunTrainingOptions, type RunTrainingResult } from "./train/run-training.ts";
+export { type RunTrainingOptions, type RunTrainingResult, runTraining } from "./train/run-training.ts";

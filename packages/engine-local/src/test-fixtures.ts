@@ -21,7 +21,10 @@ export function renderPrompt(word: string): string {
 }
 
 export function makeTaskExamples(): { prompt: string; completion: string }[] {
-  return PAIRS.map(([a, b]) => ({ prompt: renderPrompt(a), completion: `<think>\n${a}\n</think>\n\n${b}<|end|>\n` }));
+  return PAIRS.map(([a, b]) => ({
+    prompt: renderPrompt(a),
+    completion: `<think>\n${a}\n</think>\n\n${b}<|end|>\n`,
+  }));
 }
 
 export function makeTempDir(prefix: string): string {
@@ -29,7 +32,9 @@ export function makeTempDir(prefix: string): string {
 }
 
 /** A tiny random-init model whose tokenizer was trained on the task's text. */
-export function createFixtureModel(opts: { hiddenSize?: number; numLayers?: number; tie?: boolean; numKvHeads?: number } = {}): string {
+export function createFixtureModel(
+  opts: { hiddenSize?: number; numLayers?: number; tie?: boolean; numKvHeads?: number } = {},
+): string {
   const dir = makeTempDir("model");
   const corpus = makeTaskExamples().flatMap((e) => [e.prompt, e.completion]);
   createTinyModel(dir, {
@@ -53,7 +58,11 @@ export function writeJsonl(rows: unknown[]): string {
 }
 
 /** `config` is loosely typed on purpose: tests pass literal objects, and bad-input tests pass bad ones. */
-export function makeJob(baseModel: string, config: Record<string, unknown>, extra: Partial<EngineJobInput> = {}): EngineJobInput {
+export function makeJob(
+  baseModel: string,
+  config: Record<string, unknown>,
+  extra: Partial<EngineJobInput> = {},
+): EngineJobInput {
   return {
     runId: "run-test",
     config: {

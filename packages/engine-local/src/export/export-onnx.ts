@@ -25,9 +25,13 @@ export function serializeOnnx(model: LlamaModel): Uint8Array {
 }
 
 /** Exports an HF model dir (a merged one) to an .onnx file: input_ids → logits. */
-export async function exportOnnx(modelDir: string, outFile: string): Promise<{ path: string; bytes: number }> {
+export async function exportOnnx(
+  modelDir: string,
+  outFile: string,
+): Promise<{ path: string; bytes: number }> {
   const bytes = serializeOnnx(loadModelDir(modelDir));
-  if (bytes.length > 2 ** 31 - 1) throw new EngineError("export_invalid", "model exceeds protobuf's 2 GiB limit for a single ONNX file");
+  if (bytes.length > 2 ** 31 - 1)
+    throw new EngineError("export_invalid", "model exceeds protobuf's 2 GiB limit for a single ONNX file");
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, bytes);
   return { path: outFile, bytes: bytes.length };

@@ -45,7 +45,11 @@ function transposed(w: FArray, rows: number, cols: number): Float32Array {
 
 function linear(g: GraphBuilder, x: string, lin: Linear): string {
   // stored as Wᵀ [in, out] so the graph is a plain MatMul
-  const w = g.floats(lin.weight.name, [lin.inFeatures, lin.outFeatures], transposed(lin.weight.data, lin.outFeatures, lin.inFeatures));
+  const w = g.floats(
+    lin.weight.name,
+    [lin.inFeatures, lin.outFeatures],
+    transposed(lin.weight.data, lin.outFeatures, lin.inFeatures),
+  );
   let y = g.op("MatMul", [x, w]);
   if (lin.bias) y = g.op("Add", [y, g.floats(lin.bias.name, [lin.outFeatures], lin.bias.data)]);
   return y;
@@ -94,8 +98,11 @@ export function buildLlamaGraph(model: LlamaModel): GraphBuilder {
   const mask = g.op("Slice", [g.floats("causal_mask", [P, P], maskData), g.ints([0, 0]), TT, g.ints([0, 1])]);
   const scale = g.scalar(1 / Math.sqrt(hd));
 
-  let h = g.op("Gather", [g.floats(model.embed.name, [V, d], model.embed.data), "input_ids"], { axis: { i: 0 } });
-  const heads = (x: string, n: number) => g.op("Transpose", [g.op("Reshape", [x, g.ints([0, 0, n, hd])])], { perm: { ints: [0, 2, 1, 3] } });
+  let h = g.op("Gather", [g.floats(model.embed.name, [V, d], model.embed.data), "input_ids"], {
+    axis: { i: 0 },
+  });
+  const heads = (x: string, n: number) =>
+    g.op("Transpose", [g.op("Reshape", [x, g.ints([0, 0, n, hd])])], { perm: { ints: [0, 2, 1, 3] } });
   const repeatKv = (x: string) => {
     if (KVH === H) return x;
     const expanded = g.op("Expand", [g.op("Unsqueeze", [x, g.ints([2])]), g.ints([1, 1, H / KVH, 1, 1])]);

@@ -14,12 +14,15 @@ import { type NamedTensor, readSafetensors, writeSafetensors } from "./safetenso
  */
 export function readModelConfigFile(dir: string) {
   const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new EngineError("model_invalid", `${path} does not exist`, { field: "model.id" });
+  if (!existsSync(path))
+    throw new EngineError("model_invalid", `${path} does not exist`, { field: "model.id" });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new EngineError("model_invalid", `${path} is not valid JSON: ${(e as Error).message}`, { field: "model.id" });
+    throw new EngineError("model_invalid", `${path} is not valid JSON: ${(e as Error).message}`, {
+      field: "model.id",
+    });
   }
   return parseModelConfig(raw, path);
 }
@@ -28,10 +31,16 @@ function readWeights(dir: string): { tensors: Map<string, NamedTensor>; where: s
   const single = join(dir, "model.safetensors");
   if (existsSync(single)) return { tensors: readSafetensors(single), where: single };
   const index = join(dir, "model.safetensors.index.json");
-  if (!existsSync(index)) throw new EngineError("model_invalid", `${dir} has neither model.safetensors nor model.safetensors.index.json`);
-  const map = (JSON.parse(readFileSync(index, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
+  if (!existsSync(index))
+    throw new EngineError(
+      "model_invalid",
+      `${dir} has neither model.safetensors nor model.safetensors.index.json`,
+    );
+  const map =
+    (JSON.parse(readFileSync(index, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
   const tensors = new Map<string, NamedTensor>();
-  for (const file of new Set(Object.values(map))) for (const [k, v] of readSafetensors(join(dir, file))) tensors.set(k, v);
+  for (const file of new Set(Object.values(map)))
+    for (const [k, v] of readSafetensors(join(dir, file))) tensors.set(k, v);
   return { tensors, where: index };
 }
 
@@ -55,7 +64,10 @@ export function loadModelDir(dir: string, dtype: DType = "f32"): LlamaModel {
   for (const name of tensors.keys()) {
     // a tied checkpoint may still carry lm_head.weight; rotary caches are buffers, not weights
     if (expected.has(name) || name === "lm_head.weight" || name.endsWith("rotary_emb.inv_freq")) continue;
-    throw new EngineError("model_invalid", `${where}: unexpected tensor ${name} (not part of a ${config.modelType} model)`);
+    throw new EngineError(
+      "model_invalid",
+      `${where}: unexpected tensor ${name} (not part of a ${config.modelType} model)`,
+    );
   }
   return model;
 }
@@ -70,7 +82,9 @@ export function saveModelDir(model: LlamaModel, dir: string, opts: SaveModelOpti
   writeFileSync(join(dir, "config.json"), JSON.stringify(serializeModelConfig(model.config), null, 2));
   writeSafetensors(
     join(dir, "model.safetensors"),
-    listBaseParams(model).map((p) => [p.name, { shape: p.shape, data: p.data }] as const).map(([n, t]) => [n, t]),
+    listBaseParams(model)
+      .map((p) => [p.name, { shape: p.shape, data: p.data }] as const)
+      .map(([n, t]) => [n, t]),
   );
   const c = model.config;
   const gen = opts.generationConfig ?? {

@@ -30,7 +30,8 @@ export function saveAdapterDir(model: LlamaModel, dir: string, meta: AdapterMeta
     }
   }
   if (meta.modulesToSave.includes("embed_tokens")) tensors.push([PREFIX + model.embed.name, model.embed]);
-  if (meta.modulesToSave.includes("lm_head") && model.lmHead !== model.embed) tensors.push([PREFIX + model.lmHead.name, model.lmHead]);
+  if (meta.modulesToSave.includes("lm_head") && model.lmHead !== model.embed)
+    tensors.push([PREFIX + model.lmHead.name, model.lmHead]);
   writeSafetensors(join(dir, "adapter_model.safetensors"), tensors);
   const config = {
     peft_type: "LORA",
@@ -66,7 +67,8 @@ export function loadAdapterDir(model: LlamaModel, dir: string): AdapterMeta {
   } catch (e) {
     throw new EngineError("adapter_invalid", `${cfgPath} is not valid JSON: ${(e as Error).message}`);
   }
-  if (cfg.peft_type !== "LORA") throw new EngineError("adapter_invalid", `${cfgPath}: peft_type ${String(cfg.peft_type)} is not LORA`);
+  if (cfg.peft_type !== "LORA")
+    throw new EngineError("adapter_invalid", `${cfgPath}: peft_type ${String(cfg.peft_type)} is not LORA`);
   if (cfg.use_dora) throw new EngineError("adapter_invalid", `${cfgPath}: DoRA adapters are not supported`);
   const targets = Array.isArray(cfg.target_modules) ? (cfg.target_modules as string[]) : [];
   const spec: LoraSpec = {
@@ -86,7 +88,10 @@ export function loadAdapterDir(model: LlamaModel, dir: string): AdapterMeta {
     const t = tensors.get(PREFIX + name);
     if (!t) throw new EngineError("adapter_invalid", `${wherePath}: tensor ${PREFIX + name} is missing`);
     if (t.shape.join(",") !== target.shape.join(",")) {
-      throw new EngineError("adapter_invalid", `${wherePath}: tensor ${PREFIX + name} has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(target.shape)}`);
+      throw new EngineError(
+        "adapter_invalid",
+        `${wherePath}: tensor ${PREFIX + name} has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(target.shape)}`,
+      );
     }
     target.data.set(t.data);
     tensors.delete(PREFIX + name);
@@ -101,7 +106,8 @@ export function loadAdapterDir(model: LlamaModel, dir: string): AdapterMeta {
     }
   }
   if (embed) assign(model.embed.name, model.embed);
-  if (model.lmHead !== model.embed && tensors.has(PREFIX + model.lmHead.name)) assign(model.lmHead.name, model.lmHead);
+  if (model.lmHead !== model.embed && tensors.has(PREFIX + model.lmHead.name))
+    assign(model.lmHead.name, model.lmHead);
   for (const name of tensors.keys()) {
     if (name === PREFIX + "lm_head.weight") continue;
     throw new EngineError("adapter_invalid", `${wherePath}: unexpected tensor ${name}`);

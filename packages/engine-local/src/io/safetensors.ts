@@ -23,10 +23,12 @@ function decodeF16(h: number): number {
 }
 
 export function parseSafetensors(buf: Uint8Array, where: string): Map<string, NamedTensor> {
-  if (buf.byteLength < 8) throw new EngineError("model_invalid", `${where}: too short for a safetensors file`);
+  if (buf.byteLength < 8)
+    throw new EngineError("model_invalid", `${where}: too short for a safetensors file`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > buf.byteLength - 8) throw new EngineError("model_invalid", `${where}: header length ${headerLen} exceeds the file`);
+  if (headerLen > buf.byteLength - 8)
+    throw new EngineError("model_invalid", `${where}: header length ${headerLen} exceeds the file`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
@@ -39,14 +41,18 @@ export function parseSafetensors(buf: Uint8Array, where: string): Map<string, Na
     if (name === "__metadata__") continue;
     const t = info as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     const bytes = BYTES[t.dtype ?? ""];
-    if (!bytes) throw new EngineError("model_invalid", `${where}: tensor ${name} has unsupported dtype ${t.dtype}`);
+    if (!bytes)
+      throw new EngineError("model_invalid", `${where}: tensor ${name} has unsupported dtype ${t.dtype}`);
     if (!Array.isArray(t.shape) || !Array.isArray(t.data_offsets)) {
       throw new EngineError("model_invalid", `${where}: tensor ${name} lacks shape or data_offsets`);
     }
     const n = t.shape.reduce((a, b) => a * b, 1);
     const [begin, end] = t.data_offsets;
     if (end - begin !== n * bytes || dataStart + end > buf.byteLength) {
-      throw new EngineError("model_invalid", `${where}: tensor ${name} data_offsets do not match shape ${JSON.stringify(t.shape)}`);
+      throw new EngineError(
+        "model_invalid",
+        `${where}: tensor ${name} data_offsets do not match shape ${JSON.stringify(t.shape)}`,
+      );
     }
     const data = new Float32Array(n);
     // copy the bytes out: Node's Buffer is often a view into a shared pool, unaligned for floats

@@ -30,7 +30,15 @@ let kernelVariant: "relaxed-simd" | "simd" | null = null;
 let memory: WebAssembly.Memory | null = null;
 let heap = new Float32Array(0);
 let worker: { ctl: Int32Array; seq: number } | null = null;
-let threadsWanted = Math.min(2, availableParallelism());
+/**
+ * One thread by default: on a quiet machine the second thread makes products ~1.8× faster, but
+ * on a shared, oversubscribed one (CI, several engineers) it measured 30–40% slower, so callers
+ * opt in (`setMatmulThreads(2)`, CLI `--threads 2`).
+ */
+let threadsWanted = 1;
+/** products left to run single-threaded after the worker kept us waiting (see runRows) */
+let backoff = 0;
+let strikes = 0;
 
 function instantiate(path: string, mem: WebAssembly.Memory): KernelExports {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {
@@ -100,9 +108,9 @@ export function isWasmKernelAvailable(): boolean {
   return loadWasmKernel() !== null;
 }
 
-/** 1 keeps every product on the calling thread; 2 (the default on ≥ 2 cores) adds a worker. */
+/** 1 (default) keeps every product on the calling thread; 2 adds a worker where there are ≥ 2 cores. */
 export function setMatmulThreads(n: number): void {
-  threadsWanted = Math.max(1, Math.min(2, Math.floor(n)));
+  threadsWanted = Math.max(1, Math.min(2, availableParallelism(), Math.floor(n)));
 }
 
 export function getMatmulThreads(): number {
@@ -137,6 +145,7 @@ function ensureFloats(floats: number): Float32Array {
 const SEQ = 0;
 const NEXT = 1;
 const DONE = 2;
+const CLOSED = 0xffff;
 
 /**
  * Splits the rows into chunks that this thread and the worker claim from a shared counter, so a
@@ -144,8 +153,19 @@ const DONE = 2;
  * chunks, never that it waits idle for a fixed half. The counter's high bits carry the product's
  * sequence number, so a late worker cannot claim a chunk of a finished product.
  */
-function runRows(k: KernelExports, a: number, b: number, c: number, M: number, K: number, N: number, acc: number): void {
-  const w = threadsWanted > 1 && M >= 16 && M * K * N >= PARALLEL_MIN_MACS ? startWorker() : null;
+function runRows(
+  k: KernelExports,
+  a: number,
+  b: number,
+  c: number,
+  M: number,
+  K: number,
+  N: number,
+  acc: number,
+): void {
+  const big = threadsWanted > 1 && M >= 16 && M * K * N >= PARALLEL_MIN_MACS;
+  if (big && backoff > 0) backoff--;
+  const w = big && backoff === 0 ? startWorker() : null;
   if (!w) {
     k.matmulNN(a, b, c, M, K, N, acc);
     return;
@@ -176,13 +196,26 @@ function runRows(k: KernelExports, a: number, b: number, c: number, M: number, K
     mine++;
   }
   // wait for the chunks the worker claimed: spin briefly (it is mid-chunk), then sleep
-  const until = performance.now() + 1;
+  const waitStart = performance.now();
+  const until = waitStart + 1;
   let spins = 0;
   for (;;) {
     const done = Atomics.load(ctl, DONE);
     if (done + mine >= chunks) break;
     if ((++spins & 255) === 0 && performance.now() > until) Atomics.wait(ctl, DONE, done, 1);
   }
+  // close the product before its arguments are overwritten: a worker that read them late, or
+  // half-written, sees the closed counter and claims nothing
+  Atomics.store(ctl, NEXT, tag | CLOSED);
+  // A long wait means the worker was preempted mid-chunk (other processes want the cores): after
+  // a few of those, run single-threaded for a while rather than stall on a descheduled thread.
+  if (performance.now() - waitStart > 0.5) {
+    strikes++;
+    if (strikes >= 3) {
+      strikes = 0;
+      backoff = 400;
+    }
+  } else if (strikes > 0 && Math.random() < 0.05) strikes--;
 }
 
 /** C[M,N] (+)= op(A) · op(B) in float32 through the SIMD kernel; same contract as matmulJs. */

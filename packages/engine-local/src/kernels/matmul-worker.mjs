@@ -18,7 +18,18 @@ const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wa
 const { matmulNN } = instance.exports;
 const ctl = new Int32Array(control);
 // control block slots (keep in sync with matmul-wasm.ts)
-const SEQ = 0, NEXT = 1, DONE = 2, A = 3, B = 4, C = 5, M = 6, K = 7, N = 8, ACC = 9, CHUNK = 10, STOP = 11;
+const SEQ = 0,
+  NEXT = 1,
+  DONE = 2,
+  A = 3,
+  B = 4,
+  C = 5,
+  M = 6,
+  K = 7,
+  N = 8,
+  ACC = 9,
+  CHUNK = 10,
+  STOP = 11;
 // Spin a little before sleeping on the futex: during training the next product follows within
 // that window, and waking a sleeping thread costs up to ~0.7 ms on these VMs.
 const SPIN_MS = 2;
@@ -33,12 +44,19 @@ for (;;) {
   seen = Atomics.load(ctl, SEQ);
   if (ctl[STOP] === 1) break;
   const tag = (seen & 0x7fff) << 16;
-  const a = ctl[A], b = ctl[B], c = ctl[C], rows = ctl[M], k = ctl[K], n = ctl[N], acc = ctl[ACC], chunk = ctl[CHUNK];
+  const a = ctl[A],
+    b = ctl[B],
+    c = ctl[C],
+    rows = ctl[M],
+    k = ctl[K],
+    n = ctl[N],
+    acc = ctl[ACC],
+    chunk = ctl[CHUNK];
   for (;;) {
     // claim the next chunk of this product only: the tag makes a late claim on a newer product fail
     const v = Atomics.load(ctl, NEXT);
-    if ((v & ~0xffff) !== tag) break;
     const i = v & 0xffff;
+    if ((v & ~0xffff) !== tag || i === 0xffff) break;
     const r0 = i * chunk;
     if (r0 >= rows) break;
     if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { matmulJs } from "./matmul-js.ts";
-import { isWasmKernelAvailable, matmulWasm } from "./matmul-wasm.ts";
+import { isWasmKernelAvailable, matmulWasm, setMatmulThreads } from "./matmul-wasm.ts";
 import { Rng } from "./rng.ts";
 
 function randomArray(n: number, rng: Rng): Float32Array {
@@ -8,6 +8,26 @@ function randomArray(n: number, rng: Rng): Float32Array {
 }
 
 describe("WebAssembly SIMD matmul", () => {
+  it("stays exact across hundreds of back-to-back two-thread products of changing shapes", () => {
+    setMatmulThreads(2);
+    const rng = Rng.fromSeed(99);
+    for (let n = 0; n < 200; n++) {
+      const M = 16 + rng.int(200);
+      const K = 64 + rng.int(200);
+      const N = 64 + rng.int(100);
+      const a = Float32Array.from({ length: M * K }, () => rng.next() - 0.5);
+      const b = Float32Array.from({ length: K * N }, () => rng.next() - 0.5);
+      const got = new Float32Array(M * N);
+      matmulWasm(a, b, got, M, K, N, false, n % 2 === 0, false);
+      const single = new Float32Array(M * N);
+      setMatmulThreads(1);
+      matmulWasm(a, b, single, M, K, N, false, n % 2 === 0, false);
+      setMatmulThreads(2);
+      expect(got).toEqual(single);
+    }
+    setMatmulThreads(1);
+  });
+
   it("is built (npm run build) and loads", () => {
     expect(isWasmKernelAvailable()).toBe(true);
   });

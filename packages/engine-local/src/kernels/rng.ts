@@ -15,7 +15,10 @@ export class Rng {
   }
   nextUint32(): number {
     const s = this.s;
-    const a = s[0] as number, b = s[1] as number, c = s[2] as number, d = s[3] as number;
+    const a = s[0] as number,
+      b = s[1] as number,
+      c = s[2] as number,
+      d = s[3] as number;
     const t = (((a + b) >>> 0) + d) >>> 0;
     s[3] = (d + 1) >>> 0;
     s[0] = b ^ (b >>> 9);

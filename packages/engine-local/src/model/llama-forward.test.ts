@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../kernels/rng.ts";
 import { backwardTrain, forwardTrain } from "./llama-forward.ts";
-import { allocateModel, initializeModel, type LlamaModel, listBaseParams, listLoraParams } from "./llama-model.ts";
+import {
+  allocateModel,
+  initializeModel,
+  type LlamaModel,
+  listBaseParams,
+  listLoraParams,
+} from "./llama-model.ts";
 import { attachLora } from "./lora.ts";
 import type { LlamaConfig } from "./model-config.ts";
 import { crossEntropy } from "./ops/cross-entropy.ts";
@@ -30,11 +36,23 @@ function buildModel(config: LlamaConfig, withLora: boolean): LlamaModel {
   // non-trivial norm weights and biases so their gradients are exercised
   const rng = Rng.fromSeed(11);
   for (const p of listBaseParams(model)) {
-    if (p.name.includes("norm") || p.name.endsWith(".bias")) for (let i = 0; i < p.data.length; i++) p.data[i] = 1 + 0.3 * rng.normal();
+    if (p.name.includes("norm") || p.name.endsWith(".bias"))
+      for (let i = 0; i < p.data.length; i++) p.data[i] = 1 + 0.3 * rng.normal();
   }
   if (withLora) {
-    attachLora(model, { r: 2, alpha: 3, dropout: 0, targetModules: ["q_proj", "v_proj", "o_proj", "down_proj", "up_proj"], useRslora: false }, 5);
-    for (const p of listLoraParams(model)) for (let i = 0; i < p.data.length; i++) p.data[i] = 0.3 * rng.normal();
+    attachLora(
+      model,
+      {
+        r: 2,
+        alpha: 3,
+        dropout: 0,
+        targetModules: ["q_proj", "v_proj", "o_proj", "down_proj", "up_proj"],
+        useRslora: false,
+      },
+      5,
+    );
+    for (const p of listLoraParams(model))
+      for (let i = 0; i < p.data.length; i++) p.data[i] = 0.3 * rng.normal();
   }
   return model;
 }

@@ -79,7 +79,13 @@ function addInPlace(a: FArray, b: FArray): void {
 }
 
 /** Forward pass; `rng` enables LoRA dropout (training), null disables it (eval). */
-export function forwardTrain(model: LlamaModel, ids: Int32Array, batch: number, seq: number, rng: Rng | null): ForwardTape {
+export function forwardTrain(
+  model: LlamaModel,
+  ids: Int32Array,
+  batch: number,
+  seq: number,
+  rng: Rng | null,
+): ForwardTape {
   const c = model.config;
   const rows = batch * seq;
   const d = c.hiddenSize;
@@ -109,9 +115,26 @@ export function forwardTrain(model: LlamaModel, ids: Int32Array, batch: number, 
     const h2 = df.y;
     addInPlace(h2, h1);
     layers.push({
-      x, xn1: n1.y, rinv1: n1.rinv, qc: qf.cache, kc: kf.cache, vc: vf.cache, q: qf.y, k: kf.y, v: vf.y,
-      probs: att.probs, oc: of.cache, h1, xn2: n2.y, rinv2: n2.rinv, gc: gf.cache, uc: uf.cache,
-      g: gf.y, u: uf.y, sig, dc: df.cache,
+      x,
+      xn1: n1.y,
+      rinv1: n1.rinv,
+      qc: qf.cache,
+      kc: kf.cache,
+      vc: vf.cache,
+      q: qf.y,
+      k: kf.y,
+      v: vf.y,
+      probs: att.probs,
+      oc: of.cache,
+      h1,
+      xn2: n2.y,
+      rinv2: n2.rinv,
+      gc: gf.cache,
+      uc: uf.cache,
+      g: gf.y,
+      u: uf.y,
+      sig,
+      dc: df.cache,
     });
     h = h2;
   }
@@ -132,7 +155,8 @@ function accumulateHeadGrad(p: Param, dlogits: FArray, x: FArray, rows: number, 
   const n = V - r0;
   if (n <= 0) return;
   const sub = allocLike(dlogits, rows * n);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) sub[i * n + j] = dlogits[i * V + r0 + j] as number;
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < n; j++) sub[i * n + j] = dlogits[i * V + r0 + j] as number;
   matmul(sub, x, p.grad.subarray(r0 * d), n, rows, d, { transA: true, accumulate: true });
 }
 

@@ -20,7 +20,15 @@ export interface Linear {
   outFeatures: number;
 }
 
-export const LINEAR_NAMES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+export const LINEAR_NAMES = [
+  "q_proj",
+  "k_proj",
+  "v_proj",
+  "o_proj",
+  "gate_proj",
+  "up_proj",
+  "down_proj",
+] as const;
 export type LinearName = (typeof LINEAR_NAMES)[number];
 
 export interface LlamaLayer {
@@ -40,7 +48,8 @@ export interface LlamaModel {
 }
 
 export function linearPrefix(layer: number, name: LinearName): string {
-  const group = name.endsWith("_proj") && ["gate_proj", "up_proj", "down_proj"].includes(name) ? "mlp" : "self_attn";
+  const group =
+    name.endsWith("_proj") && ["gate_proj", "up_proj", "down_proj"].includes(name) ? "mlp" : "self_attn";
   return `model.layers.${layer}.${group}.${name}`;
 }
 
@@ -76,7 +85,9 @@ export function allocateModel(config: LlamaConfig, dtype: DType = "f32"): LlamaM
     });
   }
   const norm = createParam("model.norm.weight", [d], dtype);
-  const lmHead = config.tieWordEmbeddings ? embed : createParam("lm_head.weight", [config.vocabSize, d], dtype);
+  const lmHead = config.tieWordEmbeddings
+    ? embed
+    : createParam("lm_head.weight", [config.vocabSize, d], dtype);
   return { config, dtype, embed, layers, norm, lmHead };
 }
 

@@ -18,9 +18,13 @@ export function loraScale(spec: Pick<LoraSpec, "r" | "alpha" | "useRslora">): nu
 export function validateTargetModules(targets: string[]): LinearName[] {
   for (const t of targets) {
     if (!(LINEAR_NAMES as readonly string[]).includes(t)) {
-      throw new EngineError("config_invalid", `unknown LoRA target module "${t}" (choose from ${LINEAR_NAMES.join(", ")})`, {
-        field: "lora.targetModules",
-      });
+      throw new EngineError(
+        "config_invalid",
+        `unknown LoRA target module "${t}" (choose from ${LINEAR_NAMES.join(", ")})`,
+        {
+          field: "lora.targetModules",
+        },
+      );
     }
   }
   return targets as LinearName[];
@@ -64,7 +68,8 @@ export function mergeLora(model: LlamaModel): void {
         for (let k = 0; k < lora.r; k++) {
           const bik = (B[i * lora.r + k] as number) * lora.scale;
           if (bik === 0) continue;
-          for (let j = 0; j < K; j++) W[i * K + j] = (W[i * K + j] as number) + bik * (A[k * K + j] as number);
+          for (let j = 0; j < K; j++)
+            W[i * K + j] = (W[i * K + j] as number) + bik * (A[k * K + j] as number);
         }
       }
       lin.lora = null;

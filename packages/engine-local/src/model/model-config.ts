@@ -54,20 +54,31 @@ export function parseModelConfig(raw: unknown, where = "config.json"): LlamaConf
   const parsed = ZHfConfig.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new EngineError("model_invalid", `${where}: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, {
-      field: "model.id",
-    });
+    throw new EngineError(
+      "model_invalid",
+      `${where}: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      {
+        field: "model.id",
+      },
+    );
   }
   const c = parsed.data;
   if (c.model_type !== "llama" && c.model_type !== "qwen2") {
-    throw new EngineError("model_invalid", `${where}: model_type "${c.model_type}" is not supported (llama, qwen2)`, {
-      field: "model.id",
-    });
+    throw new EngineError(
+      "model_invalid",
+      `${where}: model_type "${c.model_type}" is not supported (llama, qwen2)`,
+      {
+        field: "model.id",
+      },
+    );
   }
   if (c.hidden_act !== "silu") throw new EngineError("model_invalid", `${where}: hidden_act must be silu`);
   if (c.mlp_bias) throw new EngineError("model_invalid", `${where}: mlp_bias is not supported`);
   if (c.rope_scaling && c.rope_scaling.rope_type !== "default" && c.rope_scaling.type !== "default") {
-    throw new EngineError("model_invalid", `${where}: rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported`);
+    throw new EngineError(
+      "model_invalid",
+      `${where}: rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported`,
+    );
   }
   const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
   const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
@@ -75,7 +86,10 @@ export function parseModelConfig(raw: unknown, where = "config.json"): LlamaConf
     throw new EngineError("model_invalid", `${where}: head dim ${headDim} must be an even integer`);
   }
   if (c.num_attention_heads % numKvHeads !== 0) {
-    throw new EngineError("model_invalid", `${where}: num_attention_heads must be a multiple of num_key_value_heads`);
+    throw new EngineError(
+      "model_invalid",
+      `${where}: num_attention_heads must be a multiple of num_key_value_heads`,
+    );
   }
   const eos = c.eos_token_id;
   return {

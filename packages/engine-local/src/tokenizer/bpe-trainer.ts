@@ -30,7 +30,7 @@ export function trainBpeTokenizer(corpus: Iterable<string>, opts: BpeTrainOption
   }
   const words = [...wordCounts.entries()].map(([w, count]) => ({ symbols: [...w], count }));
   const vocab = new Map<string, number>();
-  opts.specialTokens.forEach((t) => vocab.set(t, vocab.size));
+  for (const t of opts.specialTokens) vocab.set(t, vocab.size);
   for (let b = 0; b < 256; b++) vocab.set(byteToUnicode[b] as string, vocab.size);
   const merges: [string, string][] = [];
   const SEP = "\u0000";
@@ -43,12 +43,15 @@ export function trainBpeTokenizer(corpus: Iterable<string>, opts: BpeTrainOption
       pairCounts.set(key, (pairCounts.get(key) ?? 0) + sign * count);
       if (sign > 0) {
         let s = pairWords.get(key);
-        if (!s) pairWords.set(key, (s = new Set()));
+        if (!s) {
+          s = new Set();
+          pairWords.set(key, s);
+        }
         s.add(wi);
       }
     }
   };
-  words.forEach((_, wi) => addPairs(wi, 1));
+  for (let wi = 0; wi < words.length; wi++) addPairs(wi, 1);
   while (vocab.size < opts.vocabSize) {
     let best: string | null = null;
     let bestCount = 0;

@@ -29,7 +29,10 @@ function tokenName(v: unknown): string | undefined {
   return undefined;
 }
 
-export function createTokenizer(json: Record<string, unknown>, config: Record<string, unknown> = {}): EngineTokenizer {
+export function createTokenizer(
+  json: Record<string, unknown>,
+  config: Record<string, unknown> = {},
+): EngineTokenizer {
   let tok: Tokenizer;
   try {
     tok = new Tokenizer(json, config);
@@ -49,7 +52,8 @@ export function createTokenizer(json: Record<string, unknown>, config: Record<st
     json,
     config,
     vocabSize,
-    encode: (text, addSpecialTokens = false) => tok.encode(text, { add_special_tokens: addSpecialTokens }).ids,
+    encode: (text, addSpecialTokens = false) =>
+      tok.encode(text, { add_special_tokens: addSpecialTokens }).ids,
     decode: (ids, skipSpecialTokens = false) => tok.decode(ids, { skip_special_tokens: skipSpecialTokens }),
     tokenToId: (t) => tok.token_to_id(t),
     stopTokenIds: [...stop],
@@ -65,7 +69,8 @@ export function loadTokenizer(dir: string): EngineTokenizer {
   } catch (e) {
     throw new EngineError("tokenizer_invalid", `${path} is not valid JSON: ${(e as Error).message}`);
   }
-  if (!json || typeof json !== "object" || !json.model) throw new EngineError("tokenizer_invalid", `${path} has no "model"`);
+  if (!json || typeof json !== "object" || !json.model)
+    throw new EngineError("tokenizer_invalid", `${path} has no "model"`);
   const configPath = join(dir, "tokenizer_config.json");
   let config: Record<string, unknown> = {};
   if (existsSync(configPath)) {
@@ -79,7 +84,10 @@ export function loadTokenizer(dir: string): EngineTokenizer {
 }
 
 /** Appends special tokens that are not in the vocabulary yet; returns the tokenizer and how many were new. */
-export function addSpecialTokens(t: EngineTokenizer, tokens: string[]): { tokenizer: EngineTokenizer; added: string[] } {
+export function addSpecialTokens(
+  t: EngineTokenizer,
+  tokens: string[],
+): { tokenizer: EngineTokenizer; added: string[] } {
   const added = tokens.filter((s) => t.tokenToId(s) === undefined);
   if (added.length === 0) return { tokenizer: t, added };
   const json = structuredClone(t.json);

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { trainBpeTokenizer } from "./bpe-trainer.ts";
-import { addSpecialTokens, buildTokenizerConfig, createTokenizer, loadTokenizer, saveTokenizer } from "./engine-tokenizer.ts";
+import {
+  addSpecialTokens,
+  buildTokenizerConfig,
+  createTokenizer,
+  loadTokenizer,
+  saveTokenizer,
+} from "./engine-tokenizer.ts";
 
 const corpus = [
   "<|user|>\nWhat is 12 + 345?<|end|>\n<|assistant|>\nThe answer is 357.<|end|>",
@@ -12,8 +18,16 @@ const corpus = [
 ];
 
 describe("byte-level BPE tokenizer", () => {
-  const json = trainBpeTokenizer(corpus, { vocabSize: 300, specialTokens: ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|end|>"] });
-  const config = buildTokenizerConfig({ eosToken: "<|endoftext|>", chatTemplate: "", specialTokens: ["<|endoftext|>"], modelMaxLength: 256 });
+  const json = trainBpeTokenizer(corpus, {
+    vocabSize: 300,
+    specialTokens: ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|end|>"],
+  });
+  const config = buildTokenizerConfig({
+    eosToken: "<|endoftext|>",
+    chatTemplate: "",
+    specialTokens: ["<|endoftext|>"],
+    modelMaxLength: 256,
+  });
 
   it("round-trips any text through @huggingface/tokenizers", () => {
     const tok = createTokenizer(json, config);

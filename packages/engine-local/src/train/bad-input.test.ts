@@ -17,11 +17,20 @@ async function expectError(job: unknown, code: string, pattern: RegExp, field?: 
   if (field) expect(last.field).toBe(field);
 }
 
-const quick = { maxSteps: 2, perDeviceBatchSize: 2, gradientAccumulationSteps: 1, evalStrategy: "no", saveStrategy: "no" };
+const quick = {
+  maxSteps: 2,
+  perDeviceBatchSize: 2,
+  gradientAccumulationSteps: 1,
+  evalStrategy: "no",
+  saveStrategy: "no",
+};
 
 describe("bad input stops with an error that says what and where", () => {
   it("unknown LoRA target module", async () => {
-    const job = makeJob(createFixtureModel(), { lora: { targetModules: ["q_proj", "qkv_proj"] }, training: quick });
+    const job = makeJob(createFixtureModel(), {
+      lora: { targetModules: ["q_proj", "qkv_proj"] },
+      training: quick,
+    });
     await expectError(job, "config_invalid", /qkv_proj/, "lora.targetModules");
   });
 
@@ -33,7 +42,11 @@ describe("bad input stops with an error that says what and where", () => {
   it("malformed config.json", async () => {
     const base = createFixtureModel();
     writeFileSync(join(base, "config.json"), '{"model_type": "llama", "hidden_size": "big"}');
-    await expectError(makeJob(base, { training: quick }), "model_invalid", /config.json: .*(vocab_size|hidden_size)/);
+    await expectError(
+      makeJob(base, { training: quick }),
+      "model_invalid",
+      /config.json: .*(vocab_size|hidden_size)/,
+    );
   });
 
   it("safetensors with a wrong name, shape or dtype", async () => {
@@ -41,12 +54,24 @@ describe("bad input stops with an error that says what and where", () => {
     const path = join(base, "model.safetensors");
     const original = readFileSync(path);
     const tensors = readSafetensors(path);
-    const renamed = [...tensors].map(([k, v]) => [k.replace("layers.1.mlp.up_proj", "layers.1.mlp.upper"), v] as [string, typeof v]);
+    const renamed = [...tensors].map(
+      ([k, v]) => [k.replace("layers.1.mlp.up_proj", "layers.1.mlp.upper"), v] as [string, typeof v],
+    );
     writeSafetensors(path, renamed);
     await expectError(makeJob(base, { training: quick }), "model_invalid", /up_proj.weight is missing/);
-    const reshaped = [...tensors].map(([k, v]) => [k, k === "model.norm.weight" ? { shape: [2, v.shape[0]! / 2], data: v.data } : v] as [string, typeof v]);
+    const reshaped = [...tensors].map(
+      ([k, v]) =>
+        [k, k === "model.norm.weight" ? { shape: [2, v.shape[0]! / 2], data: v.data } : v] as [
+          string,
+          typeof v,
+        ],
+    );
     writeSafetensors(path, reshaped);
-    await expectError(makeJob(base, { training: quick }), "model_invalid", /model.norm.weight has shape \[2,16\]/);
+    await expectError(
+      makeJob(base, { training: quick }),
+      "model_invalid",
+      /model.norm.weight has shape \[2,16\]/,
+    );
     const json = original.toString("latin1").replace(`"F32"`, `"I32"`);
     writeFileSync(path, Buffer.from(json, "latin1"));
     await expectError(makeJob(base, { training: quick }), "model_invalid", /unsupported dtype I32/);
@@ -55,7 +80,11 @@ describe("bad input stops with an error that says what and where", () => {
   it("tokenizer.json that does not parse", async () => {
     const base = createFixtureModel();
     writeFileSync(join(base, "tokenizer.json"), "{oops");
-    await expectError(makeJob(base, { training: quick }), "tokenizer_invalid", /tokenizer.json is not valid JSON/);
+    await expectError(
+      makeJob(base, { training: quick }),
+      "tokenizer_invalid",
+      /tokenizer.json is not valid JSON/,
+    );
   });
 
   it("training data that is not JSONL of {prompt, completion}", async () => {
@@ -70,6 +99,11 @@ describe("bad input stops with an error that says what and where", () => {
     const tensors = readSafetensors(path);
     tensors.get("model.norm.weight")!.data[0] = Number.NaN;
     writeSafetensors(path, tensors);
-    await expectError(makeJob(base, { training: quick }), "nan_loss", /loss is NaN at step 1/, "training.learningRate");
+    await expectError(
+      makeJob(base, { training: quick }),
+      "nan_loss",
+      /loss is NaN at step 1/,
+      "training.learningRate",
+    );
   });
 });

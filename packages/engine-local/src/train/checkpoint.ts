@@ -28,14 +28,23 @@ export function checkpointsDir(outDir: string): string {
   return join(outDir, "checkpoints");
 }
 
-export function saveCheckpoint(outDir: string, params: Param[], opt: AdamWState, state: TrainerState, keep = 2): string {
+export function saveCheckpoint(
+  outDir: string,
+  params: Param[],
+  opt: AdamWState,
+  state: TrainerState,
+  keep = 2,
+): string {
   const root = checkpointsDir(outDir);
   mkdirSync(root, { recursive: true });
   const final = join(root, `${PREFIX}${state.step}`);
   const tmp = join(root, `.tmp-${PREFIX}${state.step}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
-  writeSafetensors(join(tmp, "trainable.safetensors"), params.map((p) => [p.name, p] as [string, Param]));
+  writeSafetensors(
+    join(tmp, "trainable.safetensors"),
+    params.map((p) => [p.name, p] as [string, Param]),
+  );
   const moments: [string, { shape: number[]; data: ArrayLike<number> }][] = [];
   for (const p of params) {
     moments.push([`${p.name}.exp_avg`, { shape: p.shape, data: opt.expAvg.get(p.name)! }]);
@@ -45,7 +54,8 @@ export function saveCheckpoint(outDir: string, params: Param[], opt: AdamWState,
   writeFileSync(join(tmp, "trainer_state.json"), JSON.stringify({ ...state, adamStep: opt.step }, null, 2));
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
-  for (const old of listCheckpointSteps(outDir).slice(0, -keep)) rmSync(join(root, `${PREFIX}${old}`), { recursive: true, force: true });
+  for (const old of listCheckpointSteps(outDir).slice(0, -keep))
+    rmSync(join(root, `${PREFIX}${old}`), { recursive: true, force: true });
   return final;
 }
 
@@ -59,7 +69,8 @@ export function listCheckpointSteps(outDir: string): number[] {
       rmSync(join(root, name), { recursive: true, force: true });
       continue;
     }
-    if (name.startsWith(PREFIX) && existsSync(join(root, name, "trainer_state.json"))) steps.push(Number(name.slice(PREFIX.length)));
+    if (name.startsWith(PREFIX) && existsSync(join(root, name, "trainer_state.json")))
+      steps.push(Number(name.slice(PREFIX.length)));
   }
   return steps.filter((s) => Number.isInteger(s)).sort((a, b) => a - b);
 }
@@ -74,7 +85,10 @@ export function loadCheckpoint(dir: string, params: Param[], opt: AdamWState): T
     const m = moments.get(`${p.name}.exp_avg`);
     const v = moments.get(`${p.name}.exp_avg_sq`);
     if (!w || !m || !v || w.data.length !== p.data.length) {
-      throw new EngineError("checkpoint_invalid", `${dir}: tensor ${p.name} is missing or has another shape; the run config changed since it was saved`);
+      throw new EngineError(
+        "checkpoint_invalid",
+        `${dir}: tensor ${p.name} is missing or has another shape; the run config changed since it was saved`,
+      );
     }
     p.data.set(w.data);
     opt.expAvg.get(p.name)!.set(m.data);

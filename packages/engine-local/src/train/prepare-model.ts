@@ -35,15 +35,25 @@ export function toLoraSpec(config: RunConfig): LoraSpec {
  * loading its checkpoint over it.
  */
 export function prepareModelForRun(baseDir: string, config: RunConfig): PreparedModel {
-  if (config.lora.useDora) throw new EngineError("config_invalid", "DoRA is not supported by the CPU engine", { field: "lora.useDora" });
-  if (config.lora.bias !== "none") throw new EngineError("config_invalid", 'the CPU engine supports lora.bias "none" only', { field: "lora.bias" });
+  if (config.lora.useDora)
+    throw new EngineError("config_invalid", "DoRA is not supported by the CPU engine", {
+      field: "lora.useDora",
+    });
+  if (config.lora.bias !== "none")
+    throw new EngineError("config_invalid", 'the CPU engine supports lora.bias "none" only', {
+      field: "lora.bias",
+    });
   if (config.lora.method === "lora") validateTargetModules(config.lora.targetModules);
   const model = loadModelDir(baseDir);
   const base = loadTokenizer(baseDir);
   if (base.vocabSize > model.config.vocabSize) {
-    throw new EngineError("model_invalid", `tokenizer has ${base.vocabSize} ids but config.json vocab_size is ${model.config.vocabSize}`, {
-      field: "model.id",
-    });
+    throw new EngineError(
+      "model_invalid",
+      `tokenizer has ${base.vocabSize} ids but config.json vocab_size is ${model.config.vocabSize}`,
+      {
+        field: "model.id",
+      },
+    );
   }
   const { tokenizer, added } = addSpecialTokens(base, config.specialTokens);
   const baseVocab = model.config.vocabSize;

@@ -9,26 +9,51 @@ import { runTraining } from "./run-training.ts";
 describe("runTraining", () => {
   it("trains a tiny model from scratch (full) to near-zero loss and it then answers", async () => {
     const base = createFixtureModel();
-    const job = makeJob(base, {
-      lora: { method: "full" },
-      training: {
-        maxSteps: 150, perDeviceBatchSize: 8, gradientAccumulationSteps: 1, learningRate: 1e-2, scheduler: "constant",
-        warmupRatio: 0, maxGradNorm: 1, loggingSteps: 25, evalStrategy: "no", saveStrategy: "no", seed: 3, maxSeqLength: 64,
+    const job = makeJob(
+      base,
+      {
+        lora: { method: "full" },
+        training: {
+          maxSteps: 150,
+          perDeviceBatchSize: 8,
+          gradientAccumulationSteps: 1,
+          learningRate: 1e-2,
+          scheduler: "constant",
+          warmupRatio: 0,
+          maxGradNorm: 1,
+          loggingSteps: 25,
+          evalStrategy: "no",
+          saveStrategy: "no",
+          seed: 3,
+          maxSeqLength: 64,
+        },
+        sampling: { everySteps: 100, maxNewTokens: 12, temperature: 0 },
       },
-      sampling: { everySteps: 100, maxNewTokens: 12, temperature: 0 },
-    }, { samplePrompts: [{ prompt: "Opposite of red?", rendered: makeTaskExamples()[1]!.prompt }] });
+      { samplePrompts: [{ prompt: "Opposite of red?", rendered: makeTaskExamples()[1]!.prompt }] },
+    );
     const { events, emit } = collectEvents();
     await runTraining(job, { emit });
     for (const e of events) expect(ZEngineEvent.safeParse(e).success).toBe(true);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
-    const losses = events.flatMap((e) => (e.type === "metric" && e.values.loss !== undefined ? [e.values.loss] : []));
+    const losses = events.flatMap((e) =>
+      e.type === "metric" && e.values.loss !== undefined ? [e.values.loss] : [],
+    );
     expect(losses[0]).toBeGreaterThan(3);
     expect(losses[losses.length - 1]).toBeLessThan(0.05);
     const metric = events.find((e) => e.type === "metric" && e.values.loss !== undefined);
-    expect(metric?.type === "metric" && Object.keys(metric.values).sort()).toEqual(["epoch", "grad_norm", "learning_rate", "loss", "tokens_per_second"]);
+    expect(metric?.type === "metric" && Object.keys(metric.values).sort()).toEqual([
+      "epoch",
+      "grad_norm",
+      "learning_rate",
+      "loss",
+      "tokens_per_second",
+    ]);
     const sample = events.find((e) => e.type === "sample");
     expect(sample?.type === "sample" && sample.output).toBe("<think>\nred\n</think>\n\ngreen");
-    expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual(["model", "onnx"]);
+    expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual([
+      "model",
+      "onnx",
+    ]);
     expect(events[events.length - 1]?.type).toBe("done");
     const modelDir = join(job.paths.outDir, "model");
     const out = generateText(modelDir, makeTaskExamples()[4]!.prompt, { maxNewTokens: 12 });
@@ -38,8 +63,23 @@ describe("runTraining", () => {
   it("LoRA with added special tokens writes a PEFT adapter and a merged model", async () => {
     const base = createFixtureModel({ tie: false });
     const job = makeJob(base, {
-      lora: { method: "lora", r: 4, alpha: 8, dropout: 0.1, targetModules: ["q_proj", "v_proj", "down_proj"] },
-      training: { maxSteps: 4, perDeviceBatchSize: 4, gradientAccumulationSteps: 2, learningRate: 1e-3, loggingSteps: 2, evalStrategy: "steps", evalSteps: 2, saveStrategy: "no" },
+      lora: {
+        method: "lora",
+        r: 4,
+        alpha: 8,
+        dropout: 0.1,
+        targetModules: ["q_proj", "v_proj", "down_proj"],
+      },
+      training: {
+        maxSteps: 4,
+        perDeviceBatchSize: 4,
+        gradientAccumulationSteps: 2,
+        learningRate: 1e-3,
+        loggingSteps: 2,
+        evalStrategy: "steps",
+        evalSteps: 2,
+        saveStrategy: "no",
+      },
       data: { datasetVersionId: "v1", template: "phi3", evalFraction: 0.25 },
     });
     const { events, emit } = collectEvents();
@@ -47,15 +87,27 @@ describe("runTraining", () => {
     expect(events.some((e) => e.type === "metric" && e.values.eval_loss !== undefined)).toBe(true);
     const adapter = join(job.paths.outDir, "adapter");
     const cfg = JSON.parse(readFileSync(join(adapter, "adapter_config.json"), "utf8"));
-    expect(cfg).toMatchObject({ peft_type: "LORA", r: 4, lora_alpha: 8, target_modules: ["q_proj", "v_proj", "down_proj"], modules_to_save: ["embed_tokens", "lm_head"] });
+    expect(cfg).toMatchObject({
+      peft_type: "LORA",
+      r: 4,
+      lora_alpha: 8,
+      target_modules: ["q_proj", "v_proj", "down_proj"],
+      modules_to_save: ["embed_tokens", "lm_head"],
+    });
     const header = readFileSync(join(adapter, "adapter_model.safetensors"));
-    const names = Object.keys(JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString()));
+    const names = Object.keys(
+      JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString()),
+    );
     expect(names).toContain("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
     expect(names).toContain("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight");
     expect(names).toContain("base_model.model.model.embed_tokens.weight");
     expect(existsSync(join(job.paths.outDir, "merged", "model.safetensors"))).toBe(true);
     const tok = JSON.parse(readFileSync(join(adapter, "tokenizer.json"), "utf8"));
     expect(tok.added_tokens.map((t: { content: string }) => t.content)).toContain("<think>");
-    expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual(["adapter", "merged", "onnx"]);
+    expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual([
+      "adapter",
+      "merged",
+      "onnx",
+    ]);
   });
 });

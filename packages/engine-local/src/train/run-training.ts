@@ -1,19 +1,41 @@
 import { join } from "node:path";
-import { createEventStamper, type EngineEvent, type EngineEventBody, type EngineJob, ZEngineJob } from "@distillery/core";
+import {
+  createEventStamper,
+  type EngineEvent,
+  type EngineEventBody,
+  type EngineJob,
+  ZEngineJob,
+} from "@distillery/core";
 import { EngineError } from "../engine-error.ts";
 import { generateTokens } from "../generate/generate-tokens.ts";
+import { setMatmulThreads } from "../kernels/matmul-wasm.ts";
 import { Rng, shuffleInPlace } from "../kernels/rng.ts";
 import { clipGradNorm, createAdamWState, stepAdamW } from "./adamw.ts";
-import { checkpointsDir, listCheckpointSteps, loadCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
+import {
+  checkpointsDir,
+  listCheckpointSteps,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from "./checkpoint.ts";
 import { computeLrFactor, computeWarmupSteps } from "./lr-schedule.ts";
 import { prepareModelForRun } from "./prepare-model.ts";
-import { type Batch, collateBatch, DataOrder, readExamplesJsonl, type TokenizedExample, tokenizeExamples } from "./training-data.ts";
+import {
+  type Batch,
+  collateBatch,
+  DataOrder,
+  readExamplesJsonl,
+  type TokenizedExample,
+  tokenizeExamples,
+} from "./training-data.ts";
 import { accumulateGradients, evaluateLoss } from "./training-step.ts";
 import { writeRunArtifacts } from "./write-artifacts.ts";
 
 export interface RunTrainingOptions {
   emit: (event: EngineEvent) => void;
   signal?: AbortSignal;
+  /** matmul threads, 1 (default) or 2; see kernels/matmul-wasm.ts for why 1 is the default */
+  threads?: number;
 }
 
 export interface RunTrainingResult {
@@ -23,12 +45,22 @@ export interface RunTrainingResult {
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
-function splitEval(examples: TokenizedExample[], fraction: number, seed: number): { train: TokenizedExample[]; evalSet: TokenizedExample[] } {
+function splitEval(
+  examples: TokenizedExample[],
+  fraction: number,
+  seed: number,
+): { train: TokenizedExample[]; evalSet: TokenizedExample[] } {
   if (fraction <= 0 || examples.length < 2) return { train: examples, evalSet: [] };
-  const order = shuffleInPlace(Array.from({ length: examples.length }, (_, i) => i), Rng.fromSeed(seed, 77));
+  const order = shuffleInPlace(
+    Array.from({ length: examples.length }, (_, i) => i),
+    Rng.fromSeed(seed, 77),
+  );
   const nEval = Math.max(1, Math.floor(examples.length * fraction));
   const evalIdx = new Set(order.slice(0, nEval));
-  return { train: examples.filter((_, i) => !evalIdx.has(i)), evalSet: examples.filter((_, i) => evalIdx.has(i)) };
+  return {
+    train: examples.filter((_, i) => !evalIdx.has(i)),
+    evalSet: examples.filter((_, i) => evalIdx.has(i)),
+  };
 }
 
 /**
@@ -39,35 +71,65 @@ function splitEval(examples: TokenizedExample[], fraction: number, seed: number)
 export async function runTraining(jobInput: unknown, opts: RunTrainingOptions): Promise<RunTrainingResult> {
   const parsedJob = ZEngineJob.safeParse(jobInput);
   const runId = (jobInput as { runId?: string } | null)?.runId || "unknown";
-  const stamper = createEventStamper(parsedJob.success ? parsedJob.data.runId : runId, parsedJob.success ? parsedJob.data.startSeq : 0);
+  const stamper = createEventStamper(
+    parsedJob.success ? parsedJob.data.runId : runId,
+    parsedJob.success ? parsedJob.data.startSeq : 0,
+  );
   const emit = (body: EngineEventBody) => opts.emit(stamper.stamp(body));
+  if (opts.threads !== undefined) setMatmulThreads(opts.threads);
   try {
     if (!parsedJob.success) {
       const issue = parsedJob.error.issues[0];
       const path = issue?.path ?? [];
       const field = path[0] === "config" ? path.slice(1).join(".") : path.join(".");
-      throw new EngineError("config_invalid", `job: ${path.join(".") || "(root)"}: ${issue?.message}`, { field });
+      throw new EngineError("config_invalid", `job: ${path.join(".") || "(root)"}: ${issue?.message}`, {
+        field,
+      });
     }
     return await trainJob(parsedJob.data, emit, opts.signal);
   } catch (e) {
     const err = e instanceof EngineError ? e : new EngineError("internal", (e as Error).message || String(e));
-    emit({ type: "error", message: err.message, code: err.code, ...(err.field ? { field: err.field } : {}), ...(err.hint ? { hint: err.hint } : {}) });
+    emit({
+      type: "error",
+      message: err.message,
+      code: err.code,
+      ...(err.field ? { field: err.field } : {}),
+      ...(err.hint ? { hint: err.hint } : {}),
+    });
     throw err;
   }
 }
 
-async function trainJob(job: EngineJob, emit: (e: EngineEventBody) => void, signal?: AbortSignal): Promise<RunTrainingResult> {
+async function trainJob(
+  job: EngineJob,
+  emit: (e: EngineEventBody) => void,
+  signal?: AbortSignal,
+): Promise<RunTrainingResult> {
   const t = job.config.training;
   emit({ type: "status", phase: "loading", message: `loading ${job.paths.baseModel}` });
   const prepared = prepareModelForRun(job.paths.baseModel, job.config);
   const { model, tokenizer, trainable } = prepared;
-  if (prepared.addedTokens.length) emit({ type: "log", level: "info", message: `added special tokens ${prepared.addedTokens.join(" ")}` });
+  if (prepared.addedTokens.length)
+    emit({ type: "log", level: "info", message: `added special tokens ${prepared.addedTokens.join(" ")}` });
   const maxLen = Math.min(t.maxSeqLength, model.config.maxPositions - 1);
-  let trainSet = tokenizeExamples(readExamplesJsonl(job.paths.trainData, "data.datasetVersionId"), tokenizer, maxLen);
+  let trainSet = tokenizeExamples(
+    readExamplesJsonl(job.paths.trainData, "data.datasetVersionId"),
+    tokenizer,
+    maxLen,
+  );
   let evalSet: TokenizedExample[] = [];
-  if (job.paths.evalData) evalSet = tokenizeExamples(readExamplesJsonl(job.paths.evalData, "data.datasetVersionId"), tokenizer, maxLen);
-  else if (t.evalStrategy !== "no") ({ train: trainSet, evalSet } = splitEval(trainSet, job.config.data.evalFraction, t.seed));
-  if (trainSet.length === 0) throw new EngineError("data_invalid", "no training example has two or more tokens", { field: "data.datasetVersionId" });
+  if (job.paths.evalData)
+    evalSet = tokenizeExamples(
+      readExamplesJsonl(job.paths.evalData, "data.datasetVersionId"),
+      tokenizer,
+      maxLen,
+    );
+  else if (t.evalStrategy !== "no")
+    ({ train: trainSet, evalSet } = splitEval(trainSet, job.config.data.evalFraction, t.seed));
+  if (trainSet.length === 0)
+    throw new EngineError("data_invalid", "no training example has two or more tokens", {
+      field: "data.datasetVersionId",
+    });
 
   const padId = tokenizer.stopTokenIds[0] ?? 0;
   const completionOnly = t.completionOnlyLoss;
@@ -82,7 +144,16 @@ async function trainJob(job: EngineJob, emit: (e: EngineEventBody) => void, sign
   }
 
   const opt = createAdamWState(trainable);
-  let state: TrainerState = { step: 0, totalSteps, epoch: 0, adamStep: 0, lossSum: 0, lossCount: 0, lastLoss: null, lastEvalLoss: null };
+  let state: TrainerState = {
+    step: 0,
+    totalSteps,
+    epoch: 0,
+    adamStep: 0,
+    lossSum: 0,
+    lossCount: 0,
+    lastLoss: null,
+    lastEvalLoss: null,
+  };
   const saved = listCheckpointSteps(job.paths.outDir);
   if (saved.length) {
     const dir = join(checkpointsDir(job.paths.outDir), `checkpoint-${saved[saved.length - 1]}`);
@@ -109,22 +180,40 @@ async function trainJob(job: EngineJob, emit: (e: EngineEventBody) => void, sign
     emit({ type: "metric", step, values: { eval_loss: state.lastEvalLoss, epoch: step / stepsPerEpoch } });
   };
 
-  emit({ type: "status", phase: "training", step: state.step, totalSteps, epoch: state.step / stepsPerEpoch });
+  emit({
+    type: "status",
+    phase: "training",
+    step: state.step,
+    totalSteps,
+    epoch: state.step / stepsPerEpoch,
+  });
   let windowStart = performance.now();
   let windowTokens = 0;
   while (state.step < totalSteps) {
     if (signal?.aborted) throw new EngineError("cancelled", "training was cancelled");
     const s = state.step;
     const batches = Array.from({ length: ga }, (_, j) =>
-      collateBatch(order.microBatch(s * ga + j).map((i) => trainSet[i]!), padId, completionOnly),
+      collateBatch(
+        order.microBatch(s * ga + j).map((i) => trainSet[i]!),
+        padId,
+        completionOnly,
+      ),
     );
     const res = accumulateGradients(model, trainable, batches, t.seed, s);
     const gradNorm = clipGradNorm(trainable, t.maxGradNorm);
     if (!Number.isFinite(gradNorm)) {
-      throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, { field: "training.learningRate" });
+      throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, {
+        field: "training.learningRate",
+      });
     }
     const lr = t.learningRate * computeLrFactor(t.scheduler, s, totalSteps, warmup);
-    stepAdamW(trainable, opt, { lr, beta1: t.adamBeta1, beta2: t.adamBeta2, eps: t.adamEpsilon, weightDecay: t.weightDecay });
+    stepAdamW(trainable, opt, {
+      lr,
+      beta1: t.adamBeta1,
+      beta2: t.adamBeta2,
+      eps: t.adamEpsilon,
+      weightDecay: t.weightDecay,
+    });
     state.step = s + 1;
     state.epoch = state.step / stepsPerEpoch;
     state.lossSum += res.loss;
@@ -138,16 +227,29 @@ async function trainJob(job: EngineJob, emit: (e: EngineEventBody) => void, sign
       emit({
         type: "metric",
         step,
-        values: { loss: state.lastLoss, learning_rate: lr, grad_norm: gradNorm, tokens_per_second: windowTokens / Math.max(seconds, 1e-9), epoch: state.epoch },
+        values: {
+          loss: state.lastLoss,
+          learning_rate: lr,
+          grad_norm: gradNorm,
+          tokens_per_second: windowTokens / Math.max(seconds, 1e-9),
+          epoch: state.epoch,
+        },
       });
       state.lossSum = 0;
       state.lossCount = 0;
       windowTokens = 0;
       windowStart = performance.now();
     }
-    if ((t.evalStrategy === "steps" && step % t.evalSteps === 0) || (t.evalStrategy === "epoch" && isEpochEnd)) runEval(step);
+    if (
+      (t.evalStrategy === "steps" && step % t.evalSteps === 0) ||
+      (t.evalStrategy === "epoch" && isEpochEnd)
+    )
+      runEval(step);
     if (job.samplePrompts.length && step % job.config.sampling.everySteps === 0) sampleAt(step);
-    const save = (t.saveStrategy === "steps" && step % t.saveSteps === 0) || (t.saveStrategy === "epoch" && isEpochEnd) || step === totalSteps;
+    const save =
+      (t.saveStrategy === "steps" && step % t.saveSteps === 0) ||
+      (t.saveStrategy === "epoch" && isEpochEnd) ||
+      step === totalSteps;
     if (save) {
       emit({ type: "status", phase: "saving", step, totalSteps });
       const path = saveCheckpoint(job.paths.outDir, trainable, opt, state);

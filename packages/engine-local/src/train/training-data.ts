@@ -33,11 +33,17 @@ export function readExamplesJsonl(path: string, field: string): EngineExample[] 
       try {
         raw = JSON.parse(line);
       } catch (e) {
-        throw new EngineError("data_invalid", `${path} line ${i + 1}: not JSON (${(e as Error).message})`, { field });
+        throw new EngineError("data_invalid", `${path} line ${i + 1}: not JSON (${(e as Error).message})`, {
+          field,
+        });
       }
       const parsed = ZEngineExample.safeParse(raw);
       if (!parsed.success) {
-        throw new EngineError("data_invalid", `${path} line ${i + 1}: expected {prompt, completion} strings`, { field });
+        throw new EngineError(
+          "data_invalid",
+          `${path} line ${i + 1}: expected {prompt, completion} strings`,
+          { field },
+        );
       }
       out.push(parsed.data);
     });
@@ -45,7 +51,11 @@ export function readExamplesJsonl(path: string, field: string): EngineExample[] 
   return out;
 }
 
-export function tokenizeExamples(examples: EngineExample[], tok: EngineTokenizer, maxSeqLength: number): TokenizedExample[] {
+export function tokenizeExamples(
+  examples: EngineExample[],
+  tok: EngineTokenizer,
+  maxSeqLength: number,
+): TokenizedExample[] {
   return examples
     .map((e) => {
       const prompt = tok.encode(e.prompt, true);

@@ -18,7 +18,13 @@ export interface StepResult {
  * all counted tokens of the step (not per micro-batch), so gradient accumulation gives the same
  * gradient as one big batch. Dropout randomness is derived from (seed, step, micro-batch).
  */
-export function accumulateGradients(model: LlamaModel, params: Param[], batches: Batch[], seed: number, step: number): StepResult {
+export function accumulateGradients(
+  model: LlamaModel,
+  params: Param[],
+  batches: Batch[],
+  seed: number,
+  step: number,
+): StepResult {
   for (const p of params) zeroGrad(p);
   const counted = batches.reduce((s, b) => s + b.counted, 0);
   let lossSum = 0;
@@ -28,7 +34,14 @@ export function accumulateGradients(model: LlamaModel, params: Param[], batches:
     if (b.counted === 0) return;
     const rng = Rng.fromSeed(seed, 1_000_000 + step * 1024 + i);
     const tape = forwardTrain(model, b.ids, b.batch, b.seq, rng);
-    const ce = crossEntropy(tape.logits, b.targets, b.batch * b.seq, model.config.vocabSize, 1 / counted, true);
+    const ce = crossEntropy(
+      tape.logits,
+      b.targets,
+      b.batch * b.seq,
+      model.config.vocabSize,
+      1 / counted,
+      true,
+    );
     if (!Number.isFinite(ce.lossSum)) {
       throw new EngineError("nan_loss", `loss is ${ce.lossSum} at step ${step + 1}`, {
         field: "training.learningRate",

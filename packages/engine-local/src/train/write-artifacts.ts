@@ -1,9 +1,9 @@
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEventBody, EngineJob } from "@distillery/core";
+import { serializeOnnx } from "../export/export-onnx.ts";
 import { saveModelDir } from "../io/hf-model-dir.ts";
 import { saveAdapterDir } from "../io/peft-adapter.ts";
-import { serializeOnnx } from "../export/export-onnx.ts";
 import { mergeLora } from "../model/lora.ts";
 import { saveTokenizer } from "../tokenizer/engine-tokenizer.ts";
 import type { PreparedModel } from "./prepare-model.ts";
@@ -19,7 +19,9 @@ function sizeOf(path: string): number {
 /** ONNX of the final plain model, when it fits protobuf's single-file limit. */
 function writeOnnx(prepared: PreparedModel, out: string, emit: (e: EngineEventBody) => void): void {
   const c = prepared.model.config;
-  const params = c.vocabSize * c.hiddenSize * 2 + c.numLayers * (4 * c.hiddenSize * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
+  const params =
+    c.vocabSize * c.hiddenSize * 2 +
+    c.numLayers * (4 * c.hiddenSize * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
   if (params * 4 > 2 ** 31 - 2 ** 26) {
     emit({ type: "log", level: "warn", message: "model too large for a single-file ONNX export; skipped" });
     return;
@@ -35,7 +37,11 @@ function writeOnnx(prepared: PreparedModel, out: string, emit: (e: EngineEventBo
  * The end of a run: a PEFT adapter (LoRA) or a full model dir (full fine-tune), then the merged
  * model when the config asks for merge_and_unload, and ONNX of the plain model. Each is announced with an artifact event.
  */
-export function writeRunArtifacts(job: EngineJob, prepared: PreparedModel, emit: (e: EngineEventBody) => void): void {
+export function writeRunArtifacts(
+  job: EngineJob,
+  prepared: PreparedModel,
+  emit: (e: EngineEventBody) => void,
+): void {
   const { model, tokenizer, loraSpec } = prepared;
   const out = job.paths.outDir;
   if (loraSpec) {
@@ -44,16 +50,30 @@ export function writeRunArtifacts(job: EngineJob, prepared: PreparedModel, emit:
     saveAdapterDir(model, dir, {
       spec: loraSpec,
       baseModel: job.config.model.id,
-      modulesToSave: grown ? (model.lmHead === model.embed ? ["embed_tokens"] : ["embed_tokens", "lm_head"]) : [],
+      modulesToSave: grown
+        ? model.lmHead === model.embed
+          ? ["embed_tokens"]
+          : ["embed_tokens", "lm_head"]
+        : [],
     });
     saveTokenizer(tokenizer, dir);
-    emit({ type: "artifact", kind: "adapter", path: dir, bytes: sizeOf(join(dir, "adapter_model.safetensors")) });
+    emit({
+      type: "artifact",
+      kind: "adapter",
+      path: dir,
+      bytes: sizeOf(join(dir, "adapter_model.safetensors")),
+    });
     if (job.config.merge.mergeAndUnload) {
       emit({ type: "status", phase: "merging" });
       mergeLora(model);
       const merged = join(out, "merged");
       saveModelDir(model, merged, { tokenizer });
-      emit({ type: "artifact", kind: "merged", path: merged, bytes: sizeOf(join(merged, "model.safetensors")) });
+      emit({
+        type: "artifact",
+        kind: "merged",
+        path: merged,
+        bytes: sizeOf(join(merged, "model.safetensors")),
+      });
       writeOnnx(prepared, out, emit);
     }
   } else {

@@ -32,7 +32,12 @@ function scatterAdd(src: FArray, dst: FArray, b: number, h: number, s: Attention
 }
 
 /** Returns the output [B·T, H·hd] and the attention probabilities [B, H, T, T] for backward. */
-export function attentionForward(q: FArray, k: FArray, v: FArray, s: AttentionShape): { out: FArray; probs: FArray } {
+export function attentionForward(
+  q: FArray,
+  k: FArray,
+  v: FArray,
+  s: AttentionShape,
+): { out: FArray; probs: FArray } {
   const { batch: B, seq: T, heads: H, kvHeads: KVH, headDim: hd } = s;
   const group = H / KVH;
   const scale = 1 / Math.sqrt(hd);
@@ -114,7 +119,8 @@ export function attentionBackward(
         for (let i = 0; i < T; i++) {
           let dot = 0;
           for (let j = 0; j <= i; j++) dot += (dp[i * T + j] as number) * (p[i * T + j] as number);
-          for (let j = 0; j <= i; j++) dp[i * T + j] = (p[i * T + j] as number) * ((dp[i * T + j] as number) - dot) * scale;
+          for (let j = 0; j <= i; j++)
+            dp[i * T + j] = (p[i * T + j] as number) * ((dp[i * T + j] as number) - dot) * scale;
           for (let j = i + 1; j < T; j++) dp[i * T + j] = 0;
         }
         // dQ = dS K ; dK += dSᵀ Q

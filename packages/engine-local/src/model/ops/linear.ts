@@ -13,13 +13,19 @@ export interface LinearCache {
 }
 
 /** y = x Wᵀ + b + scale · (dropout(x) Aᵀ) Bᵀ, x [rows, in] → y [rows, out]. */
-export function linearForward(lin: Linear, x: FArray, rows: number, rng: Rng | null): { y: FArray; cache: LinearCache } {
+export function linearForward(
+  lin: Linear,
+  x: FArray,
+  rows: number,
+  rng: Rng | null,
+): { y: FArray; cache: LinearCache } {
   const { inFeatures: K, outFeatures: N } = lin;
   const y = allocLike(x, rows * N);
   matmul(x, lin.weight.data, y, rows, K, N, { transB: true });
   if (lin.bias) {
     const b = lin.bias.data;
-    for (let i = 0; i < rows; i++) for (let j = 0; j < N; j++) y[i * N + j] = (y[i * N + j] as number) + (b[j] as number);
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < N; j++) y[i * N + j] = (y[i * N + j] as number) + (b[j] as number);
   }
   const cache: LinearCache = { x, xd: null, us: null };
   const lora = lin.lora;
@@ -45,7 +51,13 @@ export function linearForward(lin: Linear, x: FArray, rows: number, rng: Rng | n
  * Accumulates parameter gradients (for params that train) and returns dx, or null when
  * `needDx` is false (the first layer's input needs no gradient when the embedding is frozen).
  */
-export function linearBackward(lin: Linear, cache: LinearCache, dy: FArray, rows: number, needDx: boolean): FArray | null {
+export function linearBackward(
+  lin: Linear,
+  cache: LinearCache,
+  dy: FArray,
+  rows: number,
+  needDx: boolean,
+): FArray | null {
   const { inFeatures: K, outFeatures: N } = lin;
   const { x } = cache;
   let dx: FArray | null = null;
@@ -57,7 +69,8 @@ export function linearBackward(lin: Linear, cache: LinearCache, dy: FArray, rows
   if (w.grad) matmul(dy, x, w.grad, N, rows, K, { transA: true, accumulate: true });
   if (lin.bias?.grad) {
     const g = lin.bias.grad;
-    for (let i = 0; i < rows; i++) for (let j = 0; j < N; j++) g[j] = (g[j] as number) + (dy[i * N + j] as number);
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < N; j++) g[j] = (g[j] as number) + (dy[i * N + j] as number);
   }
   const lora = lin.lora;
   if (lora && cache.us && cache.xd) {
@@ -73,7 +86,8 @@ export function linearBackward(lin: Linear, cache: LinearCache, dy: FArray, rows
       // dropout's backward routes through the same mask: xd/x is 0 or 1/(1−p) wherever x ≠ 0
       if (cache.xd !== x) {
         const keep = 1 / (1 - lora.dropout);
-        for (let i = 0; i < dxd.length; i++) dx[i] = (dx[i] as number) + (dxd[i] as number) * (cache.xd[i] === 0 ? 0 : keep);
+        for (let i = 0; i < dxd.length; i++)
+          dx[i] = (dx[i] as number) + (dxd[i] as number) * (cache.xd[i] === 0 ? 0 : keep);
       } else {
         for (let i = 0; i < dxd.length; i++) dx[i] = (dx[i] as number) + (dxd[i] as number);
       }

@@ -1,7 +1,13 @@
 import { allocLike, type FArray } from "../../kernels/float-array.ts";
 
 /** y = x · r · w with r = 1/√(mean(x²) + eps), per row of width d (HF LlamaRMSNorm). */
-export function rmsnormForward(x: FArray, w: FArray, rows: number, d: number, eps: number): { y: FArray; rinv: FArray } {
+export function rmsnormForward(
+  x: FArray,
+  w: FArray,
+  rows: number,
+  d: number,
+  eps: number,
+): { y: FArray; rinv: FArray } {
   const y = allocLike(x, rows * d);
   const rinv = allocLike(x, rows);
   for (let i = 0; i < rows; i++) {

@@ -14,7 +14,12 @@ export function swigluForward(g: FArray, u: FArray): { a: FArray; sig: FArray } 
 }
 
 /** dg = da · u · σ(g)(1 + g(1 − σ(g))), du = da · silu(g). Overwrites g and u with dg and du. */
-export function swigluBackwardInPlace(g: FArray, u: FArray, sig: FArray, da: FArray): { dg: FArray; du: FArray } {
+export function swigluBackwardInPlace(
+  g: FArray,
+  u: FArray,
+  sig: FArray,
+  da: FArray,
+): { dg: FArray; du: FArray } {
   for (let i = 0; i < g.length; i++) {
     const gi = g[i] as number;
     const s = sig[i] as number;
