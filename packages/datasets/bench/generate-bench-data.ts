@@ -5,7 +5,10 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createTinyTokenizer } from "../src/test-fixtures/create-tiny-tokenizer.ts";
+import {
+  createTinySentencePieceTokenizer,
+  createTinyTokenizer,
+} from "../src/test-fixtures/create-tiny-tokenizer.ts";
 import { createRng, makeMagpieRow, writeMagpieJsonl } from "./generate-magpie.ts";
 
 const [dir, rowsArg] = process.argv.slice(2);
@@ -14,7 +17,12 @@ const t = performance.now();
 const bytes = await writeMagpieJsonl(join(dir, "magpie.jsonl"), Number(rowsArg));
 const rnd = createRng(99);
 const corpus = Array.from({ length: 200 }, (_, i) => makeMagpieRow(rnd, i)).join("\n");
-await writeFile(join(dir, "tokenizer.json"), JSON.stringify(createTinyTokenizer(corpus, 800)));
+// BENCH_TOKENIZER=sentencepiece: a Phi-3/Llama-2 style tokenizer (the seed student's family)
+const tokenizer =
+  process.env.BENCH_TOKENIZER === "sentencepiece"
+    ? createTinySentencePieceTokenizer(corpus, 800)
+    : createTinyTokenizer(corpus, 800);
+await writeFile(join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
 console.log(
   `generated ${rowsArg} rows, ${(bytes / 1e6).toFixed(0)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`,
 );

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createTinyTokenizer } from "./test-fixtures/create-tiny-tokenizer.ts";
+import {
+  createTinySentencePieceTokenizer,
+  createTinyTokenizer,
+} from "./test-fixtures/create-tiny-tokenizer.ts";
 import { createReferenceTokenCounter, createTokenCounter } from "./token-counter.ts";
 
 const corpus =
@@ -54,5 +57,46 @@ describe("token counting", () => {
   });
   it("names what is wrong with a bad tokenizer.json", () => {
     expect(() => createTokenCounter({ nope: 1 })).toThrow(/tokenizer.json: model/);
+  });
+});
+
+describe("SentencePiece-style token counting (Llama-2, Phi-3)", () => {
+  const spCorpus = `${corpus} The  answer   is here.\nNew line, café and naïve.`.repeat(4);
+  const extra = [
+    "<|user|>\nWhat is 2+2?<|end|>\n<|assistant|>\n<think>\nfour\n</think>\n\n4<|end|>\n<|endoftext|>",
+    " leading space",
+    "   three leading",
+    "tabs\tand\nnewlines\n\n end",
+    "<s>bos then text</s>",
+  ];
+  it.each(["normalizer", "metaspace"] as const)("matches @huggingface/tokenizers (%s form)", (style) => {
+    const json = createTinySentencePieceTokenizer(spCorpus, 150, style);
+    const fast = createTokenCounter(json);
+    const reference = createReferenceTokenCounter(json);
+    expect(fast.path).toBe("fast");
+    for (const text of [...samples, ...extra])
+      expect(fast.count(text), JSON.stringify(text)).toBe(reference.count(text));
+    let seed = 11;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const pool = [...samples, ...extra];
+    for (let k = 0; k < 200; k++) {
+      let text = "";
+      for (let j = 0; j < 4; j++) {
+        const s = pool[Math.floor(rnd() * pool.length)] as string;
+        const a = Math.floor(rnd() * s.length);
+        text += s.slice(a, a + Math.floor(rnd() * 25));
+      }
+      expect(fast.count(text), JSON.stringify(text)).toBe(reference.count(text));
+    }
+  });
+  it("refuses the fast path when a token carries ▁ after a character", () => {
+    const json = createTinySentencePieceTokenizer(spCorpus, 50) as {
+      model: { vocab: Record<string, number> };
+    };
+    json.model.vocab["a\u2581b"] = 99999;
+    expect(createTokenCounter(json).path).toBe("generic");
   });
 });

@@ -1,6 +1,11 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { z } from "zod";
 import { ByteLevelBpeCounter } from "./byte-level-bpe-counter.ts";
+import {
+  isSentencePieceSafe,
+  SentencePieceBpeCounter,
+  type SentencePieceOptions,
+} from "./sentencepiece-bpe-counter.ts";
 
 export interface TokenCounter {
   /** tokens in `text`, without special tokens added around it */
@@ -27,6 +32,9 @@ function fastPathMerges(t: Json): [string, string][] | null {
   if (!pre || pre.type !== "ByteLevel" || pre.use_regex === false || pre.add_prefix_space === true)
     return null;
   if (model.continuing_subword_prefix || model.end_of_word_suffix || model.ignore_merges) return null;
+  // the counter splits on added tokens but does not strip around them
+  const added = (t.added_tokens as Json[]) ?? [];
+  if (added.some((a) => a.lstrip === true || a.rstrip === true || a.normalized === true)) return null;
   const merges = model.merges;
   if (!Array.isArray(merges)) return null;
   return merges.map((m) =>
@@ -34,10 +42,57 @@ function fastPathMerges(t: Json): [string, string][] | null {
   );
 }
 
+const SP = "\u2581";
+
+/** SentencePiece-style BPE (Llama-2, Phi-3): the options for the piece-cutting counter, or null. */
+function sentencePieceOptions(t: Json): SentencePieceOptions | null {
+  const model = t.model as Json;
+  if (model.type !== "BPE" || (model.dropout ?? null) !== null || model.byte_fallback !== true) return null;
+  if (model.continuing_subword_prefix || model.end_of_word_suffix || model.ignore_merges) return null;
+  const vocab = model.vocab as Record<string, number> | undefined;
+  const merges = model.merges;
+  if (!vocab || !Array.isArray(merges)) return null;
+  for (let b = 0; b < 256; b++)
+    if (!(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>` in vocab)) return null;
+  const norm = t.normalizer as Json | null | undefined;
+  const pre = t.pre_tokenizer as Json | null | undefined;
+  let prepend: SentencePieceOptions["prepend"];
+  const steps = norm?.type === "Sequence" ? (norm.normalizers as Json[]) : [];
+  const isPrepend = (n: Json | undefined) => n?.type === "Prepend" && n.prepend === SP;
+  const isReplace = (n: Json | undefined) =>
+    n?.type === "Replace" && (n.pattern as Json | undefined)?.String === " " && n.content === SP;
+  if (!pre && steps.length === 2 && isPrepend(steps[0]) && isReplace(steps[1])) prepend = "normalizer";
+  else if (
+    !norm &&
+    pre?.type === "Metaspace" &&
+    (pre.replacement ?? SP) === SP &&
+    pre.prepend_scheme !== "never"
+  ) {
+    prepend = pre.prepend_scheme === "first" ? "first" : "always";
+  } else return null;
+  const added = (t.added_tokens as Json[]) ?? [];
+  if (added.some((a) => a.normalized === true)) return null;
+  if (!isSentencePieceSafe(Object.keys(vocab))) return null;
+  return {
+    merges: merges.map((m) =>
+      typeof m === "string" ? (m.split(" ", 2) as [string, string]) : (m as [string, string]),
+    ),
+    vocab: new Set(Object.keys(vocab)),
+    addedTokens: added.map((a) => ({
+      content: String(a.content),
+      lstrip: a.lstrip === true,
+      rstrip: a.rstrip === true,
+    })),
+    prepend,
+    byteFallback: true,
+  };
+}
+
 /**
- * Loads a student's tokenizer.json (and optionally tokenizer_config.json). Byte-level BPE with
- * GPT-2's pre-tokenizer takes the hand-written counting path; every other tokenizer goes
- * through @huggingface/tokenizers (correct, but ~3 MB/s).
+ * Loads a student's tokenizer.json (and optionally tokenizer_config.json). Two families take a
+ * hand-written counting path: SentencePiece-style BPE (Llama-2, Phi-3) and byte-level BPE with
+ * GPT-2's pre-tokenizer. Every other tokenizer goes through @huggingface/tokenizers (correct,
+ * but ~3 MB/s).
  */
 export function createTokenCounter(tokenizerJson: unknown, tokenizerConfig: unknown = {}): TokenCounter {
   const parsed = ZTokenizerJson.safeParse(tokenizerJson);
@@ -46,6 +101,11 @@ export function createTokenCounter(tokenizerJson: unknown, tokenizerConfig: unkn
     throw new Error(`tokenizer.json: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
   }
   const json = parsed.data as Json;
+  const sentencePiece = sentencePieceOptions(json);
+  if (sentencePiece) {
+    const counter = new SentencePieceBpeCounter(sentencePiece);
+    return { path: "fast", count: (text) => counter.count(text) };
+  }
   const merges = fastPathMerges(json);
   if (merges) {
     const counter = new ByteLevelBpeCounter(

@@ -107,3 +107,108 @@ export function createTinyTokenizer(corpus: string, merges = 500): Record<string
     },
   };
 }
+
+/**
+ * A small SentencePiece-style BPE tokenizer.json like Llama-2's and Phi-3's: "▁" for spaces,
+ * byte fallback, `<|user|>`-style added tokens with rstrip. `style` picks the Llama-2 form
+ * (Prepend + Replace normalizer) or the newer Metaspace pre-tokenizer form.
+ */
+export function createTinySentencePieceTokenizer(
+  corpus: string,
+  merges = 300,
+  style: "normalizer" | "metaspace" = "normalizer",
+): Record<string, unknown> {
+  const SP = "\u2581";
+  const vocab: Record<string, number> = { "<unk>": 0, "<s>": 1, "</s>": 2 };
+  for (let b = 0; b < 256; b++)
+    vocab[`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`] = Object.keys(vocab).length;
+  const words = new Map<string, number>();
+  for (const w of corpus.split(/(?= )/)) {
+    const norm = SP + w.trimStart().replaceAll(" ", SP);
+    words.set(norm, (words.get(norm) ?? 0) + 1);
+  }
+  for (const w of words.keys()) for (const ch of w) if (!(ch in vocab)) vocab[ch] = Object.keys(vocab).length;
+  let list = [...words].map(([w, count]) => ({ symbols: Array.from(w), count }));
+  const mergeList: [string, string][] = [];
+  for (let k = 0; k < merges; k++) {
+    const pairs = new Map<string, number>();
+    for (const { symbols, count } of list) {
+      for (let i = 0; i < symbols.length - 1; i++) {
+        const key = `${symbols[i]}\u0001${symbols[i + 1]}`;
+        pairs.set(key, (pairs.get(key) ?? 0) + count);
+      }
+    }
+    let best = "";
+    let bestCount = 1;
+    for (const [key, c] of pairs) if (c > bestCount) [best, bestCount] = [key, c];
+    if (!best) break;
+    const [a, b] = best.split("\u0001") as [string, string];
+    mergeList.push([a, b]);
+    vocab[a + b] = Object.keys(vocab).length;
+    list = list.map(({ symbols, count }) => {
+      const out: string[] = [];
+      for (let i = 0; i < symbols.length; i++) {
+        if (symbols[i] === a && symbols[i + 1] === b) {
+          out.push(a + b);
+          i++;
+        } else out.push(symbols[i] as string);
+      }
+      return { symbols: out, count };
+    });
+  }
+  const specials = ["<unk>", "<s>", "</s>"].map((content) => ({
+    id: vocab[content],
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
+  const added = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|end|>", "<think>", "</think>"].map(
+    (content, i) => ({
+      id: Object.keys(vocab).length + i,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: content.startsWith("<|") && content !== "<|endoftext|>",
+      normalized: false,
+      special: true,
+    }),
+  );
+  for (const t of added) vocab[t.content] = t.id;
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: [...specials, ...added],
+    normalizer:
+      style === "normalizer"
+        ? {
+            type: "Sequence",
+            normalizers: [
+              { type: "Prepend", prepend: SP },
+              { type: "Replace", pattern: { String: " " }, content: SP },
+            ],
+          }
+        : null,
+    pre_tokenizer:
+      style === "metaspace"
+        ? { type: "Metaspace", replacement: SP, prepend_scheme: "first", split: false }
+        : null,
+    post_processor: null,
+    decoder: null,
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: "<unk>",
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: true,
+      ignore_merges: false,
+      vocab,
+      merges: mergeList,
+    },
+  };
+}
