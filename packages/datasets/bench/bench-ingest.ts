@@ -3,7 +3,8 @@
  * traces) in a child process, ingests it with token statistics (on a worker thread) into a
  * filesystem RowSink, prints progress, and ends with one JSON line:
  * {"mb_per_s", "rows_per_s", "peak_rss_mb"}. BENCH_ROWS overrides the row count;
- * BENCH_INLINE_STATS=1 counts tokens on the ingest thread instead.
+ * BENCH_INLINE_STATS=1 counts tokens on the ingest thread instead; BENCH_TOKENIZER=sentencepiece
+ * uses a Phi-3/Llama-2 style tokenizer instead of a byte-level (GPT-2 style) one.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
@@ -34,8 +35,10 @@ try {
   const worker = parallel
     ? createParallelTokenStats({ tokenizerJson, template, maxLength: 2048 })
     : undefined;
+  const family =
+    process.env.BENCH_TOKENIZER === "sentencepiece" ? "SentencePiece-style BPE" : "byte-level BPE";
   console.log(
-    `tokenizer: byte-level BPE (800 merges); statistics ${parallel ? "on a worker thread" : "inline"}; template phi3`,
+    `tokenizer: ${family} (800 merges); statistics ${parallel ? "on a worker thread" : "inline"}; template phi3`,
   );
 
   const cpuBefore = process.cpuUsage();
