@@ -18,3 +18,4 @@ export * from "./sniff-format.ts";
 export * from "./split-version.ts";
 export * from "./token-counter.ts";
 export * from "./token-stats.ts";
+export * from "./write-engine-jsonl.ts";
