@@ -83,6 +83,7 @@ async function test(args: string[]): Promise<number> {
           "run",
           "test",
           "--concurrency=1",
+          "--continue",
           "--env-mode=loose",
           "--output-logs=full",
         ],

@@ -19,6 +19,7 @@ import {
 } from "@distillery/jobs";
 import { Worker } from "bullmq";
 import { detectCapabilities } from "./capabilities.ts";
+import { startDatasetWorker } from "./datasets/start-dataset-worker.ts";
 import { createEchoProcessor } from "./echo-processor.ts";
 import { parseWorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
@@ -85,6 +86,8 @@ async function main() {
   });
   echoWorker.on("failed", (job, err) => log.error({ jobId: job?.id, err: err.message }, "echo job failed"));
 
+  const datasetWorker = startDatasetWorker({ db, env, log, workerId, connection: workerConnection });
+
   const runWorker = await startRunWorker({
     db,
     env,
@@ -109,7 +112,7 @@ async function main() {
         },
         () => runWorker.stop(),
       ],
-      workers: [echoWorker, runWorker.worker],
+      workers: [echoWorker, datasetWorker, runWorker.worker],
       queues: [producer],
       redis: [workerConnection, producerConnection, publisher],
     });

@@ -123,6 +123,8 @@ export const ZRunConfig = z.object({
   sampling: ZSamplingConfig.default(ZSamplingConfig.parse({})),
   merge: z.object({ mergeAndUnload: z.boolean().default(true) }).default({ mergeAndUnload: true }),
   evaluation: ZEvaluationConfig.optional(),
+  /** register the trained model (merged adapter, or the full model) as a base model under this name */
+  output: z.object({ registerModelAs: z.string().min(1).max(200).optional() }).default({}),
   resources: z
     .object({
       gpus: z.number().int().min(0).max(64).default(0),

@@ -3,6 +3,7 @@ export type { Prisma, RunStatus } from "./generated/prisma/client.ts";
 export * from "./ids.ts";
 export * from "./jobs.ts";
 export * from "./migrate.ts";
+export * from "./run-dependencies.ts";
 export * from "./run-events.ts";
 export * from "./runs.ts";
 export { MIGRATIONS_DIR } from "./test-database.ts";

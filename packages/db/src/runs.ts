@@ -28,6 +28,8 @@ export async function createRun(
     modelId?: string | null;
     datasetVersionId?: string | null;
     launchedById?: string | null;
+    /** the run waits until this one has succeeded (and fails if it does not) */
+    dependsOnRunId?: string | null;
   },
 ) {
   return db.run.create({ data: { id: newId("run"), status: "queued", ...input } });

@@ -112,7 +112,7 @@ describe("local launcher", () => {
       launchers: new Map([["local", createLocalLauncher({ store, cacheDir: join(root, "cache") })]]),
       store,
       shutdownSignal: new AbortController().signal,
-      onReleased: async () => {},
+      enqueueRun: async () => {},
     });
     const result = await processor({ data: { runId: run.id, workspaceId } } as unknown as Job);
     const row = await db.run.findUniqueOrThrow({ where: { id: run.id } });

@@ -56,7 +56,7 @@ function processor(shutdown = new AbortController()) {
     launchers: new Map([["local", scripted]]),
     store: createFsBlobStore(mkdtempSync(join(tmpdir(), "blobs-"))),
     shutdownSignal: shutdown.signal,
-    onReleased: async () => {},
+    enqueueRun: async () => {},
   });
 }
 const job = (runId: string) => ({ data: { runId, workspaceId } }) as unknown as Job;
@@ -157,5 +157,64 @@ describe("run processor", () => {
     expect(row.interruptions).toBe(1);
     // the next attempt continues the stream after the last persisted seq
     expect(row.lastSeq).toBe((await listRunEvents(db, run.id)).at(-1)?.seq);
+  });
+});
+
+describe("run pipelines", () => {
+  it("holds a dependent run until its upstream succeeds, then enqueues it", async () => {
+    const upstream = await newRun("succeed");
+    const downstream = await createRun(db, {
+      workspaceId,
+      name: "next",
+      engine: "local",
+      config: { mode: "succeed" },
+      dependsOnRunId: upstream.id,
+    });
+    const enqueued: string[] = [];
+    const p = createRunProcessor({
+      db,
+      log: pino({ level: "silent" }),
+      workerId: "w1",
+      publisher,
+      queuePrefix: prefix,
+      dataDir: mkdtempSync(join(tmpdir(), "runs-")),
+      heartbeatMs: 200,
+      launchers: new Map([["local", scripted]]),
+      store: createFsBlobStore(mkdtempSync(join(tmpdir(), "blobs-"))),
+      shutdownSignal: new AbortController().signal,
+      enqueueRun: async (r) => {
+        enqueued.push(r.id);
+      },
+    });
+    expect(await p(job(downstream.id))).toEqual({ skipped: "waiting for its upstream run (queued)" });
+    expect(await p(job(upstream.id))).toEqual({ status: "succeeded" });
+    expect(enqueued).toEqual([downstream.id]);
+    expect(await p(job(downstream.id))).toEqual({ status: "succeeded" });
+  });
+
+  it("fails everything downstream of a failed run, with the reason", async () => {
+    const upstream = await newRun("fail");
+    const mid = await createRun(db, {
+      workspaceId,
+      name: "mid",
+      engine: "local",
+      config: { mode: "succeed" },
+      dependsOnRunId: upstream.id,
+    });
+    const last = await createRun(db, {
+      workspaceId,
+      name: "last",
+      engine: "local",
+      config: { mode: "succeed" },
+      dependsOnRunId: mid.id,
+    });
+    await processor()(job(upstream.id));
+    for (const r of [mid, last]) {
+      const row = await db.run.findUniqueOrThrow({ where: { id: r.id } });
+      expect(row.status).toBe("failed");
+    }
+    expect((await db.run.findUniqueOrThrow({ where: { id: mid.id } })).error).toBe(
+      `its upstream run ${upstream.id} failed`,
+    );
   });
 });

@@ -1,12 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { registerModelDir } from "@distillery/catalog";
 import type { EngineEvent } from "@distillery/core";
 import {
   claimRun,
   type Db,
+  failDependentRuns,
   finishRun,
   getMetricHighWaterMarks,
   heartbeatRun,
+  listDependentRuns,
   listRunEvents,
   markRunRunning,
   type RunLease,
@@ -38,8 +41,8 @@ export interface RunProcessorDeps {
   store: BlobStore;
   /** aborted when the worker shuts down: running engines are stopped and their runs released */
   shutdownSignal: AbortSignal;
-  /** called after a graceful release, so the run is enqueued again */
-  onReleased: (run: { id: string; workspaceId: string; engine: string }) => Promise<void>;
+  /** enqueues a run (after a graceful release, or once the run it depends on succeeded) */
+  enqueueRun: (run: { id: string; workspaceId: string; engine: string }) => Promise<void>;
 }
 
 /**
@@ -50,17 +53,51 @@ export interface RunProcessorDeps {
 export function createRunProcessor(deps: RunProcessorDeps) {
   return async (job: Job) => {
     const { runId } = ZTrainRunPayload.parse(job.data);
+    // a run in a pipeline waits for its upstream run; it is enqueued again when that succeeds
+    const upstream = (
+      await deps.db.run.findUnique({
+        where: { id: runId },
+        select: { dependsOn: { select: { status: true } } },
+      })
+    )?.dependsOn;
+    if (upstream && upstream.status !== "succeeded")
+      return { skipped: `waiting for its upstream run (${upstream.status})` };
     const lease = await claimRun(deps.db, runId, deps.workerId);
     if (!lease) return { skipped: "not queued" };
     const log = deps.log.child({ runId, attempt: lease.attempt });
+    let result: { status: string };
     try {
-      return await executeRun(deps, lease, log);
+      result = await executeRun(deps, lease, log);
     } catch (e) {
       log.error({ err: (e as Error).message }, "run failed in the worker");
       await finishRun(deps.db, lease, { status: "failed", error: `worker error: ${(e as Error).message}` });
-      return { status: "failed" };
+      result = { status: "failed" };
     }
+    if (result.status === "succeeded") {
+      for (const next of await listDependentRuns(deps.db, runId)) await deps.enqueueRun(next);
+    } else if (result.status === "failed" || result.status === "cancelled") {
+      await failDependentRuns(deps.db, runId, `its upstream run ${runId} ${result.status}`);
+    }
+    return result;
   };
+}
+
+/** `output.registerModelAs`: the trained model becomes a base model other runs can start from. */
+async function registerOutputModel(
+  deps: RunProcessorDeps,
+  run: { id: string; workspaceId: string; config: unknown },
+  dir: string | undefined,
+  log: (level: "info" | "warn" | "error", message: string) => void,
+): Promise<string | undefined> {
+  const name = (run.config as { output?: { registerModelAs?: string } }).output?.registerModelAs;
+  if (!name) return undefined;
+  if (!dir) {
+    log("warn", `output.registerModelAs: the engine wrote no merged or full model to register as ${name}`);
+    return undefined;
+  }
+  const model = await registerModelDir(deps.db, deps.store, { workspaceId: run.workspaceId, name, dir });
+  log("info", `registered the trained model as ${name} (${model.id})`);
+  return model.id;
 }
 
 async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) {
@@ -74,7 +111,7 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
     });
     return { status: "failed" };
   }
-  if (!(await markRunRunning(db, lease))) return { skipped: "lease lost" };
+  if (!(await markRunRunning(db, lease))) return { status: "lease-lost" };
 
   const stop = new AbortController();
   let stopReason: StopReason | undefined;
@@ -110,6 +147,7 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
     onError: (e) => emitWorkerLog("warn", `copying an artifact to storage failed: ${e.message}`),
   });
   let done: Extract<EngineEvent, { type: "done" }> | undefined;
+  let trainedModelDir: string | undefined;
   let engineError: Extract<EngineEvent, { type: "error" }> | undefined;
   const latest: Record<string, number> = {};
   const evals: Record<string, Record<string, number>> = {};
@@ -179,6 +217,8 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
             if (e.type === "metric") Object.assign(latest, e.values);
             if (e.type === "eval") Object.assign(evals, { [e.name]: e.metrics });
             if (e.type === "done") done = e;
+            if (e.type === "artifact" && (e.kind === "merged" || e.kind === "model"))
+              trainedModelDir = e.path;
             if (e.type === "error") engineError = e;
             pipeline.push(e);
             artifacts.handle(e);
@@ -201,7 +241,7 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
     await artifacts.flush();
     if (stopReason === "lease-lost") return { status: "lease-lost" };
     if (stopReason === "shutdown") {
-      if (await releaseRun(db, lease)) await deps.onReleased(run);
+      if (await releaseRun(db, lease)) await deps.enqueueRun(run);
       return { status: "released" };
     }
     if (stopReason === "cancel") {

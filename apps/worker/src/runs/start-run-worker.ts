@@ -77,12 +77,12 @@ export async function startRunWorker(options: {
     launchers,
     store,
     shutdownSignal: shutdown.signal,
-    onReleased: async (run) => {
+    enqueueRun: async (run) => {
       await producer.enqueue(
         runQueueFor(run.engine === "hf" ? "hf" : "local"),
         { runId: run.id, workspaceId: run.workspaceId },
         {
-          jobId: `${run.id}-released-${Date.now()}`,
+          jobId: `${run.id}-${Date.now()}`,
         },
       );
     },

@@ -1,0 +1,141 @@
+import { statSync } from "node:fs";
+import { createDatasetVersion, ensureDataset } from "@distillery/catalog";
+import { type DatasetMapping, resolveTemplate } from "@distillery/core";
+import {
+  createTokenStats,
+  type DatasetSource,
+  type IngestProgress,
+  type IngestReport,
+  importFromHub,
+  ingestDataset,
+  sanitizeFileName,
+} from "@distillery/datasets";
+import type { Db, Prisma } from "@distillery/db";
+import type { DatasetJobPayload } from "@distillery/jobs";
+import type { BlobStore } from "@distillery/storage";
+import { resolveStatsTokenizer } from "./resolve-stats-tokenizer.ts";
+
+export type ImportPayload = Extract<DatasetJobPayload, { op: "import" }>;
+
+/** How many bad rows (file, line, reason) an import keeps for the UI; the count stays exact. */
+export const REPORTED_ERRORS = 50;
+
+export interface ImportProgress extends IngestProgress {
+  phase: "importing";
+  /** size of the uploaded file, when known, for a progress bar */
+  totalBytes: number | null;
+}
+
+async function uploadSource(store: BlobStore, key: string, fileName: string) {
+  const name = sanitizeFileName(fileName);
+  const local = store.localPath(key);
+  if (local)
+    return { source: { path: local, fileName: name } as DatasetSource, totalBytes: statSync(local).size };
+  return { source: { stream: await store.get(key), fileName: name } as DatasetSource, totalBytes: null };
+}
+
+/** What a version row records about where an import came from (never the Hub token). */
+function describeSource(source: ImportPayload["source"]) {
+  return source.kind === "upload"
+    ? { kind: "upload" as const, fileName: sanitizeFileName(source.fileName) }
+    : { kind: "hub" as const, dataset: source.dataset, config: source.config ?? null, split: source.split };
+}
+
+/**
+ * Streams an upload or a Hub split through the ingest engine, with token statistics, into a new
+ * version (createDatasetVersion: rows committed to blob storage before the row exists, nothing
+ * left on failure). The uploaded temp file is removed whatever happens.
+ */
+export async function importDataset(
+  deps: { db: Db; store: BlobStore; onProgress?: (p: ImportProgress) => void; signal?: AbortSignal },
+  p: ImportPayload,
+) {
+  const { db, store } = deps;
+  try {
+    const template = resolveTemplate(p.template);
+    const { counter, tokenizer } = await resolveStatsTokenizer(db, store, {
+      workspaceId: p.workspaceId,
+      ...(p.tokenizerModelId ? { modelId: p.tokenizerModelId } : {}),
+    });
+    const stats = createTokenStats({ counter, template, maxLength: p.maxLength });
+    const dataset = await ensureDataset(db, {
+      workspaceId: p.workspaceId,
+      name: p.datasetName,
+      ...(p.createdById ? { createdById: p.createdById } : {}),
+    });
+    const mapping = p.mapping as DatasetMapping | undefined;
+    const common = {
+      ...(mapping ? { mapping } : {}),
+      policy: p.policy,
+      limits: { maxReportedErrors: REPORTED_ERRORS },
+      onRow: (e: Parameters<typeof stats.add>[0]) => stats.add(e),
+    };
+    let totalBytes: number | null = null;
+    const write = async (sink: Parameters<typeof ingestDataset>[0]["sink"]): Promise<IngestReport> => {
+      if (p.source.kind === "upload") {
+        const opened = await uploadSource(store, p.source.key, p.source.fileName);
+        totalBytes = opened.totalBytes;
+        return ingestDataset({
+          source: opened.source,
+          sink,
+          ...common,
+          onProgress: (x) => deps.onProgress?.({ ...x, phase: "importing", totalBytes }),
+          ...(deps.signal ? { signal: deps.signal } : {}),
+        });
+      }
+      const s = p.source;
+      return importFromHub({
+        dataset: s.dataset,
+        ...(s.config ? { config: s.config } : {}),
+        split: s.split,
+        ...(s.token ? { token: s.token } : {}),
+        hubUrl: s.hubUrl,
+        sink,
+        ...common,
+        onProgress: (x) => deps.onProgress?.({ ...x, phase: "importing", totalBytes: null }),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+    };
+    let report: IngestReport | undefined;
+    const version = await createDatasetVersion(db, store, {
+      workspaceId: p.workspaceId,
+      datasetId: dataset.id,
+      parentId: null,
+      operation: { kind: "import", source: describeSource(p.source), policy: p.policy },
+      schema: { template: p.template, ...(mapping ? { mapping: mapping as Prisma.InputJsonValue } : {}) },
+      write: async (sink) => {
+        report = await write(sink);
+        return report;
+      },
+      stats: (r) =>
+        ({
+          ...stats.result(),
+          tokenizer,
+          template: p.template,
+          import: {
+            shape: r.shape,
+            mapping: r.mapping,
+            columns: r.columns,
+            files: r.files,
+            badRows: r.badRows,
+          },
+        }) as unknown as Prisma.InputJsonValue,
+    });
+    const r = report as IngestReport;
+    await db.dataset.update({ where: { id: dataset.id }, data: { updatedAt: new Date() } });
+    return {
+      datasetId: dataset.id,
+      versionId: version.id,
+      version: version.version,
+      rows: r.rows,
+      badRows: r.badRows,
+      errors: r.errors,
+      files: r.files,
+      shape: r.shape,
+      mapping: r.mapping,
+      tokenizer,
+    };
+  } finally {
+    if (p.source.kind === "upload") await store.delete(p.source.key).catch(() => {});
+  }
+}
