@@ -15,13 +15,74 @@ export const ZTrainRunPayload = z.object({
   workspaceId: z.string().min(1),
 });
 
+/**
+ * A dataset job: an import (an upload already in blob storage, or a Hub split) or a derived
+ * version (filter, split) of an existing one. The Job row (kind "dataset-import") records its
+ * progress and outcome; `mapping` and `filters` are validated again by the engine.
+ */
+const ZDatasetImportSource = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("upload"),
+    /** blob key of the uploaded file (under uploads/), removed when the job ends */
+    key: z.string().regex(/^uploads\/[\w-]+\/[\w-]+$/, "an upload key looks like uploads/<workspace>/<id>"),
+    fileName: z.string().min(1).max(255),
+  }),
+  z.object({
+    kind: z.literal("hub"),
+    dataset: z.string().min(1).max(200),
+    config: z.string().max(200).optional(),
+    split: z.string().max(200).default("train"),
+    /** for gated sets; travels in the queue payload only, never stored on the Job row */
+    token: z.string().max(500).optional(),
+    hubUrl: z.url().default("https://huggingface.co"),
+  }),
+]);
+
+const ZDatasetJobCommon = {
+  jobId: z.string().min(1),
+  workspaceId: z.string().min(1),
+  /** model whose tokenizer.json counts tokens; omitted: the workspace's first model with one */
+  tokenizerModelId: z.string().min(1).optional(),
+  /** chat template id the statistics and maxTokens filter render with */
+  template: z.string().min(1).default("phi3"),
+  maxLength: z.number().int().positive().max(1_000_000).default(2048),
+};
+
+export const ZDatasetJobPayload = z.discriminatedUnion("op", [
+  z.object({
+    op: z.literal("import"),
+    ...ZDatasetJobCommon,
+    datasetName: z.string().min(1).max(200),
+    source: ZDatasetImportSource,
+    mapping: z.record(z.string(), z.unknown()).optional(),
+    policy: z.enum(["skip", "reject"]).default("skip"),
+    createdById: z.string().optional(),
+  }),
+  z.object({
+    op: z.literal("filter"),
+    ...ZDatasetJobCommon,
+    versionId: z.string().min(1),
+    filters: z.array(z.record(z.string(), z.unknown())).min(1).max(20),
+  }),
+  z.object({
+    op: z.literal("split"),
+    ...ZDatasetJobCommon,
+    versionId: z.string().min(1),
+    testFraction: z.number().gt(0).lt(1).default(0.1),
+    seed: z.number().int().default(42),
+  }),
+]);
+
 export const PAYLOADS = {
   [QUEUES.echo]: ZEchoPayload,
   [QUEUES.runsLocal]: ZTrainRunPayload,
   [QUEUES.runsHf]: ZTrainRunPayload,
+  [QUEUES.datasets]: ZDatasetJobPayload,
 } as const;
 
 export type EchoPayload = z.infer<typeof ZEchoPayload>;
 export type TrainRunPayload = z.infer<typeof ZTrainRunPayload>;
+export type DatasetJobPayload = z.infer<typeof ZDatasetJobPayload>;
+export type DatasetJobPayloadInput = z.input<typeof ZDatasetJobPayload>;
 export type PayloadOf<Q extends keyof typeof PAYLOADS> = z.infer<(typeof PAYLOADS)[Q]>;
 export type PayloadInputOf<Q extends keyof typeof PAYLOADS> = z.input<(typeof PAYLOADS)[Q]>;

@@ -8,6 +8,7 @@ const JOB_NAME: Record<QueueKey, string> = {
   [QUEUES.echo]: JOBS.echo,
   [QUEUES.runsLocal]: JOBS.trainRun,
   [QUEUES.runsHf]: JOBS.trainRun,
+  [QUEUES.datasets]: JOBS.datasetImport,
 };
 
 /** Typed producers for every queue; payloads are validated before they reach Redis. */

@@ -5,11 +5,14 @@ export const QUEUES = {
   runsLocal: "runs-local",
   /** GPU runs (packages/trainer-hf); only workers that advertise the hf engine consume it */
   runsHf: "runs-hf",
+  /** dataset imports (upload or Hub) and derived versions (filter, split); every worker consumes it */
+  datasets: "datasets",
 } as const;
 
 export const JOBS = {
   echo: "echo",
   trainRun: "train-run",
+  datasetImport: "dataset-import",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
