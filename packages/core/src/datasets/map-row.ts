@@ -124,8 +124,9 @@ function mapMessages(row: Record<string, unknown>, m: MessagesMapping): MapRowRe
     }
   }
   const last = messages.pop();
-  if (!last || last.role !== "assistant")
+  if (last?.role !== "assistant") {
     return fail(m.column, "the conversation does not end with an assistant turn");
+  }
   if (messages.length === 0 || messages[messages.length - 1]?.role !== "user") {
     return fail(m.column, "the assistant's final turn does not follow a user turn");
   }
