@@ -8,7 +8,6 @@ export * from "./import-from-hub.ts";
 export * from "./ingest-dataset.ts";
 export * from "./ingest-limits.ts";
 export * from "./open-records.ts";
-export * from "./parallel-token-stats.ts";
 export * from "./preview-source.ts";
 export * from "./read-version-rows.ts";
 export * from "./row-sink.ts";
