@@ -61,6 +61,7 @@ export function useRunDetail(runId: string) {
   return useQuery({
     queryKey: runKeys.detail(runId),
     queryFn: () => fetchJson<RunDetail>(`/api/runs/${encodeURIComponent(runId)}`),
+    enabled: runId !== "",
     // status changes (queued → running → finished) are not events: poll while the run is alive
     refetchInterval: (q) => (q.state.data && !isActiveStatus(q.state.data.run.status) ? false : 3_000),
   });
