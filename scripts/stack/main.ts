@@ -76,6 +76,8 @@ async function test(args: string[]): Promise<number> {
       TURBO_TELEMETRY_DISABLED: "1",
     };
     if (!args.includes("--e2e-only")) {
+      // Debian's python3-torch for the engine's PyTorch parity test (skips with a reason if it cannot)
+      await runCommand("sh", [join(ROOT, "packages/engine-local/scripts/setup-test-deps.sh")], { cwd: ROOT });
       code = await runCommand(
         process.execPath,
         [
