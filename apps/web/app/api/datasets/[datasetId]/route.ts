@@ -1,0 +1,11 @@
+import { z } from "zod";
+import { getDataset } from "@/features/datasets/server/dataset-views.ts";
+import { withRoute } from "@/lib/server/route.ts";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withRoute({
+  auth: "user",
+  schemas: { params: z.object({ datasetId: z.string().min(1) }) },
+  handler: async ({ actor, params }) => ({ dataset: await getDataset(actor.workspaceId, params.datasetId) }),
+});

@@ -1,0 +1,164 @@
+import "server-only";
+import { resolveTemplate } from "@distillery/core";
+import { ZDatasetFilter } from "@distillery/datasets";
+import { createJob, type Prisma } from "@distillery/db";
+import { type DatasetJobPayloadInput, QUEUES } from "@distillery/jobs";
+import type { z } from "zod";
+import { AppError } from "@/lib/server/app-error.ts";
+import { getContext } from "@/lib/server/context.ts";
+import type { Actor } from "@/lib/server/with-route.ts";
+import type { ZDeriveRequest, ZImportRequest } from "../lib/dataset-requests.ts";
+import { uploadKey } from "./create-upload.ts";
+import { getDatasetsContext } from "./datasets-env.ts";
+
+function checkTemplate(id: string) {
+  try {
+    resolveTemplate(id);
+  } catch (e) {
+    throw new AppError("validation_failed", (e as Error).message, [
+      { field: "body.template", message: (e as Error).message },
+    ]);
+  }
+}
+
+async function checkModel(workspaceId: string, modelId: string | undefined) {
+  if (!modelId) return;
+  const model = await getContext().db.model.findFirst({
+    where: { id: modelId, workspaceId },
+    select: { id: true },
+  });
+  if (!model)
+    throw new AppError("validation_failed", `model ${modelId} does not exist`, [
+      { field: "body.tokenizerModelId", message: "no such model" },
+    ]);
+}
+
+/** Writes the Job row (Postgres owns its state), then enqueues; the worker claims the row. */
+async function enqueue(
+  actor: Actor,
+  kind: string,
+  input: Prisma.InputJsonValue,
+  payload: (jobId: string) => DatasetJobPayloadInput,
+) {
+  const { db, producer } = getContext();
+  const job = await createJob(db, {
+    workspaceId: actor.workspaceId,
+    kind,
+    input,
+    ...(actor.userId ? { createdById: actor.userId } : {}),
+  });
+  try {
+    await producer.enqueue(QUEUES.datasets, payload(job.id), { jobId: job.id });
+  } catch (e) {
+    await db.job.update({
+      where: { id: job.id },
+      data: { status: "failed", error: "the queue is unavailable", finishedAt: new Date() },
+    });
+    throw new AppError("unavailable", `cannot enqueue the job: ${(e as Error).message}`);
+  }
+  return { jobId: job.id };
+}
+
+/** POST /api/datasets/imports: an upload or a Hub split becomes a `dataset-import` job. */
+export async function startImport(actor: Actor, body: z.infer<typeof ZImportRequest>) {
+  checkTemplate(body.template);
+  await checkModel(actor.workspaceId, body.tokenizerModelId);
+  const { env, store } = getDatasetsContext();
+  const { source } = body;
+  if (source.kind === "upload" && !(await store.exists(uploadKey(actor.workspaceId, source.uploadId))))
+    throw new AppError(
+      "not_found",
+      `upload ${source.uploadId} does not exist (already imported, or expired); upload the file again`,
+    );
+  // what the Job row keeps: everything but the Hub token
+  const input = {
+    datasetName: body.datasetName,
+    source: source.kind === "upload" ? source : { ...source, token: source.token ? "(set)" : undefined },
+    policy: body.policy,
+    template: body.template,
+  } as Prisma.InputJsonValue;
+  return enqueue(actor, "dataset-import", input, (jobId) => ({
+    op: "import",
+    jobId,
+    workspaceId: actor.workspaceId,
+    datasetName: body.datasetName,
+    source:
+      source.kind === "upload"
+        ? { kind: "upload", key: uploadKey(actor.workspaceId, source.uploadId), fileName: source.fileName }
+        : {
+            kind: "hub",
+            dataset: source.dataset,
+            ...(source.config ? { config: source.config } : {}),
+            split: source.split,
+            ...(source.token ? { token: source.token } : {}),
+            hubUrl: env.HF_ENDPOINT,
+          },
+    ...(body.mapping ? { mapping: body.mapping as Record<string, unknown> } : {}),
+    policy: body.policy,
+    template: body.template,
+    maxLength: body.maxLength,
+    ...(body.tokenizerModelId ? { tokenizerModelId: body.tokenizerModelId } : {}),
+    ...(actor.userId ? { createdById: actor.userId } : {}),
+  }));
+}
+
+/** POST …/versions/[versionId]/derive: a filter or split of a ready version, as a job. */
+export async function startDerive(
+  actor: Actor,
+  ids: { datasetId: string; versionId: string },
+  body: z.infer<typeof ZDeriveRequest>,
+) {
+  checkTemplate(body.template);
+  await checkModel(actor.workspaceId, body.tokenizerModelId);
+  const version = await getContext().db.datasetVersion.findFirst({
+    where: { id: ids.versionId, datasetId: ids.datasetId, workspaceId: actor.workspaceId, status: "ready" },
+    select: { id: true, stats: true },
+  });
+  if (!version) throw new AppError("not_found", `dataset version ${ids.versionId} does not exist`);
+  const maxLength = Number((version.stats as { maxLength?: number } | null)?.maxLength ?? 2048) || 2048;
+  const common = {
+    workspaceId: actor.workspaceId,
+    versionId: version.id,
+    template: body.template,
+    maxLength,
+    ...(body.tokenizerModelId ? { tokenizerModelId: body.tokenizerModelId } : {}),
+  };
+  if (body.op === "filter") {
+    const filters = body.filters.map((f, i) => {
+      const parsed = ZDatasetFilter.safeParse(f);
+      if (parsed.success) return parsed.data;
+      const issue = parsed.error.issues[0];
+      const field = ["body", "filters", String(i), ...(issue?.path.map(String) ?? [])].join(".");
+      throw new AppError("validation_failed", `${field}: ${issue?.message}`, [
+        { field, message: issue?.message ?? "invalid" },
+      ]);
+    });
+    for (const f of filters) {
+      if (f.type !== "regex") continue;
+      try {
+        new RegExp(f.pattern, f.flags);
+      } catch (e) {
+        throw new AppError("validation_failed", `regex: ${(e as Error).message}`, [
+          { field: "body.filters", message: (e as Error).message },
+        ]);
+      }
+    }
+    return enqueue(
+      actor,
+      "dataset-filter",
+      { versionId: version.id, filters } as Prisma.InputJsonValue,
+      (jobId) => ({
+        op: "filter",
+        jobId,
+        ...common,
+        filters: filters as Record<string, unknown>[],
+      }),
+    );
+  }
+  return enqueue(
+    actor,
+    "dataset-split",
+    { versionId: version.id, testFraction: body.testFraction, seed: body.seed },
+    (jobId) => ({ op: "split", jobId, ...common, testFraction: body.testFraction, seed: body.seed }),
+  );
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFsBlobStore } from "@distillery/storage";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+
+vi.mock("server-only", () => ({}));
+
+const dataDir = mkdtempSync(join(tmpdir(), "upload-route-"));
+const LIMIT = 256 * 1024;
+process.env.DATABASE_URL = "postgresql://unused@localhost/unused";
+process.env.REDIS_URL = "redis://localhost:1";
+process.env.DISTILLERY_DATA_DIR = dataDir;
+process.env.DATASET_UPLOAD_MAX_BYTES = String(LIMIT);
+const store = createFsBlobStore(join(dataDir, "blobs"));
+
+let POST: (req: Request) => Promise<Response>;
+beforeAll(async () => {
+  ({ POST } = await import("@/app/api/datasets/uploads/route.ts"));
+  const { setActorResolver } = await import("@/lib/server/with-route.ts");
+  setActorResolver(async () => ({ userId: "u1", workspaceId: "ws1", name: "T", email: "t@example.com" }));
+});
+
+/** A body produced chunk by chunk on demand, counting how many chunks were pulled. */
+function chunkedBody(chunks: number, chunk: Uint8Array) {
+  const counter = { pulled: 0 };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (counter.pulled >= chunks) return controller.close();
+      counter.pulled++;
+      controller.enqueue(chunk);
+    },
+  });
+  return { stream, counter };
+}
+
+const upload = (
+  body: ReadableStream<Uint8Array> | string,
+  headers: Record<string, string> = {},
+  fileName = "traces.jsonl",
+) =>
+  POST(
+    new Request(`http://x/api/datasets/uploads?fileName=${encodeURIComponent(fileName)}`, {
+      method: "POST",
+      body,
+      headers,
+      ...(typeof body === "string" ? {} : { duplex: "half" }),
+    } as RequestInit),
+  );
+
+const magpieLine = (i: number) =>
+  `${JSON.stringify({ instruction: `q${i}`, response: `<think>\nr${i}\n</think>\n\na${i}` })}\n`;
+
+describe("POST /api/datasets/uploads", () => {
+  it("streams the body to blob storage and answers with a preview of the first rows", async () => {
+    const line = new TextEncoder().encode(magpieLine(1));
+    const { stream } = chunkedBody(40, line);
+    const res = await upload(stream);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ fileName: "traces.jsonl", bytes: 40 * line.length });
+    expect(body.uploadId).toMatch(/^up_[0-9a-f]{16}$/);
+    expect(body.preview.format).toBe("jsonl");
+    expect(body.preview.columns).toEqual(["instruction", "response"]);
+    expect(body.preview.detected.shape).toBe("magpie");
+    expect(body.preview.rows).toHaveLength(20);
+    expect(await store.exists(`uploads/ws1/${body.uploadId}`)).toBe(true);
+  });
+
+  it("cuts a streamed body at the limit with a 413 naming it, reads no further and keeps nothing", async () => {
+    const before = await store.list("uploads/");
+    const { stream, counter } = chunkedBody(1000, new Uint8Array(64 * 1024).fill(0x61));
+    const res = await upload(stream);
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = await res.json();
+    expect(problem.code).toBe("payload_too_large");
+    expect(problem.detail).toContain("256 KiB");
+    expect(problem.detail).toContain(String(LIMIT));
+    // the body was consumed incrementally and abandoned soon after the limit, never buffered whole
+    expect(counter.pulled).toBeLessThan(50);
+    expect(await store.list("uploads/")).toEqual(before);
+  });
+
+  it("refuses a declared Content-Length over the limit before reading the body", async () => {
+    const { stream, counter } = chunkedBody(10, new Uint8Array(1024));
+    const res = await upload(stream, { "content-length": String(LIMIT + 1) });
+    expect(res.status).toBe(413);
+    expect(counter.pulled).toBeLessThanOrEqual(1);
+  });
+
+  it("refuses an unreadable file with a clear 422 and removes it; strips a hostile file name", async () => {
+    const before = await store.list("uploads/");
+    const res = await upload("\u0000\u0001\u0002binary\u0000\u0000", {}, "../../etc/passwd\u202e.jsonl");
+    expect(res.status).toBe(422);
+    const problem = await res.json();
+    expect(problem.detail).not.toContain("../");
+    expect(problem.detail).toMatch(/passwd/);
+    expect(await store.list("uploads/")).toEqual(before);
+  });
+
+  it("refuses an empty body", async () => {
+    const res = await upload("");
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/empty/);
+  });
+});
