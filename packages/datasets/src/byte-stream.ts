@@ -35,7 +35,7 @@ export async function* limitBytes(
 export async function peekBytes(
   source: ByteStream,
   n: number,
-): Promise<{ head: Buffer; stream: ByteStream }> {
+): Promise<{ head: Buffer; stream: ByteStream; close: () => Promise<void> }> {
   const iterator = source[Symbol.asyncIterator]();
   const held: Buffer[] = [];
   let size = 0;
@@ -59,7 +59,11 @@ export async function peekBytes(
       yield next.value;
     }
   }
-  return { head, stream: replay() };
+  // releases the source (its file handle) when the caller will not read the stream after all
+  const close = async () => {
+    await iterator.return?.();
+  };
+  return { head, stream: replay(), close };
 }
 
 export const isGzip = (head: Buffer) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;

@@ -52,25 +52,34 @@ export async function openRecords(source: DatasetSource, limits: IngestLimits): 
   const fileName = sanitizeFileName("path" in source ? (source.fileName ?? source.path) : source.fileName);
   const counter = { bytes: 0 };
   const raw: ByteStream = "path" in source ? readFileChunks(source.path) : toBuffers(source.stream);
-  let { head, stream } = await peekBytes(
-    limitBytes(raw, limits.maxFileBytes, fileName, counter),
-    SNIFF_BYTES,
-  );
+  const outer = await peekBytes(limitBytes(raw, limits.maxFileBytes, fileName, counter), SNIFF_BYTES);
+  let { head, stream } = outer;
   const compressed = isGzip(head);
-  if (compressed) {
-    ({ head, stream } = await peekBytes(gunzipGuarded(stream, limits, fileName, counter), SNIFF_BYTES));
+  try {
+    if (compressed) {
+      ({ head, stream } = await peekBytes(gunzipGuarded(stream, limits, fileName, counter), SNIFF_BYTES));
+    }
+  } catch (err) {
+    await outer.close();
+    throw err;
   }
   const base = { fileName, compressed, bytesRead: () => counter.bytes };
 
   if (isParquet(head)) {
     if ("path" in source && !compressed) {
-      await drain(stream); // nothing more to read through the stream; close the file
+      await outer.close(); // Parquet is read by offset, not through the stream
       return { ...base, format: "parquet", records: readParquet(source.path, fileName) };
     }
     return { ...base, format: "parquet", records: readSpooledParquet(stream, fileName) };
   }
-  checkEncoding(head, fileName);
-  const format = sniffTextFormat(head, fileName);
+  let format: DatasetFormat;
+  try {
+    checkEncoding(head, fileName);
+    format = sniffTextFormat(head, fileName);
+  } catch (err) {
+    await outer.close();
+    throw err;
+  }
   let records: AsyncIterable<RecordEvent>;
   if (format === "jsonl") records = readJsonl(stream, limits.maxLineBytes);
   else if (format === "json")
@@ -83,11 +92,6 @@ export async function openRecords(source: DatasetSource, limits: IngestLimits): 
     });
   }
   return { ...base, format, records };
-}
-
-async function drain(stream: ByteStream): Promise<void> {
-  const it = stream[Symbol.asyncIterator]();
-  await it.return?.();
 }
 
 async function* readSpooledParquet(stream: ByteStream, fileName: string): AsyncGenerator<RecordEvent> {
