@@ -185,6 +185,11 @@ export class ByteLevelBpeCounter {
     return added !== undefined && added.some((t) => text.startsWith(t, i));
   }
 
+  /** Tokens in one pre-tokenized piece (no splitting): for counters that split by other rules. */
+  countWord(piece: string): number {
+    return this.countPiece(piece, 0, piece.length);
+  }
+
   private countPiece(text: string, start: number, end: number): number {
     let h1 = 0;
     let h2 = 0x811c9dc5;

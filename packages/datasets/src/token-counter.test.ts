@@ -100,3 +100,14 @@ describe("SentencePiece-style token counting (Llama-2, Phi-3)", () => {
     expect(createTokenCounter(json).path).toBe("generic");
   });
 });
+
+describe("Split-regex byte-level token counting (Llama-3, Qwen2)", () => {
+  it.each(["llama3", "qwen2"] as const)("matches @huggingface/tokenizers (%s)", (style) => {
+    const json = createTinyTokenizer(`${corpus} 1234567 naïve CAFÉ it's IT'S`.repeat(4), 150, style);
+    const fast = createTokenCounter(json);
+    const reference = createReferenceTokenCounter(json);
+    expect(fast.path).toBe("fast");
+    const texts = [...samples, "IT'S WE'LL 12345678 x\r\n\r\ny", "e\u0301 composed? cafe\u0301"];
+    for (const text of texts) expect(fast.count(text), JSON.stringify(text)).toBe(reference.count(text));
+  });
+});

@@ -6,6 +6,7 @@ import {
   SentencePieceBpeCounter,
   type SentencePieceOptions,
 } from "./sentencepiece-bpe-counter.ts";
+import { SplitRegexBpeCounter } from "./split-regex-bpe-counter.ts";
 
 export interface TokenCounter {
   /** tokens in `text`, without special tokens added around it */
@@ -88,6 +89,40 @@ function sentencePieceOptions(t: Json): SentencePieceOptions | null {
   };
 }
 
+/** Byte-level BPE behind a Split regex (Llama-3, Qwen2): the Split config, merges and added tokens, or null. */
+function splitRegexOptions(t: Json) {
+  const model = t.model as Json;
+  if (model.type !== "BPE" || (model.dropout ?? null) !== null) return null;
+  if (
+    model.continuing_subword_prefix ||
+    model.end_of_word_suffix ||
+    model.ignore_merges ||
+    model.byte_fallback
+  )
+    return null;
+  const norm = t.normalizer as Json | null | undefined;
+  if (norm && norm.type !== "NFC") return null;
+  const pre = t.pre_tokenizer as Json | null | undefined;
+  const steps = pre?.type === "Sequence" ? ((pre.pretokenizers as Json[]) ?? []) : [];
+  const [split, byteLevel] = steps;
+  if (steps.length !== 2 || split?.type !== "Split" || byteLevel?.type !== "ByteLevel") return null;
+  if (byteLevel.use_regex !== false || byteLevel.add_prefix_space === true) return null;
+  if (!(split.pattern as Json | undefined)?.Regex || split.invert === true) return null;
+  if (((split.behavior as string | undefined) ?? "Isolated").toLowerCase() !== "isolated") return null;
+  const added = (t.added_tokens as Json[]) ?? [];
+  if (added.some((a) => a.lstrip === true || a.rstrip === true || a.normalized === true)) return null;
+  const merges = model.merges;
+  if (!Array.isArray(merges)) return null;
+  return {
+    split,
+    merges: merges.map((m) =>
+      typeof m === "string" ? (m.split(" ", 2) as [string, string]) : (m as [string, string]),
+    ),
+    added: added.map((a) => String(a.content)),
+    nfc: norm?.type === "NFC",
+  };
+}
+
 /**
  * Loads a student's tokenizer.json (and optionally tokenizer_config.json). Two families take a
  * hand-written counting path: SentencePiece-style BPE (Llama-2, Phi-3) and byte-level BPE with
@@ -104,6 +139,16 @@ export function createTokenCounter(tokenizerJson: unknown, tokenizerConfig: unkn
   const sentencePiece = sentencePieceOptions(json);
   if (sentencePiece) {
     const counter = new SentencePieceBpeCounter(sentencePiece);
+    return { path: "fast", count: (text) => counter.count(text) };
+  }
+  const splitRegex = splitRegexOptions(json);
+  if (splitRegex) {
+    const counter = new SplitRegexBpeCounter(
+      splitRegex.split,
+      splitRegex.merges,
+      splitRegex.added,
+      splitRegex.nfc,
+    );
     return { path: "fast", count: (text) => counter.count(text) };
   }
   const merges = fastPathMerges(json);

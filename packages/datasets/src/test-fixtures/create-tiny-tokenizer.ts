@@ -36,7 +36,21 @@ export const SPECIAL_TOKENS = [
   "<|end|>",
 ];
 
-export function createTinyTokenizer(corpus: string, merges = 500): Record<string, unknown> {
+/** Llama-3's and Qwen2's split regexes, as their tokenizer.json files carry them. */
+export const LLAMA3_SPLIT =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+export const QWEN2_SPLIT =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/**
+ * `style` picks the pre-tokenizer: GPT-2's ByteLevel regex, or a Split regex followed by
+ * ByteLevel without its regex as Llama-3 (no normalizer) and Qwen2 (NFC) ship it.
+ */
+export function createTinyTokenizer(
+  corpus: string,
+  merges = 500,
+  style: "gpt2" | "llama3" | "qwen2" = "gpt2",
+): Record<string, unknown> {
   const byteChar = bytesToUnicode();
   const encoder = new TextEncoder();
   const wordCounts = new Map<string, number>();
@@ -89,8 +103,22 @@ export function createTinyTokenizer(corpus: string, merges = 500): Record<string
     truncation: null,
     padding: null,
     added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    normalizer: style === "qwen2" ? { type: "NFC" } : null,
+    pre_tokenizer:
+      style === "gpt2"
+        ? { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true }
+        : {
+            type: "Sequence",
+            pretokenizers: [
+              {
+                type: "Split",
+                pattern: { Regex: style === "llama3" ? LLAMA3_SPLIT : QWEN2_SPLIT },
+                behavior: "Isolated",
+                invert: false,
+              },
+              { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false },
+            ],
+          },
     post_processor: null,
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
