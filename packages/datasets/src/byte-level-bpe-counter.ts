@@ -182,7 +182,7 @@ export class ByteLevelBpeCounter {
   private addedAt(text: string, i: number): boolean {
     if (this.addedStart[text.charCodeAt(i)] !== 1) return false;
     const added = this.addedByFirstChar.get(text.charCodeAt(i));
-    return added !== undefined && added.some((t) => text.startsWith(t, i));
+    return added?.some((t) => text.startsWith(t, i)) === true;
   }
 
   /** Tokens in one pre-tokenized piece (no splitting): for counters that split by other rules. */

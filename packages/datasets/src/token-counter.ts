@@ -30,8 +30,7 @@ function fastPathMerges(t: Json): [string, string][] | null {
   const pre = t.pre_tokenizer as Json | null | undefined;
   if (model.type !== "BPE" || (model.dropout ?? null) !== null) return null;
   if ((t.normalizer ?? null) !== null) return null;
-  if (!pre || pre.type !== "ByteLevel" || pre.use_regex === false || pre.add_prefix_space === true)
-    return null;
+  if (pre?.type !== "ByteLevel" || pre.use_regex === false || pre.add_prefix_space === true) return null;
   if (model.continuing_subword_prefix || model.end_of_word_suffix || model.ignore_merges) return null;
   // the counter splits on added tokens but does not strip around them
   const added = (t.added_tokens as Json[]) ?? [];
