@@ -1,0 +1,42 @@
+"use client";
+import Link from "next/link";
+import { useDatasetVersion } from "../hooks/use-datasets.ts";
+import { describeOperation } from "./describe-operation.ts";
+import { DerivePanel } from "./derive-panel.tsx";
+import { RowBrowser } from "./row-browser.tsx";
+import { VersionStats } from "./version-stats.tsx";
+
+/** /datasets/[datasetId]/versions/[versionId]: statistics, rows, filter/split, use in a run. */
+export function VersionPage({ datasetId, versionId }: { datasetId: string; versionId: string }) {
+  const { data: v, error } = useDatasetVersion(datasetId, versionId);
+  if (error) return <p className="error">{error.message}</p>;
+  if (!v) return <p className="muted">Loading…</p>;
+  const template = String(v.schema.template ?? v.stats.template ?? "phi3");
+  const tok = v.stats.tokenizer as { kind?: string; modelId?: string } | undefined;
+  return (
+    <>
+      <div className="row between">
+        <h1 data-testid="version-title">
+          <Link href={`/datasets/${datasetId}`}>{v.datasetName}</Link> v{v.version}
+        </h1>
+        <Link className="button" href={`/runs/new?datasetVersionId=${encodeURIComponent(v.id)}`} data-testid="use-in-run">
+          Use in a new run
+        </Link>
+      </div>
+      <p className="muted">
+        {v.rowCount.toLocaleString()} rows · {describeOperation(v.operation)} · <span className="mono">{v.id}</span>
+      </p>
+      <h2>Statistics</h2>
+      <VersionStats stats={v.stats} />
+      <h2>Rows</h2>
+      <RowBrowser datasetId={datasetId} versionId={versionId} defaultTemplate={template} />
+      <h2>New versions</h2>
+      <DerivePanel
+        datasetId={datasetId}
+        versionId={versionId}
+        template={template}
+        {...(tok?.kind === "model" && tok.modelId ? { tokenizerModelId: tok.modelId } : {})}
+      />
+    </>
+  );
+}
