@@ -257,7 +257,7 @@ async function main() {
       }
     }
     log(`[bench] page data of the 100k-point run: ${pageTimes.map((t) => t.toFixed(0)).join(", ")} ms (first is cold)`);
-    const sortedPage = [...pageTimes].sort((a, b) => a - b);
+    const sortedPage = pageTimes.slice(1).sort((a, b) => a - b);
 
     publisher.disconnect();
     await db.$disconnect();
@@ -269,8 +269,9 @@ async function main() {
       deliveries: latencies.length,
       runs: RUNS,
       clients: CLIENTS,
-      page_100k_ms: Number((sortedPage[Math.floor(sortedPage.length / 2)] as number).toFixed(0)),
-      page_100k_first_ms: Number((pageTimes[0] as number).toFixed(0)),
+      // the first load computes the series; later loads of the (finished) run hit the server's cache
+      page_100k_ms: Number((pageTimes[0] as number).toFixed(0)),
+      page_100k_warm_ms: Number((sortedPage[Math.floor(sortedPage.length / 2)] as number).toFixed(0)),
     };
     await supervisor.stopAll(0);
     console.log(JSON.stringify(result));

@@ -14,23 +14,34 @@ export type MetricSeries = Record<string, Point[]>;
  * from a checkpoint re-emits the steps after it: for each (metric, step) the event with the
  * highest seq wins, so the stored series never shows a step twice. Non-finite values are dropped.
  */
-export function buildMetricSeries(rows: Iterable<MetricRow>): MetricSeries {
-  const latest = new Map<string, Map<number, { seq: number; value: number }>>();
-  for (const row of rows) {
-    for (const [name, value] of Object.entries(row.values)) {
+export function buildMetricSeries(input: Iterable<MetricRow>): MetricSeries {
+  const rows = Array.isArray(input) ? (input as MetricRow[]) : [...input];
+  let isSorted = true;
+  for (let i = 1; i < rows.length && isSorted; i++) isSorted = (rows[i - 1] as MetricRow).seq < (rows[i] as MetricRow).seq;
+  const ordered = isSorted ? rows : [...rows].sort((a, b) => a.seq - b.seq);
+  // fast path: in seq order, steps usually only grow; a key whose step goes back (a resume)
+  // is deduplicated afterwards
+  const series: Record<string, Point[]> = {};
+  const needsDedupe = new Set<string>();
+  for (const row of ordered) {
+    for (const name in row.values) {
+      const value = row.values[name];
       if (typeof value !== "number" || !Number.isFinite(value)) continue;
-      let byStep = latest.get(name);
-      if (!byStep) {
-        byStep = new Map();
-        latest.set(name, byStep);
+      let points = series[name];
+      if (!points) {
+        points = [];
+        series[name] = points;
       }
-      const seen = byStep.get(row.step);
-      if (!seen || seen.seq < row.seq) byStep.set(row.step, { seq: row.seq, value });
+      const last = points[points.length - 1];
+      if (last && last[0] >= row.step) needsDedupe.add(name);
+      points.push([row.step, value]);
     }
   }
-  const series: MetricSeries = {};
-  for (const [name, byStep] of latest) {
-    series[name] = [...byStep.entries()].map(([step, p]) => [step, p.value] as Point).sort((a, b) => a[0] - b[0]);
+  for (const name of needsDedupe) {
+    // later (higher seq) points overwrite earlier ones at the same step
+    const byStep = new Map<number, number>();
+    for (const [step, value] of series[name] as Point[]) byStep.set(step, value);
+    series[name] = [...byStep.entries()].map(([step, value]) => [step, value] as Point).sort((a, b) => a[0] - b[0]);
   }
   return series;
 }

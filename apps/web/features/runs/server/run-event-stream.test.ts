@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { EngineEvent } from "@distillery/core";
 import {
   appendRunEvents,
@@ -15,10 +13,10 @@ import {
 } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createRedisConnection, createRunEventHub, publishRunEvents } from "@distillery/jobs";
-import { createSupervisor, startServices } from "@distillery/services";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRunEventStream, resolveAfterSeq } from "./run-event-stream.ts";
+import { ensureTestServices } from "./test-services.ts";
 
 /**
  * Integration: the SSE logic against the real Postgres and Redis (started by `npm test`, or here
@@ -35,14 +33,7 @@ let subscriber: Redis;
 let hub: ReturnType<typeof createRunEventHub>;
 
 beforeAll(async () => {
-  // `npm test` passes the services it started; run alone, this file starts throwaway ones
-  if (!process.env.TEST_ADMIN_DATABASE_URL || !process.env.TEST_REDIS_URL) {
-    const supervisor = createSupervisor(() => {});
-    const urls = await startServices({ dataDir: join(tmpdir(), `distillery-web-${process.pid}`), supervisor, isEphemeral: true, log: () => {} });
-    process.env.TEST_ADMIN_DATABASE_URL = urls.adminDatabaseUrl;
-    process.env.TEST_REDIS_URL = urls.redisUrl;
-    stopServices = () => supervisor.stopAll();
-  }
+  stopServices = await ensureTestServices();
   ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
   ({ workspaceId } = await ensureDefaultWorkspace(db));
   await registerWorker(db, { id: "w1", workspaceId, host: "t", pid: 1, cpuCount: 1, memoryMb: 1, gpus: [], engines: ["local"], capabilities: {}, version: "t" });

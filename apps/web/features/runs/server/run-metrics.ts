@@ -1,4 +1,4 @@
-import type { Db } from "@distillery/db";
+import { type Db, TERMINAL_RUN_STATUSES } from "@distillery/db";
 import { downsampleLttb } from "../lib/downsample.ts";
 import { buildMetricSeries, type MetricRow, type MetricSeries } from "../lib/metric-series.ts";
 
@@ -20,12 +20,18 @@ export interface RunMetrics {
  * transaction that raises it), so the snapshot has no hole below throughSeq.
  */
 export async function queryRunMetrics(db: Db, runId: string, maxPoints = MAX_POINTS_PER_SERIES): Promise<RunMetrics> {
-  const run = await db.run.findUnique({ where: { id: runId }, select: { lastSeq: true } });
+  const run = await db.run.findUnique({ where: { id: runId }, select: { lastSeq: true, status: true } });
   const throughSeq = run?.lastSeq ?? -1;
-  if (throughSeq < 0) return { series: {}, counts: {}, throughSeq };
+  if (!run || throughSeq < 0) return { series: {}, counts: {}, throughSeq };
+  // a finished run's series never change again: keep the last few computed ones
+  const isFinished = TERMINAL_RUN_STATUSES.includes(run.status);
+  const key = `${runId}:${throughSeq}:${maxPoints}`;
+  const cached = isFinished ? finishedCache.get(key) : undefined;
+  if (cached) return cached;
   const rows = await db.$queryRaw<MetricRow[]>`
     SELECT seq, step, data->'values' AS "values" FROM "RunEvent"
-    WHERE "runId" = ${runId} AND type = 'metric' AND seq <= ${throughSeq}`;
+    WHERE "runId" = ${runId} AND type = 'metric' AND seq <= ${throughSeq}
+    ORDER BY seq`;
   const full = buildMetricSeries(rows);
   const series: MetricSeries = {};
   const counts: Record<string, number> = {};
@@ -33,5 +39,13 @@ export async function queryRunMetrics(db: Db, runId: string, maxPoints = MAX_POI
     counts[name] = points.length;
     series[name] = downsampleLttb(points, maxPoints);
   }
-  return { series, counts, throughSeq };
+  const result = { series, counts, throughSeq };
+  if (isFinished) {
+    finishedCache.set(key, result);
+    if (finishedCache.size > FINISHED_CACHE_SIZE) finishedCache.delete(finishedCache.keys().next().value as string);
+  }
+  return result;
 }
+
+const FINISHED_CACHE_SIZE = 32;
+const finishedCache = new Map<string, RunMetrics>();
