@@ -107,6 +107,7 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
       files.push(fileReport);
       const badBefore = badRows;
       const sample: Extract<RecordEvent, { kind: "row" }>[] = [];
+      let seenRows = 0;
 
       const accept = async (event: Extract<RecordEvent, { kind: "row" }>, m: DatasetMapping) => {
         const mapped = mapRow(event.row, m);
@@ -131,7 +132,8 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
           reportBad({ file, line: event.line, reason: event.reason });
           continue;
         }
-        if (sample.length < DETECT_ROWS && columns.size < 1000)
+        // columns are reported from each file's first rows, not collected from every row
+        if (seenRows++ < DETECT_ROWS && columns.size < 1000)
           for (const k of Object.keys(event.row)) columns.add(k);
         if (!mapping) {
           sample.push(event);
