@@ -8,6 +8,7 @@ export * from "./import-from-hub.ts";
 export * from "./ingest-dataset.ts";
 export * from "./ingest-limits.ts";
 export * from "./open-records.ts";
+export * from "./page-version-rows.ts";
 export * from "./preview-source.ts";
 export * from "./read-version-rows.ts";
 export * from "./row-sink.ts";
