@@ -51,6 +51,7 @@ export async function importDataset(
   p: ImportPayload,
 ) {
   const { db, store } = deps;
+  let createdDatasetId: string | undefined;
   try {
     const template = resolveTemplate(p.template);
     const { counter, tokenizer } = await resolveStatsTokenizer(db, store, {
@@ -58,11 +59,16 @@ export async function importDataset(
       ...(p.tokenizerModelId ? { modelId: p.tokenizerModelId } : {}),
     });
     const stats = createTokenStats({ counter, template, maxLength: p.maxLength });
+    const existed = await db.dataset.findUnique({
+      where: { workspaceId_name: { workspaceId: p.workspaceId, name: p.datasetName } },
+      select: { id: true },
+    });
     const dataset = await ensureDataset(db, {
       workspaceId: p.workspaceId,
       name: p.datasetName,
       ...(p.createdById ? { createdById: p.createdById } : {}),
     });
+    if (!existed) createdDatasetId = dataset.id;
     const mapping = p.mapping as DatasetMapping | undefined;
     const common = {
       ...(mapping ? { mapping } : {}),
@@ -135,6 +141,11 @@ export async function importDataset(
       mapping: r.mapping,
       tokenizer,
     };
+  } catch (e) {
+    // a first import that failed leaves no empty dataset behind either
+    if (createdDatasetId)
+      await db.dataset.deleteMany({ where: { id: createdDatasetId, versions: { none: {} } } }).catch(() => {});
+    throw e;
   } finally {
     if (p.source.kind === "upload") await store.delete(p.source.key).catch(() => {});
   }
