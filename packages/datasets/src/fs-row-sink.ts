@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { access, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -50,7 +51,8 @@ export function createFsRowSink(options: FsRowSinkOptions): RowSink {
       let text = "";
       for (const row of batch) text += `${JSON.stringify(row satisfies CanonicalExample)}\n`;
       rows += batch.length;
-      if (!gzip.write(text)) await new Promise<void>((resolve) => gzip.once("drain", resolve));
+      // once() rejects on "error", so a failed disk write cannot leave us waiting for a drain
+      if (!gzip.write(text)) await once(gzip, "drain");
     },
     async commit(): Promise<RowSinkResult> {
       if (state !== "open") throw new DatasetError("sink", `commit after ${state}`);

@@ -168,6 +168,13 @@ describe("bad input", () => {
     }).catch((e) => e);
     expect(abs).toMatchObject({ code: "decompression_bomb" });
   });
+  it("fails, rather than hangs, when the sink cannot write", async () => {
+    const path = join(dir, "ok.jsonl");
+    await writeFile(path, jsonl([magpie(1)]));
+    await writeFile(join(dir, "not-a-dir"), "x");
+    const sink = createFsRowSink({ dir: join(dir, "not-a-dir", "version") });
+    await expect(ingestDataset({ source: { path }, sink })).rejects.toThrow(/ENOTDIR|EEXIST/);
+  });
   it("sanitises hostile file names", () => {
     expect(sanitizeFileName("../../etc/passwd")).toBe("passwd");
     expect(sanitizeFileName("C:\\Users\\x\\data.jsonl")).toBe("data.jsonl");
