@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { isWasmMatmulEnabled } from "../src/kernels/matmul.ts";
 import { getMatmulThreads, getWasmKernelVariant, setMatmulThreads } from "../src/kernels/matmul-wasm.ts";
 import { Rng } from "../src/kernels/rng.ts";
+import { runInArena } from "../src/kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "../src/model/llama-forward.ts";
 import { allocateModel, initializeModel, listLoraParams } from "../src/model/llama-model.ts";
 import { attachLora } from "../src/model/lora.ts";
@@ -88,9 +89,11 @@ function benchEngine(s: Shape): number {
   for (let i = 0; i < s.warmup + s.steps; i++) {
     const t0 = performance.now();
     for (const p of params) zeroGrad(p);
-    const tape = forwardTrain(model, ids, s.batch, s.seq, null);
-    const ce = crossEntropy(tape.logits, targets, rows, s.vocab, 1 / rows, true);
-    backwardTrain(model, tape, ce.dlogits!);
+    runInArena(() => {
+      const tape = forwardTrain(model, ids, s.batch, s.seq, null);
+      const ce = crossEntropy(tape.logits, targets, rows, s.vocab, 1 / rows, true);
+      if (ce.dlogits) backwardTrain(model, tape, ce.dlogits);
+    });
     clipGradNorm(params, 1);
     stepAdamW(params, opt, { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
     if (i >= s.warmup) times.push(performance.now() - t0);

@@ -3,6 +3,8 @@
  * and returns `FArray` and allocates its outputs like its inputs (`allocLike`), so one
  * implementation serves both.
  */
+import { allocArenaF32 } from "./wasm-memory.ts";
+
 export type FArray = Float32Array | Float64Array;
 export type DType = "f32" | "f64";
 
@@ -10,8 +12,10 @@ export function allocArray(dtype: DType, n: number): FArray {
   return dtype === "f64" ? new Float64Array(n) : new Float32Array(n);
 }
 
+/** Float32 temporaries come from the wasm step arena while one is open (see wasm-memory.ts). */
 export function allocLike(like: FArray, n: number): FArray {
-  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  if (like instanceof Float64Array) return new Float64Array(n);
+  return allocArenaF32(n) ?? new Float32Array(n);
 }
 
 export function dtypeOf(a: FArray): DType {

@@ -3,13 +3,13 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
+import { BASE, ensureBytes, getSharedMemory, heapF32, isArenaView, scratchStart } from "./wasm-memory.ts";
 
 /**
- * Loads the AssemblyScript kernel (build/*.wasm, compiled by `npm run build`) over one shared
- * linear memory. Operands are copied in per call: O(n²) copies against the O(n³) product, and
- * keeping JS-owned tensors avoids writing an allocator for wasm memory. Large products are
- * split by rows between this thread and one worker thread running the same kernel on the same
- * memory (control block layout in runRows).
+ * Loads the AssemblyScript kernel (build/*.wasm, compiled by `npm run build`) over the shared
+ * linear memory of wasm-memory.ts. Operands that live in the step arena are used in place; others
+ * (weights, grads) are copied into scratch space above the arena. Large products can be split by
+ * rows between this thread and one worker running the same kernel on the same memory.
  */
 interface KernelExports {
   matmulNN(a: number, b: number, c: number, M: number, K: number, N: number, accumulate: number): void;
@@ -19,8 +19,6 @@ interface KernelExports {
 const WASM_PATH = fileURLToPath(new URL("../../build/matmul.wasm", import.meta.url));
 const RELAXED_WASM_PATH = fileURLToPath(new URL("../../build/matmul-relaxed.wasm", import.meta.url));
 const WORKER_PATH = fileURLToPath(new URL("./matmul-worker.mjs", import.meta.url));
-const BASE = 65536;
-const MAX_PAGES = 16384;
 /** below this many multiply-adds the hand-off costs more than the second core saves */
 const PARALLEL_MIN_MACS = 1 << 20;
 
@@ -28,7 +26,6 @@ let kernel: KernelExports | null | undefined;
 let kernelPath = "";
 let kernelVariant: "relaxed-simd" | "simd" | null = null;
 let memory: WebAssembly.Memory | null = null;
-let heap = new Float32Array(0);
 let worker: { ctl: Int32Array; seq: number } | null = null;
 /**
  * One thread by default: on a quiet machine the second thread makes products ~1.8× faster, but
@@ -70,11 +67,8 @@ function isKernelSound(k: KernelExports, mem: WebAssembly.Memory): boolean {
 export function loadWasmKernel(): KernelExports | null {
   if (kernel !== undefined) return kernel;
   kernel = null;
-  try {
-    memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-  } catch {
-    return kernel;
-  }
+  memory = getSharedMemory();
+  if (!memory) return kernel;
   try {
     setFlagsFromString("--experimental-wasm-relaxed-simd");
     const k = instantiate(RELAXED_WASM_PATH, memory);
@@ -95,7 +89,6 @@ export function loadWasmKernel(): KernelExports | null {
       kernel = null;
     }
   }
-  heap = new Float32Array(memory.buffer);
   return kernel;
 }
 
@@ -130,15 +123,6 @@ function startWorker(): { ctl: Int32Array; seq: number } | null {
     threadsWanted = 1;
   }
   return worker;
-}
-
-function ensureFloats(floats: number): Float32Array {
-  const mem = memory!;
-  const needBytes = BASE + floats * 4;
-  const have = mem.buffer.byteLength;
-  if (needBytes > have) mem.grow(Math.ceil((needBytes - have) / 65536));
-  if (heap.buffer.byteLength !== mem.buffer.byteLength) heap = new Float32Array(mem.buffer);
-  return heap;
 }
 
 // control block slots (keep in sync with matmul-worker.mjs)
@@ -232,25 +216,37 @@ export function matmulWasm(
 ): void {
   const k = loadWasmKernel();
   if (!k) throw new Error("wasm kernel not loaded");
+  let scratch = scratchStart();
+  const reserve = (floats: number): number => {
+    const at = scratch;
+    scratch += (floats * 4 + 15) & ~15;
+    if (!ensureBytes(scratch)) throw new Error("matmul operands exceed the 2 GiB wasm memory");
+    return at;
+  };
+  /** byte address of x in wasm memory: in place for arena tensors, else a copy in scratch */
+  const place = (x: Float32Array, n: number): number => {
+    if (isArenaView(x)) return x.byteOffset;
+    const at = reserve(n);
+    heapF32().set(x.subarray(0, n), at / 4);
+    return at;
+  };
   const sizeA = M * K;
   const sizeB = K * N;
   const sizeC = M * N;
-  // layout (in floats from BASE): A | B | C | scratch for a transposed operand
-  const offA = 0;
-  const offB = offA + sizeA;
-  const offC = offB + sizeB;
-  const offT = offC + sizeC;
-  const h = ensureFloats(offT + Math.max(sizeA, sizeB));
-  const base = BASE / 4;
+  let pA = place(a, sizeA);
   if (transA) {
-    h.set(a.subarray(0, sizeA), base + offT);
-    k.transpose(BASE + offT * 4, BASE + offA * 4, K, M);
-  } else h.set(a.subarray(0, sizeA), base + offA);
+    const t = reserve(sizeA);
+    k.transpose(pA, t, K, M);
+    pA = t;
+  }
+  let pB = place(b, sizeB);
   if (transB) {
-    h.set(b.subarray(0, sizeB), base + offT);
-    k.transpose(BASE + offT * 4, BASE + offB * 4, N, K);
-  } else h.set(b.subarray(0, sizeB), base + offB);
-  if (accumulate) h.set(c.subarray(0, sizeC), base + offC);
-  runRows(k, BASE + offA * 4, BASE + offB * 4, BASE + offC * 4, M, K, N, accumulate ? 1 : 0);
-  c.set(h.subarray(base + offC, base + offC + sizeC));
+    const t = reserve(sizeB);
+    k.transpose(pB, t, N, K);
+    pB = t;
+  }
+  const cInPlace = isArenaView(c);
+  const pC = cInPlace ? c.byteOffset : accumulate ? place(c, sizeC) : reserve(sizeC);
+  runRows(k, pA, pB, pC, M, K, N, accumulate ? 1 : 0);
+  if (!cInPlace) c.set(heapF32().subarray(pC / 4, pC / 4 + sizeC));
 }

@@ -1,5 +1,6 @@
 import { EngineError } from "../engine-error.ts";
 import { Rng } from "../kernels/rng.ts";
+import { runInArena } from "../kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "../model/llama-forward.ts";
 import type { LlamaModel } from "../model/llama-model.ts";
 import { crossEntropy } from "../model/ops/cross-entropy.ts";
@@ -61,8 +62,10 @@ export function evaluateLoss(model: LlamaModel, batches: Batch[]): number {
   let count = 0;
   for (const b of batches) {
     if (b.counted === 0) continue;
-    const tape = forwardTrain(model, b.ids, b.batch, b.seq, null);
-    const ce = crossEntropy(tape.logits, b.targets, b.batch * b.seq, model.config.vocabSize, 0, false);
+    const ce = runInArena(() => {
+      const tape = forwardTrain(model, b.ids, b.batch, b.seq, null);
+      return crossEntropy(tape.logits, b.targets, b.batch * b.seq, model.config.vocabSize, 0, false);
+    });
     lossSum += ce.lossSum;
     count += ce.count;
   }

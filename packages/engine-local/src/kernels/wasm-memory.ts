@@ -1,0 +1,90 @@
+/**
+ * The kernel's shared linear memory, and a bump arena in it for one training step's
+ * temporaries. Tensors allocated in the arena are Float32Array views of wasm memory, so the
+ * matmul kernel reads and writes them in place instead of copying them in and out; everything
+ * else (weights, grads, optimizer state) stays in ordinary JS memory. The memory is shared, and
+ * growing a shared memory never detaches existing views, so arena views stay valid as it grows.
+ */
+export const BASE = 65536;
+const PAGE = 65536;
+const MAX_PAGES = 32768; // 2 GiB: byte offsets stay below 2³¹ as JS numbers and wasm i32s
+
+let memory: WebAssembly.Memory | null | undefined;
+let heap = new Float32Array(0);
+let arenaTop = BASE;
+let arenaDepth = 0;
+const arenaBuffers = new WeakSet<ArrayBufferLike>();
+
+export function getSharedMemory(): WebAssembly.Memory | null {
+  if (memory === undefined) {
+    try {
+      memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    } catch {
+      memory = null;
+    }
+  }
+  return memory;
+}
+
+/** Grows the memory to hold `endByte` bytes; false when that exceeds the maximum. */
+export function ensureBytes(endByte: number): boolean {
+  const mem = getSharedMemory();
+  if (!mem) return false;
+  const have = mem.buffer.byteLength;
+  if (endByte > have) {
+    const pages = Math.ceil((endByte - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) return false;
+    mem.grow(pages);
+  }
+  return true;
+}
+
+/** A float view of the whole memory, refreshed after growth. */
+export function heapF32(): Float32Array {
+  const mem = getSharedMemory();
+  if (!mem) throw new Error("no shared wasm memory");
+  if (heap.buffer !== mem.buffer) heap = new Float32Array(mem.buffer);
+  return heap;
+}
+
+function align16(n: number): number {
+  return (n + 15) & ~15;
+}
+
+/** A zeroed float32 tensor in the arena, or null when no arena is open (or it is full). */
+export function allocArenaF32(n: number): Float32Array | null {
+  if (arenaDepth === 0 || n === 0) return null;
+  const at = align16(arenaTop);
+  if (!ensureBytes(at + n * 4)) return null;
+  const buf = (getSharedMemory() as WebAssembly.Memory).buffer;
+  arenaBuffers.add(buf);
+  const view = new Float32Array(buf, at, n);
+  view.fill(0);
+  arenaTop = at + n * 4;
+  return view;
+}
+
+export function isArenaView(a: Float32Array): boolean {
+  return arenaBuffers.has(a.buffer);
+}
+
+/** First free byte above the arena: where a matmul may put temporary copies. */
+export function scratchStart(): number {
+  return align16(arenaTop);
+}
+
+/**
+ * Runs `fn` with float32 temporaries allocated in the arena, then frees them all. Nothing
+ * allocated inside may be used after `fn` returns: callers return plain numbers.
+ */
+export function runInArena<T>(fn: () => T): T {
+  if (!getSharedMemory()) return fn();
+  const saved = arenaTop;
+  arenaDepth++;
+  try {
+    return fn();
+  } finally {
+    arenaDepth--;
+    arenaTop = saved;
+  }
+}
