@@ -15,7 +15,7 @@ import { createSeededRandom } from "./seeded-random.ts";
  * and checks the contract: every import either commits valid rows or fails with a DatasetError,
  * never crashes or rejects unhandled, and a failure leaves no file in the version folder.
  */
-const CASES_PER_SEED = 800;
+const CASES_PER_SEED = 600;
 const rows = Array.from({ length: 12 }, (_, i) => ({
   instruction: `Question ${i}: what is ${i} + ${i}? "quoted", comma`,
   response: `<think>\nAdd ${i} and ${i}.\n</think>\n\nThe answer is \\boxed{${2 * i}} — ünïcode 🙂`,
