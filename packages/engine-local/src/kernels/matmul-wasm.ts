@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
-import { BASE, ensureBytes, getSharedMemory, heapF32, isArenaView, scratchStart } from "./wasm-memory.ts";
+import { ensureBytes, getSharedMemory, heapF32, isArenaView, scratchStart } from "./wasm-memory.ts";
 
 /**
  * Loads the AssemblyScript kernel (build/*.wasm, compiled by `npm run build`) over the shared
@@ -11,9 +11,12 @@ import { BASE, ensureBytes, getSharedMemory, heapF32, isArenaView, scratchStart 
  * (weights, grads) are copied into scratch space above the arena. Large products can be split by
  * rows between this thread and one worker running the same kernel on the same memory.
  */
-interface KernelExports {
+export interface KernelExports {
   matmulNN(a: number, b: number, c: number, M: number, K: number, N: number, accumulate: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  swigluForward(g: number, u: number, a: number, sig: number, n: number): void;
+  swigluBackward(g: number, u: number, sig: number, da: number, n: number): void;
+  expShiftedRow(x: number, out: number, n: number, max: number): number;
 }
 
 const WASM_PATH = fileURLToPath(new URL("../../build/matmul.wasm", import.meta.url));
@@ -49,13 +52,18 @@ function instantiate(path: string, mem: WebAssembly.Memory): KernelExports {
   return instance.exports as unknown as KernelExports;
 }
 
-/** The kernel computes 1·1 + 2·3 + … correctly: guards against a relaxed op that misbehaves. */
-function isKernelSound(k: KernelExports, mem: WebAssembly.Memory): boolean {
-  const h = new Float32Array(mem.buffer);
-  const b = BASE / 4;
+/**
+ * The kernel computes 1·1 + 2·3 + … correctly: guards against a relaxed op that misbehaves. It
+ * works in scratch space above the arena, which may already hold live tensors.
+ */
+function isKernelSound(k: KernelExports): boolean {
+  const at = scratchStart();
+  if (!ensureBytes(at + 80 * 4)) return false;
+  const h = heapF32();
+  const b = at / 4;
   for (let i = 0; i < 8; i++) h[b + i] = i + 1; // A [1,8]
   for (let i = 0; i < 64; i++) h[b + 8 + i] = (i % 8) + 1; // B [8,8]
-  k.matmulNN(BASE, BASE + 32, BASE + 288, 1, 8, 8, 0);
+  k.matmulNN(at, at + 32, at + 288, 1, 8, 8, 0);
   return h[b + 72] === 36 && h[b + 79] === 288;
 }
 
@@ -72,7 +80,7 @@ export function loadWasmKernel(): KernelExports | null {
   try {
     setFlagsFromString("--experimental-wasm-relaxed-simd");
     const k = instantiate(RELAXED_WASM_PATH, memory);
-    if (isKernelSound(k, memory)) {
+    if (isKernelSound(k)) {
       kernel = k;
       kernelPath = RELAXED_WASM_PATH;
       kernelVariant = "relaxed-simd";

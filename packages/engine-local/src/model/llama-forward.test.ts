@@ -24,13 +24,17 @@ function makeBatch(V: number): { ids: Int32Array; targets: Int32Array } {
   return { ids, targets };
 }
 
+/** dropout masks come from a fresh generator each pass, so ±eps passes see the same mask */
+let dropoutSeed: number | null = null;
+const dropoutRng = () => (dropoutSeed === null ? null : Rng.fromSeed(dropoutSeed));
+
 function lossOf(model: LlamaModel, ids: Int32Array, targets: Int32Array): number {
-  const tape = forwardTrain(model, ids, B, T, null);
+  const tape = forwardTrain(model, ids, B, T, dropoutRng());
   const { lossSum, count } = crossEntropy(tape.logits, targets, B * T, model.config.vocabSize, 1, false);
   return lossSum / count;
 }
 
-function buildModel(config: LlamaConfig, withLora: boolean): LlamaModel {
+function buildModel(config: LlamaConfig, withLora: boolean, dropout = 0): LlamaModel {
   const model = allocateModel(config, "f64");
   initializeModel(model, 3, 0.4);
   // non-trivial norm weights and biases so their gradients are exercised
@@ -59,7 +63,7 @@ function buildModel(config: LlamaConfig, withLora: boolean): LlamaModel {
 
 function checkGradients(model: LlamaModel, params: Param[]): number {
   const { ids, targets } = makeBatch(model.config.vocabSize);
-  const tape = forwardTrain(model, ids, B, T, null);
+  const tape = forwardTrain(model, ids, B, T, dropoutRng());
   const count = targets.filter((t) => t >= 0).length;
   const ce = crossEntropy(tape.logits, targets, B * T, model.config.vocabSize, 1 / count, true);
   backwardTrain(model, tape, ce.dlogits!);
@@ -99,5 +103,15 @@ describe("Llama forward/backward against float64 finite differences", () => {
     setTrainable(model.embed, true, 10);
     const params = [...listLoraParams(model), model.embed];
     expect(checkGradients(model, params)).toBeLessThan(1e-4);
+  });
+
+  it("LoRA with dropout (a fixed mask)", () => {
+    const model = buildModel(makeTinyConfig(), true, 0.3);
+    dropoutSeed = 21;
+    try {
+      expect(checkGradients(model, listLoraParams(model))).toBeLessThan(1e-4);
+    } finally {
+      dropoutSeed = null;
+    }
   });
 });

@@ -112,6 +112,13 @@ async function trainJob(
   if (prepared.addedTokens.length)
     emit({ type: "log", level: "info", message: `added special tokens ${prepared.addedTokens.join(" ")}` });
   const maxLen = Math.min(t.maxSeqLength, model.config.maxPositions - 1);
+  if (maxLen < t.maxSeqLength) {
+    emit({
+      type: "log",
+      level: "warn",
+      message: `maxSeqLength ${t.maxSeqLength} exceeds the model's ${model.config.maxPositions} positions; truncating to ${maxLen}`,
+    });
+  }
   let trainSet = tokenizeExamples(
     readExamplesJsonl(job.paths.trainData, "data.datasetVersionId"),
     tokenizer,

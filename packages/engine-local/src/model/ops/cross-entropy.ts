@@ -1,3 +1,4 @@
+import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocLike, type FArray } from "../../kernels/float-array.ts";
 
 /**
@@ -17,6 +18,7 @@ export function crossEntropy(
   let lossSum = 0;
   let count = 0;
   const dlogits = computeGrad ? allocLike(logits, rows * vocab) : null;
+  const k = dlogits ? kernelForArena(logits, dlogits) : null;
   for (let i = 0; i < rows; i++) {
     const t = targets[i] as number;
     if (t < 0) continue;
@@ -24,7 +26,12 @@ export function crossEntropy(
     let max = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < vocab; j++) max = Math.max(max, logits[o + j] as number);
     let sum = 0;
-    if (dlogits) {
+    if (k && dlogits) {
+      sum = k.expShiftedRow(logits.byteOffset + o * 4, dlogits.byteOffset + o * 4, vocab, max);
+      const scale = gradScale / sum;
+      for (let j = 0; j < vocab; j++) dlogits[o + j] = (dlogits[o + j] as number) * scale;
+      dlogits[o + t] = (dlogits[o + t] as number) - gradScale;
+    } else if (dlogits) {
       // keep exp(x − max) in the gradient buffer so each logit is exponentiated once
       for (let j = 0; j < vocab; j++) {
         const e = Math.exp((logits[o + j] as number) - max);

@@ -1,9 +1,15 @@
+import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocLike, type FArray } from "../../kernels/float-array.ts";
 
 /** a = silu(g) · u, elementwise; σ(g) is returned too, so the backward pass needs no exp. */
 export function swigluForward(g: FArray, u: FArray): { a: FArray; sig: FArray } {
   const a = allocLike(g, g.length);
   const sig = allocLike(g, g.length);
+  const k = kernelForArena(g, u, a, sig);
+  if (k) {
+    k.swigluForward(g.byteOffset, u.byteOffset, a.byteOffset, sig.byteOffset, g.length);
+    return { a, sig };
+  }
   for (let i = 0; i < g.length; i++) {
     const gi = g[i] as number;
     const s = 1 / (1 + Math.exp(-gi));
@@ -20,6 +26,11 @@ export function swigluBackwardInPlace(
   sig: FArray,
   da: FArray,
 ): { dg: FArray; du: FArray } {
+  const k = kernelForArena(g, u, sig, da);
+  if (k) {
+    k.swigluBackward(g.byteOffset, u.byteOffset, sig.byteOffset, da.byteOffset, g.length);
+    return { dg: g, du: u };
+  }
   for (let i = 0; i < g.length; i++) {
     const gi = g[i] as number;
     const s = sig[i] as number;

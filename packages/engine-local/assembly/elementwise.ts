@@ -1,0 +1,97 @@
+// Elementwise kernels over float32 tensors that live in the step arena (src/kernels/wasm-memory.ts):
+// SwiGLU forward/backward and the softmax of cross-entropy, the ops whose cost is dominated by
+// exp. exp is the Cephes single-precision polynomial (≈1 ulp), four lanes at a time.
+
+@inline
+function expv(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  // n = round(x / ln2); r = x − n·ln2 in two parts for precision
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), f32x4.add(r, f32x4.splat(1)));
+  // scale by 2ⁿ through the exponent bits
+  const bits = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, bits);
+}
+
+@inline
+function expScalar(x: f32): f32 {
+  return f32x4.extract_lane(expv(f32x4.splat(x)), 0);
+}
+
+/** a = g·σ(g)·u and sig = σ(g), n elements (any n). */
+export function swigluForward(g: usize, u: usize, a: usize, sig: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = (<usize>i) << 2;
+    const gv = v128.load(g + o);
+    const s = f32x4.div(one, f32x4.add(one, expv(f32x4.neg(gv))));
+    v128.store(sig + o, s);
+    v128.store(a + o, f32x4.mul(f32x4.mul(gv, s), v128.load(u + o)));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = (<usize>i) << 2;
+    const gi = load<f32>(g + o);
+    const s: f32 = 1 / (1 + expScalar(-gi));
+    store<f32>(sig + o, s);
+    store<f32>(a + o, gi * s * load<f32>(u + o));
+  }
+}
+
+/** In place: g ← da·u·σ(1 + g(1 − σ)), u ← da·g·σ. */
+export function swigluBackward(g: usize, u: usize, sig: usize, da: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = (<usize>i) << 2;
+    const gv = v128.load(g + o);
+    const s = v128.load(sig + o);
+    const d = v128.load(da + o);
+    const uv = v128.load(u + o);
+    const t = f32x4.add(one, f32x4.mul(gv, f32x4.sub(one, s)));
+    v128.store(g + o, f32x4.mul(f32x4.mul(f32x4.mul(d, uv), s), t));
+    v128.store(u + o, f32x4.mul(f32x4.mul(d, gv), s));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = (<usize>i) << 2;
+    const gi = load<f32>(g + o);
+    const s = load<f32>(sig + o);
+    const d = load<f32>(da + o);
+    const ui = load<f32>(u + o);
+    store<f32>(g + o, d * ui * s * (1 + gi * (1 - s)));
+    store<f32>(u + o, d * gi * s);
+  }
+}
+
+/**
+ * For one row of logits: writes exp(x − max) to out and returns Σ exp(x − max) (max is the
+ * caller's). Cross-entropy turns these into softmax probabilities and the log-sum-exp.
+ */
+export function expShiftedRow(x: usize, out: usize, n: i32, max: f32): f32 {
+  const m = f32x4.splat(max);
+  let acc = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = (<usize>i) << 2;
+    const e = expv(f32x4.sub(v128.load(x + o), m));
+    v128.store(out + o, e);
+    acc = f32x4.add(acc, e);
+  }
+  let sum: f32 =
+    f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (let i = n4; i < n; i++) {
+    const o = (<usize>i) << 2;
+    const e = expScalar(load<f32>(x + o) - max);
+    store<f32>(out + o, e);
+    sum += e;
+  }
+  return sum;
+}

@@ -1,0 +1,3 @@
+// The engine's WebAssembly module: matmul and the exp-heavy elementwise kernels.
+export * from "./matmul";
+export * from "./elementwise";
