@@ -35,9 +35,10 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
         return [Array.from(a), Array.from(dg), Array.from(du)];
       });
       js.forEach((arr, k) => {
-        arr.forEach((v, i) =>
-          expect(Math.abs((wasm[k]?.[i] as number) - v)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))),
-        );
+        for (let i = 0; i < arr.length; i++) {
+          const v = arr[i] as number;
+          expect(Math.abs((wasm[k]?.[i] as number) - v)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v)));
+        }
       });
     }
   });
@@ -55,6 +56,8 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
     const js = run(false);
     const wasm = runInArena(() => run(true));
     expect(wasm.loss).toBeCloseTo(js.loss, 4);
-    js.grad.forEach((v, i) => expect(Math.abs((wasm.grad[i] as number) - v)).toBeLessThan(1e-6));
+    js.grad.forEach((v, i) => {
+      expect(Math.abs((wasm.grad[i] as number) - v)).toBeLessThan(1e-6);
+    });
   });
 });
