@@ -17,3 +17,16 @@ export function ensureInstall(root) {
     process.exit(r.status ?? 1);
   }
 }
+
+// The Prisma client is generated (gitignored); everything that imports @distillery/db needs it,
+// the stack scripts included, so it is made here, before any of them loads.
+export function ensurePrismaClient(root) {
+  const client = join(root, "packages/db/src/generated/prisma/client.ts");
+  const schema = join(root, "prisma/schema.prisma");
+  if (existsSync(client) && statSync(client).mtimeMs >= statSync(schema).mtimeMs) return;
+  const r = spawnSync(process.execPath, [join(root, "scripts/prisma-generate.mjs")], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error("[setup] prisma generate failed; see above");
+    process.exit(r.status ?? 1);
+  }
+}

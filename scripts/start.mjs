@@ -3,10 +3,11 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureInstall } from "./ensure-install.mjs";
+import { ensureInstall, ensurePrismaClient } from "./ensure-install.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 ensureInstall(root);
+ensurePrismaClient(root);
 const child = spawn(
   process.execPath,
   ["--import", "tsx", join(root, "scripts/stack/main.ts"), "start", ...process.argv.slice(2)],
