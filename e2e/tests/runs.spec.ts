@@ -90,8 +90,18 @@ test.beforeAll(() => {
   seeded = seedModelAndDataset(tag);
 });
 
-test("launch a run from the form, watch the loss curve grow and a folded sample, reload mid-run, cancel it", async ({ page }) => {
+test("launch a run from the form, watch the loss curve grow and a folded sample, reload mid-run, cancel it", async ({ page, request }) => {
   test.setTimeout(240_000);
+  try {
+    await launchWatchAndCancel(page);
+  } finally {
+    // a failed step must not leave the run training under the next tests
+    const id = page.url().match(/\/runs\/(run_[0-9a-f]+)$/)?.[1];
+    if (id) await request.post(`/api/runs/${id}/cancel`);
+  }
+});
+
+async function launchWatchAndCancel(page: Page) {
   await page.goto("/runs/new");
   await page.getByLabel("Preset").selectOption("tiny-reasoning-demo");
   await page.getByLabel("Run name").fill(`e2e run ${tag}`);
@@ -132,7 +142,8 @@ test("launch a run from the form, watch the loss curve grow and a folded sample,
   // a sample arrives with its reasoning folded (closed <details>)
   const sample = page.getByTestId("sample").first();
   await expect(sample).toBeVisible({ timeout: 90_000 });
-  const think = page.getByTestId("sample-think").first();
+  // new samples are prepended: the oldest one stays put while we click it
+  const think = page.getByTestId("sample-think").last();
   await expect(think).toBeVisible({ timeout: 90_000 });
   expect(await think.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
   await think.locator("summary").click();
@@ -149,7 +160,7 @@ test("launch a run from the form, watch the loss curve grow and a folded sample,
   // cancel from the run page: the worker stops the engine within a few seconds
   await page.getByRole("button", { name: "Cancel run" }).click();
   await expect(page.getByTestId("run-status")).toHaveText("cancelled", { timeout: 30_000 });
-});
+}
 
 test("a waiting run shows its position in the queue and is cancelled from there", async ({ page, request }) => {
   // an hf run waits: this stack has no GPU worker consuming the hf queue
@@ -177,6 +188,15 @@ test("a waiting run shows its position in the queue and is cancelled from there"
   await page.goto("/runs");
   const listed = page.getByTestId("run-row").filter({ hasText: `e2e waiting ${tag}` });
   await expect(listed).toContainText("cancelled");
+
+  // compare it with the run the first test trained: curves overlaid, configs diffed
+  await listed.getByRole("checkbox").check();
+  await page.getByTestId("run-row").filter({ hasText: `e2e run ${tag}` }).getByRole("checkbox").check();
+  await page.getByRole("button", { name: /Compare/ }).click();
+  await page.waitForURL(/\/runs\/compare\?ids=/);
+  await expect(page.getByTestId("config-diff")).toContainText("engine");
+  await expect(page.getByTestId("config-diff")).toContainText("hf");
+  await expect.poll(async () => Number(await page.getByTestId("chart-compare-loss").getAttribute("data-points"))).toBeGreaterThan(3);
 });
 
 test("a sample's output is shown as text, never as HTML", async ({ page, request }) => {

@@ -140,7 +140,7 @@ function RunHeader({ detail, state, streamState }: { detail: RunDetail; state: R
           <div className="progress-fill" style={{ width: `${pct}%` }} />
         </div>
         <span data-testid="run-progress">
-          {state.status?.phase ?? (run.status === "queued" ? "waiting in the queue" : run.status)}
+          {isActive ? (state.status?.phase ?? (run.status === "queued" ? "waiting in the queue" : run.status)) : run.status}
           {step !== null && total ? ` · step ${step}/${total}` : ""}
           {eta !== null ? ` · ETA ${formatDuration(eta)}` : ""}
         </span>

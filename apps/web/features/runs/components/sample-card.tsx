@@ -20,7 +20,7 @@ export function SampleCard({ sample }: { sample: SampleEvent }) {
         </details>
       )}
       <pre className="sample-answer" data-testid="sample-answer">
-        {answer || <span className="muted">(no answer)</span>}
+        {answer.trim() || <span className="muted">(no answer)</span>}
       </pre>
     </div>
   );

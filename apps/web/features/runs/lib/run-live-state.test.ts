@@ -28,4 +28,13 @@ describe("run live state", () => {
     expect(s.latest).toEqual({ step: 2, ts: 6000 });
     expect(s.lastSeq).toBe(7);
   });
+
+  it("shows training again once a metric follows a saving or evaluating status", () => {
+    let s = initRunLiveState({ series: {}, samples: [], activity: [], lastMetric: null, trainingStart: null, throughSeq: -1 });
+    s = applyRunEvent(s, { ...base, type: "status", seq: 1, phase: "saving", step: 100, totalSteps: 200 });
+    expect(s.status?.phase).toBe("saving");
+    s = applyRunEvent(s, { ...base, type: "metric", seq: 2, step: 101, values: { loss: 1 } });
+    expect(s.status?.phase).toBe("training");
+    expect(s.totalSteps).toBe(200);
+  });
 });

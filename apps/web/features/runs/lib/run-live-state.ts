@@ -38,8 +38,17 @@ export function initRunLiveState(input: {
   };
   for (const e of input.activity) state = applyActivity(state, e);
   if (input.trainingStart?.type === "status") state = { ...state, trainingStart: mark(input.trainingStart) };
-  if (input.lastMetric?.type === "metric") state = { ...state, latest: mark(input.lastMetric) };
+  if (input.lastMetric?.type === "metric") state = { ...state, latest: mark(input.lastMetric), status: resumePhase(state.status, input.lastMetric.seq) };
   return state;
+}
+
+/**
+ * Engines report a phase when it starts, not when it ends: a metric after "saving" or
+ * "evaluating" means training went on.
+ */
+function resumePhase(status: Status | null, metricSeq: number): Status | null {
+  if (!status || metricSeq < status.seq || (status.phase !== "saving" && status.phase !== "evaluating")) return status;
+  return { ...status, phase: "training", message: undefined };
 }
 
 const mark = (e: { step?: number; ts: number }): StepMark | null => (e.step === undefined ? null : { step: e.step, ts: e.ts });
@@ -67,7 +76,7 @@ export function applyRunEvent(state: RunLiveState, e: EngineEvent): RunLiveState
       series[name] = mergeSeriesPoint(series[name] ?? [], [e.step, value]);
     }
     const latest = !state.latest || e.ts >= state.latest.ts ? { step: e.step, ts: e.ts } : state.latest;
-    return { ...state, series, latest, lastSeq };
+    return { ...state, series, latest, lastSeq, status: resumePhase(state.status, e.seq) };
   }
   if (e.type === "sample") {
     if (state.samples.some((x) => x.seq === e.seq)) return state;
