@@ -39,7 +39,9 @@ test("upload traces, fix the mapping, see rendered rows and histograms, filter, 
 
   // break the mapping, see why, then fix it (and map the reference column detection missed)
   await page.getByLabel("Response (reasoning in <think>)").selectOption("");
-  await expect(page.getByTestId("mapping-error")).toContainText("map either a response column or an answer column");
+  await expect(page.getByTestId("mapping-error")).toContainText(
+    "map either a response column or an answer column",
+  );
   await page.getByLabel("Response (reasoning in <think>)").selectOption("response");
   await page.getByLabel("Reference answer").selectOption("expected");
   await expect(page.getByTestId("mapping-error")).toHaveCount(0);

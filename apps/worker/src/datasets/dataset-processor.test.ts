@@ -129,7 +129,9 @@ describe("dataset jobs", () => {
     expect(row.error).toMatch(/^traces\.jsonl, line 2: /);
     expect(row.output).toMatchObject({ failure: { code: "bad_row", file: "traces.jsonl", line: 2 } });
     expect(await db.datasetVersion.count()).toBe(before);
-    expect(await db.dataset.count({ where: { name: (payload as { datasetName: string }).datasetName } })).toBe(0);
+    expect(
+      await db.dataset.count({ where: { name: (payload as { datasetName: string }).datasetName } }),
+    ).toBe(0);
     expect(await store.exists(key)).toBe(false);
     expect((await store.list("datasets/")).filter((k) => !k.endsWith("rows.jsonl.gz"))).toEqual([]);
   });

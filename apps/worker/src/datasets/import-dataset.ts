@@ -144,7 +144,9 @@ export async function importDataset(
   } catch (e) {
     // a first import that failed leaves no empty dataset behind either
     if (createdDatasetId)
-      await db.dataset.deleteMany({ where: { id: createdDatasetId, versions: { none: {} } } }).catch(() => {});
+      await db.dataset
+        .deleteMany({ where: { id: createdDatasetId, versions: { none: {} } } })
+        .catch(() => {});
     throw e;
   } finally {
     if (p.source.kind === "upload") await store.delete(p.source.key).catch(() => {});

@@ -63,8 +63,9 @@ export function DatasetJobPanel({ jobId }: { jobId: string }) {
           {Array.isArray(out.dropped) && (
             <p>
               Dropped:{" "}
-              {(out.dropped as { filter: string; rows: number }[]).map((d) => `${d.filter} ${d.rows}`).join(", ") ||
-                "nothing"}
+              {(out.dropped as { filter: string; rows: number }[])
+                .map((d) => `${d.filter} ${d.rows}`)
+                .join(", ") || "nothing"}
             </p>
           )}
           {datasetId && typeof out.versionId === "string" && (

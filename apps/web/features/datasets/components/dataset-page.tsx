@@ -41,7 +41,9 @@ export function DatasetPage({ datasetId }: { datasetId: string }) {
                   <td>{parent ? `v${parent.version}` : v.parentId ? "(removed)" : "—"}</td>
                   <td>{describeOperation(v.operation)}</td>
                   <td>{v.rowCount.toLocaleString()}</td>
-                  <td className="muted">{tok?.kind === "model" ? tok.modelName : tok?.kind === "bytes" ? "bytes" : "—"}</td>
+                  <td className="muted">
+                    {tok?.kind === "model" ? tok.modelName : tok?.kind === "bytes" ? "bytes" : "—"}
+                  </td>
                   <td className="muted">{new Date(v.createdAt).toLocaleString()}</td>
                 </tr>
               );

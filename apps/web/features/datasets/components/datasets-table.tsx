@@ -6,7 +6,12 @@ export function DatasetsTable() {
   const { data, error, isLoading } = useDatasets();
   if (error) return <p className="error">{error.message}</p>;
   if (isLoading) return <p className="muted">Loading…</p>;
-  if (!data?.length) return <p className="empty">No datasets yet. <Link href="/datasets/new">Import one</Link>.</p>;
+  if (!data?.length)
+    return (
+      <p className="empty">
+        No datasets yet. <Link href="/datasets/new">Import one</Link>.
+      </p>
+    );
   return (
     <table data-testid="datasets-table">
       <thead>

@@ -29,7 +29,12 @@ function toFilters(f: FilterForm): Record<string, unknown>[] {
 }
 
 /** Filter and split: each starts a job that writes new immutable versions (parent = this one). */
-export function DerivePanel(props: { datasetId: string; versionId: string; template: string; tokenizerModelId?: string }) {
+export function DerivePanel(props: {
+  datasetId: string;
+  versionId: string;
+  template: string;
+  tokenizerModelId?: string;
+}) {
   const derive = useStartDerive(props.datasetId, props.versionId);
   const [jobId, setJobId] = useState<string | null>(null);
   const [form, setForm] = useState<FilterForm>({
@@ -44,7 +49,10 @@ export function DerivePanel(props: { datasetId: string; versionId: string; templ
   });
   const [testPercent, setTestPercent] = useState("10");
   const [seed, setSeed] = useState("42");
-  const common = { template: props.template, ...(props.tokenizerModelId ? { tokenizerModelId: props.tokenizerModelId } : {}) };
+  const common = {
+    template: props.template,
+    ...(props.tokenizerModelId ? { tokenizerModelId: props.tokenizerModelId } : {}),
+  };
   const filters = toFilters(form);
   const error = derive.error as ApiError | null;
   const set = <K extends keyof FilterForm>(k: K, v: FilterForm[K]) => setForm({ ...form, [k]: v });
@@ -55,11 +63,21 @@ export function DerivePanel(props: { datasetId: string; versionId: string; templ
         <div className="mapping-grid">
           <div className="field">
             <label htmlFor="f-max">Max tokens</label>
-            <input id="f-max" type="number" min={1} value={form.maxTokens} onChange={(e) => set("maxTokens", e.target.value)} />
+            <input
+              id="f-max"
+              type="number"
+              min={1}
+              value={form.maxTokens}
+              onChange={(e) => set("maxTokens", e.target.value)}
+            />
           </div>
           <div className="field">
             <label htmlFor="f-dedupe">Dedupe prompts</label>
-            <select id="f-dedupe" value={form.dedupe} onChange={(e) => set("dedupe", e.target.value as FilterForm["dedupe"])}>
+            <select
+              id="f-dedupe"
+              value={form.dedupe}
+              onChange={(e) => set("dedupe", e.target.value as FilterForm["dedupe"])}
+            >
               <option value="">no</option>
               <option value="exact">exact</option>
               <option value="normalized">normalized</option>
@@ -75,27 +93,47 @@ export function DerivePanel(props: { datasetId: string; versionId: string; templ
           </div>
           <div className="field">
             <label htmlFor="f-sample">Sample N rows</label>
-            <input id="f-sample" type="number" min={1} value={form.sample} onChange={(e) => set("sample", e.target.value)} />
+            <input
+              id="f-sample"
+              type="number"
+              min={1}
+              value={form.sample}
+              onChange={(e) => set("sample", e.target.value)}
+            />
           </div>
         </div>
         <div className="row">
           <label>
-            <input type="checkbox" checked={form.dropMissing} onChange={(e) => set("dropMissing", e.target.checked)} /> Drop rows without
-            &lt;think&gt;
+            <input
+              type="checkbox"
+              checked={form.dropMissing}
+              onChange={(e) => set("dropMissing", e.target.checked)}
+            />{" "}
+            Drop rows without &lt;think&gt;
           </label>
           <label>
-            <input type="checkbox" checked={form.dropUnclosed} onChange={(e) => set("dropUnclosed", e.target.checked)} /> Drop unclosed
-            &lt;think&gt;
+            <input
+              type="checkbox"
+              checked={form.dropUnclosed}
+              onChange={(e) => set("dropUnclosed", e.target.checked)}
+            />{" "}
+            Drop unclosed &lt;think&gt;
           </label>
           <label>
-            <input type="checkbox" checked={form.answerMatch} onChange={(e) => set("answerMatch", e.target.checked)} /> Answer agrees
-            with reference
+            <input
+              type="checkbox"
+              checked={form.answerMatch}
+              onChange={(e) => set("answerMatch", e.target.checked)}
+            />{" "}
+            Answer agrees with reference
           </label>
         </div>
         <button
           type="button"
           disabled={filters.length === 0 || derive.isPending}
-          onClick={() => derive.mutate({ op: "filter", filters, ...common }, { onSuccess: (r) => setJobId(r.jobId) })}
+          onClick={() =>
+            derive.mutate({ op: "filter", filters, ...common }, { onSuccess: (r) => setJobId(r.jobId) })
+          }
         >
           Apply filters
         </button>
@@ -105,7 +143,14 @@ export function DerivePanel(props: { datasetId: string; versionId: string; templ
         <div className="mapping-grid">
           <div className="field">
             <label htmlFor="s-test">Test %</label>
-            <input id="s-test" type="number" min={1} max={99} value={testPercent} onChange={(e) => setTestPercent(e.target.value)} />
+            <input
+              id="s-test"
+              type="number"
+              min={1}
+              max={99}
+              value={testPercent}
+              onChange={(e) => setTestPercent(e.target.value)}
+            />
           </div>
           <div className="field">
             <label htmlFor="s-seed">Seed</label>

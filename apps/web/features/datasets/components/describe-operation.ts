@@ -3,7 +3,10 @@ export function describeOperation(op: Record<string, unknown>): string {
   switch (op.kind) {
     case "import": {
       const s = (op.source ?? {}) as Record<string, unknown>;
-      const from = s.kind === "hub" ? `Hub ${String(s.dataset)}${s.config ? `/${String(s.config)}` : ""}:${String(s.split)}` : String(s.fileName ?? "upload");
+      const from =
+        s.kind === "hub"
+          ? `Hub ${String(s.dataset)}${s.config ? `/${String(s.config)}` : ""}:${String(s.split)}`
+          : String(s.fileName ?? "upload");
       return `import of ${from} (${String(op.policy ?? "skip")} bad rows)`;
     }
     case "filter": {

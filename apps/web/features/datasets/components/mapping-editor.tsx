@@ -28,12 +28,23 @@ export function parseDraft(draft: MappingDraft): { mapping: DatasetMapping } | {
   return { error: `${issue?.path.join(".") || "mapping"}: ${issue?.message}` };
 }
 
-export function draftFromMapping(mapping: DatasetMapping | null | undefined, columns: string[]): MappingDraft {
-  if (mapping) return Object.fromEntries(Object.entries(mapping).map(([k, v]) => [k, String(v ?? "")])) as MappingDraft;
+export function draftFromMapping(
+  mapping: DatasetMapping | null | undefined,
+  columns: string[],
+): MappingDraft {
+  if (mapping)
+    return Object.fromEntries(Object.entries(mapping).map(([k, v]) => [k, String(v ?? "")])) as MappingDraft;
   return { kind: "columns", prompt: columns[0] ?? "", answer: columns[1] ?? "" };
 }
 
-function ColumnSelect(props: { id: string; label: string; value: string; columns: string[]; isRequired?: boolean; onChange: (v: string) => void }) {
+function ColumnSelect(props: {
+  id: string;
+  label: string;
+  value: string;
+  columns: string[];
+  isRequired?: boolean;
+  onChange: (v: string) => void;
+}) {
   return (
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
@@ -102,20 +113,40 @@ export function MappingEditor(props: {
           ))
         ) : (
           <>
-            <ColumnSelect id="map-column" label="Turns column" value={draft.column ?? ""} columns={columns} isRequired onChange={(v) => set("column", v)} />
+            <ColumnSelect
+              id="map-column"
+              label="Turns column"
+              value={draft.column ?? ""}
+              columns={columns}
+              isRequired
+              onChange={(v) => set("column", v)}
+            />
             {(["roleKey", "contentKey", "reasoningKey"] as const).map((k) => (
               <div className="field" key={k}>
-                <label htmlFor={`map-${k}`}>{k === "roleKey" ? "Role key" : k === "contentKey" ? "Content key" : "Reasoning key"}</label>
+                <label htmlFor={`map-${k}`}>
+                  {k === "roleKey" ? "Role key" : k === "contentKey" ? "Content key" : "Reasoning key"}
+                </label>
                 <input id={`map-${k}`} value={draft[k] ?? ""} onChange={(e) => set(k, e.target.value)} />
               </div>
             ))}
             {MESSAGE_FIELDS.map((f) => (
-              <ColumnSelect key={f.key} id={`map-${f.key}`} label={f.label} value={draft[f.key] ?? ""} columns={columns} onChange={(v) => set(f.key, v)} />
+              <ColumnSelect
+                key={f.key}
+                id={`map-${f.key}`}
+                label={f.label}
+                value={draft[f.key] ?? ""}
+                columns={columns}
+                onChange={(v) => set(f.key, v)}
+              />
             ))}
           </>
         )}
       </div>
-      {"error" in parsed && <p className="error" data-testid="mapping-error">{parsed.error}</p>}
+      {"error" in parsed && (
+        <p className="error" data-testid="mapping-error">
+          {parsed.error}
+        </p>
+      )}
       <h3 className="panel-title">Live preview</h3>
       <div data-testid="mapping-preview">
         {previews.map((r, i) =>

@@ -6,7 +6,7 @@ import type { ImportRequest } from "../lib/dataset-requests.ts";
 import { uploadFile } from "../lib/upload-file.ts";
 import type { UploadView } from "../server/create-upload.ts";
 import { DatasetJobPanel } from "./dataset-job-panel.tsx";
-import { draftFromMapping, MappingEditor, type MappingDraft, parseDraft } from "./mapping-editor.tsx";
+import { draftFromMapping, type MappingDraft, MappingEditor, parseDraft } from "./mapping-editor.tsx";
 import { TemplateSelect } from "./template-select.tsx";
 import { TokenizerSelect } from "./tokenizer-select.tsx";
 
@@ -54,7 +54,11 @@ export function NewDatasetForm() {
     let body: ImportRequest;
     if (source === "upload") {
       if (!upload || !parsed || !("mapping" in parsed)) return;
-      body = { ...common, source: { kind: "upload", uploadId: upload.uploadId, fileName: upload.fileName }, mapping: parsed.mapping };
+      body = {
+        ...common,
+        source: { kind: "upload", uploadId: upload.uploadId, fileName: upload.fileName },
+        mapping: parsed.mapping,
+      };
     } else {
       body = {
         ...common,
@@ -71,13 +75,20 @@ export function NewDatasetForm() {
   };
   const startError = start.error as ApiError | null;
   const canStart =
-    name.trim() !== "" && !start.isPending && (source === "hub" ? hub.dataset.trim() !== "" : !!parsed && "mapping" in parsed);
+    name.trim() !== "" &&
+    !start.isPending &&
+    (source === "hub" ? hub.dataset.trim() !== "" : !!parsed && "mapping" in parsed);
 
   return (
     <>
       <div className="panel">
         <div className="row tabs" role="tablist">
-          <button type="button" role="tab" aria-selected={source === "upload"} onClick={() => setSource("upload")}>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={source === "upload"}
+            onClick={() => setSource("upload")}
+          >
             Upload a file
           </button>
           <button type="button" role="tab" aria-selected={source === "hub"} onClick={() => setSource("hub")}>
@@ -90,11 +101,21 @@ export function NewDatasetForm() {
             <input id="dataset-file" type="file" onChange={(e) => void onFile(e.target.files?.[0])} />
             {progress && (
               <div className="progress-line">
-                <div className="progress" role="progressbar" aria-label="Upload progress" aria-valuenow={Math.round((progress.loaded / Math.max(1, progress.total)) * 100)}>
-                  <div className="progress-fill" style={{ width: `${(progress.loaded / Math.max(1, progress.total)) * 100}%` }} />
+                <div
+                  className="progress"
+                  role="progressbar"
+                  aria-label="Upload progress"
+                  aria-valuenow={Math.round((progress.loaded / Math.max(1, progress.total)) * 100)}
+                >
+                  <div
+                    className="progress-fill"
+                    style={{ width: `${(progress.loaded / Math.max(1, progress.total)) * 100}%` }}
+                  />
                 </div>
                 <span className="muted" data-testid="upload-progress">
-                  {upload ? "uploaded" : `${Math.round((progress.loaded / Math.max(1, progress.total)) * 100)}%`}
+                  {upload
+                    ? "uploaded"
+                    : `${Math.round((progress.loaded / Math.max(1, progress.total)) * 100)}%`}
                 </span>
               </div>
             )}
@@ -108,19 +129,39 @@ export function NewDatasetForm() {
           <div className="mapping-grid">
             <div className="field">
               <label htmlFor="hub-dataset">Dataset id</label>
-              <input id="hub-dataset" placeholder="owner/name" value={hub.dataset} onChange={(e) => setHub({ ...hub, dataset: e.target.value })} />
+              <input
+                id="hub-dataset"
+                placeholder="owner/name"
+                value={hub.dataset}
+                onChange={(e) => setHub({ ...hub, dataset: e.target.value })}
+              />
             </div>
             <div className="field">
               <label htmlFor="hub-config">Config</label>
-              <input id="hub-config" placeholder="default" value={hub.config} onChange={(e) => setHub({ ...hub, config: e.target.value })} />
+              <input
+                id="hub-config"
+                placeholder="default"
+                value={hub.config}
+                onChange={(e) => setHub({ ...hub, config: e.target.value })}
+              />
             </div>
             <div className="field">
               <label htmlFor="hub-split">Split</label>
-              <input id="hub-split" value={hub.split} onChange={(e) => setHub({ ...hub, split: e.target.value })} />
+              <input
+                id="hub-split"
+                value={hub.split}
+                onChange={(e) => setHub({ ...hub, split: e.target.value })}
+              />
             </div>
             <div className="field">
               <label htmlFor="hub-token">Token (gated sets)</label>
-              <input id="hub-token" type="password" autoComplete="off" value={hub.token} onChange={(e) => setHub({ ...hub, token: e.target.value })} />
+              <input
+                id="hub-token"
+                type="password"
+                autoComplete="off"
+                value={hub.token}
+                onChange={(e) => setHub({ ...hub, token: e.target.value })}
+              />
             </div>
           </div>
         )}
@@ -131,16 +172,22 @@ export function NewDatasetForm() {
           <h2 className="panel-title">Columns</h2>
           <p className="muted" data-testid="upload-summary">
             {upload.fileName}: {upload.preview.format}
-            {upload.preview.compressed ? " (gzip)" : ""}, columns {upload.preview.columns.join(", ")}; detected shape:{" "}
-            <strong>{upload.preview.detected?.shape ?? "none (map the columns)"}</strong>
+            {upload.preview.compressed ? " (gzip)" : ""}, columns {upload.preview.columns.join(", ")};
+            detected shape: <strong>{upload.preview.detected?.shape ?? "none (map the columns)"}</strong>
           </p>
           {upload.preview.badRows.length > 0 && (
             <p className="error">
-              {upload.preview.badRows.length} bad rows in the first rows, e.g. line {upload.preview.badRows[0]?.line}:{" "}
-              {upload.preview.badRows[0]?.reason}
+              {upload.preview.badRows.length} bad rows in the first rows, e.g. line{" "}
+              {upload.preview.badRows[0]?.line}: {upload.preview.badRows[0]?.reason}
             </p>
           )}
-          <MappingEditor columns={upload.preview.columns} rows={upload.preview.rows} draft={draft} onChange={setDraft} templateId={template} />
+          <MappingEditor
+            columns={upload.preview.columns}
+            rows={upload.preview.rows}
+            draft={draft}
+            onChange={setDraft}
+            templateId={template}
+          />
         </div>
       )}
 
@@ -149,11 +196,17 @@ export function NewDatasetForm() {
           <div className="field">
             <label htmlFor="dataset-name">Dataset name</label>
             <input id="dataset-name" value={name} onChange={(e) => setName(e.target.value)} />
-            {startError?.fieldError("body.datasetName") && <span className="error">{startError.fieldError("body.datasetName")}</span>}
+            {startError?.fieldError("body.datasetName") && (
+              <span className="error">{startError.fieldError("body.datasetName")}</span>
+            )}
           </div>
           <div className="field">
             <label htmlFor="bad-rows">Bad rows</label>
-            <select id="bad-rows" value={policy} onChange={(e) => setPolicy(e.target.value as "skip" | "reject")}>
+            <select
+              id="bad-rows"
+              value={policy}
+              onChange={(e) => setPolicy(e.target.value as "skip" | "reject")}
+            >
               <option value="skip">Skip bad rows and report them</option>
               <option value="reject">Reject the file on the first bad row</option>
             </select>

@@ -7,7 +7,15 @@ import { TemplateSelect } from "./template-select.tsx";
 const LIMIT = 10;
 
 /** Paged rows of a version with a text search (server-side scan); any row rendered with a template. */
-export function RowBrowser({ datasetId, versionId, defaultTemplate }: { datasetId: string; versionId: string; defaultTemplate: string }) {
+export function RowBrowser({
+  datasetId,
+  versionId,
+  defaultTemplate,
+}: {
+  datasetId: string;
+  versionId: string;
+  defaultTemplate: string;
+}) {
   const [offset, setOffset] = useState(0);
   const [search, setSearch] = useState("");
   const [q, setQ] = useState("");
@@ -24,12 +32,19 @@ export function RowBrowser({ datasetId, versionId, defaultTemplate }: { datasetI
           setQ(search);
         }}
       >
-        <input aria-label="Search rows" placeholder="Search text" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          aria-label="Search rows"
+          placeholder="Search text"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
         <button type="submit">Search</button>
         <TemplateSelect id="row-template" value={template} onChange={setTemplate} />
         <span className="spacer" />
         <span className="muted" data-testid="rows-summary">
-          {data ? `${data.matched.toLocaleString()}${data.isComplete ? "" : "+"} ${q ? "matching " : ""}rows` : ""}
+          {data
+            ? `${data.matched.toLocaleString()}${data.isComplete ? "" : "+"} ${q ? "matching " : ""}rows`
+            : ""}
           {isFetching ? " …" : ""}
         </span>
       </form>
@@ -40,7 +55,11 @@ export function RowBrowser({ datasetId, versionId, defaultTemplate }: { datasetI
             <tr key={index} data-testid="browser-row">
               <td className="muted mono">#{index + 1}</td>
               <td>
-                <button type="button" className="link-button" onClick={() => setOpen(open === index ? null : index)}>
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => setOpen(open === index ? null : index)}
+                >
                   {example.messages.at(-1)?.content.slice(0, 160) || "(empty prompt)"}
                 </button>
                 <div className="muted small">
@@ -59,7 +78,11 @@ export function RowBrowser({ datasetId, versionId, defaultTemplate }: { datasetI
         <span className="muted">
           {data && data.rows.length > 0 ? `${offset + 1}–${offset + data.rows.length}` : ""}
         </span>
-        <button type="button" disabled={!data || offset + LIMIT >= data.matched} onClick={() => setOffset(offset + LIMIT)}>
+        <button
+          type="button"
+          disabled={!data || offset + LIMIT >= data.matched}
+          onClick={() => setOffset(offset + LIMIT)}
+        >
           Next
         </button>
       </div>

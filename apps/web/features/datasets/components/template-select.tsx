@@ -1,7 +1,15 @@
 "use client";
 import { TEMPLATE_OPTIONS } from "../lib/render-example.ts";
 
-export function TemplateSelect({ value, onChange, id = "template" }: { value: string; onChange: (v: string) => void; id?: string }) {
+export function TemplateSelect({
+  value,
+  onChange,
+  id = "template",
+}: {
+  value: string;
+  onChange: (v: string) => void;
+  id?: string;
+}) {
   return (
     <div className="field">
       <label htmlFor={id}>Chat template</label>

@@ -15,7 +15,10 @@ export interface Histogram {
 const PARTS = ["prompt", "reasoning", "answer", "total"] as const;
 
 /** Rows a max length would truncate, from the total histogram (exact at bin edges). */
-export function estimateTruncated(h: Histogram | undefined, maxLength: number): { rows: number; isExact: boolean } {
+export function estimateTruncated(
+  h: Histogram | undefined,
+  maxLength: number,
+): { rows: number; isExact: boolean } {
   if (!h) return { rows: 0, isExact: true };
   let rows = 0;
   let isExact = true;
@@ -31,7 +34,11 @@ export function estimateTruncated(h: Histogram | undefined, maxLength: number): 
   return { rows, isExact };
 }
 
-export function TokenHistograms({ histograms }: { histograms: Partial<Record<(typeof PARTS)[number], Histogram>> }) {
+export function TokenHistograms({
+  histograms,
+}: {
+  histograms: Partial<Record<(typeof PARTS)[number], Histogram>>;
+}) {
   return (
     <div className="charts" data-testid="token-histograms">
       {PARTS.map((part) => {

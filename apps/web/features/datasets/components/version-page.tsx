@@ -1,8 +1,8 @@
 "use client";
 import Link from "next/link";
 import { useDatasetVersion } from "../hooks/use-datasets.ts";
-import { describeOperation } from "./describe-operation.ts";
 import { DerivePanel } from "./derive-panel.tsx";
+import { describeOperation } from "./describe-operation.ts";
 import { RowBrowser } from "./row-browser.tsx";
 import { VersionStats } from "./version-stats.tsx";
 
@@ -19,12 +19,17 @@ export function VersionPage({ datasetId, versionId }: { datasetId: string; versi
         <h1 data-testid="version-title">
           <Link href={`/datasets/${datasetId}`}>{v.datasetName}</Link> v{v.version}
         </h1>
-        <Link className="button" href={`/runs/new?datasetVersionId=${encodeURIComponent(v.id)}`} data-testid="use-in-run">
+        <Link
+          className="button"
+          href={`/runs/new?datasetVersionId=${encodeURIComponent(v.id)}`}
+          data-testid="use-in-run"
+        >
           Use in a new run
         </Link>
       </div>
       <p className="muted">
-        {v.rowCount.toLocaleString()} rows · {describeOperation(v.operation)} · <span className="mono">{v.id}</span>
+        {v.rowCount.toLocaleString()} rows · {describeOperation(v.operation)} ·{" "}
+        <span className="mono">{v.id}</span>
       </p>
       <h2>Statistics</h2>
       <VersionStats stats={v.stats} />

@@ -37,7 +37,13 @@ export function VersionStats({ stats }: { stats: Stats }) {
         <div className="stat-grid">
           <div className="stat">
             <label htmlFor="max-length">Max length</label>
-            <input id="max-length" type="number" min={1} value={maxLength} onChange={(e) => setMaxLength(Number(e.target.value) || 1)} />
+            <input
+              id="max-length"
+              type="number"
+              min={1}
+              value={maxLength}
+              onChange={(e) => setMaxLength(Number(e.target.value) || 1)}
+            />
             <span data-testid="truncated">
               {truncated.isExact ? "" : "≤ "}
               {truncated.rows.toLocaleString()} rows truncated ({pct(truncated.rows)})
@@ -47,14 +53,16 @@ export function VersionStats({ stats }: { stats: Stats }) {
             <div className="stat" data-testid="think-validity">
               <span className="stat-label">Think tags</span>
               <span>
-                ok {think.ok} · separate column {think.separate} · missing {think.missing} · unclosed {think.unclosed}
+                ok {think.ok} · separate column {think.separate} · missing {think.missing} · unclosed{" "}
+                {think.unclosed}
               </span>
             </div>
           )}
           <div className="stat" data-testid="answer-presence">
             <span className="stat-label">Answers</span>
             <span>
-              present {stats.withAnswer ?? 0} ({pct(stats.withAnswer ?? 0)}) · missing {stats.withoutAnswer ?? 0}
+              present {stats.withAnswer ?? 0} ({pct(stats.withAnswer ?? 0)}) · missing{" "}
+              {stats.withoutAnswer ?? 0}
             </span>
           </div>
         </div>

@@ -14,7 +14,8 @@ export const datasetKeys = {
   all: ["datasets"] as const,
   list: () => [...datasetKeys.all, "list"] as const,
   detail: (datasetId: string) => [...datasetKeys.all, "detail", datasetId] as const,
-  version: (datasetId: string, versionId: string) => [...datasetKeys.detail(datasetId), "version", versionId] as const,
+  version: (datasetId: string, versionId: string) =>
+    [...datasetKeys.detail(datasetId), "version", versionId] as const,
   rows: (datasetId: string, versionId: string, page: { offset: number; limit: number; q: string }) =>
     [...datasetKeys.version(datasetId, versionId), "rows", page] as const,
   job: (jobId: string) => [...datasetKeys.all, "job", jobId] as const,
@@ -32,7 +33,9 @@ export function useDataset(datasetId: string) {
   return useQuery({
     queryKey: datasetKeys.detail(datasetId),
     queryFn: () =>
-      fetchJson<{ dataset: DatasetDetail }>(`/api/datasets/${encodeURIComponent(datasetId)}`).then((r) => r.dataset),
+      fetchJson<{ dataset: DatasetDetail }>(`/api/datasets/${encodeURIComponent(datasetId)}`).then(
+        (r) => r.dataset,
+      ),
   });
 }
 
@@ -46,7 +49,11 @@ export function useDatasetVersion(datasetId: string, versionId: string) {
   });
 }
 
-export function useVersionRows(datasetId: string, versionId: string, page: { offset: number; limit: number; q: string }) {
+export function useVersionRows(
+  datasetId: string,
+  versionId: string,
+  page: { offset: number; limit: number; q: string },
+) {
   return useQuery({
     queryKey: datasetKeys.rows(datasetId, versionId, page),
     queryFn: () => {
@@ -77,10 +84,15 @@ export function useDatasetJob(jobId: string | null) {
     queryKey: datasetKeys.job(jobId ?? ""),
     enabled: jobId !== null,
     queryFn: async () => {
-      const job = await fetchJson<{ job: DatasetJobView }>(`/api/datasets/jobs/${encodeURIComponent(jobId ?? "")}`).then(
-        (r) => r.job,
-      );
-      if (isDone(job.status)) void client.invalidateQueries({ queryKey: datasetKeys.all, refetchType: "active" });
+      const job = await fetchJson<{ job: DatasetJobView }>(
+        `/api/datasets/jobs/${encodeURIComponent(jobId ?? "")}`,
+      ).then((r) => r.job);
+      // new versions exist now; refresh every datasets query but this one (invalidating it too
+      // would cancel this very fetch and loop)
+      if (isDone(job.status))
+        void client.invalidateQueries({
+          predicate: (q) => q.queryKey[0] === datasetKeys.all[0] && q.queryKey[1] !== "job",
+        });
       return job;
     },
     refetchInterval: (q) => (isDone(q.state.data?.status) ? false : 700),

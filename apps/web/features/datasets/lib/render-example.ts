@@ -25,7 +25,10 @@ export function renderExample(
   const spec = getTemplateSpec(templateId);
   try {
     const { prompt, completion } = toEngineExample(example, spec);
-    return { spans: highlightSpecialTokens(prompt + completion, spec.specialTokens), promptLength: prompt.length };
+    return {
+      spans: highlightSpecialTokens(prompt + completion, spec.specialTokens),
+      promptLength: prompt.length,
+    };
   } catch (e) {
     return { error: (e as Error).message };
   }

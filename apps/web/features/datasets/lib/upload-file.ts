@@ -20,7 +20,14 @@ export function uploadFile(
     xhr.onload = () => {
       const body = xhr.response as (UploadView & { code?: string; detail?: string; errors?: [] }) | null;
       if (xhr.status >= 200 && xhr.status < 300 && body) return resolve(body);
-      reject(new ApiError(xhr.status, body?.code ?? "unknown", body?.detail ?? `upload failed (HTTP ${xhr.status})`, body?.errors ?? []));
+      reject(
+        new ApiError(
+          xhr.status,
+          body?.code ?? "unknown",
+          body?.detail ?? `upload failed (HTTP ${xhr.status})`,
+          body?.errors ?? [],
+        ),
+      );
     };
     xhr.onerror = () => reject(new ApiError(0, "network", "the upload was interrupted (network error)"));
     xhr.onabort = () => reject(new ApiError(0, "aborted", "upload cancelled"));
