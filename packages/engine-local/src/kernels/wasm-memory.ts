@@ -10,10 +10,13 @@ const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: byte offsets stay below 2³¹ as JS numbers and wasm i32s
 
 let memory: WebAssembly.Memory | null | undefined;
-let heap = new Float32Array(0);
+let heap: Float32Array<ArrayBufferLike> = new Float32Array(0);
 let arenaTop = BASE;
 let arenaDepth = 0;
 const arenaBuffers = new WeakSet<ArrayBufferLike>();
+/** the memory's buffer object and size as last seen; refreshed only when the memory grows */
+let currentBuffer: ArrayBufferLike | null = null;
+let knownBytes = 0;
 
 export function getSharedMemory(): WebAssembly.Memory | null {
   if (memory === undefined) {
@@ -30,20 +33,27 @@ export function getSharedMemory(): WebAssembly.Memory | null {
 export function ensureBytes(endByte: number): boolean {
   const mem = getSharedMemory();
   if (!mem) return false;
+  if (endByte <= knownBytes) return true;
   const have = mem.buffer.byteLength;
   if (endByte > have) {
     const pages = Math.ceil((endByte - have) / PAGE);
     if (have / PAGE + pages > MAX_PAGES) return false;
     mem.grow(pages);
   }
+  currentBuffer = mem.buffer;
+  arenaBuffers.add(currentBuffer);
+  knownBytes = currentBuffer.byteLength;
   return true;
 }
 
 /** A float view of the whole memory, refreshed after growth. */
-export function heapF32(): Float32Array {
+export function heapF32(): Float32Array<ArrayBufferLike> {
   const mem = getSharedMemory();
   if (!mem) throw new Error("no shared wasm memory");
-  if (heap.buffer !== mem.buffer) heap = new Float32Array(mem.buffer);
+  if (heap.byteLength !== knownBytes || heap.buffer !== currentBuffer) {
+    ensureBytes(BASE);
+    heap = new Float32Array(currentBuffer ?? mem.buffer);
+  }
   return heap;
 }
 
@@ -55,10 +65,8 @@ function align16(n: number): number {
 export function allocArenaF32(n: number): Float32Array | null {
   if (arenaDepth === 0 || n === 0) return null;
   const at = align16(arenaTop);
-  if (!ensureBytes(at + n * 4)) return null;
-  const buf = (getSharedMemory() as WebAssembly.Memory).buffer;
-  arenaBuffers.add(buf);
-  const view = new Float32Array(buf, at, n);
+  if (!ensureBytes(at + n * 4) || !currentBuffer) return null;
+  const view = new Float32Array(currentBuffer, at, n);
   view.fill(0);
   arenaTop = at + n * 4;
   return view;
