@@ -35,6 +35,7 @@ const ZDatasetImportSource = z.discriminatedUnion("kind", [
     /** for gated sets; travels in the queue payload only, never stored on the Job row */
     token: z.string().max(500).optional(),
     hubUrl: z.url().default("https://huggingface.co"),
+    datasetsServerUrl: z.url().optional(),
   }),
 ]);
 

@@ -96,6 +96,7 @@ export async function importDataset(
         split: s.split,
         ...(s.token ? { token: s.token } : {}),
         hubUrl: s.hubUrl,
+        ...(s.datasetsServerUrl ? { datasetsServerUrl: s.datasetsServerUrl } : {}),
         sink,
         ...common,
         onProgress: (x) => deps.onProgress?.({ ...x, phase: "importing", totalBytes: null }),

@@ -17,6 +17,8 @@ export const ZDatasetsEnv = ZS3Env.extend({
     .positive()
     .default(4 * 1024 ** 3),
   HF_ENDPOINT: z.url().default("https://huggingface.co"),
+  /** the datasets server that lists a Hub dataset's Parquet export (a mirror may serve both) */
+  HF_DATASETS_SERVER_URL: z.url().default("https://datasets-server.huggingface.co"),
 });
 export type DatasetsEnv = z.infer<typeof ZDatasetsEnv>;
 

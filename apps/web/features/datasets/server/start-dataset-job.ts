@@ -92,6 +92,7 @@ export async function startImport(actor: Actor, body: z.infer<typeof ZImportRequ
             split: source.split,
             ...(source.token ? { token: source.token } : {}),
             hubUrl: env.HF_ENDPOINT,
+            datasetsServerUrl: env.HF_DATASETS_SERVER_URL,
           },
     ...(body.mapping ? { mapping: body.mapping as Record<string, unknown> } : {}),
     policy: body.policy,
