@@ -58,6 +58,9 @@ export function prepareModelForRun(baseDir: string, config: RunConfig): Prepared
   const { tokenizer, added } = addSpecialTokens(base, config.specialTokens);
   const baseVocab = model.config.vocabSize;
   resizeVocab(model, Math.max(baseVocab, tokenizer.vocabSize));
+  // new tokens take ids from the tokenizer's size up; checkpoints whose vocab_size is padded past
+  // the tokenizer (Qwen2.5) already have rows there, and those rows must train too
+  const firstNewRow = added.length ? base.vocabSize : model.config.vocabSize;
   const trainable: Param[] = [];
   let loraSpec: LoraSpec | null = null;
   if (config.lora.method === "full") {
@@ -69,11 +72,11 @@ export function prepareModelForRun(baseDir: string, config: RunConfig): Prepared
     loraSpec = toLoraSpec(config);
     attachLora(model, loraSpec, config.training.seed);
     trainable.push(...listLoraParams(model));
-    if (model.config.vocabSize > baseVocab) {
-      setTrainable(model.embed, true, baseVocab);
+    if (added.length) {
+      setTrainable(model.embed, true, firstNewRow);
       trainable.push(model.embed);
       if (model.lmHead !== model.embed) {
-        setTrainable(model.lmHead, true, baseVocab);
+        setTrainable(model.lmHead, true, firstNewRow);
         trainable.push(model.lmHead);
       }
     }

@@ -3,7 +3,11 @@ import { join } from "node:path";
 import { ZEngineEvent } from "@distillery/core";
 import { describe, expect, it } from "vitest";
 import { generateText } from "../generate-text.ts";
+import { loadModelDir, saveModelDir } from "../io/hf-model-dir.ts";
+import { readSafetensors } from "../io/safetensors.ts";
+import { resizeVocab } from "../model/resize-vocab.ts";
 import { collectEvents, createFixtureModel, makeJob, makeTaskExamples } from "../test-fixtures.ts";
+import { loadTokenizer } from "../tokenizer/engine-tokenizer.ts";
 import { runTraining } from "./run-training.ts";
 
 describe("runTraining", () => {
@@ -109,5 +113,39 @@ describe("runTraining", () => {
       "merged",
       "onnx",
     ]);
+  });
+
+  it("trains the rows of added tokens even when vocab_size is padded past the tokenizer", async () => {
+    const base = createFixtureModel({ tie: true });
+    const tok = loadTokenizer(base);
+    const model = loadModelDir(base);
+    resizeVocab(model, model.config.vocabSize + 8);
+    saveModelDir(model, base, { tokenizer: tok });
+    const job = makeJob(base, {
+      lora: { method: "lora", r: 2, alpha: 4, dropout: 0, targetModules: ["q_proj"] },
+      training: {
+        maxSteps: 3,
+        perDeviceBatchSize: 8,
+        gradientAccumulationSteps: 1,
+        learningRate: 1e-2,
+        evalStrategy: "no",
+        saveStrategy: "no",
+      },
+      merge: { mergeAndUnload: false },
+    });
+    await runTraining(job, { emit: collectEvents().emit });
+    const embed = readSafetensors(join(job.paths.outDir, "adapter", "adapter_model.safetensors")).get(
+      "base_model.model.model.embed_tokens.weight",
+    );
+    const d = model.config.hiddenSize;
+    expect(embed?.shape).toEqual([model.config.vocabSize, d]);
+    const rowChanged = (id: number) => {
+      for (let j = 0; j < d; j++) if (embed?.data[id * d + j] !== model.embed.data[id * d + j]) return true;
+      return false;
+    };
+    const thinkId = tok.vocabSize; // "<think>" takes the first id after the tokenizer's own
+    expect(rowChanged(thinkId)).toBe(true);
+    expect(rowChanged(tok.vocabSize + 1)).toBe(true);
+    expect(rowChanged(5)).toBe(false);
   });
 });

@@ -46,7 +46,7 @@ export function writeRunArtifacts(
   const out = job.paths.outDir;
   if (loraSpec) {
     const dir = join(out, "adapter");
-    const grown = model.config.vocabSize > prepared.baseVocab;
+    const grown = prepared.addedTokens.length > 0;
     saveAdapterDir(model, dir, {
       spec: loraSpec,
       baseModel: job.config.model.id,
