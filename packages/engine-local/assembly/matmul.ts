@@ -12,18 +12,17 @@ function madd(a: v128, b: v128, acc: v128): v128 {
 }
 
 @inline
-function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool): void {
-  const rowA = <usize>K << 2;
+function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool, rowA: usize, stepA: usize): void {
   const rowC = <usize>N << 2;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let pb = b;
+  let ak = a;
   for (let k: usize = 0; k < <usize>K; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    const ak = a + (k << 2);
     let s = v128.load32_splat(ak);
     c00 = madd(s, b0, c00);
     c01 = madd(s, b1, c01);
@@ -37,6 +36,7 @@ function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool)
     c30 = madd(s, b0, c30);
     c31 = madd(s, b1, c31);
     pb += rowC;
+    ak += stepA;
   }
   if (accumulate) {
     c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
@@ -52,10 +52,12 @@ function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool)
 
 /** One output element the slow way, for the ragged right and bottom edges. */
 @inline
-function scalarCell(a: usize, b: usize, c: usize, i: i32, j: i32, K: i32, N: i32, accumulate: bool): void {
+function scalarCell(a: usize, b: usize, c: usize, i: i32, j: i32, K: i32, N: i32, accumulate: bool, rowA: usize, stepA: usize): void {
   let sum: f32 = 0;
+  let ak = a + <usize>i * rowA;
   for (let k = 0; k < K; k++) {
-    sum += load<f32>(a + ((<usize>(i * K + k)) << 2)) * load<f32>(b + ((<usize>(k * N + j)) << 2));
+    sum += load<f32>(ak) * load<f32>(b + ((<usize>(k * N + j)) << 2));
+    ak += stepA;
   }
   const pc = c + ((<usize>(i * N + j)) << 2);
   store<f32>(pc, accumulate ? load<f32>(pc) + sum : sum);
@@ -63,12 +65,14 @@ function scalarCell(a: usize, b: usize, c: usize, i: i32, j: i32, K: i32, N: i32
 
 /** One row × 8 columns, for the rows left over when M is not a multiple of 4. */
 @inline
-function tile1x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool): void {
+function tile1x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool, stepA: usize): void {
   const rowC = <usize>N << 2;
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   let pb = b;
+  let ak = a;
   for (let k: usize = 0; k < <usize>K; k++) {
-    const s = v128.load32_splat(a + (k << 2));
+    const s = v128.load32_splat(ak);
+    ak += stepA;
     c0 = madd(s, v128.load(pb), c0);
     c1 = madd(s, v128.load(pb, 16), c1);
     pb += rowC;
@@ -81,29 +85,39 @@ function tile1x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool)
   v128.store(c, c1, 16);
 }
 
-export function matmulNN(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, accumulate: i32): void {
+/**
+ * C[M,N] (+)= A·B where A's element (i, k) is at a + i·rowA + k·stepA bytes: row-major A has
+ * (rowA, stepA) = (4K, 4), and a transposed A stored [K, M] has (4, 4M), so Aᵀ·B needs no
+ * transpose copy.
+ */
+export function matmulStrided(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, accumulate: i32, rowA: usize, stepA: usize): void {
   const acc = accumulate != 0;
   const N8 = N & ~7;
   const M4 = M & ~3;
   for (let i = 0; i < M4; i += 4) {
-    const ai = a + ((<usize>(i * K)) << 2);
+    const ai = a + <usize>i * rowA;
     const ci = c + ((<usize>(i * N)) << 2);
     for (let j = 0; j < N8; j += 8) {
-      tile4x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc);
+      tile4x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc, rowA, stepA);
     }
   }
   for (let i = M4; i < M; i++) {
-    const ai = a + ((<usize>(i * K)) << 2);
+    const ai = a + <usize>i * rowA;
     const ci = c + ((<usize>(i * N)) << 2);
     for (let j = 0; j < N8; j += 8) {
-      tile1x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc);
+      tile1x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc, stepA);
     }
   }
   if (N8 < N) {
     for (let i = 0; i < M; i++) {
-      for (let j = N8; j < N; j++) scalarCell(a, b, c, i, j, K, N, acc);
+      for (let j = N8; j < N; j++) scalarCell(a, b, c, i, j, K, N, acc, rowA, stepA);
     }
   }
+}
+
+/** C[M,N] (+)= A[M,K] · B[K,N], all row-major. */
+export function matmulNN(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, accumulate: i32): void {
+  matmulStrided(a, b, c, M, K, N, accumulate, <usize>K << 2, 4);
 }
 
 /**

@@ -13,6 +13,17 @@ import { ensureBytes, getSharedMemory, heapF32, isArenaView, scratchStart } from
  */
 export interface KernelExports {
   matmulNN(a: number, b: number, c: number, M: number, K: number, N: number, accumulate: number): void;
+  matmulStrided(
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    K: number,
+    N: number,
+    accumulate: number,
+    rowA: number,
+    stepA: number,
+  ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   swigluForward(g: number, u: number, a: number, sig: number, n: number): void;
   swigluBackward(g: number, u: number, sig: number, da: number, n: number): void;
@@ -154,12 +165,14 @@ function runRows(
   K: number,
   N: number,
   acc: number,
+  rowA: number,
+  stepA: number,
 ): void {
   const big = threadsWanted > 1 && M >= 16 && M * K * N >= PARALLEL_MIN_MACS;
   if (big && backoff > 0) backoff--;
   const w = big && backoff === 0 ? startWorker() : null;
   if (!w) {
-    k.matmulNN(a, b, c, M, K, N, acc);
+    k.matmulStrided(a, b, c, M, K, N, acc, rowA, stepA);
     return;
   }
   const chunk = Math.max(4, Math.ceil(M / 16 / 4) * 4);
@@ -175,6 +188,8 @@ function runRows(
   ctl[8] = N;
   ctl[9] = acc;
   ctl[10] = chunk;
+  ctl[11] = rowA;
+  ctl[12] = stepA;
   Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, NEXT, tag);
   Atomics.store(ctl, SEQ, w.seq);
@@ -184,7 +199,7 @@ function runRows(
     const i = (Atomics.add(ctl, NEXT, 1) & 0xffff) as number;
     if (i >= chunks) break;
     const r0 = i * chunk;
-    k.matmulNN(a + r0 * K * 4, b, c + r0 * N * 4, Math.min(chunk, M - r0), K, N, acc);
+    k.matmulStrided(a + r0 * rowA, b, c + r0 * N * 4, Math.min(chunk, M - r0), K, N, acc, rowA, stepA);
     mine++;
   }
   // wait for the chunks the worker claimed: spin briefly (it is mid-chunk), then sleep
@@ -241,12 +256,8 @@ export function matmulWasm(
   const sizeA = M * K;
   const sizeB = K * N;
   const sizeC = M * N;
-  let pA = place(a, sizeA);
-  if (transA) {
-    const t = reserve(sizeA);
-    k.transpose(pA, t, K, M);
-    pA = t;
-  }
+  // a transposed A (stored [K, M]) is read with strides by the kernel: no transpose copy
+  const pA = place(a, sizeA);
   let pB = place(b, sizeB);
   if (transB) {
     const t = reserve(sizeB);
@@ -255,6 +266,6 @@ export function matmulWasm(
   }
   const cInPlace = isArenaView(c);
   const pC = cInPlace ? c.byteOffset : accumulate ? place(c, sizeC) : reserve(sizeC);
-  runRows(k, pA, pB, pC, M, K, N, accumulate ? 1 : 0);
+  runRows(k, pA, pB, pC, M, K, N, accumulate ? 1 : 0, transA ? 4 : K * 4, transA ? M * 4 : 4);
   if (!cInPlace) c.set(heapF32().subarray(pC / 4, pC / 4 + sizeC));
 }

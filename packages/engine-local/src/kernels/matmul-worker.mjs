@@ -15,7 +15,7 @@ const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wa
     },
   },
 });
-const { matmulNN } = instance.exports;
+const { matmulStrided } = instance.exports;
 const ctl = new Int32Array(control);
 // control block slots (keep in sync with matmul-wasm.ts)
 const SEQ = 0,
@@ -29,7 +29,8 @@ const SEQ = 0,
   N = 8,
   ACC = 9,
   CHUNK = 10,
-  STOP = 11;
+  ROW_A = 11,
+  STEP_A = 12;
 // Spin a little before sleeping on the futex: during training the next product follows within
 // that window, and waking a sleeping thread costs up to ~0.7 ms on these VMs.
 const SPIN_MS = 2;
@@ -42,7 +43,6 @@ for (;;) {
   }
   if (Atomics.load(ctl, SEQ) === seen) Atomics.wait(ctl, SEQ, seen);
   seen = Atomics.load(ctl, SEQ);
-  if (ctl[STOP] === 1) break;
   const tag = (seen & 0x7fff) << 16;
   const a = ctl[A],
     b = ctl[B],
@@ -51,7 +51,9 @@ for (;;) {
     k = ctl[K],
     n = ctl[N],
     acc = ctl[ACC],
-    chunk = ctl[CHUNK];
+    chunk = ctl[CHUNK],
+    rowA = ctl[ROW_A],
+    stepA = ctl[STEP_A];
   for (;;) {
     // claim the next chunk of this product only: the tag makes a late claim on a newer product fail
     const v = Atomics.load(ctl, NEXT);
@@ -60,7 +62,7 @@ for (;;) {
     const r0 = i * chunk;
     if (r0 >= rows) break;
     if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
-    matmulNN(a + r0 * k * 4, b, c + r0 * n * 4, Math.min(chunk, rows - r0), k, n, acc);
+    matmulStrided(a + r0 * rowA, b, c + r0 * n * 4, Math.min(chunk, rows - r0), k, n, acc, rowA, stepA);
     Atomics.add(ctl, DONE, 1);
     Atomics.notify(ctl, DONE);
   }
