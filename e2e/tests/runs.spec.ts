@@ -81,7 +81,8 @@ function insertSample(runId: string, output: string) {
   `);
 }
 
-const lossPoints = async (page: Page) => Number((await page.getByTestId("chart-loss").getAttribute("data-points")) ?? 0);
+const lossPoints = async (page: Page) =>
+  Number((await page.getByTestId("chart-loss").getAttribute("data-points")) ?? 0);
 
 let seeded: Seeded;
 const tag = `${Date.now()}`;
@@ -90,7 +91,10 @@ test.beforeAll(() => {
   seeded = seedModelAndDataset(tag);
 });
 
-test("launch a run from the form, watch the loss curve grow and a folded sample, reload mid-run, cancel it", async ({ page, request }) => {
+test("launch a run from the form, watch the loss curve grow and a folded sample, reload mid-run, cancel it", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(240_000);
   try {
     await launchWatchAndCancel(page);
@@ -152,7 +156,9 @@ async function launchWatchAndCancel(page: Page) {
   // reload mid-run: the curve comes back and keeps growing
   const beforeReload = await lossPoints(page);
   await page.reload();
-  await expect.poll(() => lossPoints(page), { timeout: 30_000 }).toBeGreaterThanOrEqual(Math.min(beforeReload, 2000));
+  await expect
+    .poll(() => lossPoints(page), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(Math.min(beforeReload, 2000));
   const afterReload = await lossPoints(page);
   await expect.poll(() => lossPoints(page), { timeout: 30_000 }).toBeGreaterThan(afterReload + 5);
   expect(page.url()).toBe(runUrl);
@@ -162,7 +168,10 @@ async function launchWatchAndCancel(page: Page) {
   await expect(page.getByTestId("run-status")).toHaveText("cancelled", { timeout: 30_000 });
 }
 
-test("a waiting run shows its position in the queue and is cancelled from there", async ({ page, request }) => {
+test("a waiting run shows its position in the queue and is cancelled from there", async ({
+  page,
+  request,
+}) => {
   // an hf run waits: this stack has no GPU worker consuming the hf queue
   const res = await request.post("/api/runs", {
     data: {
@@ -177,7 +186,10 @@ test("a waiting run shows its position in the queue and is cancelled from there"
   expect(res.status()).toBe(201);
   const { run } = await res.json();
   await page.goto("/queue");
-  const row = page.getByTestId("queue-waiting").getByTestId("queue-row").filter({ hasText: `e2e waiting ${tag}` });
+  const row = page
+    .getByTestId("queue-waiting")
+    .getByTestId("queue-row")
+    .filter({ hasText: `e2e waiting ${tag}` });
   await expect(row).toContainText(/#\d+/);
   await expect(row).toContainText("hf");
   await row.getByRole("button", { name: "Cancel" }).click();
@@ -191,20 +203,36 @@ test("a waiting run shows its position in the queue and is cancelled from there"
 
   // compare it with the run the first test trained: curves overlaid, configs diffed
   await listed.getByRole("checkbox").check();
-  await page.getByTestId("run-row").filter({ hasText: `e2e run ${tag}` }).getByRole("checkbox").check();
+  await page
+    .getByTestId("run-row")
+    .filter({ hasText: `e2e run ${tag}` })
+    .getByRole("checkbox")
+    .check();
   await page.getByRole("button", { name: /Compare/ }).click();
   await page.waitForURL(/\/runs\/compare\?ids=/);
   await expect(page.getByTestId("config-diff")).toContainText("engine");
   await expect(page.getByTestId("config-diff")).toContainText("hf");
-  await expect.poll(async () => Number(await page.getByTestId("chart-compare-loss").getAttribute("data-points"))).toBeGreaterThan(3);
+  await expect
+    .poll(async () => Number(await page.getByTestId("chart-compare-loss").getAttribute("data-points")))
+    .toBeGreaterThan(3);
 });
 
 test("a sample's output is shown as text, never as HTML", async ({ page, request }) => {
   const res = await request.post("/api/runs", {
-    data: { config: { name: `e2e xss ${tag}`, engine: "hf", model: { id: "org/some-model" }, data: { datasetVersionId: seeded.versionId } } },
+    data: {
+      config: {
+        name: `e2e xss ${tag}`,
+        engine: "hf",
+        model: { id: "org/some-model" },
+        data: { datasetVersionId: seeded.versionId },
+      },
+    },
   });
   const { run } = await res.json();
-  insertSample(run.id, '<think>is <b>this</b> bold?</think><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">');
+  insertSample(
+    run.id,
+    '<think>is <b>this</b> bold?</think><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">',
+  );
   await page.goto(`/runs/${run.id}`);
   const answer = page.getByTestId("sample-answer").first();
   await expect(answer).toContainText("<script>window.__pwned = 1</script>");
@@ -213,13 +241,24 @@ test("a sample's output is shown as text, never as HTML", async ({ page, request
   await request.post(`/api/runs/${run.id}/cancel`);
 });
 
-test("an invalid config is refused with the field and the reason before anything is queued", async ({ request }) => {
+test("an invalid config is refused with the field and the reason before anything is queued", async ({
+  request,
+}) => {
   const bad = await request.post("/api/runs", {
-    data: { config: { model: { id: seeded.modelId }, data: { datasetVersionId: seeded.versionId }, training: { learningRate: -1 } } },
+    data: {
+      config: {
+        model: { id: seeded.modelId },
+        data: { datasetVersionId: seeded.versionId },
+        training: { learningRate: -1 },
+      },
+    },
   });
   expect(bad.status()).toBe(400);
   expect(bad.headers()["content-type"]).toContain("application/problem+json");
-  expect((await bad.json()).errors).toContainEqual({ field: "body.config.training.learningRate", message: "learning rate must be positive" });
+  expect((await bad.json()).errors).toContainEqual({
+    field: "body.config.training.learningRate",
+    message: "learning rate must be positive",
+  });
 
   const gone = await request.post("/api/runs", {
     data: { config: { model: { id: "mdl_does_not_exist" }, data: { datasetVersionId: seeded.versionId } } },

@@ -24,8 +24,8 @@ import {
   finishRun,
   MIGRATIONS_DIR,
   markRunRunning,
-  registerWorker,
   type RunLease,
+  registerWorker,
   runMigrations,
 } from "@distillery/db";
 import { createRedisConnection, publishRunEvents } from "@distillery/jobs";
@@ -44,7 +44,8 @@ const log = (m: string) => console.error(m);
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === "node_modules" || e.name === ".next" || e.name === "generated" || e.name.startsWith(".")) continue;
+    if (e.name === "node_modules" || e.name === ".next" || e.name === "generated" || e.name.startsWith("."))
+      continue;
     const p = join(dir, e.name);
     newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
@@ -54,7 +55,10 @@ function newestMtime(dir: string): number {
 function isBuildFresh(): boolean {
   try {
     const built = statSync(join(WEB_DIR, ".next", "BUILD_ID")).mtimeMs;
-    const sources = Math.max(...["app", "features", "lib", "components"].map((d) => newestMtime(join(WEB_DIR, d))), newestMtime(join(ROOT, "packages")));
+    const sources = Math.max(
+      ...["app", "features", "lib", "components"].map((d) => newestMtime(join(WEB_DIR, d))),
+      newestMtime(join(ROOT, "packages")),
+    );
     return built > sources;
   } catch {
     return false;
@@ -64,7 +68,9 @@ function isBuildFresh(): boolean {
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "inherit", "inherit"] });
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`)),
+    );
   });
 }
 
@@ -79,10 +85,16 @@ async function waitForHttp(url: string, timeoutMs: number) {
   throw new Error(`${url} did not answer in ${timeoutMs} ms`);
 }
 
-const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+const percentile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 /** An SSE client over HTTP: calls `onEvent` for each data message; resolves when the stream ends. */
-async function listen(url: string, signal: AbortSignal, onEvent: (e: EngineEvent) => void, onOpen: () => void) {
+async function listen(
+  url: string,
+  signal: AbortSignal,
+  onEvent: (e: EngineEvent) => void,
+  onOpen: () => void,
+) {
   const res = await fetch(url, { headers: { accept: "text/event-stream" }, signal });
   if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
   onOpen();
@@ -128,7 +140,13 @@ async function main() {
       await run(process.execPath, [join(ROOT, "node_modules/next/dist/bin/next"), "build"], env, WEB_DIR);
     }
     const port = await findFreePort();
-    supervisor.spawnApp("web", process.execPath, [join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], { ...env, PORT: String(port) }, WEB_DIR);
+    supervisor.spawnApp(
+      "web",
+      process.execPath,
+      [join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
+      { ...env, PORT: String(port) },
+      WEB_DIR,
+    );
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/api/health`, 60_000);
     log(`[bench] web on ${base}`);
@@ -136,7 +154,18 @@ async function main() {
     const db = createDb(urls.databaseUrl, { max: 10 });
     const publisher = createRedisConnection(urls.redisUrl, "worker");
     const { workspaceId } = await ensureDefaultWorkspace(db);
-    await registerWorker(db, { id: "bench-worker", workspaceId, host: "bench", pid: process.pid, cpuCount: 2, memoryMb: 0, gpus: [], engines: ["local"], capabilities: {}, version: "bench" });
+    await registerWorker(db, {
+      id: "bench-worker",
+      workspaceId,
+      host: "bench",
+      pid: process.pid,
+      cpuCount: 2,
+      memoryMb: 0,
+      gpus: [],
+      engines: ["local"],
+      capabilities: {},
+      version: "bench",
+    });
 
     // --- live latency: 10 runs emitting, 50 clients listening ---
     const leases: RunLease[] = [];
@@ -184,16 +213,31 @@ async function main() {
     const flusher = setInterval(() => void flush(), 250);
     const emitterTimers: NodeJS.Timeout[] = [];
     const emitters = leases.map((l, i) =>
-      setTimeout(() => {
-        const timer = setInterval(() => {
-          const seq = seqs.get(l.runId) ?? 0;
-          seqs.set(l.runId, seq + 1);
-          const e: EngineEvent = { type: "metric", runId: l.runId, seq, ts: Date.now(), step: seq, values: { loss: 2 / (1 + seq / 100), learning_rate: 1e-4, grad_norm: 1, tokens_per_second: 1000 } };
-          pending.get(l.runId)?.push(e);
-          void publishRunEvents(publisher, [e], "bench");
-        }, EMIT_EVERY_MS);
-        emitterTimers.push(timer);
-      }, (i * EMIT_EVERY_MS) / RUNS),
+      setTimeout(
+        () => {
+          const timer = setInterval(() => {
+            const seq = seqs.get(l.runId) ?? 0;
+            seqs.set(l.runId, seq + 1);
+            const e: EngineEvent = {
+              type: "metric",
+              runId: l.runId,
+              seq,
+              ts: Date.now(),
+              step: seq,
+              values: {
+                loss: 2 / (1 + seq / 100),
+                learning_rate: 1e-4,
+                grad_norm: 1,
+                tokens_per_second: 1000,
+              },
+            };
+            pending.get(l.runId)?.push(e);
+            void publishRunEvents(publisher, [e], "bench");
+          }, EMIT_EVERY_MS);
+          emitterTimers.push(timer);
+        },
+        (i * EMIT_EVERY_MS) / RUNS,
+      ),
     );
     setTimeout(() => {
       measureFrom = Date.now();
@@ -208,10 +252,17 @@ async function main() {
     for (const l of leases) await finishRun(db, l, { status: "succeeded" });
     latencies.sort((a, b) => a - b);
     const emitted = [...seqs.values()].reduce((a, b) => a + b, 0);
-    log(`[bench] emitted ${emitted} events, clients received ${received}; measured ${latencies.length} deliveries`);
+    log(
+      `[bench] emitted ${emitted} events, clients received ${received}; measured ${latencies.length} deliveries`,
+    );
 
     // --- a finished run with 100k metric points ---
-    const big = await createRun(db, { workspaceId, name: "bench 100k", engine: "local", config: { model: { id: "bench" } } });
+    const big = await createRun(db, {
+      workspaceId,
+      name: "bench 100k",
+      engine: "local",
+      config: { model: { id: "bench" } },
+    });
     const bigLease = await claimRun(db, big.id, "bench-worker");
     if (!bigLease) throw new Error("claim failed");
     await markRunRunning(db, bigLease);
@@ -236,14 +287,19 @@ async function main() {
     const loadPage = async (runId: string) => {
       const started = performance.now();
       const parts = await Promise.all(
-        [`/api/runs/${runId}`, `/api/runs/${runId}/metrics`, `/api/runs/${runId}/samples?take=100`].map(async (p) => {
-          const res = await fetch(`${base}${p}`);
-          if (!res.ok) throw new Error(`${p}: HTTP ${res.status}`);
-          return res.json();
-        }),
+        [`/api/runs/${runId}`, `/api/runs/${runId}/metrics`, `/api/runs/${runId}/samples?take=100`].map(
+          async (p) => {
+            const res = await fetch(`${base}${p}`);
+            if (!res.ok) throw new Error(`${p}: HTTP ${res.status}`);
+            return res.json();
+          },
+        ),
       );
       const ms = performance.now() - started;
-      return { ms, metrics: parts[1] as { series: Record<string, unknown[]>; counts: Record<string, number> } };
+      return {
+        ms,
+        metrics: parts[1] as { series: Record<string, unknown[]>; counts: Record<string, number> },
+      };
     };
     await loadPage(leases[0]?.runId ?? ""); // route modules loaded; the big run is not touched yet
     const pageTimes: number[] = [];
@@ -256,7 +312,9 @@ async function main() {
         checked = true;
       }
     }
-    log(`[bench] page data of the 100k-point run: ${pageTimes.map((t) => t.toFixed(0)).join(", ")} ms (first is cold)`);
+    log(
+      `[bench] page data of the 100k-point run: ${pageTimes.map((t) => t.toFixed(0)).join(", ")} ms (first is cold)`,
+    );
     const sortedPage = pageTimes.slice(1).sort((a, b) => a - b);
 
     publisher.disconnect();

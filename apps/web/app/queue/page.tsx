@@ -5,7 +5,8 @@ export default function QueuePage() {
     <>
       <h1>Queue</h1>
       <p className="muted">
-        Runs wait in their engine's queue (local on every worker, hf on GPU workers) and start in order as workers free up.
+        Runs wait in their engine's queue (local on every worker, hf on GPU workers) and start in order as
+        workers free up.
       </p>
       <QueueView />
     </>

@@ -13,5 +13,6 @@ export const GET = withRoute({
 export const POST = withRoute({
   auth: "user",
   schemas: { body: ZLaunchRun },
-  handler: async ({ actor, body }) => Response.json({ run: await launchRun(actor, body.config) }, { status: 201 }),
+  handler: async ({ actor, body }) =>
+    Response.json({ run: await launchRun(actor, body.config) }, { status: 201 }),
 });

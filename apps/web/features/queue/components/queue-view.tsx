@@ -15,7 +15,8 @@ export function QueueView() {
   const { data, error, isLoading } = useQueue();
   const cancel = useCancelRun();
   const client = useQueryClient();
-  const onCancel = (id: string) => cancel.mutate(id, { onSettled: () => client.invalidateQueries({ queryKey: queueKeys.all }) });
+  const onCancel = (id: string) =>
+    cancel.mutate(id, { onSettled: () => client.invalidateQueries({ queryKey: queueKeys.all }) });
   if (isLoading) return <p className="muted">Loading the queue…</p>;
   if (error || !data) return <p className="error">Could not load the queue: {error?.message}</p>;
   return (
@@ -44,13 +45,20 @@ export function QueueView() {
                     <Link href={`/runs/${r.id}`}>{r.name}</Link>
                   </td>
                   <td>
-                    <span className={`badge ${r.status}`}>{r.isCancelRequested ? "cancelling" : r.status}</span>
+                    <span className={`badge ${r.status}`}>
+                      {r.isCancelRequested ? "cancelling" : r.status}
+                    </span>
                   </td>
                   <td>{r.engine}</td>
                   <td className="mono">{r.worker ? `${r.worker.host} (${r.worker.id})` : ""}</td>
                   <td>{since(r.startedAt)}</td>
                   <td>
-                    <button type="button" className="danger" disabled={r.isCancelRequested} onClick={() => onCancel(r.id)}>
+                    <button
+                      type="button"
+                      className="danger"
+                      disabled={r.isCancelRequested}
+                      onClick={() => onCancel(r.id)}
+                    >
                       Cancel
                     </button>
                   </td>

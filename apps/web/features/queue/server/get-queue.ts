@@ -7,7 +7,12 @@ import { getContext } from "@/lib/server/context.ts";
 export async function getQueue(workspaceId: string) {
   const { db } = getContext();
   const [waiting, running] = await Promise.all([
-    db.run.findMany({ where: { workspaceId, status: "queued" }, orderBy: { createdAt: "asc" }, take: 500, include: RUN_VIEW_INCLUDE }),
+    db.run.findMany({
+      where: { workspaceId, status: "queued" },
+      orderBy: { createdAt: "asc" },
+      take: 500,
+      include: RUN_VIEW_INCLUDE,
+    }),
     db.run.findMany({
       where: { workspaceId, status: { in: ["claimed", "running"] } },
       orderBy: { startedAt: "asc" },
@@ -17,8 +22,12 @@ export async function getQueue(workspaceId: string) {
   ]);
   // position within the run's own engine queue: a local run never waits behind an hf run
   const seen: Record<string, number> = {};
+  const positionIn = (engine: string) => {
+    seen[engine] = (seen[engine] ?? 0) + 1;
+    return seen[engine];
+  };
   return {
-    waiting: waiting.map((r) => ({ ...toRunView(r), position: (seen[r.engine] = (seen[r.engine] ?? 0) + 1) })),
+    waiting: waiting.map((r) => ({ ...toRunView(r), position: positionIn(r.engine) })),
     running: running.map(toRunView),
   };
 }

@@ -7,7 +7,14 @@ const time = (ts: number) => new Date(ts).toLocaleTimeString();
 
 /** The engine's and worker's log lines, newest last (text only). */
 export function LogsPanel({ activity }: { activity: EngineEvent[] }) {
-  const lines = activity.filter((e) => e.type === "log" || e.type === "error" || e.type === "checkpoint" || e.type === "artifact" || e.type === "status");
+  const lines = activity.filter(
+    (e) =>
+      e.type === "log" ||
+      e.type === "error" ||
+      e.type === "checkpoint" ||
+      e.type === "artifact" ||
+      e.type === "status",
+  );
   return (
     <div className="panel">
       <h2 className="panel-title">Logs</h2>
@@ -16,7 +23,10 @@ export function LogsPanel({ activity }: { activity: EngineEvent[] }) {
       ) : (
         <div className="logs mono" data-testid="logs">
           {lines.slice(-300).map((e) => (
-            <div key={e.seq} className={`log-line ${e.type === "error" || (e.type === "log" && e.level === "error") ? "bad" : e.type === "log" && e.level === "warn" ? "warn" : ""}`}>
+            <div
+              key={e.seq}
+              className={`log-line ${e.type === "error" || (e.type === "log" && e.level === "error") ? "bad" : e.type === "log" && e.level === "warn" ? "warn" : ""}`}
+            >
               <span className="muted">{time(e.ts)} </span>
               {describe(e)}
             </div>

@@ -20,11 +20,17 @@ export function CompareView({ ids }: { ids: string[] }) {
       <div className="row">
         {data.runs.map((r, i) => (
           <span key={r.id} className="legend-chip" style={{ borderColor: color(i) }}>
-            <Link href={`/runs/${r.id}`}>{r.name}</Link> <span className={`badge ${r.status}`}>{r.status}</span>
+            <Link href={`/runs/${r.id}`}>{r.name}</Link>{" "}
+            <span className={`badge ${r.status}`}>{r.status}</span>
           </span>
         ))}
       </div>
-      <ChartControls smoothing={smoothing} onSmoothing={setSmoothing} isLogScale={isLogScale} onLogScale={setLogScale} />
+      <ChartControls
+        smoothing={smoothing}
+        onSmoothing={setSmoothing}
+        isLogScale={isLogScale}
+        onLogScale={setLogScale}
+      />
       <div className="charts">
         {RUN_CHARTS.flatMap((c) => c.metrics).map((m) => (
           <MetricChart
@@ -33,7 +39,12 @@ export function CompareView({ ids }: { ids: string[] }) {
             title={METRIC_LABELS[m] ?? m}
             smoothing={m === "learning_rate" ? 0 : smoothing}
             isLogScale={isLogScale}
-            lines={data.runs.map((r, i) => ({ key: r.id, label: r.name, points: r.series[m] ?? [], color: color(i) }))}
+            lines={data.runs.map((r, i) => ({
+              key: r.id,
+              label: r.name,
+              points: r.series[m] ?? [],
+              color: color(i),
+            }))}
           />
         ))}
       </div>

@@ -26,9 +26,13 @@ function FieldShell({ id, label, error, hint, children }: FieldProps & { id: str
  * A number input that keeps what the person typed ("2e-" mid-edit): the config gets a number
  * when the text is one, otherwise the raw text, which the schema then names as invalid.
  */
-export function NumberField(props: FieldProps & { value: unknown; onChange: (v: number | string) => void; step?: string }) {
+export function NumberField(
+  props: FieldProps & { value: unknown; onChange: (v: number | string) => void; step?: string },
+) {
   const id = useId();
-  const [text, setText] = useState(props.value === undefined || props.value === null ? "" : String(props.value));
+  const [text, setText] = useState(
+    props.value === undefined || props.value === null ? "" : String(props.value),
+  );
   return (
     <FieldShell id={id} {...props}>
       <input
@@ -47,7 +51,9 @@ export function NumberField(props: FieldProps & { value: unknown; onChange: (v: 
   );
 }
 
-export function TextField(props: FieldProps & { value: unknown; onChange: (v: string) => void; placeholder?: string; list?: string }) {
+export function TextField(
+  props: FieldProps & { value: unknown; onChange: (v: string) => void; placeholder?: string; list?: string },
+) {
   const id = useId();
   return (
     <FieldShell id={id} {...props}>
@@ -63,22 +69,40 @@ export function TextField(props: FieldProps & { value: unknown; onChange: (v: st
   );
 }
 
-export function TextAreaField(props: FieldProps & { value: string; onChange: (v: string) => void; rows?: number; placeholder?: string }) {
+export function TextAreaField(
+  props: FieldProps & { value: string; onChange: (v: string) => void; rows?: number; placeholder?: string },
+) {
   const id = useId();
   return (
     <FieldShell id={id} {...props}>
-      <textarea id={id} rows={props.rows ?? 3} value={props.value} placeholder={props.placeholder} onChange={(e) => props.onChange(e.target.value)} />
+      <textarea
+        id={id}
+        rows={props.rows ?? 3}
+        value={props.value}
+        placeholder={props.placeholder}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
     </FieldShell>
   );
 }
 
 export function SelectField(
-  props: FieldProps & { value: unknown; onChange: (v: string) => void; options: readonly (string | { value: string; label: string })[]; placeholder?: string },
+  props: FieldProps & {
+    value: unknown;
+    onChange: (v: string) => void;
+    options: readonly (string | { value: string; label: string })[];
+    placeholder?: string;
+  },
 ) {
   const id = useId();
   return (
     <FieldShell id={id} {...props}>
-      <select id={id} value={typeof props.value === "string" ? props.value : ""} aria-invalid={props.error ? true : undefined} onChange={(e) => props.onChange(e.target.value)}>
+      <select
+        id={id}
+        value={typeof props.value === "string" ? props.value : ""}
+        aria-invalid={props.error ? true : undefined}
+        onChange={(e) => props.onChange(e.target.value)}
+      >
         {props.placeholder !== undefined && <option value="">{props.placeholder}</option>}
         {props.options.map((o) => {
           const opt = typeof o === "string" ? { value: o, label: o } : o;
@@ -96,7 +120,12 @@ export function SelectField(
 export function CheckboxField(props: { label: string; value: unknown; onChange: (v: boolean) => void }) {
   return (
     <label className="checkbox">
-      <input type="checkbox" checked={props.value === true} onChange={(e) => props.onChange(e.target.checked)} /> {props.label}
+      <input
+        type="checkbox"
+        checked={props.value === true}
+        onChange={(e) => props.onChange(e.target.checked)}
+      />{" "}
+      {props.label}
     </label>
   );
 }

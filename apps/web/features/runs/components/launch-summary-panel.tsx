@@ -14,28 +14,48 @@ export function LaunchSummaryPanel(props: {
   const s = computeLaunchSummary({
     config: props.config,
     shape: props.shape,
-    dataset: props.dataset ? { rows: props.dataset.rows, meanTokens: props.dataset.meanTokens ?? undefined } : null,
+    dataset: props.dataset
+      ? { rows: props.dataset.rows, meanTokens: props.dataset.meanTokens ?? undefined }
+      : null,
     tokensPerSecond: props.throughput?.tokensPerSecond ?? null,
   });
   return (
     <dl className="summary" data-testid="launch-summary">
       <dt>Trainable parameters</dt>
       <dd data-testid="summary-trainable">
-        {s.trainableParameters === null ? <span className="muted">unknown model shape</span> : formatCount(s.trainableParameters)}
+        {s.trainableParameters === null ? (
+          <span className="muted">unknown model shape</span>
+        ) : (
+          formatCount(s.trainableParameters)
+        )}
         {s.trainableParameters !== null && props.config.lora.method === "lora" && (
-          <span className="muted"> (LoRA r{props.config.lora.r} on {props.config.lora.targetModules.length} modules)</span>
+          <span className="muted">
+            {" "}
+            (LoRA r{props.config.lora.r} on {props.config.lora.targetModules.length} modules)
+          </span>
         )}
       </dd>
       <dt>Tokens per epoch</dt>
       <dd data-testid="summary-tokens">
-        {props.dataset ? formatCount(s.tokensPerEpoch) : <span className="muted">pick a dataset version</span>}
-        {props.dataset && s.isTokensAssumed && <span className="muted"> (no token stats: assumes 256 per row)</span>}
+        {props.dataset ? (
+          formatCount(s.tokensPerEpoch)
+        ) : (
+          <span className="muted">pick a dataset version</span>
+        )}
+        {props.dataset && s.isTokensAssumed && (
+          <span className="muted"> (no token stats: assumes 256 per row)</span>
+        )}
         {props.dataset && <span className="muted"> · {formatCount(s.trainRows)} training rows</span>}
       </dd>
       <dt>Optimizer steps</dt>
       <dd data-testid="summary-steps">
         {props.dataset ? formatCount(s.optimizerSteps) : "—"}
-        {props.dataset && <span className="muted"> ({s.stepsPerEpoch} per epoch × {Number(s.epochs.toFixed(2))} epochs)</span>}
+        {props.dataset && (
+          <span className="muted">
+            {" "}
+            ({s.stepsPerEpoch} per epoch × {Number(s.epochs.toFixed(2))} epochs)
+          </span>
+        )}
       </dd>
       <dt>Estimated duration</dt>
       <dd data-testid="summary-duration">
@@ -44,7 +64,8 @@ export function LaunchSummaryPanel(props: {
             {formatDuration(s.estimatedSeconds)}
             <span className="muted">
               {" "}
-              at {formatCount(s.tokensPerSecond ?? 0)} tokens/s (median of {props.throughput?.runs} past {props.config.engine} runs)
+              at {formatCount(s.tokensPerSecond ?? 0)} tokens/s (median of {props.throughput?.runs} past{" "}
+              {props.config.engine} runs)
             </span>
           </>
         ) : (

@@ -4,7 +4,16 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import type { Point } from "../lib/downsample.ts";
 import { smoothSeries } from "../lib/metric-series.ts";
 
-export const SERIES_COLORS = ["#7aa2ff", "#f0883e", "#3fb950", "#d2a8ff", "#f85149", "#56d4dd", "#e3b341", "#ff7b72"];
+export const SERIES_COLORS = [
+  "#7aa2ff",
+  "#f0883e",
+  "#3fb950",
+  "#d2a8ff",
+  "#f85149",
+  "#56d4dd",
+  "#e3b341",
+  "#ff7b72",
+];
 
 export interface ChartLine {
   key: string;
@@ -24,7 +33,14 @@ const formatValue = (v: number) => {
  * One chart of one or more curves over steps. Smoothing is an EMA drawn over the faint raw
  * curve; log scale drops points ≤ 0 (they have no place on it).
  */
-export function MetricChart(props: { id: string; title: string; lines: ChartLine[]; smoothing: number; isLogScale: boolean; height?: number }) {
+export function MetricChart(props: {
+  id: string;
+  title: string;
+  lines: ChartLine[];
+  smoothing: number;
+  isLogScale: boolean;
+  height?: number;
+}) {
   const { lines, smoothing, isLogScale } = props;
   const prepared = useMemo(
     () =>
@@ -53,7 +69,14 @@ export function MetricChart(props: { id: string; title: string; lines: ChartLine
         <ResponsiveContainer width="100%" height={props.height ?? 220}>
           <LineChart margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
             <CartesianGrid stroke="#2a2f3a" strokeDasharray="3 3" />
-            <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} allowDuplicatedCategory={false} stroke="#8b93a7" fontSize={11} />
+            <XAxis
+              dataKey="step"
+              type="number"
+              domain={["dataMin", "dataMax"]}
+              allowDuplicatedCategory={false}
+              stroke="#8b93a7"
+              fontSize={11}
+            />
             <YAxis
               type="number"
               scale={isLogScale ? "log" : "linear"}
@@ -73,11 +96,39 @@ export function MetricChart(props: { id: string; title: string; lines: ChartLine
             {prepared.map((l) =>
               l.smooth ? (
                 [
-                  <Line key={`${l.key}-raw`} data={l.raw} dataKey="value" name={`${l.label} (raw)`} stroke={l.color} strokeOpacity={0.25} dot={false} isAnimationActive={false} legendType="none" />,
-                  <Line key={l.key} data={l.smooth} dataKey="value" name={l.label} stroke={l.color} dot={false} isAnimationActive={false} strokeWidth={2} />,
+                  <Line
+                    key={`${l.key}-raw`}
+                    data={l.raw}
+                    dataKey="value"
+                    name={`${l.label} (raw)`}
+                    stroke={l.color}
+                    strokeOpacity={0.25}
+                    dot={false}
+                    isAnimationActive={false}
+                    legendType="none"
+                  />,
+                  <Line
+                    key={l.key}
+                    data={l.smooth}
+                    dataKey="value"
+                    name={l.label}
+                    stroke={l.color}
+                    dot={false}
+                    isAnimationActive={false}
+                    strokeWidth={2}
+                  />,
                 ]
               ) : (
-                <Line key={l.key} data={l.raw} dataKey="value" name={l.label} stroke={l.color} dot={false} isAnimationActive={false} strokeWidth={1.5} />
+                <Line
+                  key={l.key}
+                  data={l.raw}
+                  dataKey="value"
+                  name={l.label}
+                  stroke={l.color}
+                  dot={false}
+                  isAnimationActive={false}
+                  strokeWidth={1.5}
+                />
               ),
             )}
           </LineChart>
@@ -87,11 +138,21 @@ export function MetricChart(props: { id: string; title: string; lines: ChartLine
   );
 }
 
-export function ChartControls(props: { smoothing: number; onSmoothing: (v: number) => void; isLogScale: boolean; onLogScale: (v: boolean) => void }) {
+export function ChartControls(props: {
+  smoothing: number;
+  onSmoothing: (v: number) => void;
+  isLogScale: boolean;
+  onLogScale: (v: boolean) => void;
+}) {
   return (
     <div className="row chart-controls">
       <label className="row">
-        <input type="checkbox" checked={props.smoothing > 0} onChange={(e) => props.onSmoothing(e.target.checked ? 0.6 : 0)} /> Smoothing
+        <input
+          type="checkbox"
+          checked={props.smoothing > 0}
+          onChange={(e) => props.onSmoothing(e.target.checked ? 0.6 : 0)}
+        />{" "}
+        Smoothing
       </label>
       {props.smoothing > 0 && (
         <input
@@ -105,7 +166,12 @@ export function ChartControls(props: { smoothing: number; onSmoothing: (v: numbe
         />
       )}
       <label className="row">
-        <input type="checkbox" checked={props.isLogScale} onChange={(e) => props.onLogScale(e.target.checked)} /> Log scale
+        <input
+          type="checkbox"
+          checked={props.isLogScale}
+          onChange={(e) => props.onLogScale(e.target.checked)}
+        />{" "}
+        Log scale
       </label>
     </div>
   );

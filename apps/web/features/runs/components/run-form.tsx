@@ -9,9 +9,15 @@ import {
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import { ApiError } from "@/lib/client/api.ts";
+import {
+  useDatasetVersions,
+  useLaunchRun,
+  useModels,
+  useRunDetail,
+  useThroughput,
+} from "../hooks/use-runs.ts";
 import { fieldErrorMap, getAtPath, setAtPath } from "../lib/config-path.ts";
 import { KNOWN_MODEL_SHAPES } from "../lib/model-shapes.ts";
-import { useDatasetVersions, useLaunchRun, useModels, useRunDetail, useThroughput } from "../hooks/use-runs.ts";
 import { CheckboxField, NumberField, SelectField, TextAreaField, TextField } from "./form-fields.tsx";
 import { LaunchSummaryPanel } from "./launch-summary-panel.tsx";
 
@@ -20,7 +26,7 @@ type FormConfig = Record<string, unknown>;
 
 /** A preset with every default filled in (the dataset version stays for the person to pick). */
 function presetForm(id: PresetId, datasetVersionId = ""): FormConfig {
-  const preset = RUN_PRESETS.find((p) => p.id === id)!.config;
+  const preset = (RUN_PRESETS.find((p) => p.id === id) ?? RUN_PRESETS[0]).config;
   const parsed = ZRunConfig.parse({ ...preset, data: { ...preset.data, datasetVersionId: "placeholder" } });
   return { ...parsed, data: { ...parsed.data, datasetVersionId } } as FormConfig;
 }
@@ -65,7 +71,8 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
 
   const parsed = useMemo(() => ZRunConfig.safeParse(config), [config]);
   const clientErrors = useMemo(() => (parsed.success ? {} : fieldErrorMap(parsed.error.issues)), [parsed]);
-  const errorFor = (path: string) => serverErrors[path] ?? (isSubmitted || touched.has(path) ? clientErrors[path] : undefined);
+  const errorFor = (path: string) =>
+    serverErrors[path] ?? (isSubmitted || touched.has(path) ? clientErrors[path] : undefined);
   const set = (path: string) => (value: unknown) => {
     setConfig((c) => setAtPath(c, path, value));
     setTouched((t) => new Set(t).add(path));
@@ -74,7 +81,11 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
       return rest;
     });
   };
-  const bind = (path: string) => ({ value: getAtPath(config, path), onChange: set(path), error: errorFor(path) });
+  const bind = (path: string) => ({
+    value: getAtPath(config, path),
+    onChange: set(path),
+    error: errorFor(path),
+  });
 
   const applyPreset = (id: PresetId) => {
     setPresetId(id);
@@ -99,7 +110,13 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
       const run = await launch.mutateAsync(config as RunConfigInput);
       router.push(`/runs/${run.id}`);
     } catch (err) {
-      if (err instanceof ApiError) setServerErrors(fieldErrorMap(err.errors.map((x) => ({ path: x.field, message: x.message })), "body.config."));
+      if (err instanceof ApiError)
+        setServerErrors(
+          fieldErrorMap(
+            err.errors.map((x) => ({ path: x.field, message: x.message })),
+            "body.config.",
+          ),
+        );
     }
   };
 
@@ -114,13 +131,30 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
           options={RUN_PRESETS.map((p) => ({ value: p.id, label: p.label }))}
         />
         <TextField label="Run name" {...bind("name")} placeholder="optional" />
-        {cloneId && <span className="muted">{clone.data ? `cloned from ${clone.data.run.name}` : clone.error ? `cannot clone: ${clone.error.message}` : "loading the run to clone…"}</span>}
+        {cloneId && (
+          <span className="muted">
+            {clone.data
+              ? `cloned from ${clone.data.run.name}`
+              : clone.error
+                ? `cannot clone: ${clone.error.message}`
+                : "loading the run to clone…"}
+          </span>
+        )}
       </div>
 
       <section className="panel" aria-labelledby="sec-model">
-        <h2 id="sec-model" className="panel-title">Model</h2>
+        <h2 id="sec-model" className="panel-title">
+          Model
+        </h2>
         <div className="form-grid">
-          <SelectField label="Engine" {...bind("engine")} options={[{ value: "local", label: "local (CPU, engine-local)" }, { value: "hf", label: "hf (GPU, transformers + peft)" }]} />
+          <SelectField
+            label="Engine"
+            {...bind("engine")}
+            options={[
+              { value: "local", label: "local (CPU, engine-local)" },
+              { value: "hf", label: "hf (GPU, transformers + peft)" },
+            ]}
+          />
           <SelectField
             label="Base model"
             value={model ? model.id : isHubId ? "__hub" : modelId}
@@ -128,17 +162,32 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
             placeholder={models.isLoading ? "loading…" : "pick a base model"}
             onChange={(v) => set("model.id")(v === "__hub" ? "" : v)}
             options={[
-              ...(models.data ?? []).map((m) => ({ value: m.id, label: `${m.name}${m.parameters ? ` · ${(m.parameters / 1e6).toFixed(1)}M` : ""}` })),
+              ...(models.data ?? []).map((m) => ({
+                value: m.id,
+                label: `${m.name}${m.parameters ? ` · ${(m.parameters / 1e6).toFixed(1)}M` : ""}`,
+              })),
               ...(engine === "hf" ? [{ value: "__hub", label: "a Hugging Face Hub id…" }] : []),
             ]}
           />
           {engine === "hf" && !model && (
-            <TextField label="Hub model id" {...bind("model.id")} placeholder="microsoft/Phi-3-mini-4k-instruct" list="hub-models" />
+            <TextField
+              label="Hub model id"
+              {...bind("model.id")}
+              placeholder="microsoft/Phi-3-mini-4k-instruct"
+              list="hub-models"
+            />
           )}
           <TextField
             label="Special tokens"
             value={((getAtPath(config, "specialTokens") as string[] | undefined) ?? []).join(", ")}
-            onChange={(v) => set("specialTokens")(v.split(",").map((s) => s.trim()).filter(Boolean))}
+            onChange={(v) =>
+              set("specialTokens")(
+                v
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              )
+            }
             error={errorFor("specialTokens")}
             hint="added to the tokenizer; their embedding rows train"
           />
@@ -152,13 +201,24 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
       </section>
 
       <section className="panel" aria-labelledby="sec-data">
-        <h2 id="sec-data" className="panel-title">Data</h2>
+        <h2 id="sec-data" className="panel-title">
+          Data
+        </h2>
         <div className="form-grid">
           <SelectField
             label="Dataset version"
             {...bind("data.datasetVersionId")}
-            placeholder={versions.isLoading ? "loading…" : versions.data?.length ? "pick a dataset version" : "no ready dataset version"}
-            options={(versions.data ?? []).map((v) => ({ value: v.id, label: `${v.label} · ${v.rows} rows` }))}
+            placeholder={
+              versions.isLoading
+                ? "loading…"
+                : versions.data?.length
+                  ? "pick a dataset version"
+                  : "no ready dataset version"
+            }
+            options={(versions.data ?? []).map((v) => ({
+              value: v.id,
+              label: `${v.label} · ${v.rows} rows`,
+            }))}
           />
           <SelectField label="Chat template" {...bind("data.template")} options={CHAT_TEMPLATE_IDS} />
           <NumberField label="Eval fraction" {...bind("data.evalFraction")} />
@@ -167,7 +227,9 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
       </section>
 
       <section className="panel" aria-labelledby="sec-lora">
-        <h2 id="sec-lora" className="panel-title">LoRA</h2>
+        <h2 id="sec-lora" className="panel-title">
+          LoRA
+        </h2>
         <div className="form-grid">
           <SelectField label="Method" {...bind("lora.method")} options={["lora", "full"]} />
           <NumberField label="Rank (r)" {...bind("lora.r")} />
@@ -184,7 +246,9 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
                 key={m}
                 label={m}
                 value={targets.includes(m)}
-                onChange={(on) => set("lora.targetModules")(on ? [...targets, m] : targets.filter((t) => t !== m))}
+                onChange={(on) =>
+                  set("lora.targetModules")(on ? [...targets, m] : targets.filter((t) => t !== m))
+                }
               />
             );
           })}
@@ -197,23 +261,41 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
       </section>
 
       <section className="panel" aria-labelledby="sec-training">
-        <h2 id="sec-training" className="panel-title">Training</h2>
+        <h2 id="sec-training" className="panel-title">
+          Training
+        </h2>
         <div className="form-grid">
           <NumberField label="Epochs" {...bind("training.epochs")} />
           <NumberField label="Max steps" {...bind("training.maxSteps")} hint="-1: train for the epochs" />
           <NumberField label="Per-device batch size" {...bind("training.perDeviceBatchSize")} />
           <NumberField label="Gradient accumulation" {...bind("training.gradientAccumulationSteps")} />
           <NumberField label="Learning rate" {...bind("training.learningRate")} />
-          <SelectField label="Scheduler" {...bind("training.scheduler")} options={["linear", "cosine", "constant", "constant_with_warmup"]} />
+          <SelectField
+            label="Scheduler"
+            {...bind("training.scheduler")}
+            options={["linear", "cosine", "constant", "constant_with_warmup"]}
+          />
           <NumberField label="Warmup ratio" {...bind("training.warmupRatio")} />
           <NumberField label="Max grad norm" {...bind("training.maxGradNorm")} />
           <NumberField label="Weight decay" {...bind("training.weightDecay")} />
-          <SelectField label="Optimizer" {...bind("training.optimizer")} options={["adamw_torch", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit"]} />
+          <SelectField
+            label="Optimizer"
+            {...bind("training.optimizer")}
+            options={["adamw_torch", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit"]}
+          />
           <SelectField label="Precision" {...bind("training.precision")} options={["fp32", "fp16", "bf16"]} />
           <NumberField label="Max sequence length" {...bind("training.maxSeqLength")} />
-          <SelectField label="Eval strategy" {...bind("training.evalStrategy")} options={["no", "steps", "epoch"]} />
+          <SelectField
+            label="Eval strategy"
+            {...bind("training.evalStrategy")}
+            options={["no", "steps", "epoch"]}
+          />
           <NumberField label="Eval steps" {...bind("training.evalSteps")} />
-          <SelectField label="Save strategy" {...bind("training.saveStrategy")} options={["no", "steps", "epoch"]} />
+          <SelectField
+            label="Save strategy"
+            {...bind("training.saveStrategy")}
+            options={["no", "steps", "epoch"]}
+          />
           <NumberField label="Save steps" {...bind("training.saveSteps")} />
           <NumberField label="Logging steps" {...bind("training.loggingSteps")} />
           <NumberField label="Seed" {...bind("training.seed")} />
@@ -226,12 +308,18 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
         </div>
         <div className="form-grid">
           <NumberField label="GPUs" {...bind("resources.gpus")} />
-          <SelectField label="Multi-GPU strategy" {...bind("resources.strategy")} options={["auto", "ddp", "fsdp"]} />
+          <SelectField
+            label="Multi-GPU strategy"
+            {...bind("resources.strategy")}
+            options={["auto", "ddp", "fsdp"]}
+          />
         </div>
       </section>
 
       <section className="panel" aria-labelledby="sec-sampling">
-        <h2 id="sec-sampling" className="panel-title">Sampling</h2>
+        <h2 id="sec-sampling" className="panel-title">
+          Sampling
+        </h2>
         <TextAreaField
           label="Sample prompts (one per line)"
           value={((getAtPath(config, "sampling.prompts") as string[] | undefined) ?? []).join("\n")}
@@ -247,7 +335,9 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
       </section>
 
       <section className="panel" aria-labelledby="sec-summary">
-        <h2 id="sec-summary" className="panel-title">Summary</h2>
+        <h2 id="sec-summary" className="panel-title">
+          Summary
+        </h2>
         <LaunchSummaryPanel
           config={parsed.success ? parsed.data : null}
           shape={shape}
@@ -258,8 +348,16 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
           <button type="submit" disabled={launch.isPending}>
             {launch.isPending ? "Launching…" : "Launch run"}
           </button>
-          {isSubmitted && errorCount > 0 && <span className="error">{errorCount} field{errorCount > 1 ? "s need" : " needs"} fixing</span>}
-          {launch.error && <span className="error" data-testid="launch-error">{launch.error.message}</span>}
+          {isSubmitted && errorCount > 0 && (
+            <span className="error">
+              {errorCount} field{errorCount > 1 ? "s need" : " needs"} fixing
+            </span>
+          )}
+          {launch.error && (
+            <span className="error" data-testid="launch-error">
+              {launch.error.message}
+            </span>
+          )}
         </div>
         {isSubmitted && errorCount > 0 && (
           <ul className="error" data-testid="form-errors">

@@ -3,11 +3,18 @@ import type { EngineEvent, SampleEvent } from "@distillery/core";
 import { useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useReducer, useState } from "react";
-import { formatDuration } from "../lib/launch-summary.ts";
-import { estimateEtaSeconds } from "../lib/run-progress.ts";
-import { applyRunEvent, initRunLiveState, type RunLiveState } from "../lib/run-live-state.ts";
-import { isActiveStatus, runKeys, useCancelRun, useRunDetail, useRunMetrics, useRunSamples } from "../hooks/use-runs.ts";
 import { useRunEvents } from "../hooks/use-run-events.ts";
+import {
+  isActiveStatus,
+  runKeys,
+  useCancelRun,
+  useRunDetail,
+  useRunMetrics,
+  useRunSamples,
+} from "../hooks/use-runs.ts";
+import { formatDuration } from "../lib/launch-summary.ts";
+import { applyRunEvent, initRunLiveState, type RunLiveState } from "../lib/run-live-state.ts";
+import { estimateEtaSeconds } from "../lib/run-progress.ts";
 import type { RunDetail } from "../server/get-run-detail.ts";
 import type { RunMetrics } from "../server/run-metrics.ts";
 import { EvalsPanel, LogsPanel } from "./activity-panels.tsx";
@@ -24,12 +31,22 @@ export function RunPage({ runId }: { runId: string }) {
   const metrics = useRunMetrics(runId);
   const samples = useRunSamples(runId);
   const error = detail.error ?? metrics.error ?? samples.error;
-  if (error) return <p className="error">Could not load run {runId}: {error.message}</p>;
+  if (error)
+    return (
+      <p className="error">
+        Could not load run {runId}: {error.message}
+      </p>
+    );
   if (!detail.data || !metrics.data || !samples.data) return <p className="muted">Loading run…</p>;
   return <RunLiveView runId={runId} detail={detail.data} metrics={metrics.data} samples={samples.data} />;
 }
 
-function RunLiveView(props: { runId: string; detail: RunDetail; metrics: RunMetrics; samples: { samples: SampleEvent[]; throughSeq: number } }) {
+function RunLiveView(props: {
+  runId: string;
+  detail: RunDetail;
+  metrics: RunMetrics;
+  samples: { samples: SampleEvent[]; throughSeq: number };
+}) {
   const { runId, detail } = props;
   const client = useQueryClient();
   const [state, dispatch] = useReducer(
@@ -46,7 +63,9 @@ function RunLiveView(props: { runId: string; detail: RunDetail; metrics: RunMetr
       }),
   );
   // the stream starts after the oldest snapshot; events the others already hold are dropped
-  const [afterSeq] = useState(() => Math.min(props.metrics.throughSeq, props.samples.throughSeq, detail.throughSeq));
+  const [afterSeq] = useState(() =>
+    Math.min(props.metrics.throughSeq, props.samples.throughSeq, detail.throughSeq),
+  );
   const onEvent = useCallback(
     (e: EngineEvent) => {
       dispatch(e);
@@ -56,7 +75,10 @@ function RunLiveView(props: { runId: string; detail: RunDetail; metrics: RunMetr
     },
     [client, runId],
   );
-  const onEnd = useCallback(() => void client.invalidateQueries({ queryKey: runKeys.detail(runId) }), [client, runId]);
+  const onEnd = useCallback(
+    () => void client.invalidateQueries({ queryKey: runKeys.detail(runId) }),
+    [client, runId],
+  );
   const streamState = useRunEvents(runId, afterSeq, onEvent, onEnd);
   const [smoothing, setSmoothing] = useState(0);
   const [isLogScale, setLogScale] = useState(false);
@@ -66,7 +88,12 @@ function RunLiveView(props: { runId: string; detail: RunDetail; metrics: RunMetr
   return (
     <>
       <RunHeader detail={detail} state={state} streamState={isActive ? streamState : "ended"} />
-      <ChartControls smoothing={smoothing} onSmoothing={setSmoothing} isLogScale={isLogScale} onLogScale={setLogScale} />
+      <ChartControls
+        smoothing={smoothing}
+        onSmoothing={setSmoothing}
+        isLogScale={isLogScale}
+        onLogScale={setLogScale}
+      />
       <div className="charts">
         {RUN_CHARTS.map((c) => (
           <MetricChart
@@ -75,7 +102,9 @@ function RunLiveView(props: { runId: string; detail: RunDetail; metrics: RunMetr
             title={c.title}
             smoothing={c.id === "learning_rate" ? 0 : smoothing}
             isLogScale={isLogScale}
-            lines={c.metrics.filter((m) => state.series[m]?.length).map((m) => ({ key: m, label: METRIC_LABELS[m] ?? m, points: state.series[m] ?? [] }))}
+            lines={c.metrics
+              .filter((m) => state.series[m]?.length)
+              .map((m) => ({ key: m, label: METRIC_LABELS[m] ?? m, points: state.series[m] ?? [] }))}
           />
         ))}
       </div>
@@ -94,7 +123,15 @@ function RunLiveView(props: { runId: string; detail: RunDetail; metrics: RunMetr
   );
 }
 
-function RunHeader({ detail, state, streamState }: { detail: RunDetail; state: RunLiveState; streamState: string }) {
+function RunHeader({
+  detail,
+  state,
+  streamState,
+}: {
+  detail: RunDetail;
+  state: RunLiveState;
+  streamState: string;
+}) {
   const run = detail.run;
   const cancel = useCancelRun();
   const isActive = isActiveStatus(run.status);
@@ -127,25 +164,45 @@ function RunHeader({ detail, state, streamState }: { detail: RunDetail; state: R
         <div className="row">
           <Link href={`/runs/new?clone=${run.id}`}>Clone</Link>
           {isActive && (
-            <button type="button" className="danger" disabled={cancel.isPending || run.isCancelRequested} onClick={() => cancel.mutate(run.id)}>
+            <button
+              type="button"
+              className="danger"
+              disabled={cancel.isPending || run.isCancelRequested}
+              onClick={() => cancel.mutate(run.id)}
+            >
               {run.isCancelRequested ? "Cancelling…" : "Cancel run"}
             </button>
           )}
         </div>
       </div>
       {cancel.error && <p className="error">{cancel.error.message}</p>}
-      {run.error && <p className="error" data-testid="run-error">{run.error}</p>}
+      {run.error && (
+        <p className="error" data-testid="run-error">
+          {run.error}
+        </p>
+      )}
       <div className="progress-line">
-        <div className="progress" aria-label="Progress">
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="Progress"
+          aria-valuenow={Math.round(pct)}
+          aria-valuemin={0}
+          aria-valuemax={100}
+        >
           <div className="progress-fill" style={{ width: `${pct}%` }} />
         </div>
         <span data-testid="run-progress">
-          {isActive ? (state.status?.phase ?? (run.status === "queued" ? "waiting in the queue" : run.status)) : run.status}
+          {isActive
+            ? (state.status?.phase ?? (run.status === "queued" ? "waiting in the queue" : run.status))
+            : run.status}
           {step !== null && total ? ` · step ${step}/${total}` : ""}
           {eta !== null ? ` · ETA ${formatDuration(eta)}` : ""}
         </span>
         {run.final.loss !== null && <span className="muted">final loss {run.final.loss.toPrecision(4)}</span>}
-        {run.final.evalLoss !== null && <span className="muted">eval loss {run.final.evalLoss.toPrecision(4)}</span>}
+        {run.final.evalLoss !== null && (
+          <span className="muted">eval loss {run.final.evalLoss.toPrecision(4)}</span>
+        )}
       </div>
     </div>
   );

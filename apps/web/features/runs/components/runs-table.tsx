@@ -13,8 +13,10 @@ export function RunsTable() {
   const [selected, setSelected] = useState<string[]>([]);
   const router = useRouter();
   const { data, error, isLoading } = useRuns(filters);
-  const set = (key: keyof RunFilters) => (e: React.ChangeEvent<HTMLSelectElement>) => setFilters((f) => ({ ...f, [key]: e.target.value || undefined }));
-  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
+  const set = (key: keyof RunFilters) => (e: React.ChangeEvent<HTMLSelectElement>) =>
+    setFilters((f) => ({ ...f, [key]: e.target.value || undefined }));
+  const toggle = (id: string) =>
+    setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const options = data?.options;
   return (
     <>
@@ -47,7 +49,11 @@ export function RunsTable() {
         </label>
         <label className="field-inline">
           Dataset
-          <select aria-label="Dataset filter" value={filters.datasetVersion ?? ""} onChange={set("datasetVersion")}>
+          <select
+            aria-label="Dataset filter"
+            value={filters.datasetVersion ?? ""}
+            onChange={set("datasetVersion")}
+          >
             <option value="">any</option>
             {options?.datasetVersions.map((d) => (
               <option key={d.id} value={d.id}>
@@ -58,7 +64,11 @@ export function RunsTable() {
         </label>
         <label className="field-inline">
           Launched by
-          <select aria-label="Launched by filter" value={filters.launchedBy ?? ""} onChange={set("launchedBy")}>
+          <select
+            aria-label="Launched by filter"
+            value={filters.launchedBy ?? ""}
+            onChange={set("launchedBy")}
+          >
             <option value="">anyone</option>
             {options?.users.map((u) => (
               <option key={u.id} value={u.id}>
@@ -68,7 +78,11 @@ export function RunsTable() {
           </select>
         </label>
         <span className="spacer" />
-        <button type="button" disabled={selected.length < 2} onClick={() => router.push(`/runs/compare?ids=${selected.join(",")}`)}>
+        <button
+          type="button"
+          disabled={selected.length < 2}
+          onClick={() => router.push(`/runs/compare?ids=${selected.join(",")}`)}
+        >
           Compare {selected.length > 0 ? `(${selected.length})` : ""}
         </button>
       </div>
@@ -78,7 +92,9 @@ export function RunsTable() {
         ) : error ? (
           <p className="error">Could not load runs: {error.message}</p>
         ) : !data || data.runs.length === 0 ? (
-          <p className="empty">No runs{Object.values(filters).some(Boolean) ? " match these filters" : " yet"}.</p>
+          <p className="empty">
+            No runs{Object.values(filters).some(Boolean) ? " match these filters" : " yet"}.
+          </p>
         ) : (
           <table data-testid="runs-table">
             <thead>
@@ -98,7 +114,12 @@ export function RunsTable() {
               {data.runs.map((r) => (
                 <tr key={r.id} data-testid="run-row">
                   <td>
-                    <input type="checkbox" aria-label={`Select ${r.name}`} checked={selected.includes(r.id)} onChange={() => toggle(r.id)} />
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${r.name}`}
+                      checked={selected.includes(r.id)}
+                      onChange={() => toggle(r.id)}
+                    />
                   </td>
                   <td>
                     <Link href={`/runs/${r.id}`}>{r.name}</Link>

@@ -14,7 +14,10 @@ export function SampleCard({ sample }: { sample: SampleEvent }) {
       {think !== null && (
         <details className="think" data-testid="sample-think">
           <summary>
-            Reasoning <span className="muted">({think.length} chars{isThinkClosed ? "" : ", not closed"})</span>
+            Reasoning{" "}
+            <span className="muted">
+              ({think.length} chars{isThinkClosed ? "" : ", not closed"})
+            </span>
           </summary>
           <pre>{think}</pre>
         </details>

@@ -9,7 +9,12 @@ export type StreamState = "connecting" | "live" | "reconnecting" | "ended";
  * itself and sends Last-Event-ID, so the server resumes after the last event we got; the stream
  * says `end` when the run is finished, and only then is it closed for good.
  */
-export function useRunEvents(runId: string, afterSeq: number | null, onEvent: (e: EngineEvent) => void, onEnd?: () => void) {
+export function useRunEvents(
+  runId: string,
+  afterSeq: number | null,
+  onEvent: (e: EngineEvent) => void,
+  onEnd?: () => void,
+) {
   const [state, setState] = useState<StreamState>("connecting");
   const handlers = useRef({ onEvent, onEnd });
   handlers.current = { onEvent, onEnd };

@@ -1,5 +1,5 @@
 "use client";
-import type { RunConfigInput } from "@distillery/core";
+import type { RunConfigInput, SampleEvent } from "@distillery/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { fetchJson } from "@/lib/client/api.ts";
 import type { ConfigDifference } from "../lib/config-diff.ts";
@@ -9,7 +9,6 @@ import type { DatasetVersionOption } from "../server/list-dataset-versions.ts";
 import type { ModelView } from "../server/list-models.ts";
 import type { RunMetrics } from "../server/run-metrics.ts";
 import type { RunView } from "../server/run-view.ts";
-import type { SampleEvent } from "@distillery/core";
 
 export interface RunFilters {
   status?: string;
@@ -46,7 +45,11 @@ const qs = (params: Record<string, string | undefined>) => {
 
 export interface RunListResponse {
   runs: RunView[];
-  options: { models: string[]; datasetVersions: { id: string; label: string }[]; users: { id: string; name: string }[] };
+  options: {
+    models: string[];
+    datasetVersions: { id: string; label: string }[];
+    users: { id: string; name: string }[];
+  };
 }
 
 export function useRuns(filters: RunFilters) {
@@ -80,7 +83,10 @@ export function useRunMetrics(runId: string) {
 export function useRunSamples(runId: string) {
   return useQuery({
     queryKey: runKeys.samples(runId),
-    queryFn: () => fetchJson<{ samples: SampleEvent[]; throughSeq: number }>(`/api/runs/${encodeURIComponent(runId)}/samples?take=100`),
+    queryFn: () =>
+      fetchJson<{ samples: SampleEvent[]; throughSeq: number }>(
+        `/api/runs/${encodeURIComponent(runId)}/samples?take=100`,
+      ),
     staleTime: Number.POSITIVE_INFINITY,
     refetchOnWindowFocus: false,
   });
@@ -94,7 +100,8 @@ export interface CompareResponse {
 export function useCompareRuns(ids: string[]) {
   return useQuery({
     queryKey: runKeys.compare(ids),
-    queryFn: () => fetchJson<CompareResponse>(`/api/runs/compare?ids=${ids.map(encodeURIComponent).join(",")}`),
+    queryFn: () =>
+      fetchJson<CompareResponse>(`/api/runs/compare?ids=${ids.map(encodeURIComponent).join(",")}`),
     enabled: ids.length >= 2,
   });
 }
@@ -103,7 +110,9 @@ export function useThroughput() {
   return useQuery({
     queryKey: runKeys.throughput(),
     queryFn: () =>
-      fetchJson<{ engines: Record<string, { tokensPerSecond: number; runs: number }> }>("/api/runs/throughput").then((r) => r.engines),
+      fetchJson<{ engines: Record<string, { tokensPerSecond: number; runs: number }> }>(
+        "/api/runs/throughput",
+      ).then((r) => r.engines),
   });
 }
 
@@ -117,7 +126,8 @@ export function useModels() {
 export function useDatasetVersions() {
   return useQuery({
     queryKey: datasetVersionKeys.ready(),
-    queryFn: () => fetchJson<{ versions: DatasetVersionOption[] }>("/api/dataset-versions").then((r) => r.versions),
+    queryFn: () =>
+      fetchJson<{ versions: DatasetVersionOption[] }>("/api/dataset-versions").then((r) => r.versions),
   });
 }
 
@@ -125,7 +135,9 @@ export function useLaunchRun() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (config: RunConfigInput) =>
-      fetchJson<{ run: RunView }>("/api/runs", { method: "POST", body: JSON.stringify({ config }) }).then((r) => r.run),
+      fetchJson<{ run: RunView }>("/api/runs", { method: "POST", body: JSON.stringify({ config }) }).then(
+        (r) => r.run,
+      ),
     onSuccess: () => client.invalidateQueries({ queryKey: runKeys.lists() }),
   });
 }
@@ -134,7 +146,9 @@ export function useCancelRun() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (runId: string) =>
-      fetchJson<{ runId: string; status: string }>(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: "POST" }),
+      fetchJson<{ runId: string; status: string }>(`/api/runs/${encodeURIComponent(runId)}/cancel`, {
+        method: "POST",
+      }),
     onSuccess: (_r, runId) => {
       void client.invalidateQueries({ queryKey: runKeys.detail(runId) });
       void client.invalidateQueries({ queryKey: runKeys.lists() });

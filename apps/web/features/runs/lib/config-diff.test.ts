@@ -3,8 +3,16 @@ import { diffConfigs, flattenConfig } from "./config-diff.ts";
 
 describe("diffConfigs", () => {
   it("names the dotted paths that differ, with each run's value", () => {
-    const a = { engine: "local", lora: { r: 8, targetModules: ["q_proj", "v_proj"] }, training: { learningRate: 2e-5, epochs: 3 } };
-    const b = { engine: "local", lora: { r: 16, targetModules: ["q_proj", "v_proj"] }, training: { learningRate: 1e-4, epochs: 3 } };
+    const a = {
+      engine: "local",
+      lora: { r: 8, targetModules: ["q_proj", "v_proj"] },
+      training: { learningRate: 2e-5, epochs: 3 },
+    };
+    const b = {
+      engine: "local",
+      lora: { r: 16, targetModules: ["q_proj", "v_proj"] },
+      training: { learningRate: 1e-4, epochs: 3 },
+    };
     expect(diffConfigs([a, b])).toEqual([
       { path: "lora.r", values: [8, 16] },
       { path: "training.learningRate", values: [2e-5, 1e-4] },

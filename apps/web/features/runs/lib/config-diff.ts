@@ -6,7 +6,11 @@ export interface ConfigDifference {
 }
 
 /** Flattens nested objects to dotted paths; arrays are leaves (compared as a whole). */
-export function flattenConfig(value: unknown, prefix = "", out: Record<string, unknown> = {}): Record<string, unknown> {
+export function flattenConfig(
+  value: unknown,
+  prefix = "",
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0 && prefix) out[prefix] = {};

@@ -13,11 +13,17 @@ describe("config paths", () => {
   });
 
   it("maps the shared zod schema's issues, and the server's field names, to form fields", () => {
-    const parsed = ZRunConfig.safeParse({ model: { id: "m" }, data: { datasetVersionId: "" }, training: { learningRate: -1 } });
+    const parsed = ZRunConfig.safeParse({
+      model: { id: "m" },
+      data: { datasetVersionId: "" },
+      training: { learningRate: -1 },
+    });
     expect(parsed.success).toBe(false);
     const errors = fieldErrorMap(parsed.success ? [] : parsed.error.issues);
     expect(errors["training.learningRate"]).toBe("learning rate must be positive");
     expect(errors["data.datasetVersionId"]).toBe("pick a dataset version");
-    expect(fieldErrorMap([{ path: "body.config.model.id", message: "gone" }], "body.config.")).toEqual({ "model.id": "gone" });
+    expect(fieldErrorMap([{ path: "body.config.model.id", message: "gone" }], "body.config.")).toEqual({
+      "model.id": "gone",
+    });
   });
 });

@@ -17,7 +17,10 @@ export function setAtPath<T>(obj: T, path: string, value: unknown): T {
 }
 
 /** zod issues → the first message per dotted path; `strip` drops a prefix ("body.config."). */
-export function fieldErrorMap(issues: { path: PropertyKey[] | string; message: string }[], strip = ""): Record<string, string> {
+export function fieldErrorMap(
+  issues: { path: PropertyKey[] | string; message: string }[],
+  strip = "",
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const i of issues) {
     let path = typeof i.path === "string" ? i.path : i.path.map(String).join(".");

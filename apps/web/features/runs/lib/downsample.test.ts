@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { downsampleLttb, type Point } from "./downsample.ts";
 
-const line = (n: number, f: (i: number) => number): Point[] => Array.from({ length: n }, (_, i) => [i, f(i)] as Point);
+const line = (n: number, f: (i: number) => number): Point[] =>
+  Array.from({ length: n }, (_, i) => [i, f(i)] as Point);
 
 describe("downsampleLttb", () => {
   it("returns short series unchanged", () => {

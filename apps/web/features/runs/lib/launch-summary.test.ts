@@ -1,4 +1,4 @@
-import { ZRunConfig, presetConfig } from "@distillery/core";
+import { presetConfig, ZRunConfig } from "@distillery/core";
 import { describe, expect, it } from "vitest";
 import {
   computeLaunchSummary,
@@ -10,31 +10,62 @@ import {
 } from "./launch-summary.ts";
 import { KNOWN_MODEL_SHAPES, shapeFromModelConfig } from "./model-shapes.ts";
 
-const phi3 = KNOWN_MODEL_SHAPES["microsoft/Phi-3-mini-4k-instruct"]!;
+const shapeOf = (id: string) => {
+  const shape = KNOWN_MODEL_SHAPES[id];
+  if (!shape) throw new Error(`no shape for ${id}`);
+  return shape;
+};
+const phi3 = shapeOf("microsoft/Phi-3-mini-4k-instruct");
 
 describe("countLoraParameters", () => {
   it("is r·(in+out) per target module per layer: Phi-3-mini, r8 on q/k/v/o", () => {
     // 4 modules × 8 × (3072 + 3072) × 32 layers
-    expect(countLoraParameters(phi3, { r: 8, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"] })).toBe(6_291_456);
+    expect(countLoraParameters(phi3, { r: 8, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"] })).toBe(
+      6_291_456,
+    );
   });
 
   it("uses grouped-query shapes for k/v and the MLP width for gate/up/down", () => {
-    const shape = { hiddenSize: 64, intermediateSize: 256, numLayers: 2, numHeads: 4, numKvHeads: 2, vocabSize: 512 };
+    const shape = {
+      hiddenSize: 64,
+      intermediateSize: 256,
+      numLayers: 2,
+      numHeads: 4,
+      numKvHeads: 2,
+      vocabSize: 512,
+    };
     // k_proj: 64 → 2·16 = 32; down_proj: 256 → 64
     expect(countLoraParameters(shape, { r: 4, targetModules: ["k_proj"] })).toBe(2 * 4 * (64 + 32));
     expect(countLoraParameters(shape, { r: 4, targetModules: ["down_proj"] })).toBe(2 * 4 * (256 + 64));
   });
 
   it("counts a Llama model's weights like transformers does (TinyLlama 1.1B)", () => {
-    expect(countModelParameters(KNOWN_MODEL_SHAPES["TinyLlama/TinyLlama-1.1B-Chat-v1.0"]!)).toBe(1_100_048_384);
+    expect(countModelParameters(shapeOf("TinyLlama/TinyLlama-1.1B-Chat-v1.0"))).toBe(1_100_048_384);
   });
 });
 
 describe("shapeFromModelConfig", () => {
   it("reads an HF config.json", () => {
     expect(
-      shapeFromModelConfig({ hidden_size: 128, intermediate_size: 512, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 600, tie_word_embeddings: true }),
-    ).toEqual({ hiddenSize: 128, intermediateSize: 512, numLayers: 4, numHeads: 4, numKvHeads: 2, vocabSize: 600, headDim: undefined, tieWordEmbeddings: true });
+      shapeFromModelConfig({
+        hidden_size: 128,
+        intermediate_size: 512,
+        num_hidden_layers: 4,
+        num_attention_heads: 4,
+        num_key_value_heads: 2,
+        vocab_size: 600,
+        tie_word_embeddings: true,
+      }),
+    ).toEqual({
+      hiddenSize: 128,
+      intermediateSize: 512,
+      numLayers: 4,
+      numHeads: 4,
+      numKvHeads: 2,
+      vocabSize: 600,
+      headDim: undefined,
+      tieWordEmbeddings: true,
+    });
     expect(shapeFromModelConfig({ model_type: "llama" })).toBeNull();
   });
 });
@@ -44,7 +75,12 @@ describe("computeLaunchSummary", () => {
 
   it("holds out the eval fraction, then counts steps as the trainer does", () => {
     // 10 000 rows, 10 % held out → 9 000; batch 2 × accumulation 4 → 1 125 steps an epoch, 3 epochs
-    const s = computeLaunchSummary({ config: seed, shape: phi3, dataset: { rows: 10_000, meanTokens: 700 }, tokensPerSecond: 2100 });
+    const s = computeLaunchSummary({
+      config: seed,
+      shape: phi3,
+      dataset: { rows: 10_000, meanTokens: 700 },
+      tokensPerSecond: 2100,
+    });
     expect(s.trainRows).toBe(9_000);
     expect(s.stepsPerEpoch).toBe(1_125);
     expect(s.optimizerSteps).toBe(3_375);
@@ -55,8 +91,16 @@ describe("computeLaunchSummary", () => {
   });
 
   it("truncates rows at maxSeqLength, honours maxSteps, and gives no estimate without a measurement", () => {
-    const config = ZRunConfig.parse({ ...seed, training: { ...seed.training, maxSteps: 100, maxSeqLength: 512 } });
-    const s = computeLaunchSummary({ config, shape: null, dataset: { rows: 9_000, meanTokens: 900 }, tokensPerSecond: null });
+    const config = ZRunConfig.parse({
+      ...seed,
+      training: { ...seed.training, maxSteps: 100, maxSeqLength: 512 },
+    });
+    const s = computeLaunchSummary({
+      config,
+      shape: null,
+      dataset: { rows: 9_000, meanTokens: 900 },
+      tokensPerSecond: null,
+    });
     expect(s.tokensPerEpoch).toBe(countTrainRows(9_000, config) * 512);
     expect(s.optimizerSteps).toBe(100);
     expect(s.epochs).toBeCloseTo(100 / Math.ceil(Math.ceil(8_100 / 2) / 4));
@@ -65,14 +109,22 @@ describe("computeLaunchSummary", () => {
   });
 
   it("assumes a row length when the version has no token statistics", () => {
-    const s = computeLaunchSummary({ config: seed, shape: phi3, dataset: { rows: 100 }, tokensPerSecond: 1000 });
+    const s = computeLaunchSummary({
+      config: seed,
+      shape: phi3,
+      dataset: { rows: 100 },
+      tokensPerSecond: 1000,
+    });
     expect(s.isTokensAssumed).toBe(true);
     expect(s.tokensPerEpoch).toBe(90 * 256);
   });
 
   it("spreads the batch over GPUs", () => {
     const config = ZRunConfig.parse({ ...seed, resources: { gpus: 4, strategy: "ddp" } });
-    expect(computeLaunchSummary({ config, shape: phi3, dataset: { rows: 10_000 }, tokensPerSecond: null }).stepsPerEpoch).toBe(282);
+    expect(
+      computeLaunchSummary({ config, shape: phi3, dataset: { rows: 10_000 }, tokensPerSecond: null })
+        .stepsPerEpoch,
+    ).toBe(282);
   });
 });
 

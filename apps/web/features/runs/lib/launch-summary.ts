@@ -7,7 +7,10 @@ import { linearShapes, type ModelShape } from "./model-shapes.ts";
  */
 
 /** LoRA adds A (r × in) and B (out × r) per targeted module per layer: r · (in + out). */
-export function countLoraParameters(shape: ModelShape, lora: Pick<RunConfig["lora"], "r" | "targetModules">): number {
+export function countLoraParameters(
+  shape: ModelShape,
+  lora: Pick<RunConfig["lora"], "r" | "targetModules">,
+): number {
   const shapes = linearShapes(shape);
   let perLayer = 0;
   for (const target of lora.targetModules) {
@@ -30,9 +33,13 @@ export function countTrainableParameters(
   shape: ModelShape,
   config: Pick<RunConfig, "lora" | "specialTokens">,
 ): number {
-  const base = config.lora.method === "full" ? countModelParameters(shape) : countLoraParameters(shape, config.lora);
+  const base =
+    config.lora.method === "full" ? countModelParameters(shape) : countLoraParameters(shape, config.lora);
   // new special tokens get fresh embedding (and untied output) rows, which train
-  const added = config.lora.method === "full" ? 0 : config.specialTokens.length * shape.hiddenSize * (shape.tieWordEmbeddings ? 1 : 2);
+  const added =
+    config.lora.method === "full"
+      ? 0
+      : config.specialTokens.length * shape.hiddenSize * (shape.tieWordEmbeddings ? 1 : 2);
   return base + added;
 }
 

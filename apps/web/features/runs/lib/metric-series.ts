@@ -17,7 +17,8 @@ export type MetricSeries = Record<string, Point[]>;
 export function buildMetricSeries(input: Iterable<MetricRow>): MetricSeries {
   const rows = Array.isArray(input) ? (input as MetricRow[]) : [...input];
   let isSorted = true;
-  for (let i = 1; i < rows.length && isSorted; i++) isSorted = (rows[i - 1] as MetricRow).seq < (rows[i] as MetricRow).seq;
+  for (let i = 1; i < rows.length && isSorted; i++)
+    isSorted = (rows[i - 1] as MetricRow).seq < (rows[i] as MetricRow).seq;
   const ordered = isSorted ? rows : [...rows].sort((a, b) => a.seq - b.seq);
   // fast path: in seq order, steps usually only grow; a key whose step goes back (a resume)
   // is deduplicated afterwards
@@ -41,7 +42,9 @@ export function buildMetricSeries(input: Iterable<MetricRow>): MetricSeries {
     // later (higher seq) points overwrite earlier ones at the same step
     const byStep = new Map<number, number>();
     for (const [step, value] of series[name] as Point[]) byStep.set(step, value);
-    series[name] = [...byStep.entries()].map(([step, value]) => [step, value] as Point).sort((a, b) => a[0] - b[0]);
+    series[name] = [...byStep.entries()]
+      .map(([step, value]) => [step, value] as Point)
+      .sort((a, b) => a[0] - b[0]);
   }
   return series;
 }

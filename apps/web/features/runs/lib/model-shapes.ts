@@ -12,16 +12,69 @@ export interface ModelShape {
 
 /** Hub models people start from, with the numbers from their config.json. */
 export const KNOWN_MODEL_SHAPES: Record<string, ModelShape> = {
-  "microsoft/Phi-3-mini-4k-instruct": { hiddenSize: 3072, intermediateSize: 8192, numLayers: 32, numHeads: 32, numKvHeads: 32, vocabSize: 32064 },
-  "microsoft/Phi-3-mini-128k-instruct": { hiddenSize: 3072, intermediateSize: 8192, numLayers: 32, numHeads: 32, numKvHeads: 32, vocabSize: 32064 },
-  "Qwen/Qwen2.5-0.5B-Instruct": { hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2, vocabSize: 151936, tieWordEmbeddings: true },
-  "Qwen/Qwen2.5-1.5B-Instruct": { hiddenSize: 1536, intermediateSize: 8960, numLayers: 28, numHeads: 12, numKvHeads: 2, vocabSize: 151936, tieWordEmbeddings: true },
-  "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B": { hiddenSize: 1536, intermediateSize: 8960, numLayers: 28, numHeads: 12, numKvHeads: 2, vocabSize: 151936 },
-  "meta-llama/Llama-3.2-1B-Instruct": { hiddenSize: 2048, intermediateSize: 8192, numLayers: 16, numHeads: 32, numKvHeads: 8, vocabSize: 128256, tieWordEmbeddings: true },
-  "TinyLlama/TinyLlama-1.1B-Chat-v1.0": { hiddenSize: 2048, intermediateSize: 5632, numLayers: 22, numHeads: 32, numKvHeads: 4, vocabSize: 32000 },
+  "microsoft/Phi-3-mini-4k-instruct": {
+    hiddenSize: 3072,
+    intermediateSize: 8192,
+    numLayers: 32,
+    numHeads: 32,
+    numKvHeads: 32,
+    vocabSize: 32064,
+  },
+  "microsoft/Phi-3-mini-128k-instruct": {
+    hiddenSize: 3072,
+    intermediateSize: 8192,
+    numLayers: 32,
+    numHeads: 32,
+    numKvHeads: 32,
+    vocabSize: 32064,
+  },
+  "Qwen/Qwen2.5-0.5B-Instruct": {
+    hiddenSize: 896,
+    intermediateSize: 4864,
+    numLayers: 24,
+    numHeads: 14,
+    numKvHeads: 2,
+    vocabSize: 151936,
+    tieWordEmbeddings: true,
+  },
+  "Qwen/Qwen2.5-1.5B-Instruct": {
+    hiddenSize: 1536,
+    intermediateSize: 8960,
+    numLayers: 28,
+    numHeads: 12,
+    numKvHeads: 2,
+    vocabSize: 151936,
+    tieWordEmbeddings: true,
+  },
+  "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B": {
+    hiddenSize: 1536,
+    intermediateSize: 8960,
+    numLayers: 28,
+    numHeads: 12,
+    numKvHeads: 2,
+    vocabSize: 151936,
+  },
+  "meta-llama/Llama-3.2-1B-Instruct": {
+    hiddenSize: 2048,
+    intermediateSize: 8192,
+    numLayers: 16,
+    numHeads: 32,
+    numKvHeads: 8,
+    vocabSize: 128256,
+    tieWordEmbeddings: true,
+  },
+  "TinyLlama/TinyLlama-1.1B-Chat-v1.0": {
+    hiddenSize: 2048,
+    intermediateSize: 5632,
+    numLayers: 22,
+    numHeads: 32,
+    numKvHeads: 4,
+    vocabSize: 32000,
+  },
 };
 
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined);
+const num = (v: unknown): number | undefined =>
+  typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined;
 
 /** Reads a shape from an HF config.json (snake_case) or an engine config (camelCase). */
 export function shapeFromModelConfig(config: unknown): ModelShape | null {

@@ -7,7 +7,12 @@ const base = { runId: "r", ts: 1000 };
 describe("run live state", () => {
   it("appends streamed metrics to the snapshot and ignores samples it already has", () => {
     let s = initRunLiveState({
-      series: { loss: [[1, 3], [2, 2.5]] },
+      series: {
+        loss: [
+          [1, 3],
+          [2, 2.5],
+        ],
+      },
       samples: [{ ...base, type: "sample", seq: 4, step: 2, promptIndex: 0, prompt: "p", output: "o" }],
       activity: [{ ...base, type: "status", seq: 0, phase: "training", step: 0, totalSteps: 10 }],
       lastMetric: null,
@@ -21,7 +26,11 @@ describe("run live state", () => {
       { ...base, type: "sample", seq: 7, step: 3, promptIndex: 0, prompt: "p", output: "<think>x</think>y" },
     ];
     for (const e of events) s = applyRunEvent(s, e);
-    expect(s.series.loss).toEqual([[1, 3], [2, 2.4], [3, 2]]);
+    expect(s.series.loss).toEqual([
+      [1, 3],
+      [2, 2.4],
+      [3, 2],
+    ]);
     expect(s.samples.map((x) => x.seq)).toEqual([7, 4]);
     expect(s.totalSteps).toBe(10);
     expect(s.trainingStart).toEqual({ step: 0, ts: 1000 });
@@ -30,7 +39,14 @@ describe("run live state", () => {
   });
 
   it("shows training again once a metric follows a saving or evaluating status", () => {
-    let s = initRunLiveState({ series: {}, samples: [], activity: [], lastMetric: null, trainingStart: null, throughSeq: -1 });
+    let s = initRunLiveState({
+      series: {},
+      samples: [],
+      activity: [],
+      lastMetric: null,
+      trainingStart: null,
+      throughSeq: -1,
+    });
     s = applyRunEvent(s, { ...base, type: "status", seq: 1, phase: "saving", step: 100, totalSteps: 200 });
     expect(s.status?.phase).toBe("saving");
     s = applyRunEvent(s, { ...base, type: "metric", seq: 2, step: 101, values: { loss: 1 } });

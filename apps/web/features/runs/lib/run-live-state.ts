@@ -38,7 +38,12 @@ export function initRunLiveState(input: {
   };
   for (const e of input.activity) state = applyActivity(state, e);
   if (input.trainingStart?.type === "status") state = { ...state, trainingStart: mark(input.trainingStart) };
-  if (input.lastMetric?.type === "metric") state = { ...state, latest: mark(input.lastMetric), status: resumePhase(state.status, input.lastMetric.seq) };
+  if (input.lastMetric?.type === "metric")
+    state = {
+      ...state,
+      latest: mark(input.lastMetric),
+      status: resumePhase(state.status, input.lastMetric.seq),
+    };
   return state;
 }
 
@@ -47,11 +52,13 @@ export function initRunLiveState(input: {
  * "evaluating" means training went on.
  */
 function resumePhase(status: Status | null, metricSeq: number): Status | null {
-  if (!status || metricSeq < status.seq || (status.phase !== "saving" && status.phase !== "evaluating")) return status;
+  if (!status || metricSeq < status.seq || (status.phase !== "saving" && status.phase !== "evaluating"))
+    return status;
   return { ...status, phase: "training", message: undefined };
 }
 
-const mark = (e: { step?: number; ts: number }): StepMark | null => (e.step === undefined ? null : { step: e.step, ts: e.ts });
+const mark = (e: { step?: number; ts: number }): StepMark | null =>
+  e.step === undefined ? null : { step: e.step, ts: e.ts };
 
 function applyActivity(state: RunLiveState, e: EngineEvent): RunLiveState {
   // snapshots and the stream overlap: an event already held changes nothing

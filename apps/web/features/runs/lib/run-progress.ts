@@ -8,7 +8,11 @@ export interface StepMark {
  * Seconds left, from the pace since the current attempt started training (`anchor`, its
  * training status event) to the latest metric. Null until two distinct steps are known.
  */
-export function estimateEtaSeconds(anchor: StepMark | null, latest: StepMark | null, totalSteps: number | null): number | null {
+export function estimateEtaSeconds(
+  anchor: StepMark | null,
+  latest: StepMark | null,
+  totalSteps: number | null,
+): number | null {
   if (!anchor || !latest || !totalSteps) return null;
   const steps = latest.step - anchor.step;
   const ms = latest.ts - anchor.ts;

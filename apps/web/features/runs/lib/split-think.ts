@@ -8,7 +8,11 @@ export function splitThink(output: string): { think: string | null; answer: stri
   const close = output.indexOf("</think>", open === -1 ? 0 : open);
   if (open === -1 && close === -1) return { think: null, answer: output, isThinkClosed: false };
   if (open === -1) {
-    return { think: output.slice(0, close).trim(), answer: output.slice(close + 8).trim(), isThinkClosed: true };
+    return {
+      think: output.slice(0, close).trim(),
+      answer: output.slice(close + 8).trim(),
+      isThinkClosed: true,
+    };
   }
   const before = output.slice(0, open).trim();
   if (close === -1) return { think: output.slice(open + 7).trim(), answer: before, isThinkClosed: false };

@@ -11,6 +11,7 @@ import { getContext } from "@/lib/server/context.ts";
 export async function cancelRun(workspaceId: string, runId: string) {
   const status = await requestCancelRun(getContext().db, workspaceId, runId);
   if (status === null) throw new AppError("not_found", `run ${runId} not found`);
-  if (status === "succeeded" || status === "failed") throw new AppError("conflict", `run ${runId} already ${status}`);
+  if (status === "succeeded" || status === "failed")
+    throw new AppError("conflict", `run ${runId} already ${status}`);
   return { runId, status, isCancelRequested: true };
 }

@@ -10,12 +10,13 @@ import { toRunView } from "./run-view.ts";
 export async function compareRuns(workspaceId: string, ids: string[]) {
   const { db } = getContext();
   const rows = await db.run.findMany({ where: { workspaceId, id: { in: ids } }, include: RUN_VIEW_INCLUDE });
-  const missing = ids.filter((id) => !rows.some((r) => r.id === id));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const missing = ids.filter((id) => !byId.has(id));
   if (missing.length) throw new AppError("not_found", `runs not found: ${missing.join(", ")}`);
-  const ordered = ids.map((id) => rows.find((r) => r.id === id)!);
+  const ordered = rows.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
   const metrics = await Promise.all(ordered.map((r) => queryRunMetrics(db, r.id, 1000)));
   return {
-    runs: ordered.map((r, i) => ({ ...toRunView(r), series: metrics[i]!.series })),
+    runs: ordered.map((r, i) => ({ ...toRunView(r), series: metrics[i]?.series ?? {} })),
     diff: diffConfigs(ordered.map((r) => r.config)),
   };
 }

@@ -6,7 +6,10 @@ import { RUN_VIEW_INCLUDE } from "./launch-run.ts";
 import { toRunView } from "./run-view.ts";
 
 export async function findRunOrThrow(workspaceId: string, runId: string) {
-  const run = await getContext().db.run.findFirst({ where: { id: runId, workspaceId }, include: RUN_VIEW_INCLUDE });
+  const run = await getContext().db.run.findFirst({
+    where: { id: runId, workspaceId },
+    include: RUN_VIEW_INCLUDE,
+  });
   if (!run) throw new AppError("not_found", `run ${runId} not found`);
   return run;
 }
@@ -35,7 +38,12 @@ export async function getRunDetail(workspaceId: string, runId: string) {
     }),
     // the anchor of the ETA: where the current attempt started training
     db.runEvent.findFirst({
-      where: { runId, type: "status", seq: { lte: throughSeq }, data: { path: ["phase"], equals: "training" } },
+      where: {
+        runId,
+        type: "status",
+        seq: { lte: throughSeq },
+        data: { path: ["phase"], equals: "training" },
+      },
       orderBy: { seq: "desc" },
       select: { data: true },
     }),

@@ -8,7 +8,11 @@ export async function getRunSamples(runId: string, options: { take: number; befo
   const run = await db.run.findUnique({ where: { id: runId }, select: { lastSeq: true } });
   const throughSeq = run?.lastSeq ?? -1;
   const rows = await db.runEvent.findMany({
-    where: { runId, type: "sample", seq: { lte: options.beforeSeq !== undefined ? options.beforeSeq - 1 : throughSeq } },
+    where: {
+      runId,
+      type: "sample",
+      seq: { lte: options.beforeSeq !== undefined ? options.beforeSeq - 1 : throughSeq },
+    },
     orderBy: { seq: "desc" },
     take: options.take,
     select: { data: true },

@@ -27,13 +27,19 @@ export async function launchRun(actor: Actor, config: RunConfig) {
     where: { id: config.data.datasetVersionId, workspaceId: actor.workspaceId },
     select: { id: true, status: true },
   });
-  if (!version || version.status !== "ready") {
-    const reason = version ? `dataset version ${version.id} is ${version.status}, not ready` : `dataset version ${config.data.datasetVersionId} does not exist in this workspace`;
-    throw new AppError("unprocessable", reason, [{ field: "body.config.data.datasetVersionId", message: reason }]);
+  if (version?.status !== "ready") {
+    const reason = version
+      ? `dataset version ${version.id} is ${version.status}, not ready`
+      : `dataset version ${config.data.datasetVersionId} does not exist in this workspace`;
+    throw new AppError("unprocessable", reason, [
+      { field: "body.config.data.datasetVersionId", message: reason },
+    ]);
   }
   const run = await createRun(db, {
     workspaceId: actor.workspaceId,
-    name: config.name?.trim() || `${config.model.id.split("/").pop()} · ${new Date().toISOString().slice(0, 16).replace("T", " ")}`,
+    name:
+      config.name?.trim() ||
+      `${config.model.id.split("/").pop()} · ${new Date().toISOString().slice(0, 16).replace("T", " ")}`,
     engine: config.engine,
     config: config as unknown as Prisma.InputJsonValue,
     modelId,
@@ -41,10 +47,17 @@ export async function launchRun(actor: Actor, config: RunConfig) {
     launchedById: actor.userId || null,
   });
   try {
-    await producer.enqueue(runQueueFor(config.engine), { runId: run.id, workspaceId: actor.workspaceId }, { jobId: run.id });
+    await producer.enqueue(
+      runQueueFor(config.engine),
+      { runId: run.id, workspaceId: actor.workspaceId },
+      { jobId: run.id },
+    );
   } catch (e) {
     const error = `could not enqueue the run: ${(e as Error).message}`;
-    await db.run.updateMany({ where: { id: run.id, status: "queued" }, data: { status: "failed", error, finishedAt: new Date() } });
+    await db.run.updateMany({
+      where: { id: run.id, status: "queued" },
+      data: { status: "failed", error, finishedAt: new Date() },
+    });
     throw new AppError("unavailable", error);
   }
   const created = await db.run.findUniqueOrThrow({ where: { id: run.id }, include: RUN_VIEW_INCLUDE });
@@ -54,7 +67,10 @@ export async function launchRun(actor: Actor, config: RunConfig) {
 async function resolveModel(workspaceId: string, config: RunConfig): Promise<string | null> {
   const { db } = getContext();
   const model = await db.model.findFirst({
-    where: { workspaceId, OR: [{ id: config.model.id }, { name: config.model.id }, { hubId: config.model.id }] },
+    where: {
+      workspaceId,
+      OR: [{ id: config.model.id }, { name: config.model.id }, { hubId: config.model.id }],
+    },
     select: { id: true, name: true, engines: true },
   });
   if (model) {

@@ -8,7 +8,15 @@ export async function listReadyDatasetVersions(workspaceId: string) {
     where: { workspaceId, status: "ready" },
     orderBy: [{ createdAt: "desc" }],
     take: 500,
-    select: { id: true, version: true, rowCount: true, stats: true, schema: true, createdAt: true, dataset: { select: { id: true, name: true } } },
+    select: {
+      id: true,
+      version: true,
+      rowCount: true,
+      stats: true,
+      schema: true,
+      createdAt: true,
+      dataset: { select: { id: true, name: true } },
+    },
   });
   return rows.map((v) => ({
     id: v.id,

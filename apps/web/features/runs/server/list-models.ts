@@ -18,7 +18,12 @@ function readConfigJson(dir: string): unknown {
  * config.json in a local HF directory or in the embedded blob folder (`blob:<prefix>`), or the
  * known shape of its Hub id.
  */
-function readShape(m: { config: unknown; location: string | null; hubId: string | null; name: string }): ModelShape | null {
+function readShape(m: {
+  config: unknown;
+  location: string | null;
+  hubId: string | null;
+  name: string;
+}): ModelShape | null {
   const location = m.location ?? "";
   const dir = location.startsWith("blob:")
     ? join(getEnv().DISTILLERY_DATA_DIR, "blobs", location.slice(5))
@@ -36,7 +41,11 @@ function readShape(m: { config: unknown; location: string | null; hubId: string 
 
 /** Base models of the workspace for the new-run form, with what the launch summary needs. */
 export async function listModels(workspaceId: string) {
-  const rows = await getContext().db.model.findMany({ where: { workspaceId }, orderBy: { createdAt: "desc" }, take: 500 });
+  const rows = await getContext().db.model.findMany({
+    where: { workspaceId },
+    orderBy: { createdAt: "desc" },
+    take: 500,
+  });
   return rows.map((m) => ({
     id: m.id,
     name: m.name,

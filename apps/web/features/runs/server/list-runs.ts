@@ -52,7 +52,11 @@ async function filterOptions(workspaceId: string) {
       select: { id: true, version: true, dataset: { select: { name: true } } },
       take: 200,
     }),
-    db.user.findMany({ where: { workspaceId, runs: { some: {} } }, select: { id: true, name: true }, take: 200 }),
+    db.user.findMany({
+      where: { workspaceId, runs: { some: {} } },
+      select: { id: true, name: true },
+      take: 200,
+    }),
   ]);
   return {
     models: models.map((m) => m.id).filter(Boolean),

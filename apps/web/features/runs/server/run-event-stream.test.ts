@@ -8,8 +8,8 @@ import {
   ensureDefaultWorkspace,
   finishRun,
   markRunRunning,
-  registerWorker,
   type RunLease,
+  registerWorker,
 } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createRedisConnection, createRunEventHub, publishRunEvents } from "@distillery/jobs";
@@ -36,7 +36,18 @@ beforeAll(async () => {
   stopServices = await ensureTestServices();
   ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
   ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, { id: "w1", workspaceId, host: "t", pid: 1, cpuCount: 1, memoryMb: 1, gpus: [], engines: ["local"], capabilities: {}, version: "t" });
+  await registerWorker(db, {
+    id: "w1",
+    workspaceId,
+    host: "t",
+    pid: 1,
+    cpuCount: 1,
+    memoryMb: 1,
+    gpus: [],
+    engines: ["local"],
+    capabilities: {},
+    version: "t",
+  });
   publisher = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "worker");
   subscriber = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "subscriber");
   hub = createRunEventHub(subscriber, prefix);
@@ -57,7 +68,14 @@ async function startRun(): Promise<RunLease> {
   return lease;
 }
 
-const metric = (runId: string, seq: number): EngineEvent => ({ type: "metric", runId, seq, ts: Date.now(), step: seq, values: { loss: 1 / (seq + 1) } });
+const metric = (runId: string, seq: number): EngineEvent => ({
+  type: "metric",
+  runId,
+  seq,
+  ts: Date.now(),
+  step: seq,
+  values: { loss: 1 / (seq + 1) },
+});
 
 /** The worker's path: publish now, persist after `persistDelayMs`. */
 function emitter(lease: RunLease, persistDelayMs: number) {
@@ -65,7 +83,9 @@ function emitter(lease: RunLease, persistDelayMs: number) {
   return {
     async emit(events: EngineEvent[]) {
       await publishRunEvents(publisher, events, prefix);
-      pending.push(new Promise((r) => setTimeout(r, persistDelayMs)).then(() => appendRunEvents(db, lease, events)));
+      pending.push(
+        new Promise((r) => setTimeout(r, persistDelayMs)).then(() => appendRunEvents(db, lease, events)),
+      );
     },
     settled: () => Promise.all(pending),
   };
@@ -111,10 +131,21 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe("run event stream (SSE)", () => {
   it("replays after Last-Event-ID, then tails live events with no gap and no duplicate, and ends when the run finishes", async () => {
     const lease = await startRun();
-    await appendRunEvents(db, lease, range(0, 49).map((s) => metric(lease.runId, s)));
+    await appendRunEvents(
+      db,
+      lease,
+      range(0, 49).map((s) => metric(lease.runId, s)),
+    );
     const out = emitter(lease, 120);
     const abort = new AbortController();
-    const stream = createRunEventStream({ db, hub, runId: lease.runId, afterSeq: resolveAfterSeq("19", undefined), signal: abort.signal, statusCheckMs: 200 });
+    const stream = createRunEventStream({
+      db,
+      hub,
+      runId: lease.runId,
+      afterSeq: resolveAfterSeq("19", undefined),
+      signal: abort.signal,
+      statusCheckMs: 200,
+    });
     let sawLive = false;
     const reading = readSse(stream, (e) => {
       if (e.seq >= 50) sawLive = true;
@@ -138,7 +169,11 @@ describe("run event stream (SSE)", () => {
 
   it("fills a hole from Postgres: events published before the subscription but persisted after the replay", async () => {
     const lease = await startRun();
-    await appendRunEvents(db, lease, range(0, 9).map((s) => metric(lease.runId, s)));
+    await appendRunEvents(
+      db,
+      lease,
+      range(0, 9).map((s) => metric(lease.runId, s)),
+    );
     // published now (nobody listens yet), persisted only after the stream has replayed
     const slow = emitter(lease, 600);
     await slow.emit(range(10, 19).map((s) => metric(lease.runId, s)));
@@ -156,12 +191,20 @@ describe("run event stream (SSE)", () => {
 
   it("replays a finished run from the start (or from ?after=) and ends at once", async () => {
     const lease = await startRun();
-    await appendRunEvents(db, lease, range(0, 4_999).map((s) => metric(lease.runId, s)));
+    await appendRunEvents(
+      db,
+      lease,
+      range(0, 4_999).map((s) => metric(lease.runId, s)),
+    );
     await finishRun(db, lease, { status: "succeeded" });
-    const all = await readSse(createRunEventStream({ db, hub, runId: lease.runId, afterSeq: -1, replayPageSize: 1_000 }));
+    const all = await readSse(
+      createRunEventStream({ db, hub, runId: lease.runId, afterSeq: -1, replayPageSize: 1_000 }),
+    );
     expect(all.events.map((e) => e.seq)).toEqual(range(0, 4_999));
     expect(all.isEnded).toBe(true);
-    const tail = await readSse(createRunEventStream({ db, hub, runId: lease.runId, afterSeq: resolveAfterSeq(null, 4_990) }));
+    const tail = await readSse(
+      createRunEventStream({ db, hub, runId: lease.runId, afterSeq: resolveAfterSeq(null, 4_990) }),
+    );
     expect(tail.events.map((e) => e.seq)).toEqual(range(4_991, 4_999));
   });
 

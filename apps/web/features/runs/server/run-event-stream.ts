@@ -145,7 +145,10 @@ export function createRunEventStream(options: RunEventStreamOptions): ReadableSt
         const statusCheck = setInterval(() => {
           pumping = pumping.then(finishIfDone).catch(() => close());
         }, statusCheckMs);
-        cleanups.push(() => clearInterval(heartbeat), () => clearInterval(statusCheck));
+        cleanups.push(
+          () => clearInterval(heartbeat),
+          () => clearInterval(statusCheck),
+        );
       } catch {
         close();
       }
@@ -159,6 +162,7 @@ export function createRunEventStream(options: RunEventStreamOptions): ReadableSt
 
 /** `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?after=`. */
 export function resolveAfterSeq(lastEventId: string | null, after: number | undefined): number {
-  const fromHeader = lastEventId !== null && /^\d+$/.test(lastEventId.trim()) ? Number(lastEventId.trim()) : undefined;
+  const fromHeader =
+    lastEventId !== null && /^\d+$/.test(lastEventId.trim()) ? Number(lastEventId.trim()) : undefined;
   return fromHeader ?? after ?? -1;
 }

@@ -1,5 +1,15 @@
 import type { EngineEvent } from "@distillery/core";
-import { appendRunEvents, claimRun, createRun, type Db, ensureDefaultWorkspace, finishRun, markRunRunning, registerWorker, releaseRun } from "@distillery/db";
+import {
+  appendRunEvents,
+  claimRun,
+  createRun,
+  type Db,
+  ensureDefaultWorkspace,
+  finishRun,
+  markRunRunning,
+  registerWorker,
+  releaseRun,
+} from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRunMetrics } from "./run-metrics.ts";
@@ -14,14 +24,32 @@ beforeAll(async () => {
   stopServices = await ensureTestServices();
   ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
   ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, { id: "w1", workspaceId, host: "t", pid: 1, cpuCount: 1, memoryMb: 1, gpus: [], engines: ["local"], capabilities: {}, version: "t" });
+  await registerWorker(db, {
+    id: "w1",
+    workspaceId,
+    host: "t",
+    pid: 1,
+    cpuCount: 1,
+    memoryMb: 1,
+    gpus: [],
+    engines: ["local"],
+    capabilities: {},
+    version: "t",
+  });
 }, 120_000);
 afterAll(async () => {
   await drop?.();
   await stopServices();
 });
 
-const metric = (runId: string, seq: number, step: number, values: Record<string, number>): EngineEvent => ({ type: "metric", runId, seq, ts: seq, step, values });
+const metric = (runId: string, seq: number, step: number, values: Record<string, number>): EngineEvent => ({
+  type: "metric",
+  runId,
+  seq,
+  ts: seq,
+  step,
+  values,
+});
 
 describe("queryRunMetrics", () => {
   it("serves a resumed run's series with one point per step (latest seq wins) and downsamples long series", async () => {
@@ -30,14 +58,22 @@ describe("queryRunMetrics", () => {
     if (!first) throw new Error("claim");
     await markRunRunning(db, first);
     // attempt 1: steps 1..3000, then it is released (as after a kill -9) after a checkpoint at 2000
-    await appendRunEvents(db, first, Array.from({ length: 3000 }, (_, i) => metric(run.id, i, i + 1, { loss: 10 })));
+    await appendRunEvents(
+      db,
+      first,
+      Array.from({ length: 3000 }, (_, i) => metric(run.id, i, i + 1, { loss: 10 })),
+    );
     await appendRunEvents(db, first, [metric(run.id, 3000, 3000, { eval_loss: 9 })]);
     await releaseRun(db, first);
     // attempt 2 resumes from step 2000 and re-emits 2001..5000 with later seqs
     const second = await claimRun(db, run.id, "w1");
     if (!second) throw new Error("claim");
     await markRunRunning(db, second);
-    await appendRunEvents(db, second, Array.from({ length: 3000 }, (_, i) => metric(run.id, 3001 + i, 2001 + i, { loss: 5 })));
+    await appendRunEvents(
+      db,
+      second,
+      Array.from({ length: 3000 }, (_, i) => metric(run.id, 3001 + i, 2001 + i, { loss: 5 })),
+    );
     await finishRun(db, second, { status: "succeeded" });
 
     const full = await queryRunMetrics(db, run.id, 100_000);

@@ -19,7 +19,11 @@ export interface RunMetrics {
  * quickly. Reads `lastSeq` first: events up to it are committed (appended in the same
  * transaction that raises it), so the snapshot has no hole below throughSeq.
  */
-export async function queryRunMetrics(db: Db, runId: string, maxPoints = MAX_POINTS_PER_SERIES): Promise<RunMetrics> {
+export async function queryRunMetrics(
+  db: Db,
+  runId: string,
+  maxPoints = MAX_POINTS_PER_SERIES,
+): Promise<RunMetrics> {
   const run = await db.run.findUnique({ where: { id: runId }, select: { lastSeq: true, status: true } });
   const throughSeq = run?.lastSeq ?? -1;
   if (!run || throughSeq < 0) return { series: {}, counts: {}, throughSeq };
@@ -42,7 +46,8 @@ export async function queryRunMetrics(db: Db, runId: string, maxPoints = MAX_POI
   const result = { series, counts, throughSeq };
   if (isFinished) {
     finishedCache.set(key, result);
-    if (finishedCache.size > FINISHED_CACHE_SIZE) finishedCache.delete(finishedCache.keys().next().value as string);
+    if (finishedCache.size > FINISHED_CACHE_SIZE)
+      finishedCache.delete(finishedCache.keys().next().value as string);
   }
   return result;
 }

@@ -29,7 +29,10 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 /** What the browser sees of a run (dates as ISO strings, final losses lifted from the summary). */
 export function toRunView(r: RunRow) {
   const config = r.config as { model?: { id?: string }; data?: { datasetVersionId?: string } };
-  const final = ((r.summary as { final?: Record<string, number> } | null)?.final ?? {}) as Record<string, number>;
+  const final = ((r.summary as { final?: Record<string, number> } | null)?.final ?? {}) as Record<
+    string,
+    number
+  >;
   return {
     id: r.id,
     name: r.name,
@@ -38,8 +41,16 @@ export function toRunView(r: RunRow) {
     config: r.config,
     baseModel: { id: r.model?.id ?? config.model?.id ?? "", name: r.model?.name ?? config.model?.id ?? "" },
     dataset: r.datasetVersion
-      ? { versionId: r.datasetVersion.id, name: r.datasetVersion.dataset.name, version: r.datasetVersion.version }
-      : { versionId: config.data?.datasetVersionId ?? "", name: config.data?.datasetVersionId ?? "(deleted)", version: null },
+      ? {
+          versionId: r.datasetVersion.id,
+          name: r.datasetVersion.dataset.name,
+          version: r.datasetVersion.version,
+        }
+      : {
+          versionId: config.data?.datasetVersionId ?? "",
+          name: config.data?.datasetVersionId ?? "(deleted)",
+          version: null,
+        },
     launchedBy: r.launchedBy,
     worker: r.claimedBy,
     attempt: r.attempt,

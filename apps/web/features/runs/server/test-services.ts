@@ -10,7 +10,12 @@ import { createSupervisor, startServices } from "@distillery/services";
 export async function ensureTestServices(): Promise<() => Promise<void>> {
   if (process.env.TEST_ADMIN_DATABASE_URL && process.env.TEST_REDIS_URL) return async () => {};
   const supervisor = createSupervisor(() => {});
-  const urls = await startServices({ dataDir: join(tmpdir(), `distillery-web-${process.pid}`), supervisor, isEphemeral: true, log: () => {} });
+  const urls = await startServices({
+    dataDir: join(tmpdir(), `distillery-web-${process.pid}`),
+    supervisor,
+    isEphemeral: true,
+    log: () => {},
+  });
   process.env.TEST_ADMIN_DATABASE_URL = urls.adminDatabaseUrl;
   process.env.TEST_REDIS_URL = urls.redisUrl;
   return () => supervisor.stopAll();

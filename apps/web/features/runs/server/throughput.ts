@@ -15,7 +15,10 @@ export async function measureThroughput(workspaceId: string) {
   const result: Record<string, { tokensPerSecond: number; runs: number }> = {};
   for (const r of rows) {
     const sorted = [...r.tps].sort((a, b) => a - b);
-    result[r.engine] = { tokensPerSecond: sorted[Math.floor(sorted.length / 2)] as number, runs: sorted.length };
+    result[r.engine] = {
+      tokensPerSecond: sorted[Math.floor(sorted.length / 2)] as number,
+      runs: sorted.length,
+    };
   }
   return result;
 }
