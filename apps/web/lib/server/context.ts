@@ -1,4 +1,5 @@
 import "server-only";
+import { join, resolve } from "node:path";
 import { createDb, type Db } from "@distillery/db";
 import {
   createProducer,
@@ -7,6 +8,7 @@ import {
   type Producer,
   type RunEventHub,
 } from "@distillery/jobs";
+import { type BlobStore, createBlobStore } from "@distillery/storage";
 import { getEnv } from "./env.ts";
 
 interface ServerContext {
@@ -14,6 +16,8 @@ interface ServerContext {
   producer: Producer;
   hub: RunEventHub;
   redis: ReturnType<typeof createRedisConnection>;
+  /** datasets, models and artifacts: a folder under DISTILLERY_DATA_DIR, or S3 */
+  store: BlobStore;
 }
 
 const globalForContext = globalThis as unknown as { distilleryContext?: ServerContext };
@@ -31,6 +35,7 @@ export function getContext(): ServerContext {
     producer: createProducer(redis, env.QUEUE_PREFIX),
     hub: createRunEventHub(subscriber, env.QUEUE_PREFIX),
     redis,
+    store: createBlobStore({ ...env, blobDir: join(resolve(env.DISTILLERY_DATA_DIR), "blobs") }),
   };
   globalForContext.distilleryContext = context;
   return context;

@@ -1,4 +1,5 @@
 import "server-only";
+import { ZS3Env } from "@distillery/storage";
 import { z } from "zod";
 
 const url = (protocols: string[], example: string) =>
@@ -14,7 +15,8 @@ const url = (protocols: string[], example: string) =>
     `must be a ${protocols.map((p) => `${p}//`).join(" or ")} URL with a host (e.g. ${example})`,
   );
 
-export const ZWebEnv = z.object({
+/** Every setting of the web app; S3_* selects S3-compatible blob storage instead of the data folder. */
+export const ZWebEnv = ZS3Env.extend({
   DATABASE_URL: url(["postgresql:", "postgres:"], "postgresql://user:pass@host:5432/distillery"),
   REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379"),
   DISTILLERY_DATA_DIR: z.string().default(".data"),
@@ -22,6 +24,15 @@ export const ZWebEnv = z.object({
   /** a worker is offline when its last heartbeat is older than this */
   WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().min(500).default(10_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+  /** largest accepted dataset upload, bytes (default 4 GiB) */
+  DATASET_UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 ** 3),
+  HF_ENDPOINT: z.url().default("https://huggingface.co"),
+  /** the datasets server that lists a Hub dataset's Parquet export (a mirror may serve both) */
+  HF_DATASETS_SERVER_URL: z.url().default("https://datasets-server.huggingface.co"),
 });
 export type WebEnv = z.infer<typeof ZWebEnv>;
 
