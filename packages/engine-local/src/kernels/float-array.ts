@@ -12,6 +12,12 @@ export function allocArray(dtype: DType, n: number): FArray {
   return dtype === "f64" ? new Float64Array(n) : new Float32Array(n);
 }
 
+/** Like allocLike, but arena memory is not zeroed: for outputs the op overwrites entirely. */
+export function allocOutputLike(like: FArray, n: number): FArray {
+  if (like instanceof Float64Array) return new Float64Array(n);
+  return allocArenaF32(n, true) ?? new Float32Array(n);
+}
+
 /** Float32 temporaries come from the wasm step arena while one is open (see wasm-memory.ts). */
 export function allocLike(like: FArray, n: number): FArray {
   if (like instanceof Float64Array) return new Float64Array(n);

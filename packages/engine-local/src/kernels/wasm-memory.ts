@@ -61,13 +61,17 @@ function align16(n: number): number {
   return (n + 15) & ~15;
 }
 
-/** A zeroed float32 tensor in the arena, or null when no arena is open (or it is full). */
-export function allocArenaF32(n: number): Float32Array | null {
+/**
+ * A float32 tensor in the arena (zeroed unless `uninitialized`), or null when no arena is open
+ * or it is full. Uninitialized tensors hold the previous micro-batch's bytes: only for outputs
+ * that the producing op overwrites entirely.
+ */
+export function allocArenaF32(n: number, uninitialized = false): Float32Array | null {
   if (arenaDepth === 0 || n === 0) return null;
   const at = align16(arenaTop);
   if (!ensureBytes(at + n * 4) || !currentBuffer) return null;
   const view = new Float32Array(currentBuffer, at, n);
-  view.fill(0);
+  if (!uninitialized) view.fill(0);
   arenaTop = at + n * 4;
   return view;
 }

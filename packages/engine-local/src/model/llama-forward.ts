@@ -1,4 +1,4 @@
-import { allocLike, type FArray } from "../kernels/float-array.ts";
+import { allocLike, allocOutputLike, type FArray } from "../kernels/float-array.ts";
 import { matmul } from "../kernels/matmul.ts";
 import type { Rng } from "../kernels/rng.ts";
 import type { LlamaModel } from "./llama-model.ts";
@@ -65,7 +65,7 @@ export function getRopeTables(positions: number, headDim: number, theta: number)
 export function embedTokens(model: LlamaModel, ids: Int32Array): FArray {
   const d = model.config.hiddenSize;
   const V = model.config.vocabSize;
-  const h = allocLike(model.embed.data, ids.length * d);
+  const h = allocOutputLike(model.embed.data, ids.length * d);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;
     if (id < 0 || id >= V) throw new Error(`token id ${id} is outside the vocabulary (${V})`);
@@ -139,7 +139,7 @@ export function forwardTrain(
     h = h2;
   }
   const fin = rmsnormForward(h, model.norm.data, rows, d, c.rmsNormEps);
-  const logits = allocLike(h, rows * c.vocabSize);
+  const logits = allocOutputLike(h, rows * c.vocabSize);
   matmul(fin.y, model.lmHead.data, logits, rows, d, c.vocabSize, { transB: true });
   return { ids, batch, seq, layers, hLast: h, hNorm: fin.y, rinvFinal: fin.rinv, logits };
 }
@@ -172,7 +172,7 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
   const shape: AttentionShape = { batch, seq, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
 
   accumulateHeadGrad(model.lmHead, dlogits, tape.hNorm, rows, V, d);
-  const dhn = allocLike(dlogits, rows * d);
+  const dhn = allocOutputLike(dlogits, rows * d);
   matmul(dlogits, model.lmHead.data, dhn, rows, V, d);
   let dh = allocLike(dlogits, rows * d);
   rmsnormBackward(tape.hLast, model.norm.data, tape.rinvFinal, dhn, dh, model.norm.grad, rows, d);

@@ -1,4 +1,4 @@
-import { allocLike, type FArray } from "../../kernels/float-array.ts";
+import { allocLike, allocOutputLike, type FArray } from "../../kernels/float-array.ts";
 import { matmul } from "../../kernels/matmul.ts";
 import type { Rng } from "../../kernels/rng.ts";
 import type { Linear } from "../llama-model.ts";
@@ -20,7 +20,7 @@ export function linearForward(
   rng: Rng | null,
 ): { y: FArray; cache: LinearCache } {
   const { inFeatures: K, outFeatures: N } = lin;
-  const y = allocLike(x, rows * N);
+  const y = allocOutputLike(x, rows * N);
   matmul(x, lin.weight.data, y, rows, K, N, { transB: true });
   if (lin.bias) {
     const b = lin.bias.data;
@@ -37,7 +37,7 @@ export function linearForward(
       const keep = 1 / (1 - lora.dropout);
       for (let i = 0; i < rows * K; i++) xd[i] = rng.next() < lora.dropout ? 0 : (x[i] as number) * keep;
     }
-    const us = allocLike(x, rows * lora.r);
+    const us = allocOutputLike(x, rows * lora.r);
     matmul(xd, lora.a.data, us, rows, K, lora.r, { transB: true });
     for (let i = 0; i < us.length; i++) us[i] = (us[i] as number) * lora.scale;
     matmul(us, lora.b.data, y, rows, lora.r, N, { transB: true, accumulate: true });
@@ -62,7 +62,7 @@ export function linearBackward(
   const { x } = cache;
   let dx: FArray | null = null;
   if (needDx) {
-    dx = allocLike(dy, rows * K);
+    dx = allocOutputLike(dy, rows * K);
     matmul(dy, lin.weight.data, dx, rows, N, K);
   }
   const w = lin.weight;
@@ -76,12 +76,12 @@ export function linearBackward(
   if (lora && cache.us && cache.xd) {
     const r = lora.r;
     if (lora.b.grad) matmul(dy, cache.us, lora.b.grad, N, rows, r, { transA: true, accumulate: true });
-    const du = allocLike(dy, rows * r);
+    const du = allocOutputLike(dy, rows * r);
     matmul(dy, lora.b.data, du, rows, N, r);
     for (let i = 0; i < du.length; i++) du[i] = (du[i] as number) * lora.scale;
     if (lora.a.grad) matmul(du, cache.xd, lora.a.grad, r, rows, K, { transA: true, accumulate: true });
     if (dx) {
-      const dxd = allocLike(dy, rows * K);
+      const dxd = allocOutputLike(dy, rows * K);
       matmul(du, lora.a.data, dxd, rows, r, K);
       // dropout's backward routes through the same mask: xd/x is 0 or 1/(1−p) wherever x ≠ 0
       if (cache.xd !== x) {

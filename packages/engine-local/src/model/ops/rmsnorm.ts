@@ -1,4 +1,4 @@
-import { allocLike, type FArray } from "../../kernels/float-array.ts";
+import { allocLike, allocOutputLike, type FArray } from "../../kernels/float-array.ts";
 
 /** y = x · r · w with r = 1/√(mean(x²) + eps), per row of width d (HF LlamaRMSNorm). */
 export function rmsnormForward(
@@ -8,8 +8,8 @@ export function rmsnormForward(
   d: number,
   eps: number,
 ): { y: FArray; rinv: FArray } {
-  const y = allocLike(x, rows * d);
-  const rinv = allocLike(x, rows);
+  const y = allocOutputLike(x, rows * d);
+  const rinv = allocOutputLike(x, rows);
   for (let i = 0; i < rows; i++) {
     const o = i * d;
     let ss = 0;

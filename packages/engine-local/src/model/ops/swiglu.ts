@@ -1,10 +1,10 @@
 import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
-import { allocLike, type FArray } from "../../kernels/float-array.ts";
+import { allocOutputLike, type FArray } from "../../kernels/float-array.ts";
 
 /** a = silu(g) · u, elementwise; σ(g) is returned too, so the backward pass needs no exp. */
 export function swigluForward(g: FArray, u: FArray): { a: FArray; sig: FArray } {
-  const a = allocLike(g, g.length);
-  const sig = allocLike(g, g.length);
+  const a = allocOutputLike(g, g.length);
+  const sig = allocOutputLike(g, g.length);
   const k = kernelForArena(g, u, a, sig);
   if (k) {
     k.swigluForward(g.byteOffset, u.byteOffset, a.byteOffset, sig.byteOffset, g.length);
