@@ -166,6 +166,14 @@ async function launchWatchAndCancel(page: Page) {
   // cancel from the run page: the worker stops the engine within a few seconds
   await page.getByRole("button", { name: "Cancel run" }).click();
   await expect(page.getByTestId("run-status")).toHaveText("cancelled", { timeout: 30_000 });
+
+  // clone it into the form: every field comes back
+  await page.getByRole("link", { name: "Clone" }).click();
+  await page.waitForURL(/\/runs\/new\?clone=run_/);
+  await expect(page.getByLabel("Run name")).toHaveValue(`e2e run ${tag} (clone)`);
+  await expect(page.getByLabel("Max steps")).toHaveValue("20000");
+  await expect(page.getByLabel("Learning rate")).toHaveValue("0.005");
+  await expect(page.getByLabel("Base model")).toHaveValue(seeded.modelId);
 }
 
 test("a waiting run shows its position in the queue and is cancelled from there", async ({
