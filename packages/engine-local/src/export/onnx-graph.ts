@@ -6,7 +6,7 @@ import { type AttrValue, ONNX_FLOAT, ONNX_INT64, type OnnxNode, type OnnxTensor 
 /**
  * Builds the ONNX graph of a (merged) Llama model from standard opset-17 ops: input_ids
  * [batch, seq] int64 → logits [batch, seq, vocab] float32, both dimensions dynamic. RoPE
- * tables and the causal mask are initializers sliced to the sequence length at run time.
+ * tables are initializers sliced to the sequence length at run time; the causal mask is computed.
  */
 export class GraphBuilder {
   nodes: OnnxNode[] = [];
@@ -92,10 +92,15 @@ export function buildLlamaGraph(model: LlamaModel): GraphBuilder {
   const axis0 = g.ints([0]);
   const cos = g.op("Slice", [g.floats("rope_cos", [P, hd], cosFull), zero, T1, axis0]);
   const sin = g.op("Slice", [g.floats("rope_sin", [P, hd], sinFull), zero, T1, axis0]);
-  const maskData = new Float32Array(P * P);
-  for (let i = 0; i < P; i++) for (let j = i + 1; j < P; j++) maskData[i * P + j] = -3.4028234663852886e38;
-  const TT = g.op("Concat", [T1, T1], { axis: { i: 0 } });
-  const mask = g.op("Slice", [g.floats("causal_mask", [P, P], maskData), g.ints([0, 0]), TT, g.ints([0, 1])]);
+  // causal mask built from the sequence length at run time (a [P, P] table would be 4 GB at 32k
+  // positions): mask[i, j] = −∞ where j > i, else 0
+  const T = g.op("Squeeze", [T1, g.ints([0])]);
+  const range = g.op("Range", [g.ints([0], []), T, g.ints([1], [])]);
+  const future = g.op("Greater", [
+    g.op("Unsqueeze", [range, g.ints([0])]),
+    g.op("Unsqueeze", [range, g.ints([1])]),
+  ]);
+  const mask = g.op("Where", [future, g.scalar(-3.4028234663852886e38), g.scalar(0)]);
   const scale = g.scalar(1 / Math.sqrt(hd));
 
   let h = g.op("Gather", [g.floats(model.embed.name, [V, d], model.embed.data), "input_ids"], {
