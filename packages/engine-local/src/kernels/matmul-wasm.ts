@@ -1,5 +1,8 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
@@ -83,9 +86,40 @@ function isKernelSound(k: KernelExports): boolean {
  * twice the multiply-add rate). Node 20's V8 ships relaxed SIMD behind a flag, which must be set
  * before the module compiles; Node ≥ 22 has it on. Falls back to the plain SIMD build.
  */
+/**
+ * `npm run build` (turbo's build, and the package's pretest) compiles the kernel; a checkout that
+ * skipped it compiles it here on first use, so the engine never silently runs the slow JS path.
+ */
+function buildKernelIfMissing(): void {
+  if (existsSync(WASM_PATH) && existsSync(RELAXED_WASM_PATH)) return;
+  try {
+    const asc = join(
+      dirname(createRequire(import.meta.url).resolve("assemblyscript/package.json")),
+      "bin",
+      "asc.js",
+    );
+    const pkg = fileURLToPath(new URL("../..", import.meta.url));
+    for (const target of ["release", "relaxed"]) {
+      execFileSync(
+        process.execPath,
+        [asc, "assembly/index.ts", "--config", "asconfig.json", "--target", target],
+        {
+          cwd: pkg,
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+    }
+  } catch (e) {
+    process.stderr.write(
+      `engine-local: could not compile the WebAssembly kernel (${(e as Error).message}); using plain JS matmul\n`,
+    );
+  }
+}
+
 export function loadWasmKernel(): KernelExports | null {
   if (kernel !== undefined) return kernel;
   kernel = null;
+  buildKernelIfMissing();
   memory = getSharedMemory();
   if (!memory) return kernel;
   try {
