@@ -43,7 +43,9 @@ export function RunsTable() {
           <select aria-label="Base model filter" value={filters.model ?? ""} onChange={set("model")}>
             <option value="">any</option>
             {options?.models.map((m) => (
-              <option key={m}>{m}</option>
+              <option key={m.id} value={m.id}>
+                {m.label}
+              </option>
             ))}
           </select>
         </label>

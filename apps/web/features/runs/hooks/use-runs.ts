@@ -46,7 +46,7 @@ const qs = (params: Record<string, string | undefined>) => {
 export interface RunListResponse {
   runs: RunView[];
   options: {
-    models: string[];
+    models: { id: string; label: string }[];
     datasetVersions: { id: string; label: string }[];
     users: { id: string; name: string }[];
   };

@@ -45,8 +45,11 @@ export async function listRunViews(workspaceId: string, q: ListRunsQuery) {
 async function filterOptions(workspaceId: string) {
   const { db } = getContext();
   const [models, datasets, users] = await Promise.all([
-    db.$queryRaw<{ id: string }[]>`
-      SELECT DISTINCT config->'model'->>'id' AS id FROM "Run" WHERE "workspaceId" = ${workspaceId} ORDER BY 1 LIMIT 200`,
+    // the config's model id: a Model id (shown by its name) or a Hub id
+    db.$queryRaw<{ id: string; name: string | null }[]>`
+      SELECT DISTINCT r.config->'model'->>'id' AS id, m.name FROM "Run" r
+      LEFT JOIN "Model" m ON m.id = r.config->'model'->>'id'
+      WHERE r."workspaceId" = ${workspaceId} ORDER BY 1 LIMIT 200`,
     db.datasetVersion.findMany({
       where: { workspaceId, runs: { some: {} } },
       select: { id: true, version: true, dataset: { select: { name: true } } },
@@ -59,7 +62,7 @@ async function filterOptions(workspaceId: string) {
     }),
   ]);
   return {
-    models: models.map((m) => m.id).filter(Boolean),
+    models: models.filter((m) => m.id).map((m) => ({ id: m.id, label: m.name ?? m.id })),
     datasetVersions: datasets.map((d) => ({ id: d.id, label: `${d.dataset.name} v${d.version}` })),
     users,
   };
