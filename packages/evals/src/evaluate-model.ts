@@ -1,0 +1,91 @@
+import { computeEvalMetrics, type EvalMetrics, type ResponseScore } from "@distillery/core";
+import { type AnswerOptions, answerTasks, type TaskAnswers } from "./answer-tasks.ts";
+import type { EvalTask } from "./eval-task.ts";
+import { loadStudent } from "./load-student.ts";
+import { answerTasksInWorkers } from "./answer-tasks-in-workers.ts";
+
+export interface EvaluateModelOptions {
+  modelDir: string;
+  adapterDir?: string;
+  tasks: readonly EvalTask[];
+  maxNewTokens: number;
+  /** 0 = greedy */
+  temperature: number;
+  topP?: number;
+  /** samples per task for pass@1 / cons@k (default 1) */
+  k?: number;
+  seed?: number;
+  /** generation threads (default: 2 when there is enough work and two cores, else 1) */
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface TaskOutput {
+  prompt: string;
+  reference: string;
+  /** k generations, untrusted model text */
+  outputs: string[];
+  scores: ResponseScore[];
+}
+
+export type EvaluateMetrics = EvalMetrics & {
+  mean_output_tokens: number;
+  /** generated tokens per second of wall time */
+  tokens_per_second: number;
+  wall_s: number;
+};
+
+export interface EvaluateModelResult {
+  metrics: EvaluateMetrics;
+  outputs: TaskOutput[];
+}
+
+// below this many generations a second thread costs more to start than it saves
+const MIN_WORK_FOR_THREADS = 64;
+
+/** Generates answers for every task (the model loaded once per thread) and scores them. */
+export async function evaluateModel(options: EvaluateModelOptions): Promise<EvaluateModelResult> {
+  const started = performance.now();
+  const answer: AnswerOptions = {
+    maxNewTokens: options.maxNewTokens,
+    temperature: options.temperature,
+    topP: options.topP,
+    k: options.k ?? 1,
+    seed: options.seed ?? 0,
+  };
+  const total = options.tasks.length;
+  const { availableParallelism } = await import("node:os");
+  const threads =
+    options.threads ?? (total * answer.k >= MIN_WORK_FOR_THREADS ? Math.min(2, availableParallelism()) : 1);
+  let done = 0;
+  const onAnswered = () => options.onProgress?.(++done, total);
+  let answers: TaskAnswers[];
+  // the main thread's student also counts reasoning tokens, so it is loaded either way
+  const student = loadStudent(options.modelDir, options.adapterDir);
+  if (threads > 1) {
+    answers = await answerTasksInWorkers({ ...options, tasks: options.tasks, threads, answer, onAnswered });
+  } else {
+    answers = answerTasks(student, options.tasks, options.tasks.map((_, i) => i), answer, onAnswered);
+  }
+  answers.sort((x, y) => x.index - y.index);
+  const { metrics, scores } = computeEvalMetrics(
+    answers.map((a) => ({ reference: options.tasks[a.index]!.reference, responses: a.outputs })),
+    { countTokens: student.countTokens },
+  );
+  const allTokens = answers.flatMap((a) => a.tokens);
+  const wall = (performance.now() - started) / 1000;
+  return {
+    metrics: {
+      ...metrics,
+      mean_output_tokens: allTokens.length ? allTokens.reduce((s, x) => s + x, 0) / allTokens.length : 0,
+      tokens_per_second: allTokens.reduce((s, x) => s + x, 0) / Math.max(wall, 1e-9),
+      wall_s: wall,
+    },
+    outputs: answers.map((a, i) => ({
+      prompt: options.tasks[a.index]!.prompt,
+      reference: options.tasks[a.index]!.reference,
+      outputs: a.outputs,
+      scores: scores[i] ?? [],
+    })),
+  };
+}

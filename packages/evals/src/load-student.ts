@@ -1,0 +1,50 @@
+import { loadAdapterDir, loadModelDir, loadTokenizer } from "@distillery/engine-local";
+// engine-local's public API only has generateText, which reloads the model on every call;
+// evaluation answers hundreds of prompts, so it loads once and drives the KV-cache generator
+// directly. Remove this deep import once engine-local exports generateTokens (asked for).
+import { generateTokens } from "../../engine-local/src/generate/generate-tokens.ts";
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 = greedy */
+  temperature: number;
+  topP?: number;
+  seed?: number;
+}
+
+/** A model loaded once (optionally with a PEFT adapter) that answers rendered prompts. */
+export interface LoadedStudent {
+  /** continues a rendered prompt; returns only the new text, special tokens such as <think> kept */
+  generate(prompt: string, options: GenerateOptions): { text: string; tokens: number };
+  countTokens(text: string): number;
+}
+
+export function loadStudent(modelDir: string, adapterDir?: string): LoadedStudent {
+  const model = loadModelDir(modelDir);
+  let tokenizer = loadTokenizer(modelDir);
+  if (adapterDir) {
+    loadAdapterDir(model, adapterDir);
+    try {
+      // an adapter that added <think>/</think> ships the grown tokenizer
+      tokenizer = loadTokenizer(adapterDir);
+    } catch {
+      // an adapter without tokenizer files uses the base model's
+    }
+  }
+  return {
+    generate(prompt, options) {
+      const ids = generateTokens(model, tokenizer.encode(prompt, true), {
+        maxNewTokens: options.maxNewTokens,
+        temperature: options.temperature,
+        topP: options.topP ?? 1,
+        stopTokenIds: tokenizer.stopTokenIds,
+        seed: options.seed ?? 0,
+      });
+      // a model whose embedding is padded past the tokenizer can sample an id with no text;
+      // it stays counted but is left out of the decoded output rather than failing the task
+      const known = ids.filter((id) => id < tokenizer.vocabSize);
+      return { text: tokenizer.decode(known, false), tokens: ids.length };
+    },
+    countTokens: (text) => tokenizer.encode(text, false).length,
+  };
+}
