@@ -95,6 +95,7 @@ describe("models", () => {
     const model = await registerModelDir(db, store, { workspaceId, name: "tiny", dir });
     expect(model.location).toBe(`blob:models/${model.id}`);
     expect(model.chatTemplate).toBe("{{ messages }}");
+    expect(model.config).toEqual(config);
     // embeddings 10×8 ×2 + per layer (q 64 + o 64 + k 32 + v 32 + mlp 3×128 + norms 16) ×2 + final norm 8
     expect(Number(model.parameters)).toBe(countLlamaParameters(config));
     expect(countLlamaParameters(config)).toBe(160 + 2 * (64 + 64 + 32 + 32 + 384 + 16) + 8);

@@ -17,7 +17,7 @@ function listFiles(dir: string): string[] {
 }
 
 /** Parameter count from an HF config.json (Llama/Qwen2 shapes), for the launch summary. */
-export function countLlamaParameters(config: Record<string, number | boolean | undefined>): number {
+export function countLlamaParameters(config: Record<string, number | boolean | string | undefined>): number {
   const h = Number(config.hidden_size ?? 0);
   const v = Number(config.vocab_size ?? 0);
   const layers = Number(config.num_hidden_layers ?? 0);
@@ -59,7 +59,12 @@ export async function registerModelDir(
   }
   return db.model.upsert({
     where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
-    update: { location: `blob:${prefix}`, chatTemplate, parameters: BigInt(countLlamaParameters(config)) },
+    update: {
+      location: `blob:${prefix}`,
+      chatTemplate,
+      parameters: BigInt(countLlamaParameters(config)),
+      config,
+    },
     create: {
       id,
       workspaceId: input.workspaceId,
@@ -69,6 +74,7 @@ export async function registerModelDir(
       parameters: BigInt(countLlamaParameters(config)),
       location: `blob:${prefix}`,
       chatTemplate,
+      config,
       engines: input.engines ?? ["local", "hf"],
     },
   });

@@ -1,11 +1,15 @@
 import { RunForm } from "@/features/runs/components/run-form.tsx";
 
-export default async function NewRunPage({ searchParams }: { searchParams: Promise<{ clone?: string }> }) {
-  const { clone } = await searchParams;
+export default async function NewRunPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ clone?: string; datasetVersionId?: string }>;
+}) {
+  const { clone, datasetVersionId } = await searchParams;
   return (
     <>
       <h1>New run</h1>
-      <RunForm cloneId={clone} />
+      <RunForm cloneId={clone} datasetVersionId={datasetVersionId} />
     </>
   );
 }

@@ -38,7 +38,7 @@ const SECTIONS = ["model", "data", "lora", "training", "sampling"] as const;
  * on every change, and its messages show next to their fields; the server's 400/422 answers
  * (`body.config.<field>`) land next to the same fields.
  */
-export function RunForm({ cloneId }: { cloneId?: string }) {
+export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datasetVersionId?: string }) {
   const router = useRouter();
   const models = useModels();
   const versions = useDatasetVersions();
@@ -46,7 +46,10 @@ export function RunForm({ cloneId }: { cloneId?: string }) {
   const clone = useRunDetail(cloneId ?? "");
   const launch = useLaunchRun();
   const [presetId, setPresetId] = useState<PresetId>("tiny-reasoning-demo");
-  const [config, setConfig] = useState<FormConfig>(() => presetForm("tiny-reasoning-demo"));
+  // "Use in a new run" on a dataset version links here with ?datasetVersionId=
+  const [config, setConfig] = useState<FormConfig>(() =>
+    presetForm("tiny-reasoning-demo", datasetVersionId ?? ""),
+  );
   const [formKey, setFormKey] = useState(0);
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [isSubmitted, setSubmitted] = useState(false);
