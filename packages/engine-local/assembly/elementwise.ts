@@ -95,3 +95,63 @@ export function expShiftedRow(x: usize, out: usize, n: i32, max: f32): f32 {
   }
   return sum;
 }
+
+@inline
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** y = x·r·w per row, r = 1/√(mean(x²) + eps) stored in rinv; d must be a multiple of 4. */
+export function rmsnormForward(x: usize, w: usize, y: usize, rinv: usize, rows: i32, d: i32, eps: f32): void {
+  const rowBytes = (<usize>d) << 2;
+  for (let i = 0; i < rows; i++) {
+    const xi = x + <usize>i * rowBytes;
+    const yi = y + <usize>i * rowBytes;
+    let acc = f32x4.splat(0);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const v = v128.load(xi + o);
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+    }
+    const r: f32 = 1 / Mathf.sqrt(hsum(acc) / <f32>d + eps);
+    store<f32>(rinv + ((<usize>i) << 2), r);
+    const rv = f32x4.splat(r);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      v128.store(yi + o, f32x4.mul(f32x4.mul(v128.load(xi + o), rv), v128.load(w + o)));
+    }
+  }
+}
+
+/** dx += r·(g − x̂·mean(g·x̂)) with g = dy·w, x̂ = x·r (no weight gradient); d a multiple of 4. */
+export function rmsnormBackward(x: usize, w: usize, rinv: usize, dy: usize, dx: usize, rows: i32, d: i32): void {
+  const rowBytes = (<usize>d) << 2;
+  for (let i = 0; i < rows; i++) {
+    const o0 = <usize>i * rowBytes;
+    const r = load<f32>(rinv + ((<usize>i) << 2));
+    const rv = f32x4.splat(r);
+    let acc = f32x4.splat(0);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const g = f32x4.mul(v128.load(dy + o0 + o), v128.load(w + o));
+      acc = f32x4.add(acc, f32x4.mul(g, f32x4.mul(v128.load(x + o0 + o), rv)));
+    }
+    const mean = f32x4.splat(hsum(acc) / <f32>d);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const xhat = f32x4.mul(v128.load(x + o0 + o), rv);
+      const g = f32x4.mul(v128.load(dy + o0 + o), v128.load(w + o));
+      const upd = f32x4.mul(rv, f32x4.sub(g, f32x4.mul(xhat, mean)));
+      v128.store(dx + o0 + o, f32x4.add(v128.load(dx + o0 + o), upd));
+    }
+  }
+}
+
+/** a += b, n elements. */
+export function addInPlace(a: usize, b: usize, n: i32): void {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(a + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(a + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { crossEntropy } from "../model/ops/cross-entropy.ts";
+import { rmsnormBackward, rmsnormForward } from "../model/ops/rmsnorm.ts";
 import { swigluBackwardInPlace, swigluForward } from "../model/ops/swiglu.ts";
 import { allocLike } from "./float-array.ts";
 import { Rng } from "./rng.ts";
@@ -59,5 +60,27 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
     js.grad.forEach((v, i) => {
       expect(Math.abs((wasm.grad[i] as number) - v)).toBeLessThan(1e-6);
     });
+  });
+
+  it("RMSNorm forward and backward (frozen weight)", () => {
+    const rows = 6;
+    const d = 24;
+    const run = (arena: boolean) => {
+      const rng = Rng.fromSeed(8);
+      const x = randomIn(rows * d, 3, rng, arena);
+      const w = randomIn(d, 1, rng, false);
+      const dy = randomIn(rows * d, 1, rng, arena);
+      const dx = randomIn(rows * d, 1, rng, arena);
+      const { y, rinv } = rmsnormForward(x, w, rows, d, 1e-5);
+      rmsnormBackward(x, w, rinv, dy, dx, null, rows, d);
+      return [...Array.from(y), ...Array.from(dx)];
+    };
+    const js = run(false);
+    const wasm = runInArena(() => run(true));
+    for (let i = 0; i < js.length; i++) {
+      expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
+        1e-5 * Math.max(1, Math.abs(js[i] as number)),
+      );
+    }
   });
 });

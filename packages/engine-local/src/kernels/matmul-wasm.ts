@@ -31,6 +31,9 @@ export interface KernelExports {
   swigluForward(g: number, u: number, a: number, sig: number, n: number): void;
   swigluBackward(g: number, u: number, sig: number, da: number, n: number): void;
   expShiftedRow(x: number, out: number, n: number, max: number): number;
+  rmsnormForward(x: number, w: number, y: number, rinv: number, rows: number, d: number, eps: number): void;
+  rmsnormBackward(x: number, w: number, rinv: number, dy: number, dx: number, rows: number, d: number): void;
+  addInPlace(a: number, b: number, n: number): void;
 }
 
 const WASM_PATH = fileURLToPath(new URL("../../build/matmul.wasm", import.meta.url));

@@ -86,6 +86,17 @@ export function scratchStart(): number {
 }
 
 /**
+ * Copies a small JS-owned tensor (a norm weight) into scratch space and returns its byte address;
+ * valid until the next arena allocation or product.
+ */
+export function copyToScratch(a: ArrayLike<number>): number {
+  const at = scratchStart();
+  if (!ensureBytes(at + a.length * 4)) throw new Error("wasm memory is full");
+  heapF32().set(a, at / 4);
+  return at;
+}
+
+/**
  * Runs `fn` with float32 temporaries allocated in the arena, then frees them all. Nothing
  * allocated inside may be used after `fn` returns: callers return plain numbers.
  */

@@ -1,3 +1,4 @@
+import { kernelForArena } from "../kernels/elementwise-wasm.ts";
 import { allocLike, allocOutputLike, type FArray } from "../kernels/float-array.ts";
 import { matmul } from "../kernels/matmul.ts";
 import type { Rng } from "../kernels/rng.ts";
@@ -75,6 +76,11 @@ export function embedTokens(model: LlamaModel, ids: Int32Array): FArray {
 }
 
 function addInPlace(a: FArray, b: FArray): void {
+  const k = kernelForArena(a, b);
+  if (k) {
+    k.addInPlace(a.byteOffset, b.byteOffset, a.length);
+    return;
+  }
   for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (b[i] as number);
 }
 

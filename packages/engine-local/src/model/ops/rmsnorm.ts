@@ -1,4 +1,6 @@
-import { allocLike, allocOutputLike, type FArray } from "../../kernels/float-array.ts";
+import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
+import { allocOutputLike, type FArray } from "../../kernels/float-array.ts";
+import { copyToScratch } from "../../kernels/wasm-memory.ts";
 
 /** y = x · r · w with r = 1/√(mean(x²) + eps), per row of width d (HF LlamaRMSNorm). */
 export function rmsnormForward(
@@ -10,6 +12,11 @@ export function rmsnormForward(
 ): { y: FArray; rinv: FArray } {
   const y = allocOutputLike(x, rows * d);
   const rinv = allocOutputLike(x, rows);
+  const k = d % 4 === 0 ? kernelForArena(x, y, rinv) : null;
+  if (k) {
+    k.rmsnormForward(x.byteOffset, copyToScratch(w), y.byteOffset, rinv.byteOffset, rows, d, eps);
+    return { y, rinv };
+  }
   for (let i = 0; i < rows; i++) {
     const o = i * d;
     let ss = 0;
@@ -35,6 +42,11 @@ export function rmsnormBackward(
   rows: number,
   d: number,
 ): void {
+  const k = !dw && d % 4 === 0 ? kernelForArena(x, rinv, dy, dx) : null;
+  if (k) {
+    k.rmsnormBackward(x.byteOffset, copyToScratch(w), rinv.byteOffset, dy.byteOffset, dx.byteOffset, rows, d);
+    return;
+  }
   for (let i = 0; i < rows; i++) {
     const o = i * d;
     const r = rinv[i] as number;
