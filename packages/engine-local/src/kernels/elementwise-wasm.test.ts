@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { attentionBackward, attentionForward } from "../model/ops/attention.ts";
 import { crossEntropy } from "../model/ops/cross-entropy.ts";
 import { rmsnormBackward, rmsnormForward } from "../model/ops/rmsnorm.ts";
 import { swigluBackwardInPlace, swigluForward } from "../model/ops/swiglu.ts";
@@ -74,6 +75,28 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
       const { y, rinv } = rmsnormForward(x, w, rows, d, 1e-5);
       rmsnormBackward(x, w, rinv, dy, dx, null, rows, d);
       return [...Array.from(y), ...Array.from(dx)];
+    };
+    const js = run(false);
+    const wasm = runInArena(() => run(true));
+    for (let i = 0; i < js.length; i++) {
+      expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
+        1e-5 * Math.max(1, Math.abs(js[i] as number)),
+      );
+    }
+  });
+
+  it("causal attention softmax forward and backward", () => {
+    const shape = { batch: 2, seq: 7, heads: 4, kvHeads: 2, headDim: 8 };
+    const rows = shape.batch * shape.seq;
+    const run = (arena: boolean) => {
+      const rng = Rng.fromSeed(12);
+      const q = randomIn(rows * 32, 2, rng, arena);
+      const k = randomIn(rows * 16, 2, rng, arena);
+      const v = randomIn(rows * 16, 2, rng, arena);
+      const dout = randomIn(rows * 32, 1, rng, arena);
+      const { out, probs } = attentionForward(q, k, v, shape);
+      const { dq, dk, dv } = attentionBackward(q, k, v, probs, dout, shape);
+      return [out, dq, dk, dv].flatMap((a) => Array.from(a));
     };
     const js = run(false);
     const wasm = runInArena(() => run(true));

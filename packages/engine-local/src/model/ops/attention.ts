@@ -1,3 +1,4 @@
+import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocLike, type FArray } from "../../kernels/float-array.ts";
 import { matmul } from "../../kernels/matmul.ts";
 
@@ -48,6 +49,7 @@ export function attentionForward(
   const vb = allocLike(q, T * hd);
   const ob = allocLike(q, T * hd);
   const sc = allocLike(q, T * T);
+  const wasm = kernelForArena(sc, probs);
   for (let b = 0; b < B; b++) {
     for (let kh = 0; kh < KVH; kh++) {
       gather(k, kb, b, kh, s, KVH * hd);
@@ -57,25 +59,30 @@ export function attentionForward(
         gather(q, qb, b, h, s, H * hd);
         matmul(qb, kb, sc, T, hd, T, { transB: true });
         const p = probs.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
-        for (let i = 0; i < T; i++) {
-          let max = Number.NEGATIVE_INFINITY;
-          for (let j = 0; j <= i; j++) max = Math.max(max, (sc[i * T + j] as number) * scale);
-          let sum = 0;
-          for (let j = 0; j <= i; j++) {
-            const e = Math.exp((sc[i * T + j] as number) * scale - max);
-            p[i * T + j] = e;
-            sum += e;
-          }
-          const inv = 1 / sum;
-          for (let j = 0; j <= i; j++) p[i * T + j] = (p[i * T + j] as number) * inv;
-          for (let j = i + 1; j < T; j++) p[i * T + j] = 0;
-        }
+        if (wasm) wasm.causalSoftmax(sc.byteOffset, p.byteOffset, T, scale);
+        else causalSoftmaxJs(sc, p, T, scale);
         matmul(p, vb, ob, T, T, hd);
         scatterAdd(ob, out, b, h, s, H * hd);
       }
     }
   }
   return { out, probs };
+}
+
+function causalSoftmaxJs(sc: FArray, p: FArray, T: number, scale: number): void {
+  for (let i = 0; i < T; i++) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j <= i; j++) max = Math.max(max, (sc[i * T + j] as number) * scale);
+    let sum = 0;
+    for (let j = 0; j <= i; j++) {
+      const e = Math.exp((sc[i * T + j] as number) * scale - max);
+      p[i * T + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j <= i; j++) p[i * T + j] = (p[i * T + j] as number) * inv;
+    for (let j = i + 1; j < T; j++) p[i * T + j] = 0;
+  }
 }
 
 /** Gradients of q, k, v from dOut, using the cached probabilities. */
@@ -101,6 +108,7 @@ export function attentionBackward(
   const dkb = allocLike(q, T * hd);
   const dvb = allocLike(q, T * hd);
   const dp = allocLike(q, T * T);
+  const wasm = kernelForArena(probs, dp);
   for (let b = 0; b < B; b++) {
     for (let kh = 0; kh < KVH; kh++) {
       gather(k, kb, b, kh, s, KVH * hd);
