@@ -4,12 +4,15 @@
 export { type CreateTinyModelOptions, createTinyModel } from "./create-tiny-model.ts";
 export { EngineError } from "./engine-error.ts";
 export { exportOnnx } from "./export/export-onnx.ts";
+export { type GenerateOptions, generateTokens } from "./generate/generate-tokens.ts";
 export { type GenerateTextOptions, generateText } from "./generate-text.ts";
 export { loadModelDir, saveModelDir } from "./io/hf-model-dir.ts";
 export { loadAdapterDir, saveAdapterDir } from "./io/peft-adapter.ts";
+export { setMatmulThreads } from "./kernels/matmul-wasm.ts";
 export { mergeAdapter } from "./merge-adapter.ts";
+export type { LlamaModel } from "./model/llama-model.ts";
 export type { LlamaConfig } from "./model/model-config.ts";
 export { resolveEngineCommand } from "./resolve-engine-command.ts";
 export { trainBpeTokenizer } from "./tokenizer/bpe-trainer.ts";
-export { loadTokenizer } from "./tokenizer/engine-tokenizer.ts";
+export { type EngineTokenizer, loadTokenizer } from "./tokenizer/engine-tokenizer.ts";
 export { type RunTrainingOptions, type RunTrainingResult, runTraining } from "./train/run-training.ts";

@@ -54,7 +54,12 @@ export function createTokenizer(
     vocabSize,
     encode: (text, addSpecialTokens = false) =>
       tok.encode(text, { add_special_tokens: addSpecialTokens }).ids,
-    decode: (ids, skipSpecialTokens = false) => tok.decode(ids, { skip_special_tokens: skipSpecialTokens }),
+    // ids past the tokenizer (a model whose vocab_size is padded) have no text: they are dropped
+    decode: (ids, skipSpecialTokens = false) =>
+      tok.decode(
+        ids.filter((id) => id >= 0 && id < vocabSize),
+        { skip_special_tokens: skipSpecialTokens },
+      ),
     tokenToId: (t) => tok.token_to_id(t),
     stopTokenIds: [...stop],
   };

@@ -62,6 +62,12 @@ describe("byte-level BPE tokenizer", () => {
     expect(back.stopTokenIds).toContain(0);
   });
 
+  it("decodes ids past the tokenizer (padded model vocab) as nothing", () => {
+    const tok = createTokenizer(json, config);
+    const ids = tok.encode("the answer");
+    expect(tok.decode([...ids, tok.vocabSize + 3])).toBe("the answer");
+  });
+
   it("reports a tokenizer.json that does not parse", () => {
     const dir = mkdtempSync(join(tmpdir(), "tok-"));
     writeFileSync(join(dir, "tokenizer.json"), "{not json");
