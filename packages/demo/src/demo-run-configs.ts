@@ -8,7 +8,7 @@ export interface DemoRunIds {
   heldoutVersionId: string;
 }
 
-const SAMPLE_PROMPTS = ["What is 476 + 859?", "What is 305 + 197?"];
+const SAMPLE_PROMPTS = ["What is 47 + 85?", "What is 36 + 19?"];
 
 /**
  * Run (a), the base student: the untrained tiny model learns to answer directly (no <think>
@@ -25,26 +25,26 @@ export function createBaseRunConfig(ids: Partial<DemoRunIds> = {}): RunConfig {
     padToken: "eos",
     lora: { method: "full", r: 8, alpha: 16, dropout: 0, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"] },
     training: {
-      maxSteps: 300,
-      perDeviceBatchSize: 16,
+      maxSteps: 3000,
+      perDeviceBatchSize: 8,
       gradientAccumulationSteps: 1,
-      learningRate: 3e-3,
+      learningRate: 5e-3,
       scheduler: "cosine",
       warmupRatio: 0.05,
       maxGradNorm: 1,
       weightDecay: 0,
       optimizer: "adamw_torch",
       precision: "fp32",
-      maxSeqLength: 64,
+      maxSeqLength: 127,
       completionOnlyLoss: true,
       evalStrategy: "steps",
-      evalSteps: 100,
+      evalSteps: 500,
       saveStrategy: "steps",
-      saveSteps: 100,
-      loggingSteps: 10,
+      saveSteps: 500,
+      loggingSteps: 25,
       seed: 7,
     },
-    sampling: { prompts: SAMPLE_PROMPTS, everySteps: 100, temperature: 0, topP: 1, maxNewTokens: 16 },
+    sampling: { prompts: SAMPLE_PROMPTS, everySteps: 500, temperature: 0, topP: 1, maxNewTokens: 16 },
     merge: { mergeAndUnload: false },
     evaluation: { datasetVersionId: ids.heldoutVersionId ?? DEMO_VERSION_IDS.heldout, maxExamples: 200, maxNewTokens: 16, temperature: 0, k: 1, before: false, after: true },
     resources: { gpus: 0, strategy: "auto" },
@@ -63,6 +63,6 @@ export function createDistillRunConfig(ids: Partial<DemoRunIds> = {}): RunConfig
     model: { id: ids.modelId ?? DEMO_MODEL_IDS.base },
     data: { ...TINY_REASONING_DEMO.data, datasetVersionId: ids.trainVersionId ?? DEMO_VERSION_IDS.traces },
     sampling: { ...TINY_REASONING_DEMO.sampling, prompts: SAMPLE_PROMPTS },
-    evaluation: { datasetVersionId: ids.heldoutVersionId ?? DEMO_VERSION_IDS.heldout, maxExamples: 200, maxNewTokens: 128, temperature: 0, k: 1, before: true, after: true },
+    evaluation: { datasetVersionId: ids.heldoutVersionId ?? DEMO_VERSION_IDS.heldout, maxExamples: 200, maxNewTokens: 96, temperature: 0, k: 1, before: true, after: true },
   });
 }

@@ -2,7 +2,6 @@
 import { parseArgs } from "node:util";
 import { createEventStamper, type EngineEventBody } from "@distillery/core";
 import { readEvalTasks } from "./eval-task.ts";
-import { evaluateModel } from "./evaluate-model.ts";
 import { writeTaskOutputs } from "./write-task-outputs.ts";
 
 /**
@@ -59,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
   const stamper = createEventStamper(runId, startSeq);
   const emit = (body: EngineEventBody) => process.stdout.write(`${JSON.stringify(stamper.stamp(body))}\n`);
   try {
+    // the engine loads only after the arguments are known good: usage errors stay instant
+    const { evaluateModel } = await import("./evaluate-model.ts");
     emit({ type: "status", phase: "evaluating", message: `evaluate ${name}: loading ${model}${values.adapter ? ` + ${values.adapter}` : ""}` });
     const tasks = readEvalTasks(tasksPath).slice(0, maxTasks);
     emit({ type: "log", level: "info", message: `evaluate ${name}: ${tasks.length} tasks × ${k} sample(s), max ${maxNewTokens} new tokens, temperature ${temperature}` });

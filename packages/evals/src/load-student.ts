@@ -43,7 +43,7 @@ export function loadStudent(modelDir: string, adapterDir?: string): LoadedStuden
       // a model whose embedding is padded past the tokenizer can sample an id with no text;
       // it stays counted but is left out of the decoded output rather than failing the task
       const known = ids.filter((id) => id < tokenizer.vocabSize);
-      return { text: tokenizer.decode(known, false), tokens: ids.length };
+      return { text: known.length ? tokenizer.decode(known, false) : "", tokens: ids.length };
     },
     countTokens: (text) => tokenizer.encode(text, false).length,
   };
