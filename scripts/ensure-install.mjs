@@ -24,7 +24,10 @@ export function ensurePrismaClient(root) {
   const client = join(root, "packages/db/src/generated/prisma/client.ts");
   const schema = join(root, "prisma/schema.prisma");
   if (existsSync(client) && statSync(client).mtimeMs >= statSync(schema).mtimeMs) return;
-  const r = spawnSync(process.execPath, [join(root, "scripts/prisma-generate.mjs")], { cwd: root, stdio: "inherit" });
+  const r = spawnSync(process.execPath, [join(root, "scripts/prisma-generate.mjs")], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (r.status !== 0) {
     console.error("[setup] prisma generate failed; see above");
     process.exit(r.status ?? 1);

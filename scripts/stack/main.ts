@@ -11,6 +11,7 @@ import {
 } from "@distillery/services";
 import { buildWeb, generatePrismaClient, ROOT, startWeb, startWorker } from "./apps.ts";
 import { runCommand } from "./run-command.ts";
+import { seedDemoAt } from "./seed-demo.ts";
 
 const MIGRATIONS_DIR = join(ROOT, "prisma/migrations");
 const log = (m: string) => console.log(m);
@@ -44,6 +45,11 @@ async function start(args: string[]): Promise<number> {
       REDIS_URL: urls.redisUrl,
       DISTILLERY_DATA_DIR: dataDir,
     };
+    if (process.env.DISTILLERY_SEED_DEMO !== "0") {
+      await seedDemoAt({ ...urls, dataDir, queuePrefix: process.env.QUEUE_PREFIX }, log).catch((e: Error) =>
+        log(`[demo] could not seed the demo: ${e.message}`),
+      );
+    }
     if (!args.includes("--no-build")) await buildWeb(env);
     startWorker(supervisor, env);
     const port = Number(process.env.PORT ?? 3000);

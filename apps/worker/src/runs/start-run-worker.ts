@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
+import { resolveEvaluateCommand } from "@distillery/evals";
 import { createProducer, QUEUES, runQueueFor } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
 import { detectHfEngine } from "@distillery/trainer-hf";
@@ -9,28 +10,13 @@ import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import type { EngineLauncher } from "./engine-launcher.ts";
 import { createHfLauncher } from "./hf-launcher.ts";
-import { createLocalLauncher, type EvaluateCommandResolver } from "./local-launcher.ts";
+import { createLocalLauncher } from "./local-launcher.ts";
 import { createRunProcessor } from "./process-run.ts";
 
 /** Engine detectors for capabilities (hf: a GPU and a Python with torch + transformers + peft). */
 export function engineDetectors(env: WorkerEnv) {
   if (env.HF_ENGINE === "0") return [];
   return [{ name: "hf", detect: () => detectHfEngine({ python: env.DISTILLERY_PYTHON }) }];
-}
-
-/** The before/after evaluator (packages/evals), when it is installed. */
-async function loadEvaluateCommand(log: Logger): Promise<EvaluateCommandResolver | undefined> {
-  try {
-    const name = "@distillery/evals"; // loaded by name: a worker without it still trains
-    const mod = (await import(name)) as { resolveEvaluateCommand?: EvaluateCommandResolver };
-    return mod.resolveEvaluateCommand;
-  } catch (e) {
-    log.warn(
-      { err: (e as Error).message },
-      "packages/evals is not available: runs skip before/after evaluation",
-    );
-    return undefined;
-  }
 }
 
 /** Consumes the run queues of the engines this worker has (an hf run never reaches a CPU worker). */
@@ -50,9 +36,8 @@ export async function startRunWorker(options: {
   const dataDir = resolve(env.DISTILLERY_DATA_DIR);
   const store = createBlobStore({ ...env, blobDir: join(dataDir, "blobs") });
   const cacheDir = join(dataDir, "cache");
-  const evaluate = await loadEvaluateCommand(options.log);
   const launchers = new Map<string, EngineLauncher>([
-    ["local", createLocalLauncher({ store, cacheDir, evaluate })],
+    ["local", createLocalLauncher({ store, cacheDir, evaluate: resolveEvaluateCommand })],
   ]);
   if (options.engines.includes("hf")) {
     launchers.set(
@@ -62,7 +47,7 @@ export async function startRunWorker(options: {
         cacheDir,
         python: env.DISTILLERY_PYTHON,
         gpuCount: options.gpuCount,
-        evaluate,
+        evaluate: resolveEvaluateCommand,
       }),
     );
   }
