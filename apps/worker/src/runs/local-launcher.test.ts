@@ -92,6 +92,7 @@ describe("local launcher", () => {
         maxSeqLength: 96,
       },
       sampling: { prompts: ["What is 2 + 3?"], everySteps: 2, maxNewTokens: 8, temperature: 0 },
+      output: { registerModelAs: "tiny-sums-student" },
     });
     const run = await createRun(db, {
       workspaceId,
@@ -127,10 +128,19 @@ describe("local launcher", () => {
     expect(
       adapter && adapter.type === "artifact" && existsSync(join(adapter.path, "adapter_model.safetensors")),
     ).toBe(true);
-    expect(events.at(-1)?.type).toBe("done");
+    expect(events.filter((e) => e.type === "done")).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      type: "log",
+      message: expect.stringMatching(/^registered the trained model as tiny-sums-student/),
+    });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     const artifacts = await db.artifact.findMany({ where: { runId: run.id } });
     expect(artifacts.map((a) => a.kind).sort()).toEqual(expect.arrayContaining(["adapter", "merged"]));
+    const registered = await db.model.findFirstOrThrow({ where: { workspaceId, name: "tiny-sums-student" } });
+    expect(row.summary).toMatchObject({ registeredModelId: registered.id });
+    expect(await store.list(`${registered.location?.slice(5)}/`)).toContain(
+      `${registered.location?.slice(5)}/model.safetensors`,
+    );
     const adapterKeys = await store.list(`runs/${run.id}/artifacts/adapter/`);
     expect(adapterKeys).toContain(`runs/${run.id}/artifacts/adapter/adapter_model.safetensors`);
   });

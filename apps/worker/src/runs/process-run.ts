@@ -249,9 +249,15 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
       return { status: "cancelled" };
     }
     if (done && !failedStep) {
+      const registered = await registerOutputModel(deps, run, trainedModelDir, emitWorkerLog);
+      await pipeline.close();
       await finishRun(db, lease, {
         status: "succeeded",
-        summary: { final: { ...latest, ...done.metrics }, evals },
+        summary: {
+          final: { ...latest, ...done.metrics },
+          evals,
+          ...(registered ? { registeredModelId: registered } : {}),
+        },
       });
       return { status: "succeeded" };
     }
