@@ -35,8 +35,11 @@ const result = await runDemoPipeline(dir, {
   onPhase: (phase, s) => log(`[${s.toFixed(1)} s] ${phase}`),
   onEvent: (run, e) => {
     if (e.type === "metric" && e.values.loss !== undefined) {
-      log(`${run} step ${e.step} loss ${e.values.loss.toFixed(3)} (${(e.values.tokens_per_second ?? 0).toFixed(0)} tok/s)`);
-    } else if (e.type === "metric" && e.values.eval_loss !== undefined) log(`${run} step ${e.step} eval_loss ${e.values.eval_loss.toFixed(3)}`);
+      log(
+        `${run} step ${e.step} loss ${e.values.loss.toFixed(3)} (${(e.values.tokens_per_second ?? 0).toFixed(0)} tok/s)`,
+      );
+    } else if (e.type === "metric" && e.values.eval_loss !== undefined)
+      log(`${run} step ${e.step} eval_loss ${e.values.eval_loss.toFixed(3)}`);
     else if (e.type === "sample") log(`${run} sample @${e.step}: ${JSON.stringify(e.output)}`);
     else if (e.type === "error") log(`${run} error: ${e.message}`);
   },

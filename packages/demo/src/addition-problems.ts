@@ -34,11 +34,13 @@ export function problemQuestion(p: AdditionProblem): string {
  * seed gives the same sets on every machine (mulberry32, no Math.random).
  */
 export function generateProblems(opts: GenerateProblemsOptions): DemoProblemSets {
-  if (!Number.isInteger(opts.digits) || opts.digits < 2 || opts.digits > 9) throw new Error("digits must be an integer in 2..9");
+  if (!Number.isInteger(opts.digits) || opts.digits < 2 || opts.digits > 9)
+    throw new Error("digits must be an integer in 2..9");
   const lo = 10 ** (opts.digits - 1);
   const span = 9 * lo;
   const space = span * span;
-  if (opts.trainSize + opts.heldoutSize > space / 2) throw new Error(`asked for more problems than ${opts.digits}-digit addition has room for`);
+  if (opts.trainSize + opts.heldoutSize > space / 2)
+    throw new Error(`asked for more problems than ${opts.digits}-digit addition has room for`);
   const random = createSeededRandom(opts.seed);
   const seen = new Set<string>();
   const draw = (n: number): AdditionProblem[] => {

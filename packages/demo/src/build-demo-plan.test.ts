@@ -6,6 +6,7 @@ import { readVersionRows } from "@distillery/datasets";
 import { loadTokenizer } from "@distillery/engine-local";
 import { describe, expect, it } from "vitest";
 import { buildDemoPlan } from "./build-demo-plan.ts";
+import { COLUMN_FACT_REPEATS } from "./write-demo-datasets.ts";
 
 async function readAll(path: string) {
   const rows = [];
@@ -21,7 +22,11 @@ describe("buildDemoPlan", () => {
     const direct = await readAll(plan.datasets.direct.location);
     const traces = await readAll(plan.datasets.traces.location);
     const heldout = await readAll(plan.datasets.heldout.location);
-    expect([direct.length, traces.length, heldout.length]).toEqual([100, 100, 20]);
+    expect([direct.length, traces.length, heldout.length]).toEqual([
+      100 + 200 * COLUMN_FACT_REPEATS,
+      100,
+      20,
+    ]);
     // the base student never sees a think block; the teacher's rows always have one
     expect(direct.every((r) => r.reasoning === null)).toBe(true);
     expect(traces.every((r) => r.reasoning !== null && r.think === "ok")).toBe(true);
@@ -30,7 +35,9 @@ describe("buildDemoPlan", () => {
     expect(heldout.some((r) => trainQuestions.has(question(r)))).toBe(false);
 
     expect(plan.heldoutTasks).toHaveLength(20);
-    expect(plan.heldoutTasks[0]?.prompt).toMatch(/^<\|user\|>\nWhat is \d+ \+ \d+\?<\|end\|>\n<\|assistant\|>\n$/);
+    expect(plan.heldoutTasks[0]?.prompt).toMatch(
+      /^<\|user\|>\nWhat is \d+ \+ \d+\?<\|end\|>\n<\|assistant\|>\n$/,
+    );
     expect(plan.heldoutTasks.map((t) => t.reference)).toEqual(heldout.map((r) => r.reference));
 
     const tok = loadTokenizer(plan.studentInit.dir);
@@ -47,12 +54,24 @@ describe("buildDemoPlan", () => {
     expect(plan.distillRunConfig.training.completionOnlyLoss).toBe(true);
     expect(plan.distillRunConfig.data.datasetVersionId).toBe(plan.datasets.traces.id);
     expect(plan.distillRunConfig.model.id).toBe("distillery/tiny-arith-student");
-    expect(plan.distillRunConfig.evaluation).toMatchObject({ datasetVersionId: plan.datasets.heldout.id, before: true, after: true });
+    expect(plan.distillRunConfig.evaluation).toMatchObject({
+      datasetVersionId: plan.datasets.heldout.id,
+      before: true,
+      after: true,
+    });
   });
 
   it("is deterministic in its seed", async () => {
-    const a = await buildDemoPlan(mkdtempSync(join(tmpdir(), "demo-plan-")), { seed: 2, trainSize: 30, heldoutSize: 10 });
-    const b = await buildDemoPlan(mkdtempSync(join(tmpdir(), "demo-plan-")), { seed: 2, trainSize: 30, heldoutSize: 10 });
+    const a = await buildDemoPlan(mkdtempSync(join(tmpdir(), "demo-plan-")), {
+      seed: 2,
+      trainSize: 30,
+      heldoutSize: 10,
+    });
+    const b = await buildDemoPlan(mkdtempSync(join(tmpdir(), "demo-plan-")), {
+      seed: 2,
+      trainSize: 30,
+      heldoutSize: 10,
+    });
     expect(b.problems).toEqual(a.problems);
     expect(b.heldoutTasks).toEqual(a.heldoutTasks);
   });

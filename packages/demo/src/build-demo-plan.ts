@@ -49,13 +49,20 @@ export async function buildDemoPlan(dir: string, options: DemoPlanOptions = {}):
   const datasets = await writeDemoDatasets(join(dir, "datasets"), problems, versionIds);
   const spec = BUILTIN_TEMPLATES.phi3;
   // the tokenizer sees the task's rendered text; <think> tags are left to the distillation run
-  const corpus = [...buildDirectRows(problems).slice(0, 200), ...problems.train.slice(0, 200).map(toTraceExample)].map((row) => {
+  const corpus = [
+    ...buildDirectRows(problems).slice(0, 200),
+    ...problems.train.slice(0, 200).map(toTraceExample),
+  ].map((row) => {
     const e = toEngineExample(row, spec);
     return (e.prompt + e.completion).replace(/<\/?think>/g, "");
   });
   const initDir = join(dir, "models", "init");
   const config = createTinyModel(initDir, { corpus, ...DEMO_MODEL, template: "phi3", seed });
-  const ids = (trainVersionId: string, modelId: string) => ({ modelId, trainVersionId, heldoutVersionId: versionIds.heldout });
+  const ids = (trainVersionId: string, modelId: string) => ({
+    modelId,
+    trainVersionId,
+    heldoutVersionId: versionIds.heldout,
+  });
   return {
     problems,
     datasets,

@@ -9,19 +9,41 @@ import { formatAnswer, writeTeacherTrace } from "./teacher-trace.ts";
  */
 export function toTraceExample(p: AdditionProblem): CanonicalExample {
   const { reasoning, answer } = writeTeacherTrace(p);
-  return { messages: [{ role: "user", content: problemQuestion(p) }], reasoning, answer, reference: String(p.a + p.b), think: "ok" };
+  return {
+    messages: [{ role: "user", content: problemQuestion(p) }],
+    reasoning,
+    answer,
+    reference: String(p.a + p.b),
+    think: "ok",
+  };
 }
 
 /** The base student's row: the same question answered directly, no reasoning. */
 export function toDirectExample(p: AdditionProblem): CanonicalExample {
   const sum = p.a + p.b;
-  return { messages: [{ role: "user", content: problemQuestion(p) }], reasoning: null, answer: formatAnswer(sum), reference: String(sum), think: "missing" };
+  return {
+    messages: [{ role: "user", content: problemQuestion(p) }],
+    reasoning: null,
+    answer: formatAnswer(sum),
+    reference: String(sum),
+    think: "missing",
+  };
 }
 
-/** The instruction under which the base student learns column addition as plain text. */
+/**
+ * The instruction under which the base student learns column addition as plain text. It ends
+ * exactly like the plain question, so the operands sit at the same distance from the answer.
+ */
 export function workedQuestion(p: AdditionProblem): string {
-  return `Add ${p.a} and ${p.b} column by column.`;
+  return `Show your work. ${problemQuestion(p)}`;
 }
+
+/**
+ * Opens a worked answer: two one-token characters standing where a trace has `<think>` and its
+ * newline, so the column lines sit at the same distances from the operands as in a trace and
+ * what the base learned to copy transfers to the traces unchanged.
+ */
+export const WORKED_PREFIX = ":\n";
 
 /**
  * A base-training row: asked explicitly, the student writes the column work as its answer —
@@ -31,5 +53,27 @@ export function workedQuestion(p: AdditionProblem): string {
  */
 export function toWorkedExample(p: AdditionProblem): CanonicalExample {
   const { reasoning, answer } = writeTeacherTrace(p);
-  return { messages: [{ role: "user", content: workedQuestion(p) }], reasoning: null, answer: `${reasoning}\n${answer}`, reference: String(p.a + p.b), think: "missing" };
+  return {
+    messages: [{ role: "user", content: workedQuestion(p) }],
+    reasoning: null,
+    answer: `${WORKED_PREFIX}${reasoning}\n${answer}`,
+    reference: String(p.a + p.b),
+    think: "missing",
+  };
+}
+
+/**
+ * A base-training row from the addition table: one column sum with its carry, in the same
+ * notation as the teacher's lines. A trace has only a couple of column sums among ~60 tokens of
+ * copying, so without these rows the student learns the layout long before the table.
+ */
+export function toColumnFactExample(x: number, y: number, carry: number): CanonicalExample {
+  const s = x + y + carry;
+  return {
+    messages: [{ role: "user", content: `Add ${x}, ${y} and ${carry}.` }],
+    reasoning: null,
+    answer: `${x}+${y}+${carry}=${String(s).padStart(2, "0")}`,
+    reference: String(s),
+    think: "missing",
+  };
 }

@@ -20,10 +20,20 @@ export function createBaseRunConfig(ids: Partial<DemoRunIds> = {}): RunConfig {
     name: "Tiny reasoning demo — base student (direct answers)",
     engine: "local",
     model: { id: ids.modelId ?? DEMO_MODEL_IDS.init },
-    data: { datasetVersionId: ids.trainVersionId ?? DEMO_VERSION_IDS.direct, template: "phi3", evalFraction: 0.02 },
+    data: {
+      datasetVersionId: ids.trainVersionId ?? DEMO_VERSION_IDS.direct,
+      template: "phi3",
+      evalFraction: 0.02,
+    },
     specialTokens: [],
     padToken: "eos",
-    lora: { method: "full", r: 8, alpha: 16, dropout: 0, targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"] },
+    lora: {
+      method: "full",
+      r: 8,
+      alpha: 16,
+      dropout: 0,
+      targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"],
+    },
     training: {
       maxSteps: 3000,
       perDeviceBatchSize: 8,
@@ -46,7 +56,15 @@ export function createBaseRunConfig(ids: Partial<DemoRunIds> = {}): RunConfig {
     },
     sampling: { prompts: SAMPLE_PROMPTS, everySteps: 500, temperature: 0, topP: 1, maxNewTokens: 16 },
     merge: { mergeAndUnload: false },
-    evaluation: { datasetVersionId: ids.heldoutVersionId ?? DEMO_VERSION_IDS.heldout, maxExamples: 200, maxNewTokens: 16, temperature: 0, k: 1, before: false, after: true },
+    evaluation: {
+      datasetVersionId: ids.heldoutVersionId ?? DEMO_VERSION_IDS.heldout,
+      maxExamples: 200,
+      maxNewTokens: 16,
+      temperature: 0,
+      k: 1,
+      before: false,
+      after: true,
+    },
     resources: { gpus: 0, strategy: "auto" },
   });
 }
@@ -63,6 +81,14 @@ export function createDistillRunConfig(ids: Partial<DemoRunIds> = {}): RunConfig
     model: { id: ids.modelId ?? DEMO_MODEL_IDS.base },
     data: { ...TINY_REASONING_DEMO.data, datasetVersionId: ids.trainVersionId ?? DEMO_VERSION_IDS.traces },
     sampling: { ...TINY_REASONING_DEMO.sampling, prompts: SAMPLE_PROMPTS },
-    evaluation: { datasetVersionId: ids.heldoutVersionId ?? DEMO_VERSION_IDS.heldout, maxExamples: 200, maxNewTokens: 96, temperature: 0, k: 1, before: true, after: true },
+    evaluation: {
+      datasetVersionId: ids.heldoutVersionId ?? DEMO_VERSION_IDS.heldout,
+      maxExamples: 200,
+      maxNewTokens: 96,
+      temperature: 0,
+      k: 1,
+      before: true,
+      after: true,
+    },
   });
 }

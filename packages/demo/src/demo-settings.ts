@@ -16,9 +16,10 @@ export const DEMO_MODEL = {
   // 256 bytes + the Phi-3 special tokens: no merges, so each trace line has a fixed token width
   vocabSize: 256,
   hiddenSize: 64,
-  numLayers: 2,
-  // 2 heads of 32 dims: finer rotary position resolution for the fixed-offset copies than 4 × 16
-  numHeads: 2,
+  // each distinct copy distance (operand digits per line, carry, answer digits) wants a head of
+  // its own: 3 layers × 4 heads; 2 × 2 learned the first line and mis-copied the second
+  numLayers: 3,
+  numHeads: 4,
   maxPositions: 128,
 } as const;
 

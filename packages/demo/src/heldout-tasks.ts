@@ -10,5 +10,8 @@ import { toDirectExample } from "./demo-examples.ts";
  */
 export function buildHeldoutTasks(problems: readonly AdditionProblem[]): EvalTask[] {
   const spec = BUILTIN_TEMPLATES.phi3;
-  return problems.map((p) => ({ prompt: toEngineExample(toDirectExample(p), spec).prompt, reference: String(p.a + p.b) }));
+  return problems.map((p) => ({
+    prompt: toEngineExample(toDirectExample(p), spec).prompt,
+    reference: String(p.a + p.b),
+  }));
 }

@@ -1,5 +1,5 @@
-import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { BUILTIN_TEMPLATES, toEngineExample } from "@distillery/core";
 import { readVersionRows } from "@distillery/datasets";
 

@@ -34,7 +34,10 @@ function withSteps(config: RunConfig, steps: number | undefined): RunConfig {
  * answers) → evaluate the base → distillation run (LoRA, traces) → evaluate the student.
  * The same engine calls and configs the worker runs as child processes.
  */
-export async function runDemoPipeline(dir: string, options: DemoPipelineOptions = {}): Promise<DemoPipelineResult> {
+export async function runDemoPipeline(
+  dir: string,
+  options: DemoPipelineOptions = {},
+): Promise<DemoPipelineResult> {
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   const plan = await buildDemoPlan(dir, options);
@@ -47,7 +50,10 @@ export async function runDemoPipeline(dir: string, options: DemoPipelineOptions 
     const trainData = join(runsDir, `${run}.jsonl`);
     await renderVersionForEngine(rowsPath, trainData);
     const outDir = join(runsDir, run);
-    const samplePrompts = config.sampling.prompts.map((prompt) => ({ prompt, rendered: renderChat(spec, [{ role: "user", content: prompt }], { addGenerationPrompt: true }) }));
+    const samplePrompts = config.sampling.prompts.map((prompt) => ({
+      prompt,
+      rendered: renderChat(spec, [{ role: "user", content: prompt }], { addGenerationPrompt: true }),
+    }));
     await runTraining(
       { runId: `demo-${run}`, config, paths: { baseModel, trainData, outDir }, samplePrompts },
       { emit: (e) => options.onEvent?.(run, e) },
@@ -67,10 +73,20 @@ export async function runDemoPipeline(dir: string, options: DemoPipelineOptions 
     return r;
   };
 
-  const baseOut = await train("base", withSteps(plan.baseRunConfig, options.baseSteps), plan.studentInit.dir, plan.datasets.direct.location);
+  const baseOut = await train(
+    "base",
+    withSteps(plan.baseRunConfig, options.baseSteps),
+    plan.studentInit.dir,
+    plan.datasets.direct.location,
+  );
   const baseModel = join(baseOut, "model");
   const base = await evaluate(baseModel, undefined, plan.baseRunConfig);
-  const distillOut = await train("distill", withSteps(plan.distillRunConfig, options.distillSteps), baseModel, plan.datasets.traces.location);
+  const distillOut = await train(
+    "distill",
+    withSteps(plan.distillRunConfig, options.distillSteps),
+    baseModel,
+    plan.datasets.traces.location,
+  );
   const adapter = join(distillOut, "adapter");
   const distilled = await evaluate(baseModel, adapter, plan.distillRunConfig);
   return {

@@ -7,7 +7,7 @@ import { readTraceResult, writeTeacherTrace } from "./teacher-trace.ts";
 describe("writeTeacherTrace", () => {
   it("writes the documented column work", () => {
     expect(writeTeacherTrace({ a: 4537, b: 2985 })).toEqual({
-      reasoning: "4537+2985 7+5+0=12 2___\n0453+0298 3+8+1=12 22__\n0045+0029 5+9+1=15 522_\n0004+0002 4+2+1=07 7522\n7522",
+      reasoning: "7+5+0=12\n3+8+1=12\n5+9+1=15\n4+2+1=07\n7522",
       answer: "\\boxed{7522}",
     });
     expect(writeTeacherTrace({ a: 999, b: 999 }).reasoning.split("\n").at(-1)).toBe("1998");
@@ -25,8 +25,8 @@ describe("writeTeacherTrace", () => {
   it("rejects a trace with a wrong step", () => {
     const { reasoning } = writeTeacherTrace({ a: 4537, b: 2985 });
     expect(readTraceResult(reasoning.replace("3+8+1=12", "3+8+1=13"))).toBeNull();
-    expect(readTraceResult(reasoning.replace("0453+0298", "0453+0299"))).toBeNull();
-    expect(readTraceResult(reasoning.replace("522_", "523_"))).toBeNull();
+    expect(readTraceResult(reasoning.replace("3+8+1=12", "3+8+0=11"))).toBeNull();
+    expect(readTraceResult(reasoning.replace("5+9+1", "5 + 9 + 1"))).toBeNull();
     expect(readTraceResult(reasoning.replace(/7522$/, "7521"))).toBeNull();
     expect(readTraceResult("no work")).toBeNull();
   });
@@ -35,10 +35,15 @@ describe("writeTeacherTrace", () => {
     const spec = BUILTIN_TEMPLATES.phi3;
     const trace = toEngineExample(toTraceExample({ a: 453, b: 298 }), spec);
     expect(trace.prompt).toBe("<|user|>\nWhat is 453 + 298?<|end|>\n<|assistant|>\n");
-    expect(trace.completion).toBe("<think>\n453+298 3+8+0=11 1__\n045+029 5+9+1=15 51_\n004+002 4+2+1=07 751\n751\n</think>\n\n\\boxed{751}<|end|>\n<|endoftext|>");
-    expect(toEngineExample(toDirectExample({ a: 453, b: 298 }), spec).completion).toBe("\\boxed{751}<|end|>\n<|endoftext|>");
+    expect(trace.completion).toBe(
+      "<think>\n3+8+0=11\n5+9+1=15\n4+2+1=07\n751\n</think>\n\n\\boxed{751}<|end|>\n<|endoftext|>",
+    );
+    expect(toEngineExample(toDirectExample({ a: 453, b: 298 }), spec).completion).toBe(
+      "\\boxed{751}<|end|>\n<|endoftext|>",
+    );
     const worked = toEngineExample(toWorkedExample({ a: 453, b: 298 }), spec);
-    expect(worked.prompt).toContain("Add 453 and 298 column by column.");
+    expect(worked.prompt).toContain("Show your work. What is 453 + 298?");
+    expect(worked.completion.startsWith(":\n3+8+0=11\n")).toBe(true);
     expect(worked.completion).not.toContain("<think>");
   });
 });

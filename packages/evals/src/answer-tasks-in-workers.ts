@@ -25,7 +25,13 @@ export async function answerTasksInWorkers(options: AnswerInWorkersOptions): Pro
   const entry = new URL("./answer-tasks-worker.ts", import.meta.url).href;
   const started: Worker[] = [];
   const workers = shares.map((indices) => {
-    const init = { modelDir: options.modelDir, adapterDir: options.adapterDir, tasks: options.tasks, indices, answer: options.answer };
+    const init = {
+      modelDir: options.modelDir,
+      adapterDir: options.adapterDir,
+      tasks: options.tasks,
+      indices,
+      answer: options.answer,
+    };
     const worker = new Worker(boot, { workerData: { entry, init } });
     started.push(worker);
     return new Promise<void>((resolve, reject) => {

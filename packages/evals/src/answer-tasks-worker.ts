@@ -14,5 +14,7 @@ interface Init {
 
 const init = workerData.init as Init;
 const student = loadStudent(init.modelDir, init.adapterDir);
-answerTasks(student, init.tasks, init.indices, init.answer, (a) => parentPort?.postMessage({ type: "answered", answers: a }));
+answerTasks(student, init.tasks, init.indices, init.answer, (a) =>
+  parentPort?.postMessage({ type: "answered", answers: a }),
+);
 parentPort?.postMessage({ type: "done" });

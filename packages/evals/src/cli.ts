@@ -20,7 +20,12 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function toNumber(name: string, value: string | undefined, fallback: number, check: (n: number) => boolean): number {
+function toNumber(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  check: (n: number) => boolean,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || !check(n)) fail(`--${name}: ${JSON.stringify(value)} is out of range`);
@@ -35,7 +40,22 @@ async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: rest,
       options: Object.fromEntries(
-        ["model", "adapter", "tasks", "run-id", "name", "start-seq", "max-new-tokens", "temperature", "top-p", "k", "seed", "max-tasks", "threads", "outputs"].map((o) => [o, { type: "string" }]),
+        [
+          "model",
+          "adapter",
+          "tasks",
+          "run-id",
+          "name",
+          "start-seq",
+          "max-new-tokens",
+          "temperature",
+          "top-p",
+          "k",
+          "seed",
+          "max-tasks",
+          "threads",
+          "outputs",
+        ].map((o) => [o, { type: "string" }]),
       ) as Record<string, { type: "string" }>,
     }) as { values: Record<string, string | undefined> });
   } catch (e) {
@@ -52,17 +72,33 @@ async function main(argv: string[]): Promise<number> {
   const topP = toNumber("top-p", values["top-p"], 1, (n) => n > 0 && n <= 1);
   const k = toNumber("k", values.k, 1, (n) => isInt(n) && n >= 1 && n <= 64);
   const seed = toNumber("seed", values.seed, 0, isInt);
-  const maxTasks = toNumber("max-tasks", values["max-tasks"], Number.POSITIVE_INFINITY, (n) => isInt(n) && n >= 1);
-  const threads = values.threads === undefined ? undefined : toNumber("threads", values.threads, 1, (n) => isInt(n) && n >= 1 && n <= 64);
+  const maxTasks = toNumber(
+    "max-tasks",
+    values["max-tasks"],
+    Number.POSITIVE_INFINITY,
+    (n) => isInt(n) && n >= 1,
+  );
+  const threads =
+    values.threads === undefined
+      ? undefined
+      : toNumber("threads", values.threads, 1, (n) => isInt(n) && n >= 1 && n <= 64);
 
   const stamper = createEventStamper(runId, startSeq);
   const emit = (body: EngineEventBody) => process.stdout.write(`${JSON.stringify(stamper.stamp(body))}\n`);
   try {
     // the engine loads only after the arguments are known good: usage errors stay instant
     const { evaluateModel } = await import("./evaluate-model.ts");
-    emit({ type: "status", phase: "evaluating", message: `evaluate ${name}: loading ${model}${values.adapter ? ` + ${values.adapter}` : ""}` });
+    emit({
+      type: "status",
+      phase: "evaluating",
+      message: `evaluate ${name}: loading ${model}${values.adapter ? ` + ${values.adapter}` : ""}`,
+    });
     const tasks = readEvalTasks(tasksPath).slice(0, maxTasks);
-    emit({ type: "log", level: "info", message: `evaluate ${name}: ${tasks.length} tasks × ${k} sample(s), max ${maxNewTokens} new tokens, temperature ${temperature}` });
+    emit({
+      type: "log",
+      level: "info",
+      message: `evaluate ${name}: ${tasks.length} tasks × ${k} sample(s), max ${maxNewTokens} new tokens, temperature ${temperature}`,
+    });
     // progress about every 10%: enough for a progress bar, few enough events to store
     const every = Math.max(1, Math.ceil(tasks.length / 10));
     const result = await evaluateModel({
@@ -76,7 +112,8 @@ async function main(argv: string[]): Promise<number> {
       seed,
       threads,
       onProgress: (done, total) => {
-        if (done % every === 0 && done < total) emit({ type: "log", level: "info", message: `evaluate ${name}: ${done}/${total} tasks` });
+        if (done % every === 0 && done < total)
+          emit({ type: "log", level: "info", message: `evaluate ${name}: ${done}/${total} tasks` });
       },
     });
     if (values.outputs) writeTaskOutputs(values.outputs, result.outputs);
@@ -87,11 +124,16 @@ async function main(argv: string[]): Promise<number> {
       message: `evaluate ${name}: accuracy ${m.accuracy.toFixed(3)} on ${m.n}, format ${m.format_compliance.toFixed(3)}, ${m.wall_s.toFixed(1)} s`,
     });
     const metrics: Record<string, number> = {};
-    for (const [key, v] of Object.entries(m)) if (typeof v === "number" && Number.isFinite(v)) metrics[key] = v;
+    for (const [key, v] of Object.entries(m))
+      if (typeof v === "number" && Number.isFinite(v)) metrics[key] = v;
     emit({ type: "eval", name, metrics });
     return 0;
   } catch (e) {
-    emit({ type: "error", message: `evaluate ${name}: ${(e as Error).message || String(e)}`, code: "eval_failed" });
+    emit({
+      type: "error",
+      message: `evaluate ${name}: ${(e as Error).message || String(e)}`,
+      code: "eval_failed",
+    });
     return 1;
   }
 }

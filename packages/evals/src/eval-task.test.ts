@@ -12,13 +12,17 @@ describe("readEvalTasks", () => {
     return p;
   };
   it("reads {prompt, reference} lines, skipping blank ones", () => {
-    expect(readEvalTasks(file("ok.jsonl", '{"prompt":"p","reference":"1"}\n\n{"prompt":"q","reference":"2"}\n'))).toEqual([
+    expect(
+      readEvalTasks(file("ok.jsonl", '{"prompt":"p","reference":"1"}\n\n{"prompt":"q","reference":"2"}\n')),
+    ).toEqual([
       { prompt: "p", reference: "1" },
       { prompt: "q", reference: "2" },
     ]);
   });
   it("names the file and line of a bad row", () => {
-    expect(() => readEvalTasks(file("bad.jsonl", '{"prompt":"p","reference":"1"}\n{"prompt":"p"}\n'))).toThrow(/bad\.jsonl line 2: reference/);
+    expect(() =>
+      readEvalTasks(file("bad.jsonl", '{"prompt":"p","reference":"1"}\n{"prompt":"p"}\n')),
+    ).toThrow(/bad\.jsonl line 2: reference/);
     expect(() => readEvalTasks(file("json.jsonl", "{oops\n"))).toThrow(/line 1: not JSON/);
     expect(() => readEvalTasks(file("empty.jsonl", "\n"))).toThrow(/no tasks/);
   });

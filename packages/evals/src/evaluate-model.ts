@@ -1,8 +1,8 @@
 import { computeEvalMetrics, type EvalMetrics, type ResponseScore } from "@distillery/core";
 import { type AnswerOptions, answerTasks, type TaskAnswers } from "./answer-tasks.ts";
+import { answerTasksInWorkers } from "./answer-tasks-in-workers.ts";
 import type { EvalTask } from "./eval-task.ts";
 import { loadStudent } from "./load-student.ts";
-import { answerTasksInWorkers } from "./answer-tasks-in-workers.ts";
 
 export interface EvaluateModelOptions {
   modelDir: string;
@@ -65,14 +65,25 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
   if (threads > 1) {
     answers = await answerTasksInWorkers({ ...options, tasks: options.tasks, threads, answer, onAnswered });
   } else {
-    answers = answerTasks(student, options.tasks, options.tasks.map((_, i) => i), answer, onAnswered);
+    answers = answerTasks(
+      student,
+      options.tasks,
+      options.tasks.map((_, i) => i),
+      answer,
+      onAnswered,
+    );
   }
   answers.sort((x, y) => x.index - y.index);
+  // answers come back by index into the same task list, so each finds its task
+  const answered = answers.flatMap((a) => {
+    const task = options.tasks[a.index];
+    return task ? [{ ...a, task }] : [];
+  });
   const { metrics, scores } = computeEvalMetrics(
-    answers.map((a) => ({ reference: options.tasks[a.index]!.reference, responses: a.outputs })),
+    answered.map((a) => ({ reference: a.task.reference, responses: a.outputs })),
     { countTokens: student.countTokens },
   );
-  const allTokens = answers.flatMap((a) => a.tokens);
+  const allTokens = answered.flatMap((a) => a.tokens);
   const wall = (performance.now() - started) / 1000;
   return {
     metrics: {
@@ -81,9 +92,9 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
       tokens_per_second: allTokens.reduce((s, x) => s + x, 0) / Math.max(wall, 1e-9),
       wall_s: wall,
     },
-    outputs: answers.map((a, i) => ({
-      prompt: options.tasks[a.index]!.prompt,
-      reference: options.tasks[a.index]!.reference,
+    outputs: answered.map((a, i) => ({
+      prompt: a.task.prompt,
+      reference: a.task.reference,
       outputs: a.outputs,
       scores: scores[i] ?? [],
     })),
