@@ -6,7 +6,13 @@ const good = (n: number) => `<think>\nwork\n</think>\n\n\\boxed{${n}}`;
 describe("scoreResponse", () => {
   it("scores answer, format and reasoning length", () => {
     const s = scoreResponse(good(12), "12", { countTokens: (t) => t.length * 2 });
-    expect(s).toEqual({ answer: "12", isCorrect: true, isFormatCompliant: true, reasoningChars: 4, reasoningTokens: 8 });
+    expect(s).toEqual({
+      answer: "12",
+      isCorrect: true,
+      isFormatCompliant: true,
+      reasoningChars: 4,
+      reasoningTokens: 8,
+    });
     expect(scoreResponse("\\boxed{13}", "12").reasoningChars).toBe(0);
   });
 });

@@ -18,7 +18,11 @@ export interface ScoreOptions {
   countTokens?: (text: string) => number;
 }
 
-export function scoreResponse(response: string, reference: string, options: ScoreOptions = {}): ResponseScore {
+export function scoreResponse(
+  response: string,
+  reference: string,
+  options: ScoreOptions = {},
+): ResponseScore {
   const answer = extractFinalAnswer(response);
   const { isCompliant, reasoning } = checkThinkFormat(response);
   const score: ResponseScore = {
@@ -79,7 +83,10 @@ export interface ScoredTask {
   responses: readonly string[];
 }
 
-export function computeEvalMetrics(tasks: readonly ScoredTask[], options: ScoreOptions = {}): { metrics: EvalMetrics; scores: ResponseScore[][] } {
+export function computeEvalMetrics(
+  tasks: readonly ScoredTask[],
+  options: ScoreOptions = {},
+): { metrics: EvalMetrics; scores: ResponseScore[][] } {
   const scores = tasks.map((t) => t.responses.map((r) => scoreResponse(r, t.reference, options)));
   const k = Math.max(0, ...tasks.map((t) => t.responses.length));
   const all = scores.flat();
