@@ -1,3 +1,4 @@
+import { ZDatabaseUrl, ZRedisUrl } from "@distillery/core";
 import { ZS3Env } from "@distillery/storage";
 import { z } from "zod";
 
@@ -5,28 +6,8 @@ import { z } from "zod";
  * The worker's configuration, parsed once at start. Nothing else reads process.env; a bad value
  * stops the process with the variable's name and what is wrong with it.
  */
-const ZPostgresUrl = z
-  .string({ error: "is required (e.g. postgresql://user:pass@host:5432/distillery)" })
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === "postgresql:" || u.protocol === "postgres:") && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, "must be a postgresql:// URL with a host (e.g. postgresql://user:pass@host:5432/distillery)");
-
-const ZRedisUrl = z.string({ error: "is required (e.g. redis://127.0.0.1:6379)" }).refine((v) => {
-  try {
-    const u = new URL(v);
-    return (u.protocol === "redis:" || u.protocol === "rediss:") && u.hostname.length > 0;
-  } catch {
-    return false;
-  }
-}, "must be a redis:// or rediss:// URL with a host (e.g. redis://127.0.0.1:6379)");
-
 export const ZWorkerEnv = ZS3Env.extend({
-  DATABASE_URL: ZPostgresUrl,
+  DATABASE_URL: ZDatabaseUrl,
   REDIS_URL: ZRedisUrl,
   DISTILLERY_DATA_DIR: z.string().default(".data"),
   WORKER_ID: z.string().optional(),

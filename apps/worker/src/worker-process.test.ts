@@ -34,7 +34,7 @@ describe("worker process", () => {
   it("stops at start, naming DATABASE_URL, when it is malformed", async () => {
     const w = startWorker({ DATABASE_URL: "not a url", REDIS_URL: process.env.TEST_REDIS_URL ?? "" });
     expect(await w.exited).toBe(1);
-    expect(w.output()).toMatch(/DATABASE_URL: must be a postgresql:\/\/ URL/);
+    expect(w.output()).toMatch(/DATABASE_URL: must be a postgresql:\/\/ or postgres:\/\/ URL with a host/);
   });
 
   it("stops at start, naming REDIS_URL, when Redis is unreachable", async () => {

@@ -1,24 +1,12 @@
 import "server-only";
+import { ZDatabaseUrl, ZRedisUrl } from "@distillery/core";
 import { ZS3Env } from "@distillery/storage";
 import { z } from "zod";
 
-const url = (protocols: string[], example: string) =>
-  z.string({ error: `is required (e.g. ${example})` }).refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        return protocols.includes(u.protocol) && u.hostname.length > 0;
-      } catch {
-        return false;
-      }
-    },
-    `must be a ${protocols.map((p) => `${p}//`).join(" or ")} URL with a host (e.g. ${example})`,
-  );
-
 /** Every setting of the web app; S3_* selects S3-compatible blob storage instead of the data folder. */
 export const ZWebEnv = ZS3Env.extend({
-  DATABASE_URL: url(["postgresql:", "postgres:"], "postgresql://user:pass@host:5432/distillery"),
-  REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379"),
+  DATABASE_URL: ZDatabaseUrl,
+  REDIS_URL: ZRedisUrl,
   DISTILLERY_DATA_DIR: z.string().default(".data"),
   QUEUE_PREFIX: z.string().default("distillery"),
   /** a worker is offline when its last heartbeat is older than this */
