@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUILTIN_TEMPLATES, type CanonicalExample } from "@distillery/core";
+import { BUILTIN_TEMPLATES, type CanonicalExample, extractFinalAnswer } from "@distillery/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answersAgree, extractFinalAnswer } from "./extract-final-answer.ts";
+import { answersAgree } from "./extract-final-answer.ts";
 import { filterVersion } from "./filter-version.ts";
 import { createFsRowSink } from "./fs-row-sink.ts";
 import { readVersionRows } from "./read-version-rows.ts";
