@@ -2,7 +2,6 @@ import { once } from "node:events";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  type CanonicalExample,
   type EngineJob,
   type RunConfig,
   renderChat,
@@ -10,7 +9,7 @@ import {
   toEngineExample,
   ZRunConfig,
 } from "@distillery/core";
-import { readVersionRows } from "@distillery/datasets";
+import { readVersionRows, writeEngineJsonl } from "@distillery/datasets";
 import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
 import { RunSetupError } from "./engine-launcher.ts";
@@ -88,10 +87,18 @@ export async function prepareJobFiles(options: {
   }
   const dataDir = join(runDir, "data");
   mkdirSync(dataDir, { recursive: true });
-  const render = async function* (rows: AsyncIterable<CanonicalExample>) {
-    for await (const row of rows)
-      yield toEngineExample(row, spec, { systemPrompt: config.data.systemPrompt });
-  };
+  // rendered once per run: a resumed run trains on exactly the same files
+  const renderOnce = async (rowsPath: string, path: string) =>
+    existsSync(path)
+      ? -1
+      : (
+          await writeEngineJsonl({
+            readRows: () => readVersionRows(rowsPath),
+            template: spec,
+            systemPrompt: config.data.systemPrompt,
+            path,
+          })
+        ).rows;
 
   const trainRows = await resolveVersionRows(
     db,
@@ -102,7 +109,7 @@ export async function prepareJobFiles(options: {
     "data.datasetVersionId",
   );
   const trainData = join(dataDir, "train.jsonl");
-  if ((await writeJsonlOnce(trainData, render(readVersionRows(trainRows)))) === 0) {
+  if ((await renderOnce(trainRows, trainData)) === 0) {
     throw new RunSetupError(
       `dataset version ${config.data.datasetVersionId} has no rows`,
       "data.datasetVersionId",
@@ -119,7 +126,7 @@ export async function prepareJobFiles(options: {
       "data.evalDatasetVersionId",
     );
     evalData = join(dataDir, "eval.jsonl");
-    await writeJsonlOnce(evalData, render(readVersionRows(rows)));
+    await renderOnce(rows, evalData);
   }
   let evalTasks: string | undefined;
   if (config.evaluation) {
