@@ -1,30 +1,6 @@
 // Elementwise kernels over float32 tensors that live in the step arena (src/kernels/wasm-memory.ts):
-// SwiGLU forward/backward and the softmax of cross-entropy, the ops whose cost is dominated by
-// exp. exp is the Cephes single-precision polynomial (≈1 ulp), four lanes at a time.
-
-@inline
-function expv(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
-  // n = round(x / ln2); r = x − n·ln2 in two parts for precision
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), f32x4.add(r, f32x4.splat(1)));
-  // scale by 2ⁿ through the exponent bits
-  const bits = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, bits);
-}
-
-@inline
-function expScalar(x: f32): f32 {
-  return f32x4.extract_lane(expv(f32x4.splat(x)), 0);
-}
+// SwiGLU, RMSNorm, residual adds and the softmaxes (exp from simd-math.ts).
+import { expScalar, expv, hsum } from "./simd-math";
 
 /** a = g·σ(g)·u and sig = σ(g), n elements (any n). */
 export function swigluForward(g: usize, u: usize, a: usize, sig: usize, n: i32): void {
@@ -94,11 +70,6 @@ export function expShiftedRow(x: usize, out: usize, n: i32, max: f32): f32 {
     sum += e;
   }
   return sum;
-}
-
-@inline
-function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 /** y = x·r·w per row, r = 1/√(mean(x²) + eps) stored in rinv; d must be a multiple of 4. */

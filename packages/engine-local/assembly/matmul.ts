@@ -1,8 +1,8 @@
-// Single-precision matmul kernel: C[M,N] (+)= A[M,K] · B[K,N], all row-major in linear memory.
-// The caller (src/kernels/matmul-wasm.ts) copies operands in and results out, and turns
-// transposed operands into row-major ones first, so one register-blocked kernel serves all cases.
-// Tiles are 4 rows × 8 columns: 8 v128 accumulators + 2 B vectors + 1 splat stay in the 16 xmm
-// registers of x86-64, so the inner loop does no spills.
+// Single-precision matmul kernel: C[M,N] (+)= alpha · A[M,K] · B[K,N] in linear memory.
+// A is read through strides (row stride rowA, column stride stepA, in bytes), so a transposed A
+// needs no copy; B and C are row-major with row strides ldb and ldc (bytes), so a head's slice of
+// a [rows, heads·hd] tensor is used in place. Tiles are 4 rows × 8 columns: 8 v128 accumulators
+// + 2 B vectors + 1 splat stay in the 16 xmm registers of x86-64, so the inner loop does no spills.
 
 /** acc + a·b: one fused multiply-add in the relaxed-SIMD build, mul then add otherwise. */
 @inline
@@ -11,9 +11,19 @@ function madd(a: v128, b: v128, acc: v128): v128 {
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
+/** c = alpha·v (+ c) for one 4-lane vector of C. */
 @inline
-function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool, rowA: usize, stepA: usize): void {
-  const rowC = <usize>N << 2;
+function finish(c: usize, v: v128, accumulate: bool, scaled: bool, alpha: v128): void {
+  if (scaled) v = f32x4.mul(v, alpha);
+  if (accumulate) v = f32x4.add(v, v128.load(c));
+  v128.store(c, v);
+}
+
+@inline
+function tile4x8(
+  a: usize, b: usize, c: usize, K: i32, ldb: usize, ldc: usize,
+  accumulate: bool, scaled: bool, alpha: v128, rowA: usize, stepA: usize,
+): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -35,38 +45,20 @@ function tile4x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool,
     s = v128.load32_splat(ak + 3 * rowA);
     c30 = madd(s, b0, c30);
     c31 = madd(s, b1, c31);
-    pb += rowC;
+    pb += ldb;
     ak += stepA;
   }
-  if (accumulate) {
-    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
-    c10 = f32x4.add(c10, v128.load(c + rowC)); c11 = f32x4.add(c11, v128.load(c + rowC, 16));
-    c20 = f32x4.add(c20, v128.load(c + 2 * rowC)); c21 = f32x4.add(c21, v128.load(c + 2 * rowC, 16));
-    c30 = f32x4.add(c30, v128.load(c + 3 * rowC)); c31 = f32x4.add(c31, v128.load(c + 3 * rowC, 16));
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + rowC, c10); v128.store(c + rowC, c11, 16);
-  v128.store(c + 2 * rowC, c20); v128.store(c + 2 * rowC, c21, 16);
-  v128.store(c + 3 * rowC, c30); v128.store(c + 3 * rowC, c31, 16);
-}
-
-/** One output element the slow way, for the ragged right and bottom edges. */
-@inline
-function scalarCell(a: usize, b: usize, c: usize, i: i32, j: i32, K: i32, N: i32, accumulate: bool, rowA: usize, stepA: usize): void {
-  let sum: f32 = 0;
-  let ak = a + <usize>i * rowA;
-  for (let k = 0; k < K; k++) {
-    sum += load<f32>(ak) * load<f32>(b + ((<usize>(k * N + j)) << 2));
-    ak += stepA;
-  }
-  const pc = c + ((<usize>(i * N + j)) << 2);
-  store<f32>(pc, accumulate ? load<f32>(pc) + sum : sum);
+  finish(c, c00, accumulate, scaled, alpha); finish(c + 16, c01, accumulate, scaled, alpha);
+  finish(c + ldc, c10, accumulate, scaled, alpha); finish(c + ldc + 16, c11, accumulate, scaled, alpha);
+  finish(c + 2 * ldc, c20, accumulate, scaled, alpha); finish(c + 2 * ldc + 16, c21, accumulate, scaled, alpha);
+  finish(c + 3 * ldc, c30, accumulate, scaled, alpha); finish(c + 3 * ldc + 16, c31, accumulate, scaled, alpha);
 }
 
 /** One row × 8 columns, for the rows left over when M is not a multiple of 4. */
 @inline
-function tile1x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool, stepA: usize): void {
-  const rowC = <usize>N << 2;
+function tile1x8(
+  a: usize, b: usize, c: usize, K: i32, ldb: usize, accumulate: bool, scaled: bool, alpha: v128, stepA: usize,
+): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   let pb = b;
   let ak = a;
@@ -75,44 +67,71 @@ function tile1x8(a: usize, b: usize, c: usize, K: i32, N: i32, accumulate: bool,
     ak += stepA;
     c0 = madd(s, v128.load(pb), c0);
     c1 = madd(s, v128.load(pb, 16), c1);
-    pb += rowC;
+    pb += ldb;
   }
-  if (accumulate) {
-    c0 = f32x4.add(c0, v128.load(c));
-    c1 = f32x4.add(c1, v128.load(c, 16));
+  finish(c, c0, accumulate, scaled, alpha);
+  finish(c + 16, c1, accumulate, scaled, alpha);
+}
+
+/** One output element the slow way, for the ragged right edge. */
+@inline
+function scalarCell(a: usize, b: usize, c: usize, K: i32, ldb: usize, accumulate: bool, alpha: f32, stepA: usize): void {
+  let sum: f32 = 0;
+  let ak = a;
+  let pb = b;
+  for (let k = 0; k < K; k++) {
+    sum += load<f32>(ak) * load<f32>(pb);
+    ak += stepA;
+    pb += ldb;
   }
-  v128.store(c, c0);
-  v128.store(c, c1, 16);
+  sum *= alpha;
+  store<f32>(c, accumulate ? load<f32>(c) + sum : sum);
 }
 
 /**
- * C[M,N] (+)= A·B where A's element (i, k) is at a + i·rowA + k·stepA bytes: row-major A has
- * (rowA, stepA) = (4K, 4), and a transposed A stored [K, M] has (4, 4M), so Aᵀ·B needs no
- * transpose copy.
+ * C (+)= alpha · A·B where A's element (i, k) is at a + i·rowA + k·stepA bytes (row-major A has
+ * (rowA, stepA) = (4K, 4); a transposed A stored [K, M] has (4, 4M)), B's row k starts at
+ * b + k·ldb and C's row i at c + i·ldc.
  */
-export function matmulStrided(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, accumulate: i32, rowA: usize, stepA: usize): void {
+export function gemm(
+  a: usize, rowA: usize, stepA: usize, b: usize, ldb: usize, c: usize, ldc: usize,
+  M: i32, K: i32, N: i32, accumulate: i32, alpha: f32,
+): void {
   const acc = accumulate != 0;
+  const scaled = alpha != 1;
+  const av = f32x4.splat(alpha);
   const N8 = N & ~7;
   const M4 = M & ~3;
   for (let i = 0; i < M4; i += 4) {
     const ai = a + <usize>i * rowA;
-    const ci = c + ((<usize>(i * N)) << 2);
+    const ci = c + <usize>i * ldc;
     for (let j = 0; j < N8; j += 8) {
-      tile4x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc, rowA, stepA);
+      const o = (<usize>j) << 2;
+      tile4x8(ai, b + o, ci + o, K, ldb, ldc, acc, scaled, av, rowA, stepA);
     }
   }
   for (let i = M4; i < M; i++) {
     const ai = a + <usize>i * rowA;
-    const ci = c + ((<usize>(i * N)) << 2);
+    const ci = c + <usize>i * ldc;
     for (let j = 0; j < N8; j += 8) {
-      tile1x8(ai, b + ((<usize>j) << 2), ci + ((<usize>j) << 2), K, N, acc, stepA);
+      const o = (<usize>j) << 2;
+      tile1x8(ai, b + o, ci + o, K, ldb, acc, scaled, av, stepA);
     }
   }
   if (N8 < N) {
     for (let i = 0; i < M; i++) {
-      for (let j = N8; j < N; j++) scalarCell(a, b, c, i, j, K, N, acc, rowA, stepA);
+      for (let j = N8; j < N; j++) {
+        const o = (<usize>j) << 2;
+        scalarCell(a + <usize>i * rowA, b + o, c + <usize>i * ldc + o, K, ldb, acc, alpha, stepA);
+      }
     }
   }
+}
+
+/** C[M,N] (+)= A·B with a strided A and row-major B and C (see gemm). */
+export function matmulStrided(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, accumulate: i32, rowA: usize, stepA: usize): void {
+  const row = (<usize>N) << 2;
+  gemm(a, rowA, stepA, b, row, c, row, M, K, N, accumulate, 1);
 }
 
 /** C[M,N] (+)= A[M,K] · B[K,N], all row-major. */
@@ -125,13 +144,17 @@ export function matmulNN(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, a
  * transposed in registers with shuffles; the ragged edges go element by element.
  */
 export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  transposeStrided(src, (<usize>cols) << 2, dst, rows, cols);
+}
+
+/** dst[cols, rows] = src[rows, cols]ᵀ where src's rows are srcRow bytes apart. */
+export function transposeStrided(src: usize, srcRow: usize, dst: usize, rows: i32, cols: i32): void {
   const R4 = rows & ~3;
   const C4 = cols & ~3;
-  const srcRow = <usize>cols << 2;
   const dstRow = <usize>rows << 2;
   for (let i = 0; i < R4; i += 4) {
     for (let j = 0; j < C4; j += 4) {
-      const s = src + ((<usize>(i * cols + j)) << 2);
+      const s = src + <usize>i * srcRow + ((<usize>j) << 2);
       const r0 = v128.load(s);
       const r1 = v128.load(s + srcRow);
       const r2 = v128.load(s + 2 * srcRow);
@@ -149,7 +172,7 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
   }
   for (let i = 0; i < rows; i++) {
     const jStart = i < R4 ? C4 : 0;
-    const s = src + ((<usize>(i * cols)) << 2);
+    const s = src + <usize>i * srcRow;
     for (let j = jStart; j < cols; j++) {
       store<f32>(dst + ((<usize>(j * rows + i)) << 2), load<f32>(s + ((<usize>j) << 2)));
     }

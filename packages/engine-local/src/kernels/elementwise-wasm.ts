@@ -1,5 +1,5 @@
 import type { FArray } from "./float-array.ts";
-import { type KernelExports, loadWasmKernel } from "./matmul-wasm.ts";
+import { type KernelExports, loadWasmKernel } from "./wasm-kernel.ts";
 import { isArenaView } from "./wasm-memory.ts";
 
 /**

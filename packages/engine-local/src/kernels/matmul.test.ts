@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { matmulJs } from "./matmul-js.ts";
-import { isWasmKernelAvailable, matmulWasm, setMatmulThreads } from "./matmul-wasm.ts";
+import { matmulWasm } from "./matmul-wasm.ts";
+import { setMatmulThreads } from "./parallel.ts";
 import { Rng } from "./rng.ts";
+import { isWasmKernelAvailable } from "./wasm-kernel.ts";
 
 function randomArray(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());

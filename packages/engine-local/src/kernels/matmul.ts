@@ -1,6 +1,7 @@
 import type { FArray } from "./float-array.ts";
 import { matmulJs } from "./matmul-js.ts";
-import { loadWasmKernel, matmulWasm } from "./matmul-wasm.ts";
+import { matmulWasm } from "./matmul-wasm.ts";
+import { loadWasmKernel } from "./wasm-kernel.ts";
 
 let useWasm = loadWasmKernel() !== null;
 
@@ -14,7 +15,7 @@ export function isWasmMatmulEnabled(): boolean {
 }
 
 /**
- * C[M,N] (+)= op(A)[M,K] · op(B)[K,N]. op(A) = Aᵀ when transA (A stored [K,M]);
+ * C[M,N] (+)= alpha · op(A)[M,K] · op(B)[K,N]. op(A) = Aᵀ when transA (A stored [K,M]);
  * op(B) = Bᵀ when transB (B stored [N,K], the HF Linear weight layout).
  * float32 goes to the WebAssembly SIMD kernel; float64 (gradient checks) to plain JS.
  */
@@ -25,19 +26,20 @@ export function matmul(
   M: number,
   K: number,
   N: number,
-  opts: { transA?: boolean; transB?: boolean; accumulate?: boolean } = {},
+  opts: { transA?: boolean; transB?: boolean; accumulate?: boolean; alpha?: number } = {},
 ): void {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   const accumulate = opts.accumulate ?? false;
+  const alpha = opts.alpha ?? 1;
   if (M === 0 || N === 0) return;
   if (K === 0) {
     if (!accumulate) c.fill(0, 0, M * N);
     return;
   }
   if (useWasm && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
-    matmulWasm(a, b, c, M, K, N, transA, transB, accumulate);
+    matmulWasm(a, b, c, M, K, N, transA, transB, accumulate, alpha);
   } else {
-    matmulJs(a, b, c, M, K, N, transA, transB, accumulate);
+    matmulJs(a, b, c, M, K, N, transA, transB, accumulate, alpha);
   }
 }

@@ -76,7 +76,13 @@ export function allocArenaF32(n: number, uninitialized = false): Float32Array | 
   return view;
 }
 
-export function isArenaView(a: Float32Array): boolean {
+/** An int32 tensor in the arena (zeroed), or null as allocArenaF32. */
+export function allocArenaI32(n: number): Int32Array | null {
+  const f = allocArenaF32(n);
+  return f ? new Int32Array(f.buffer, f.byteOffset, n) : null;
+}
+
+export function isArenaView(a: ArrayBufferView): boolean {
   return arenaBuffers.has(a.buffer);
 }
 
@@ -90,10 +96,20 @@ export function scratchStart(): number {
  * valid until the next arena allocation or product.
  */
 export function copyToScratch(a: ArrayLike<number>): number {
-  const at = scratchStart();
-  if (!ensureBytes(at + a.length * 4)) throw new Error("wasm memory is full");
-  heapF32().set(a, at / 4);
-  return at;
+  return copyAllToScratch([a])[0] as number;
+}
+
+/** copyToScratch for several tensors at once, laid out one after the other. */
+export function copyAllToScratch(arrays: ArrayLike<number>[]): number[] {
+  let at = scratchStart();
+  const out: number[] = [];
+  for (const a of arrays) {
+    if (!ensureBytes(at + a.length * 4)) throw new Error("wasm memory is full");
+    heapF32().set(a, at / 4);
+    out.push(at);
+    at = align16(at + a.length * 4);
+  }
+  return out;
 }
 
 /**

@@ -1,12 +1,14 @@
 import { kernelForArena } from "../kernels/elementwise-wasm.ts";
 import { allocLike, allocOutputLike, type FArray } from "../kernels/float-array.ts";
 import { matmul } from "../kernels/matmul.ts";
+import { chunkFor, OP, runTask, taskArgs } from "../kernels/parallel.ts";
 import type { Rng } from "../kernels/rng.ts";
+import { allocArenaI32 } from "../kernels/wasm-memory.ts";
 import type { LlamaModel } from "./llama-model.ts";
 import { type AttentionShape, attentionBackward, attentionForward } from "./ops/attention.ts";
 import { type LinearCache, linearBackward, linearForward } from "./ops/linear.ts";
 import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.ts";
-import { applyRope, buildRopeTables, type RopeTables } from "./ops/rope.ts";
+import { applyRopeRows, buildRopeTables, type RopeTables } from "./ops/rope.ts";
 import { swigluBackwardInPlace, swigluForward } from "./ops/swiglu.ts";
 import type { Param } from "./param.ts";
 
@@ -44,6 +46,7 @@ export interface ForwardTape {
   ids: Int32Array;
   batch: number;
   seq: number;
+  segStart: Int32Array | null;
   layers: LayerTape[];
   hLast: FArray;
   hNorm: FArray;
@@ -78,26 +81,50 @@ export function embedTokens(model: LlamaModel, ids: Int32Array): FArray {
 function addInPlace(a: FArray, b: FArray): void {
   const k = kernelForArena(a, b);
   if (k) {
-    k.addInPlace(a.byteOffset, b.byteOffset, a.length);
+    const { i32 } = taskArgs();
+    i32[0] = a.byteOffset;
+    i32[1] = b.byteOffset;
+    runTask(k, OP.add, a.length, chunkFor(a.length, 4), a.length * 2);
     return;
   }
   for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (b[i] as number);
 }
 
-/** Forward pass; `rng` enables LoRA dropout (training), null disables it (eval). */
+/**
+ * Forward pass; `rng` enables LoRA dropout (training), null disables it (eval). `segStart`
+ * (packed batches, [batch·seq]) gives each row the position where its example starts in its
+ * sequence: attention stays within the example and RoPE positions restart at it.
+ */
 export function forwardTrain(
   model: LlamaModel,
   ids: Int32Array,
   batch: number,
   seq: number,
   rng: Rng | null,
+  segStart: Int32Array | null = null,
 ): ForwardTape {
   const c = model.config;
   const rows = batch * seq;
   const d = c.hiddenSize;
   const rope = getRopeTables(seq, c.headDim, c.ropeTheta);
-  const posOf = (r: number) => r % seq;
-  const shape: AttentionShape = { batch, seq, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+  let seg = segStart;
+  if (seg) {
+    if (seg.length !== rows) throw new Error(`segStart has ${seg.length} entries for ${rows} rows`);
+    // in the arena, where the wasm kernels read it (stays a plain array without an arena)
+    const inArena = allocArenaI32(rows);
+    if (inArena) {
+      inArena.set(seg);
+      seg = inArena;
+    }
+  }
+  const shape: AttentionShape = {
+    batch,
+    seq,
+    heads: c.numHeads,
+    kvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    segStart: seg,
+  };
   let h = embedTokens(model, ids);
   const layers: LayerTape[] = [];
   for (const layer of model.layers) {
@@ -107,8 +134,8 @@ export function forwardTrain(
     const qf = linearForward(L.q_proj, n1.y, rows, rng);
     const kf = linearForward(L.k_proj, n1.y, rows, rng);
     const vf = linearForward(L.v_proj, n1.y, rows, rng);
-    applyRope(qf.y, rows, c.numHeads, c.headDim, rope, posOf);
-    applyRope(kf.y, rows, c.numKvHeads, c.headDim, rope, posOf);
+    applyRopeRows(qf.y, rows, c.numHeads, c.headDim, rope, seq, seg);
+    applyRopeRows(kf.y, rows, c.numKvHeads, c.headDim, rope, seq, seg);
     const att = attentionForward(qf.y, kf.y, vf.y, shape);
     const of = linearForward(L.o_proj, att.out, rows, rng);
     const h1 = of.y;
@@ -147,7 +174,7 @@ export function forwardTrain(
   const fin = rmsnormForward(h, model.norm.data, rows, d, c.rmsNormEps);
   const logits = allocOutputLike(h, rows * c.vocabSize);
   matmul(fin.y, model.lmHead.data, logits, rows, d, c.vocabSize, { transB: true });
-  return { ids, batch, seq, layers, hLast: h, hNorm: fin.y, rinvFinal: fin.rinv, logits };
+  return { ids, batch, seq, segStart: seg, layers, hLast: h, hNorm: fin.y, rinvFinal: fin.rinv, logits };
 }
 
 /** dW[rows ≥ trainFromRow] += dYᵀ X for a [V, d] table used as a Linear (the LM head). */
@@ -174,8 +201,15 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
   const d = c.hiddenSize;
   const V = c.vocabSize;
   const rope = getRopeTables(seq, c.headDim, c.ropeTheta);
-  const posOf = (r: number) => r % seq;
-  const shape: AttentionShape = { batch, seq, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+  const seg = tape.segStart;
+  const shape: AttentionShape = {
+    batch,
+    seq,
+    heads: c.numHeads,
+    kvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    segStart: seg,
+  };
 
   accumulateHeadGrad(model.lmHead, dlogits, tape.hNorm, rows, V, d);
   const dhn = allocOutputLike(dlogits, rows * d);
@@ -198,12 +232,19 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
     // attention block: h1 = x + o(attn(rope(q(n1)), rope(k(n1)), v(n1)))
     const datt = linearBackward(L.o_proj, t.oc, dh1, rows, true)!;
     const { dq, dk, dv } = attentionBackward(t.q, t.k, t.v, t.probs, datt, shape);
-    applyRope(dq, rows, c.numHeads, c.headDim, rope, posOf, true);
-    applyRope(dk, rows, c.numKvHeads, c.headDim, rope, posOf, true);
-    const dxn1 = linearBackward(L.q_proj, t.qc, dq, rows, true)!;
-    addInPlace(dxn1, linearBackward(L.k_proj, t.kc, dk, rows, true)!);
-    addInPlace(dxn1, linearBackward(L.v_proj, t.vc, dv, rows, true)!);
-    rmsnormBackward(t.x, layer.inputNorm.data, t.rinv1, dxn1, dh1, layer.inputNorm.grad, rows, d);
+    applyRopeRows(dq, rows, c.numHeads, c.headDim, rope, seq, seg, true);
+    applyRopeRows(dk, rows, c.numKvHeads, c.headDim, rope, seq, seg, true);
+    // below the first layer only a trainable embedding wants the gradient: without one, the
+    // first layer's q/k/v/norm input gradients are skipped (their LoRA and weight grads are not)
+    const needDx = l > 0 || model.embed.grad !== null || layer.inputNorm.grad !== null;
+    const dxn1 = linearBackward(L.q_proj, t.qc, dq, rows, needDx);
+    const dxk = linearBackward(L.k_proj, t.kc, dk, rows, needDx);
+    const dxv = linearBackward(L.v_proj, t.vc, dv, rows, needDx);
+    if (dxn1 && dxk && dxv) {
+      addInPlace(dxn1, dxk);
+      addInPlace(dxn1, dxv);
+      rmsnormBackward(t.x, layer.inputNorm.data, t.rinv1, dxn1, dh1, layer.inputNorm.grad, rows, d);
+    }
     dh = dh1;
   }
   const eg = model.embed.grad;

@@ -8,7 +8,7 @@ import {
 } from "@distillery/core";
 import { EngineError } from "../engine-error.ts";
 import { generateTokens } from "../generate/generate-tokens.ts";
-import { setMatmulThreads } from "../kernels/matmul-wasm.ts";
+import { setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng, shuffleInPlace } from "../kernels/rng.ts";
 import { clipGradNorm, createAdamWState, stepAdamW } from "./adamw.ts";
 import {
@@ -34,7 +34,7 @@ import { writeRunArtifacts } from "./write-artifacts.ts";
 export interface RunTrainingOptions {
   emit: (event: EngineEvent) => void;
   signal?: AbortSignal;
-  /** matmul threads, 1 (default) or 2; see kernels/matmul-wasm.ts for why 1 is the default */
+  /** matmul threads, 1 (default) or 2; see kernels/parallel.ts for why 1 is the default */
   threads?: number;
 }
 

@@ -38,8 +38,7 @@ export function linearForward(
       for (let i = 0; i < rows * K; i++) xd[i] = rng.next() < lora.dropout ? 0 : (x[i] as number) * keep;
     }
     const us = allocOutputLike(x, rows * lora.r);
-    matmul(xd, lora.a.data, us, rows, K, lora.r, { transB: true });
-    for (let i = 0; i < us.length; i++) us[i] = (us[i] as number) * lora.scale;
+    matmul(xd, lora.a.data, us, rows, K, lora.r, { transB: true, alpha: lora.scale });
     matmul(us, lora.b.data, y, rows, lora.r, N, { transB: true, accumulate: true });
     cache.xd = xd;
     cache.us = us;
@@ -77,20 +76,17 @@ export function linearBackward(
     const r = lora.r;
     if (lora.b.grad) matmul(dy, cache.us, lora.b.grad, N, rows, r, { transA: true, accumulate: true });
     const du = allocOutputLike(dy, rows * r);
-    matmul(dy, lora.b.data, du, rows, N, r);
-    for (let i = 0; i < du.length; i++) du[i] = (du[i] as number) * lora.scale;
+    matmul(dy, lora.b.data, du, rows, N, r, { alpha: lora.scale });
     if (lora.a.grad) matmul(du, cache.xd, lora.a.grad, r, rows, K, { transA: true, accumulate: true });
-    if (dx) {
+    if (dx && cache.xd === x) {
+      matmul(du, lora.a.data, dx, rows, r, K, { accumulate: true });
+    } else if (dx) {
       const dxd = allocOutputLike(dy, rows * K);
       matmul(du, lora.a.data, dxd, rows, r, K);
       // dropout's backward routes through the same mask: xd/x is 0 or 1/(1−p) wherever x ≠ 0
-      if (cache.xd !== x) {
-        const keep = 1 / (1 - lora.dropout);
-        for (let i = 0; i < dxd.length; i++)
-          dx[i] = (dx[i] as number) + (dxd[i] as number) * (cache.xd[i] === 0 ? 0 : keep);
-      } else {
-        for (let i = 0; i < dxd.length; i++) dx[i] = (dx[i] as number) + (dxd[i] as number);
-      }
+      const keep = 1 / (1 - lora.dropout);
+      for (let i = 0; i < dxd.length; i++)
+        dx[i] = (dx[i] as number) + (dxd[i] as number) * (cache.xd[i] === 0 ? 0 : keep);
     }
   }
   return dx;

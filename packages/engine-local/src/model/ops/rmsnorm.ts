@@ -1,5 +1,6 @@
 import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocOutputLike, type FArray } from "../../kernels/float-array.ts";
+import { chunkFor, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
 import { copyToScratch } from "../../kernels/wasm-memory.ts";
 
 /** y = x · r · w with r = 1/√(mean(x²) + eps), per row of width d (HF LlamaRMSNorm). */
@@ -14,7 +15,14 @@ export function rmsnormForward(
   const rinv = allocOutputLike(x, rows);
   const k = d % 4 === 0 ? kernelForArena(x, y, rinv) : null;
   if (k) {
-    k.rmsnormForward(x.byteOffset, copyToScratch(w), y.byteOffset, rinv.byteOffset, rows, d, eps);
+    const { i32, f32 } = taskArgs();
+    i32[0] = x.byteOffset;
+    i32[1] = copyToScratch(w);
+    i32[2] = y.byteOffset;
+    i32[3] = rinv.byteOffset;
+    i32[4] = d;
+    f32[5] = eps;
+    runTask(k, OP.rmsnormForward, rows, chunkFor(rows, 1), rows * d * 3);
     return { y, rinv };
   }
   for (let i = 0; i < rows; i++) {
@@ -44,7 +52,14 @@ export function rmsnormBackward(
 ): void {
   const k = !dw && d % 4 === 0 ? kernelForArena(x, rinv, dy, dx) : null;
   if (k) {
-    k.rmsnormBackward(x.byteOffset, copyToScratch(w), rinv.byteOffset, dy.byteOffset, dx.byteOffset, rows, d);
+    const { i32 } = taskArgs();
+    i32[0] = x.byteOffset;
+    i32[1] = copyToScratch(w);
+    i32[2] = rinv.byteOffset;
+    i32[3] = dy.byteOffset;
+    i32[4] = dx.byteOffset;
+    i32[5] = d;
+    runTask(k, OP.rmsnormBackward, rows, chunkFor(rows, 1), rows * d * 6);
     return;
   }
   for (let i = 0; i < rows; i++) {

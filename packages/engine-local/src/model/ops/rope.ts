@@ -1,4 +1,7 @@
+import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import type { FArray } from "../../kernels/float-array.ts";
+import { chunkFor, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
+import { copyAllToScratch, isArenaView } from "../../kernels/wasm-memory.ts";
 
 /**
  * Rotary tables as HF builds them: inv_freq[i] = θ^(−2i/hd), angle = pos · inv_freq[i], and the
@@ -8,6 +11,8 @@ export interface RopeTables {
   cos: Float64Array; // [positions, hd/2]
   sin: Float64Array;
   half: number;
+  /** the same tables rounded to float32, for the wasm kernel (made on first use) */
+  f32?: { cos: Float32Array; sin: Float32Array };
 }
 
 export function buildRopeTables(positions: number, headDim: number, theta: number): RopeTables {
@@ -55,4 +60,39 @@ export function applyRope(
       }
     }
   }
+}
+
+/**
+ * applyRope for the rows of a training batch [batch·seq, heads·hd]: row r sits at position
+ * r mod seq, or (r mod seq) − segStart[r] in a packed batch (positions restart with each
+ * example). Arena tensors go to the wasm kernel, shared between the threads.
+ */
+export function applyRopeRows(
+  x: FArray,
+  rows: number,
+  heads: number,
+  headDim: number,
+  tables: RopeTables,
+  seq: number,
+  segStart: Int32Array | null,
+  inverse = false,
+): void {
+  const k = kernelForArena(x);
+  if (k && (!segStart || isArenaView(segStart))) {
+    tables.f32 ??= { cos: Float32Array.from(tables.cos), sin: Float32Array.from(tables.sin) };
+    const [cos, sin] = copyAllToScratch([tables.f32.cos, tables.f32.sin]) as [number, number];
+    const { i32 } = taskArgs();
+    i32[0] = x.byteOffset;
+    i32[1] = heads;
+    i32[2] = headDim;
+    i32[3] = cos;
+    i32[4] = sin;
+    i32[5] = seq;
+    i32[6] = segStart ? segStart.byteOffset : 0;
+    i32[7] = inverse ? 1 : 0;
+    runTask(k, OP.rope, rows, chunkFor(rows, 1), rows * heads * headDim * 3);
+    return;
+  }
+  const posOf = segStart ? (r: number) => (r % seq) - (segStart[r] as number) : (r: number) => r % seq;
+  applyRope(x, rows, heads, headDim, tables, posOf, inverse);
 }

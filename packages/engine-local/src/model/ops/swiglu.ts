@@ -1,5 +1,6 @@
 import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocOutputLike, type FArray } from "../../kernels/float-array.ts";
+import { chunkFor, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
 
 /** a = silu(g) · u, elementwise; σ(g) is returned too, so the backward pass needs no exp. */
 export function swigluForward(g: FArray, u: FArray): { a: FArray; sig: FArray } {
@@ -7,7 +8,12 @@ export function swigluForward(g: FArray, u: FArray): { a: FArray; sig: FArray } 
   const sig = allocOutputLike(g, g.length);
   const k = kernelForArena(g, u, a, sig);
   if (k) {
-    k.swigluForward(g.byteOffset, u.byteOffset, a.byteOffset, sig.byteOffset, g.length);
+    const { i32 } = taskArgs();
+    i32[0] = g.byteOffset;
+    i32[1] = u.byteOffset;
+    i32[2] = a.byteOffset;
+    i32[3] = sig.byteOffset;
+    runTask(k, OP.swigluForward, g.length, chunkFor(g.length, 4), g.length * 20);
     return { a, sig };
   }
   for (let i = 0; i < g.length; i++) {
@@ -28,7 +34,12 @@ export function swigluBackwardInPlace(
 ): { dg: FArray; du: FArray } {
   const k = kernelForArena(g, u, sig, da);
   if (k) {
-    k.swigluBackward(g.byteOffset, u.byteOffset, sig.byteOffset, da.byteOffset, g.length);
+    const { i32 } = taskArgs();
+    i32[0] = g.byteOffset;
+    i32[1] = u.byteOffset;
+    i32[2] = sig.byteOffset;
+    i32[3] = da.byteOffset;
+    runTask(k, OP.swigluBackward, g.length, chunkFor(g.length, 4), g.length * 8);
     return { dg: g, du: u };
   }
   for (let i = 0; i < g.length; i++) {
