@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { EngineError } from "./engine-error.ts";
 import { exportOnnx } from "./export/export-onnx.ts";
 import { generateText } from "./generate-text.ts";
+import { resolveThreads } from "./kernels/parallel.ts";
 import { mergeAdapter } from "./merge-adapter.ts";
 import { runTraining } from "./train/run-training.ts";
 
@@ -12,7 +13,7 @@ import { runTraining } from "./train/run-training.ts";
  * object per line, and exits non-zero after an error event. Other commands print JSON results.
  */
 const USAGE = `usage:
-  engine train --config <job.json> --out <dir> [--threads 1|2]
+  engine train --config <job.json> --out <dir> [--threads auto|1|2]
   engine generate --model <dir> --prompt <text> [--adapter <dir>] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S]
   engine merge --base <dir> --adapter <dir> --out <dir>
   engine export-onnx --model <dir> --out <file.onnx>`;
@@ -53,11 +54,17 @@ async function main(argv: string[]): Promise<number> {
       const controller = new AbortController();
       process.once("SIGTERM", () => controller.abort());
       process.once("SIGINT", () => controller.abort());
+      let threads: number;
+      try {
+        threads = resolveThreads(values.threads);
+      } catch (e) {
+        throw new EngineError("usage", `--threads: ${(e as Error).message}`);
+      }
       try {
         await runTraining(job, {
           emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
           signal: controller.signal,
-          threads: Number(values.threads ?? 1),
+          threads,
         });
         return 0;
       } catch {

@@ -4,8 +4,9 @@ import { crossEntropy } from "../model/ops/cross-entropy.ts";
 import { rmsnormBackward, rmsnormForward } from "../model/ops/rmsnorm.ts";
 import { swigluBackwardInPlace, swigluForward } from "../model/ops/swiglu.ts";
 import { allocLike } from "./float-array.ts";
+import { setMatmulThreads } from "./parallel.ts";
 import { Rng } from "./rng.ts";
-import { isArenaView, runInArena } from "./wasm-memory.ts";
+import { allocArenaI32, isArenaView, runInArena } from "./wasm-memory.ts";
 
 function randomIn(n: number, scale: number, rng: Rng, arena: boolean): Float32Array {
   const a = (arena ? allocLike(new Float32Array(0), n) : new Float32Array(n)) as Float32Array;
@@ -85,25 +86,66 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
     }
   });
 
-  it("causal attention softmax forward and backward", () => {
-    const shape = { batch: 2, seq: 7, heads: 4, kvHeads: 2, headDim: 8 };
-    const rows = shape.batch * shape.seq;
-    const run = (arena: boolean) => {
-      const rng = Rng.fromSeed(12);
-      const q = randomIn(rows * 32, 2, rng, arena);
-      const k = randomIn(rows * 16, 2, rng, arena);
-      const v = randomIn(rows * 16, 2, rng, arena);
-      const dout = randomIn(rows * 32, 1, rng, arena);
-      const { out, probs } = attentionForward(q, k, v, shape);
-      const { dq, dk, dv } = attentionBackward(q, k, v, probs, dout, shape);
-      return [out, dq, dk, dv].flatMap((a) => Array.from(a));
-    };
-    const js = run(false);
-    const wasm = runInArena(() => run(true));
-    for (let i = 0; i < js.length; i++) {
-      expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
-        1e-5 * Math.max(1, Math.abs(js[i] as number)),
-      );
+  const attentionCases = [
+    { name: "ragged (T=7, hd=8, GQA 4/2)", shape: { batch: 2, seq: 7, heads: 4, kvHeads: 2, headDim: 8 } },
+    {
+      name: "bench-sized (T=64, hd=32, 4 heads)",
+      shape: { batch: 3, seq: 64, heads: 4, kvHeads: 4, headDim: 32 },
+    },
+    {
+      name: "odd length (T=13, hd=16, GQA 6/2)",
+      shape: { batch: 2, seq: 13, heads: 6, kvHeads: 2, headDim: 16 },
+    },
+  ];
+  for (const { name, shape } of attentionCases) {
+    for (const packed of [false, true]) {
+      it(`causal attention forward and backward, ${name}${packed ? ", packed segments" : ""}`, () => {
+        const { batch, seq, heads, kvHeads, headDim } = shape;
+        const rows = batch * seq;
+        // packed: every sequence splits into examples of 1..5 positions
+        const segRng = Rng.fromSeed(3);
+        const seg: Int32Array<ArrayBufferLike> | null = packed ? new Int32Array(rows) : null;
+        if (seg) {
+          for (let b = 0; b < batch; b++) {
+            let start = 0;
+            while (start < seq) {
+              const n = Math.min(seq - start, 1 + segRng.int(5));
+              seg.fill(start, b * seq + start, b * seq + start + n);
+              start += n;
+            }
+          }
+        }
+        const run = (arena: boolean) => {
+          const rng = Rng.fromSeed(12);
+          const q = randomIn(rows * heads * headDim, 2, rng, arena);
+          const k = randomIn(rows * kvHeads * headDim, 2, rng, arena);
+          const v = randomIn(rows * kvHeads * headDim, 2, rng, arena);
+          const dout = randomIn(rows * heads * headDim, 1, rng, arena);
+          let segStart = seg;
+          if (seg && arena) {
+            segStart = allocArenaI32(rows);
+            segStart?.set(seg);
+          }
+          const s = { ...shape, segStart };
+          const { out, probs } = attentionForward(q, k, v, s);
+          const { dq, dk, dv } = attentionBackward(q, k, v, probs, dout, s);
+          return [out, dq, dk, dv].flatMap((a) => Array.from(a));
+        };
+        const js = run(false);
+        const wasm = runInArena(() => run(true));
+        for (let i = 0; i < js.length; i++) {
+          expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
+            1e-5 * Math.max(1, Math.abs(js[i] as number)),
+          );
+        }
+        // two threads split the (batch, kv head) pairs: the same bits as one
+        setMatmulThreads(2);
+        try {
+          expect(runInArena(() => run(true))).toEqual(wasm);
+        } finally {
+          setMatmulThreads(1);
+        }
+      });
     }
-  });
+  }
 });

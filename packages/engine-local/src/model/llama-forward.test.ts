@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng } from "../kernels/rng.ts";
+import { runInArena } from "../kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "./llama-forward.ts";
 import {
   allocateModel,
@@ -24,12 +26,15 @@ function makeBatch(V: number): { ids: Int32Array; targets: Int32Array } {
   return { ids, targets };
 }
 
+/** packed-batch segments for the pass (null: one example per row) */
+let segStart: Int32Array | null = null;
+
 /** dropout masks come from a fresh generator each pass, so ±eps passes see the same mask */
 let dropoutSeed: number | null = null;
 const dropoutRng = () => (dropoutSeed === null ? null : Rng.fromSeed(dropoutSeed));
 
 function lossOf(model: LlamaModel, ids: Int32Array, targets: Int32Array): number {
-  const tape = forwardTrain(model, ids, B, T, dropoutRng());
+  const tape = forwardTrain(model, ids, B, T, dropoutRng(), segStart);
   const { lossSum, count } = crossEntropy(tape.logits, targets, B * T, model.config.vocabSize, 1, false);
   return lossSum / count;
 }
@@ -63,7 +68,7 @@ function buildModel(config: LlamaConfig, withLora: boolean, dropout = 0): LlamaM
 
 function checkGradients(model: LlamaModel, params: Param[]): number {
   const { ids, targets } = makeBatch(model.config.vocabSize);
-  const tape = forwardTrain(model, ids, B, T, dropoutRng());
+  const tape = forwardTrain(model, ids, B, T, dropoutRng(), segStart);
   const count = targets.filter((t) => t >= 0).length;
   const ce = crossEntropy(tape.logits, targets, B * T, model.config.vocabSize, 1 / count, true);
   backwardTrain(model, tape, ce.dlogits!);
@@ -113,5 +118,68 @@ describe("Llama forward/backward against float64 finite differences", () => {
     } finally {
       dropoutSeed = null;
     }
+  });
+});
+
+describe("packed batches (several examples per sequence)", () => {
+  it("gradients match finite differences with segments (LoRA, GQA, frozen embedding)", () => {
+    const model = buildModel(makeTinyConfig({ numKvHeads: 1 }), true);
+    // sequence 0 holds examples at [0, 2) and [2, 5); sequence 1 at [0, 1) and [1, 5)
+    segStart = Int32Array.from([0, 0, 2, 2, 2, 0, 1, 1, 1, 1]);
+    try {
+      expect(checkGradients(model, listLoraParams(model))).toBeLessThan(1e-4);
+    } finally {
+      segStart = null;
+    }
+  });
+
+  const packedEqualsSeparate = (dtype: "f32" | "f64", threads: number) => {
+    const config = makeTinyConfig({
+      numHeads: 4,
+      numKvHeads: 2,
+      hiddenSize: 32,
+      headDim: 8,
+      intermediateSize: 40,
+    });
+    const model = allocateModel(config, dtype);
+    initializeModel(model, 4, 0.3);
+    const rng = Rng.fromSeed(5);
+    const lengths = [3, 6, 4];
+    const examples = lengths.map((n) => Int32Array.from({ length: n }, () => rng.int(config.vocabSize)));
+    const V = config.vocabSize;
+    const Tp = lengths.reduce((a, b) => a + b, 0);
+    const seg = new Int32Array(Tp);
+    let at = 0;
+    for (const n of lengths) {
+      seg.fill(at, at, at + n);
+      at += n;
+    }
+    const ids = new Int32Array(Tp);
+    examples.reduce((o, e) => (ids.set(e, o), o + e.length), 0);
+    setMatmulThreads(threads);
+    try {
+      const run = <R>(f: () => R): R => (dtype === "f32" ? runInArena(f) : f());
+      const packed = run(() => Array.from(forwardTrain(model, ids, 1, Tp, null, seg).logits));
+      let offset = 0;
+      for (const e of examples) {
+        const alone = run(() => Array.from(forwardTrain(model, e, 1, e.length, null).logits));
+        for (let i = 0; i < alone.length; i++) {
+          const p = packed[offset * V + i] as number;
+          expect(Math.abs(p - (alone[i] as number))).toBeLessThan(dtype === "f64" ? 1e-12 : 1e-5);
+        }
+        offset += e.length;
+      }
+    } finally {
+      setMatmulThreads(1);
+    }
+  };
+
+  it("a packed sequence gives each example the logits it has alone (float64, JS path)", () => {
+    packedEqualsSeparate("f64", 1);
+  });
+
+  it("a packed sequence gives each example the logits it has alone (float32 wasm, one and two threads)", () => {
+    packedEqualsSeparate("f32", 1);
+    packedEqualsSeparate("f32", 2);
   });
 });

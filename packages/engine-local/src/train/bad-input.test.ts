@@ -34,6 +34,22 @@ describe("bad input stops with an error that says what and where", () => {
     await expectError(job, "config_invalid", /qkv_proj/, "lora.targetModules");
   });
 
+  it("QLoRA: the CPU engine trains an unquantized base", async () => {
+    // refused by the run config's engine rules (core's engineConfigIssues) when the job is parsed
+    const job = makeJob(createFixtureModel(), { lora: { quantization: "nf4" }, training: quick });
+    await expectError(
+      job,
+      "config_invalid",
+      /lora\.quantization: .*QLoRA needs the hf engine/,
+      "lora.quantization",
+    );
+  });
+
+  it("a Hub push: the CPU engine has no Hub client", async () => {
+    const job = makeJob(createFixtureModel(), { export: { hubRepo: "my-org/tiny" }, training: quick });
+    await expectError(job, "config_invalid", /export\.hubRepo: .*cannot push to the Hub/, "export.hubRepo");
+  });
+
   it("run config that fails the schema", async () => {
     const job = makeJob(createFixtureModel(), { training: { ...quick, learningRate: -1 } });
     await expectError(job, "config_invalid", /learning rate must be positive/, "training.learningRate");

@@ -64,6 +64,42 @@ describe("runTraining", () => {
     expect(out.text).toBe("<think>\nup\n</think>\n\ndown");
   });
 
+  it("with packing, learns the same task from fewer, fuller sequences", async () => {
+    const base = createFixtureModel();
+    const job = makeJob(base, {
+      lora: { method: "full" },
+      training: {
+        maxSteps: 150,
+        perDeviceBatchSize: 4,
+        gradientAccumulationSteps: 1,
+        learningRate: 1e-2,
+        scheduler: "constant",
+        warmupRatio: 0,
+        maxGradNorm: 1,
+        loggingSteps: 25,
+        evalStrategy: "no",
+        saveStrategy: "no",
+        seed: 3,
+        maxSeqLength: 64,
+        packing: true,
+      },
+    });
+    const { events, emit } = collectEvents();
+    await runTraining(job, { emit });
+    const log = events.find((e) => e.type === "log" && e.message.startsWith("packing:"));
+    const m = log?.type === "log" ? /packing: (\d+) examples into (\d+) sequences/.exec(log.message) : null;
+    expect(Number(m?.[2])).toBeLessThanOrEqual(Number(m?.[1]) / 2);
+    const losses = events.flatMap((e) =>
+      e.type === "metric" && e.values.loss !== undefined ? [e.values.loss] : [],
+    );
+    expect(losses[losses.length - 1]).toBeLessThan(0.05);
+    // each example still answers alone: nothing leaked between packed neighbours
+    const out = generateText(join(job.paths.outDir, "model"), makeTaskExamples()[4]!.prompt, {
+      maxNewTokens: 12,
+    });
+    expect(out.text).toBe("<think>\nup\n</think>\n\ndown");
+  });
+
   it("LoRA with added special tokens writes a PEFT adapter and a merged model", async () => {
     const base = createFixtureModel({ tie: false });
     const job = makeJob(base, {

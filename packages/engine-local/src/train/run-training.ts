@@ -24,6 +24,7 @@ import {
   type Batch,
   collateBatch,
   DataOrder,
+  packExamples,
   readExamplesJsonl,
   type TokenizedExample,
   tokenizeExamples,
@@ -140,14 +141,27 @@ async function trainJob(
 
   const padId = tokenizer.stopTokenIds[0] ?? 0;
   const completionOnly = t.completionOnlyLoss;
-  const order = new DataOrder(trainSet.length, t.perDeviceBatchSize, t.seed);
+  // a row of a batch: one example, or with packing several whole examples sharing a sequence
+  const trainRows: (TokenizedExample | TokenizedExample[])[] = t.packing
+    ? packExamples(trainSet, maxLen)
+    : trainSet;
+  const evalRows: (TokenizedExample | TokenizedExample[])[] = t.packing
+    ? packExamples(evalSet, maxLen)
+    : evalSet;
+  if (t.packing)
+    emit({
+      type: "log",
+      level: "info",
+      message: `packing: ${trainSet.length} examples into ${trainRows.length} sequences of up to ${maxLen} tokens`,
+    });
+  const order = new DataOrder(trainRows.length, t.perDeviceBatchSize, t.seed);
   const ga = t.gradientAccumulationSteps;
   const stepsPerEpoch = Math.max(1, Math.ceil(order.batchesPerEpoch / ga));
   const totalSteps = t.maxSteps > 0 ? t.maxSteps : Math.max(1, Math.ceil(t.epochs * stepsPerEpoch));
   const warmup = computeWarmupSteps(t.warmupRatio, totalSteps);
   const evalBatches: Batch[] = [];
-  for (let i = 0; i < evalSet.length; i += t.perDeviceBatchSize) {
-    evalBatches.push(collateBatch(evalSet.slice(i, i + t.perDeviceBatchSize), padId, completionOnly));
+  for (let i = 0; i < evalRows.length; i += t.perDeviceBatchSize) {
+    evalBatches.push(collateBatch(evalRows.slice(i, i + t.perDeviceBatchSize), padId, completionOnly));
   }
 
   const opt = createAdamWState(trainable);
@@ -201,7 +215,7 @@ async function trainJob(
     const s = state.step;
     const batches = Array.from({ length: ga }, (_, j) =>
       collateBatch(
-        order.microBatch(s * ga + j).map((i) => trainSet[i]!),
+        order.microBatch(s * ga + j).map((i) => trainRows[i]!),
         padId,
         completionOnly,
       ),

@@ -16,6 +16,8 @@ export interface Batch {
   targets: Int32Array;
   batch: number;
   seq: number;
+  /** packed batches: per position, where its example starts in the sequence (null: one example per row) */
+  segStart: Int32Array | null;
   /** non-pad input tokens, for throughput */
   tokens: number;
   /** targets that count in the loss */
@@ -67,26 +69,82 @@ export function tokenizeExamples(
     .filter((e) => e.ids.length >= 2);
 }
 
-/** Right-pads examples into one batch; inputs are ids[:-1], targets ids[1:] (masked with −1). */
-export function collateBatch(examples: TokenizedExample[], padId: number, completionOnly: boolean): Batch {
-  const seq = Math.max(1, ...examples.map((e) => e.ids.length - 1));
-  const B = examples.length;
+/**
+ * Right-pads rows into one batch; inputs are ids[:-1], targets ids[1:] (masked with −1). A row is
+ * one example, or (packing) several placed one after the other: each keeps its own positions
+ * and attends only to itself (segStart), and its last token predicts nothing, so no example
+ * learns from or predicts into its neighbour.
+ */
+export function collateBatch(
+  rows: (TokenizedExample | TokenizedExample[])[],
+  padId: number,
+  completionOnly: boolean,
+): Batch {
+  const packs = rows.map((r) => (Array.isArray(r) ? r : [r]));
+  const width = (p: TokenizedExample[]) => p.reduce((n, e) => n + e.ids.length - 1, 0);
+  const seq = Math.max(1, ...packs.map(width));
+  const B = packs.length;
   const ids = new Int32Array(B * seq).fill(padId);
   const targets = new Int32Array(B * seq).fill(-1);
+  const packed = packs.some((p) => p.length > 1);
+  const segStart = packed ? Int32Array.from({ length: B * seq }, (_, i) => i % seq) : null;
   let tokens = 0;
   let counted = 0;
-  examples.forEach((e, b) => {
-    for (let t = 0; t + 1 < e.ids.length; t++) {
-      ids[b * seq + t] = e.ids[t] as number;
-      tokens++;
-      // target position t+1 is a completion token (or everything counts)
-      if (!completionOnly || t + 1 >= e.completionStart) {
-        targets[b * seq + t] = e.ids[t + 1] as number;
-        counted++;
+  packs.forEach((pack, b) => {
+    let start = 0;
+    for (const e of pack) {
+      for (let t = 0; t + 1 < e.ids.length; t++) {
+        const at = b * seq + start + t;
+        ids[at] = e.ids[t] as number;
+        if (segStart) segStart[at] = start;
+        tokens++;
+        // target position t+1 is a completion token (or everything counts)
+        if (!completionOnly || t + 1 >= e.completionStart) {
+          targets[at] = e.ids[t + 1] as number;
+          counted++;
+        }
       }
+      start += e.ids.length - 1;
     }
   });
-  return { ids, targets, batch: B, seq, tokens, counted };
+  return { ids, targets, batch: B, seq, segStart, tokens, counted };
+}
+
+/**
+ * Packs whole examples into sequences of at most `maxLen` positions (an example of n ids takes
+ * n − 1), first-fit by decreasing length, as TRL's packing does without splitting examples.
+ * Deterministic: the same examples always give the same packs, so resume stays exact. Within a
+ * pack, examples keep their original order.
+ */
+export function packExamples(examples: TokenizedExample[], maxLen: number): TokenizedExample[][] {
+  const need = examples.map((e) => e.ids.length - 1);
+  const order = need.map((_, i) => i).sort((a, b) => (need[b] as number) - (need[a] as number) || a - b);
+  // a max-tree over the bins' free space finds the first bin with room in O(log n)
+  let size = 1;
+  while (size < examples.length) size *= 2;
+  const tree = new Int32Array(2 * size).fill(-1);
+  const bins: number[][] = [];
+  const setFree = (bin: number, free: number) => {
+    let i = size + bin;
+    tree[i] = free;
+    for (i >>= 1; i >= 1; i >>= 1) tree[i] = Math.max(tree[2 * i] as number, tree[2 * i + 1] as number);
+  };
+  for (const idx of order) {
+    const n = need[idx] as number;
+    let bin: number;
+    if ((tree[1] as number) >= n) {
+      let i = 1;
+      while (i < size) i = (tree[2 * i] as number) >= n ? 2 * i : 2 * i + 1;
+      bin = i - size;
+    } else {
+      bin = bins.length;
+      bins.push([]);
+      setFree(bin, maxLen);
+    }
+    bins[bin]?.push(idx);
+    setFree(bin, (tree[size + bin] as number) - n);
+  }
+  return bins.map((b) => b.sort((x, y) => x - y).map((i) => examples[i] as TokenizedExample));
 }
 
 /**

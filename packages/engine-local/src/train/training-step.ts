@@ -34,7 +34,7 @@ export function accumulateGradients(
     tokens += b.tokens;
     if (b.counted === 0) return;
     const rng = Rng.fromSeed(seed, 1_000_000 + step * 1024 + i);
-    const tape = forwardTrain(model, b.ids, b.batch, b.seq, rng);
+    const tape = forwardTrain(model, b.ids, b.batch, b.seq, rng, b.segStart);
     const ce = crossEntropy(
       tape.logits,
       b.targets,
@@ -63,7 +63,7 @@ export function evaluateLoss(model: LlamaModel, batches: Batch[]): number {
   for (const b of batches) {
     if (b.counted === 0) continue;
     const ce = runInArena(() => {
-      const tape = forwardTrain(model, b.ids, b.batch, b.seq, null);
+      const tape = forwardTrain(model, b.ids, b.batch, b.seq, null, b.segStart);
       return crossEntropy(tape.logits, b.targets, b.batch * b.seq, model.config.vocabSize, 0, false);
     });
     lossSum += ce.lossSum;
