@@ -15,7 +15,15 @@ const ZBase = z.object({
   ts: z.number().nonnegative(),
 });
 
-export const RUN_PHASES = ["starting", "loading", "training", "evaluating", "saving", "merging", "exporting"] as const;
+export const RUN_PHASES = [
+  "starting",
+  "loading",
+  "training",
+  "evaluating",
+  "saving",
+  "merging",
+  "exporting",
+] as const;
 
 export const ZStatusEvent = ZBase.extend({
   type: z.literal("status"),
@@ -67,7 +75,8 @@ export const ZCheckpointEvent = ZBase.extend({
   epoch: z.number().nonnegative().optional(),
 });
 
-export const ARTIFACT_KINDS = ["adapter", "merged", "onnx", "model", "tokenizer", "report"] as const;
+/** "hub": a Hugging Face Hub repository the run pushed to; `path` is its URL, not a local path. */
+export const ARTIFACT_KINDS = ["adapter", "merged", "onnx", "model", "tokenizer", "report", "hub"] as const;
 
 export const ZArtifactEvent = ZBase.extend({
   type: z.literal("artifact"),

@@ -18,6 +18,7 @@ describe("presets", () => {
       bias: "none",
       useRslora: false,
       useDora: false,
+      quantization: "none",
     });
     expect(c.training).toMatchObject({
       epochs: 3,

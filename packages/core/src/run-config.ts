@@ -16,6 +16,8 @@ export const LORA_TARGET_MODULES = [
   "down_proj",
 ] as const;
 export const CHAT_TEMPLATE_IDS = ["phi3", "chatml", "llama3", "deepseek-r1", "model"] as const;
+/** QLoRA: "nf4" = 4-bit NormalFloat with double quantization and bf16 compute; "int8" = 8-bit. */
+export const LORA_QUANTIZATIONS = ["none", "nf4", "int8"] as const;
 
 export const ZLoraConfig = z.object({
   /** "lora" trains adapters on a frozen base; "full" trains every weight (tiny models). */
@@ -30,6 +32,8 @@ export const ZLoraConfig = z.object({
   bias: z.enum(["none", "all", "lora_only"]).default("none"),
   useRslora: z.boolean().default(false),
   useDora: z.boolean().default(false),
+  /** the frozen base loaded quantized via bitsandbytes (QLoRA); the hf engine only */
+  quantization: z.enum(LORA_QUANTIZATIONS).default("none"),
 });
 
 export const ZTrainingArgs = z
@@ -47,7 +51,9 @@ export const ZTrainingArgs = z
     adamBeta1: z.number().min(0).lt(1).default(0.9),
     adamBeta2: z.number().min(0).lt(1).default(0.999),
     adamEpsilon: z.number().positive().default(1e-8),
-    optimizer: z.enum(["adamw_torch", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit"]).default("adamw_torch"),
+    optimizer: z
+      .enum(["adamw_torch", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit"])
+      .default("adamw_torch"),
     precision: z.enum(["fp32", "fp16", "bf16"]).default("fp32"),
     maxSeqLength: z.number().int().min(8).max(131072).default(1024),
     completionOnlyLoss: z.boolean().default(true),
@@ -62,7 +68,11 @@ export const ZTrainingArgs = z
   })
   .superRefine((t, ctx) => {
     if (t.maxSteps === 0) {
-      ctx.addIssue({ code: "custom", path: ["maxSteps"], message: "maxSteps must be -1 (use epochs) or ≥ 1" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxSteps"],
+        message: "maxSteps must be -1 (use epochs) or ≥ 1",
+      });
     }
   });
 
@@ -102,39 +112,130 @@ export const ZEvaluationConfig = z.object({
   after: z.boolean().default(true),
 });
 
+/**
+ * A Hub repository id, owner/name: letters, digits, "-", "_", "." (no "--" or ".." anywhere;
+ * letters or digits at both ends of each part; the name at most 96 characters), as the Hub
+ * accepts them. ASCII classes, not `\w`, so Python's `re` (the exported JSON Schema's
+ * `pattern`) matches exactly what JavaScript does.
+ */
+export const HUB_REPO_ID =
+  /^(?!.*(?:--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$/;
+
+/**
+ * Pushing the run's outputs to the Hugging Face Hub at the end of a run (the hf engine). The
+ * token is never part of the config (configs are stored and shown): the trainer reads HF_TOKEN
+ * from its environment. "merged" means the trained model: the merged adapter, or the whole
+ * model of a full fine-tune; it goes to the repo's root, the adapter under `adapter/`.
+ */
+export const ZExportConfig = z.object({
+  hubRepo: z
+    .string()
+    .regex(
+      HUB_REPO_ID,
+      "the Hub repo must read owner/name (letters, digits, -, _, .), e.g. my-org/phi3-r1-distilled",
+    )
+    .optional(),
+  /** applies when the push creates the repo; an existing repo keeps its visibility */
+  private: z.boolean().default(true),
+  pushAdapter: z.boolean().default(true),
+  pushMerged: z.boolean().default(true),
+});
+
 export const ZModelRef = z.object({
   /** the studio's Model id, or a Hugging Face repo id */
   id: z.string().min(1, "pick a base model"),
   revision: z.string().optional(),
 });
 
-export const ZRunConfig = z.object({
-  name: z.string().max(200).optional(),
-  engine: z.enum(["local", "hf"]).default("local"),
-  model: ZModelRef,
-  data: ZDataConfig,
-  /** added to the tokenizer as special tokens; embeddings grow and the new rows train */
-  specialTokens: z.array(z.string().min(1)).default(["<think>", "</think>"]),
-  /** "eos" sets pad = eos, as the seed recipe does */
-  padToken: z.string().default("eos"),
-  distillation: z.object({ method: z.enum(["sft"]).default("sft") }).default({ method: "sft" }),
-  lora: ZLoraConfig.default(ZLoraConfig.parse({})),
-  training: ZTrainingArgs.default(ZTrainingArgs.parse({})),
-  sampling: ZSamplingConfig.default(ZSamplingConfig.parse({})),
-  merge: z.object({ mergeAndUnload: z.boolean().default(true) }).default({ mergeAndUnload: true }),
-  evaluation: ZEvaluationConfig.optional(),
-  /** register the trained model (merged adapter, or the full model) as a base model under this name */
-  output: z.object({ registerModelAs: z.string().min(1).max(200).optional() }).default({}),
-  resources: z
-    .object({
-      gpus: z.number().int().min(0).max(64).default(0),
-      /** "ddp" or "fsdp" when gpus > 1 */
-      strategy: z.enum(["auto", "ddp", "fsdp"]).default("auto"),
-    })
-    .default({ gpus: 0, strategy: "auto" }),
-});
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * The rules across fields that the field schemas cannot say: what each engine can honour, and
+ * what a Hub push needs. ZRunConfig refines with them, so the form shows them next to their
+ * fields, the API answers 400 naming them, and the CPU engine (which parses ZEngineJob) refuses
+ * them with config_invalid. The JSON Schema cannot carry refinements: the Python trainer checks
+ * the ones that concern it again (checks.check_quantization, hub_push.check_hub_export).
+ */
+export function engineConfigIssues(c: {
+  engine: "local" | "hf";
+  lora: Pick<LoraConfig, "method" | "quantization">;
+  merge: { mergeAndUnload: boolean };
+  export: ExportConfig;
+}): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const isLora = c.lora.method === "lora";
+  if (c.lora.quantization !== "none" && !isLora)
+    issues.push({
+      path: ["lora", "quantization"],
+      message:
+        "quantization trains LoRA adapters on a quantized base: pick method lora, or quantization none",
+    });
+  else if (c.lora.quantization !== "none" && c.engine === "local")
+    issues.push({
+      path: ["lora", "quantization"],
+      message: "the local (CPU) engine trains an unquantized base: QLoRA needs the hf engine",
+    });
+  if (c.export.hubRepo === undefined) return issues;
+  if (c.engine === "local") {
+    issues.push({
+      path: ["export", "hubRepo"],
+      message:
+        "the local (CPU) engine cannot push to the Hub: use the hf engine, or leave the Hub repo empty",
+    });
+    return issues;
+  }
+  if (isLora && c.export.pushMerged && !c.merge.mergeAndUnload)
+    issues.push({
+      path: ["export", "pushMerged"],
+      message:
+        "there is no merged model to push: turn on merge and unload, or turn off pushing the merged model",
+    });
+  else if (!c.export.pushMerged && (!isLora || !c.export.pushAdapter))
+    issues.push({
+      path: ["export", "hubRepo"],
+      message: isLora
+        ? "nothing to push: turn on pushing the adapter or the merged model"
+        : "nothing to push: a full fine-tune has no adapter; turn on pushing the merged model",
+    });
+  return issues;
+}
+
+export const ZRunConfig = z
+  .object({
+    name: z.string().max(200).optional(),
+    engine: z.enum(["local", "hf"]).default("local"),
+    model: ZModelRef,
+    data: ZDataConfig,
+    /** added to the tokenizer as special tokens; embeddings grow and the new rows train */
+    specialTokens: z.array(z.string().min(1)).default(["<think>", "</think>"]),
+    /** "eos" sets pad = eos, as the seed recipe does */
+    padToken: z.string().default("eos"),
+    distillation: z.object({ method: z.enum(["sft"]).default("sft") }).default({ method: "sft" }),
+    lora: ZLoraConfig.default(ZLoraConfig.parse({})),
+    training: ZTrainingArgs.default(ZTrainingArgs.parse({})),
+    sampling: ZSamplingConfig.default(ZSamplingConfig.parse({})),
+    merge: z.object({ mergeAndUnload: z.boolean().default(true) }).default({ mergeAndUnload: true }),
+    evaluation: ZEvaluationConfig.optional(),
+    /** register the trained model (merged adapter, or the full model) as a base model under this name */
+    output: z.object({ registerModelAs: z.string().min(1).max(200).optional() }).default({}),
+    export: ZExportConfig.default(ZExportConfig.parse({})),
+    resources: z
+      .object({
+        gpus: z.number().int().min(0).max(64).default(0),
+        /** "ddp" or "fsdp" when gpus > 1 */
+        strategy: z.enum(["auto", "ddp", "fsdp"]).default("auto"),
+      })
+      .default({ gpus: 0, strategy: "auto" }),
+  })
+  .superRefine((c, ctx) => {
+    for (const issue of engineConfigIssues(c)) ctx.addIssue({ code: "custom", ...issue });
+  });
 
 export type RunConfig = z.infer<typeof ZRunConfig>;
+export type ExportConfig = z.infer<typeof ZExportConfig>;
 export type RunConfigInput = z.input<typeof ZRunConfig>;
 export type LoraConfig = z.infer<typeof ZLoraConfig>;
 export type TrainingArgs = z.infer<typeof ZTrainingArgs>;
