@@ -8,6 +8,7 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FIXTURES = PACKAGE_DIR.parent / "core" / "fixtures" / "events"
+RUN_CONFIG_FIXTURES = PACKAGE_DIR.parent / "core" / "fixtures" / "run-config"
 
 MINIMAL_JOB = {
     "runId": "run_1",
@@ -24,6 +25,6 @@ def minimal_job() -> dict:
     return copy.deepcopy(MINIMAL_JOB)
 
 
-def fixture_lines(name: str) -> list:
-    text = (FIXTURES / name).read_text(encoding="utf-8")
+def fixture_lines(name: str, folder: Path = FIXTURES) -> list:
+    text = (folder / name).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]

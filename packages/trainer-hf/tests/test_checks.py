@@ -1,11 +1,14 @@
 import os
+import sys
 import tempfile
 import unittest
 
 from distillery_trainer.checkpoints import latest_checkpoint, step_of
+from distillery_trainer.env_check import can_import
 from distillery_trainer.checks import (
     check_bitsandbytes,
     check_precision,
+    check_quantization,
     check_sample_prompts,
     check_target_modules,
     check_template,
@@ -37,17 +40,53 @@ class Preflight(unittest.TestCase):
         self.assertIn("gate_proj", err.hint)
         self.assertNotIn("lm_head", err.hint)
 
-    def test_bitsandbytes(self) -> None:
+    def test_bitsandbytes_optimizers(self) -> None:
         config = parse_job(minimal_job()).config
         check_bitsandbytes(config, has_bitsandbytes=False, has_cuda=False)
         config["training"]["optimizer"] = "paged_adamw_32bit"
         self.assertField(lambda: check_bitsandbytes(config, False, True), "training.optimizer")
         self.assertField(lambda: check_bitsandbytes(config, True, False), "training.optimizer")
         check_bitsandbytes(config, True, True)
-        config["training"]["optimizer"] = "adamw_torch"
-        config["lora"]["quantization"] = "4bit"
-        err = self.assertField(lambda: check_bitsandbytes(config, False, True), "lora.quantization")
-        self.assertIn("bitsandbytes", err.message)
+
+    def test_qlora_without_bitsandbytes_names_lora_quantization(self) -> None:
+        config = parse_job(minimal_job()).config
+        check_quantization(config, has_bitsandbytes=False, has_cuda=False)  # "none" needs nothing
+        for quantization in ("nf4", "int8"):
+            config["lora"]["quantization"] = quantization
+            err = self.assertField(lambda: check_quantization(config, False, True), "lora.quantization")
+            self.assertIn("bitsandbytes", err.message)
+            self.assertIn(quantization, err.message)
+            check_quantization(config, True, True)
+
+    def test_qlora_needs_cuda_and_refuses_fsdp(self) -> None:
+        config = parse_job(minimal_job()).config
+        config["lora"]["quantization"] = "nf4"
+        self.assertIn("CUDA", self.assertField(lambda: check_quantization(config, True, False), "lora.quantization").message)
+        config["resources"]["strategy"] = "fsdp"
+        check_quantization(config, True, True, world_size=1)
+        self.assertIn("FSDP", self.assertField(lambda: check_quantization(config, True, True, 4), "lora.quantization").message)
+        config["resources"]["strategy"] = "ddp"
+        check_quantization(config, True, True, world_size=4)
+
+    def test_qlora_refuses_full_fine_tuning_first(self) -> None:
+        config = parse_job(minimal_job()).config
+        config["lora"].update(method="full", quantization="int8")
+        # the config is wrong whatever the machine has: said before anything about bitsandbytes
+        err = self.assertField(lambda: check_quantization(config, False, False), "lora.quantization")
+        self.assertIn("full fine-tuning", err.message)
+
+    def test_can_import_is_false_for_a_module_that_raises(self) -> None:
+        self.assertTrue(can_import("json"))
+        self.assertFalse(can_import("distillery_no_such_module"))
+        with tempfile.TemporaryDirectory() as d:
+            # what a bitsandbytes built for another CUDA does: installed, and raises on import
+            with open(os.path.join(d, "distillery_broken_bnb.py"), "w") as f:
+                f.write("raise RuntimeError('CUDA Setup failed')\n")
+            sys.path.insert(0, d)
+            try:
+                self.assertFalse(can_import("distillery_broken_bnb"))
+            finally:
+                sys.path.remove(d)
 
     def test_precision(self) -> None:
         check_precision("fp32", has_cuda=False, bf16_supported=False)

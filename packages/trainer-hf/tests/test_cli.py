@@ -4,14 +4,16 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from typing import Optional
 
 from distillery_trainer.schema import first_error_stdlib, load_schema
 
 from .helpers import PACKAGE_DIR, minimal_job
 
 
-def run_module(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR / "python")}
+def run_module(*args: str, env_extra: Optional[dict] = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR / "python"), **(env_extra or {})}
+    env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(
         [sys.executable, "-m", "distillery_trainer", *args], capture_output=True, text=True, env=env, timeout=120
     )
@@ -64,6 +66,18 @@ class TrainCommand(unittest.TestCase):
         self.assertEqual(events[0]["type"], "error")
         self.assertEqual(events[0]["field"], "lora.targetModules")
         self.assertEqual(events[0]["runId"], "run_1")
+
+    def test_hub_repo_without_token_fails_before_torch_loads(self) -> None:
+        job = minimal_job()
+        job["config"]["export"] = {"hubRepo": "my-org/phi3-r1-distilled"}
+        no_token = {"HF_TOKEN": None, "HUGGING_FACE_HUB_TOKEN": None}
+        result = run_module("train", "--config", self.write_job(job), env_extra=no_token)
+        self.assertEqual(result.returncode, 1)
+        events = self.events_of(result)
+        self.assertEqual([e["type"] for e in events], ["error"])  # not even `starting`
+        self.assertEqual(events[0]["field"], "export.hubRepo")
+        self.assertEqual(events[0]["code"], "environment")
+        self.assertIn("HF_TOKEN is missing", events[0]["message"])
 
     def test_unreadable_job_without_run_id_goes_to_stderr(self) -> None:
         result = run_module("train", "--config", os.path.join(self.dir.name, "missing.json"))

@@ -1,6 +1,12 @@
 import unittest
 
-from distillery_trainer.hf_args import lora_arguments, quantization_of, training_arguments
+from distillery_trainer.hf_args import (
+    bnb_quantization_kwargs,
+    lora_arguments,
+    merge_dtype,
+    quantization_of,
+    training_arguments,
+)
 from distillery_trainer.job import parse_job
 
 from .helpers import minimal_job
@@ -74,8 +80,28 @@ class LoraMapping(unittest.TestCase):
     def test_quantization_defaults_to_none(self) -> None:
         config = seed_recipe_config()
         self.assertEqual(quantization_of(config), "none")
-        config["lora"]["quantization"] = "4bit"
-        self.assertEqual(quantization_of(config), "4bit")
+        config["lora"]["quantization"] = "nf4"
+        self.assertEqual(quantization_of(config), "nf4")
+
+
+class QuantizationMapping(unittest.TestCase):
+    def test_nf4_is_peft_qlora_recipe(self) -> None:
+        self.assertEqual(
+            bnb_quantization_kwargs("nf4", "bf16"),
+            {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True,
+             "bnb_4bit_compute_dtype": "bfloat16"},
+        )
+        self.assertEqual(bnb_quantization_kwargs("nf4", "fp32")["bnb_4bit_compute_dtype"], "bfloat16")
+        self.assertEqual(bnb_quantization_kwargs("nf4", "fp16")["bnb_4bit_compute_dtype"], "float16")
+
+    def test_int8_and_none(self) -> None:
+        self.assertEqual(bnb_quantization_kwargs("int8", "bf16"), {"load_in_8bit": True})
+        self.assertIsNone(bnb_quantization_kwargs("none", "bf16"))
+
+    def test_merge_reloads_an_unquantized_base(self) -> None:
+        self.assertEqual(merge_dtype("none", bf16_supported=True), "auto")
+        self.assertEqual(merge_dtype("nf4", bf16_supported=True), "bfloat16")
+        self.assertEqual(merge_dtype("int8", bf16_supported=False), "float32")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import unittest
 
 from distillery_trainer.schema import apply_defaults, first_error, first_error_stdlib, load_schema
 
-from .helpers import fixture_lines, minimal_job
+from .helpers import RUN_CONFIG_FIXTURES, fixture_lines, minimal_job
 
 try:
     import jsonschema  # noqa: F401
@@ -51,6 +51,39 @@ class JsonschemaAgreesOnFixtures(unittest.TestCase):
                 with self.subTest(file=name, line=i + 1):
                     self.assertEqual(first_error(schema, event) is None, ok)
                     self.assertEqual(first_error_stdlib(schema, event) is None, ok)
+
+
+class RunConfigFixtures(unittest.TestCase):
+    """packages/core/fixtures/run-config: zod (run-config.test.ts) and the exported JSON Schema
+    must agree on every line, the Hub repo pattern included."""
+
+    def setUp(self) -> None:
+        self.schema = load_schema("run-config")
+
+    def verdicts(self, name: str) -> list:
+        return [apply_defaults(self.schema, c) for c in fixture_lines(name, RUN_CONFIG_FIXTURES)]
+
+    def test_valid_lines_pass_both_validators(self) -> None:
+        for i, config in enumerate(self.verdicts("valid.jsonl")):
+            with self.subTest(line=i + 1):
+                self.assertIsNone(first_error_stdlib(self.schema, config))
+                self.assertIsNone(first_error(self.schema, config))
+
+    def test_invalid_lines_fail_both_validators(self) -> None:
+        for i, config in enumerate(self.verdicts("invalid.jsonl")):
+            with self.subTest(line=i + 1):
+                self.assertIsNotNone(first_error_stdlib(self.schema, config), config)
+                self.assertIsNotNone(first_error(self.schema, config), config)
+
+    def test_new_fields_get_their_defaults(self) -> None:
+        config = self.verdicts("valid.jsonl")[0]
+        self.assertEqual(config["lora"]["quantization"], "none")
+        self.assertEqual(config["export"], {"private": True, "pushAdapter": True, "pushMerged": True})
+
+    def test_a_bad_hub_repo_names_the_field(self) -> None:
+        path, message = first_error_stdlib(self.schema, self.verdicts("invalid.jsonl")[1])
+        self.assertEqual(path, "export.hubRepo")
+        self.assertIn("does not match", message)
 
 
 class Defaults(unittest.TestCase):

@@ -27,13 +27,41 @@ def check_target_modules(requested: Sequence[str], linear_names: Iterable[str]) 
         )
 
 
-def check_bitsandbytes(config: dict, has_bitsandbytes: bool, has_cuda: bool) -> None:
-    if quantization_of(config) != "none" and not has_bitsandbytes:
+def check_quantization(config: dict, has_bitsandbytes: bool, has_cuda: bool, world_size: int = 1) -> None:
+    """QLoRA (`lora.quantization` nf4 / int8). `has_bitsandbytes`: whether `import bitsandbytes`
+    succeeds here (env_check.can_import), passed in so this stays testable without torch."""
+    quantization = quantization_of(config)
+    if quantization == "none":
+        return
+    if config["lora"]["method"] != "lora":
+        # zod refuses this too; the JSON Schema cannot say it, so the trainer repeats it
         raise config_error(
             "lora.quantization",
-            "QLoRA needs bitsandbytes, which is not installed on this worker",
-            hint="pip install bitsandbytes, or train without quantization",
+            "quantization trains LoRA adapters on a quantized base; full fine-tuning cannot train quantized weights",
+            hint="pick lora.method lora, or lora.quantization none",
         )
+    if not has_bitsandbytes:
+        raise config_error(
+            "lora.quantization",
+            f"QLoRA ({quantization}) needs bitsandbytes, which does not import on this worker",
+            hint="pip install bitsandbytes on the GPU worker, or train with lora.quantization none",
+        )
+    if not has_cuda:
+        raise config_error(
+            "lora.quantization",
+            "QLoRA needs a CUDA GPU: bitsandbytes' 4-bit and 8-bit layers run on CUDA",
+            hint="train with lora.quantization none on this machine",
+        )
+    if world_size > 1 and config["resources"]["strategy"] == "fsdp":
+        raise config_error(
+            "lora.quantization",
+            "QLoRA with FSDP is not supported by this trainer (each GPU loads its own quantized copy)",
+            hint='use resources.strategy "ddp" (or "auto"), or lora.quantization none',
+        )
+
+
+def check_bitsandbytes(config: dict, has_bitsandbytes: bool, has_cuda: bool) -> None:
+    """The paged / 8-bit optimizers."""
     optimizer = config["training"]["optimizer"]
     if optimizer in BNB_OPTIMIZERS and not (has_bitsandbytes and has_cuda):
         need = "bitsandbytes" if not has_bitsandbytes else "a CUDA GPU"

@@ -52,6 +52,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 1
     emitter = Emitter(job.run_id, job.start_seq, stream=stream, is_main_process=main)
     try:
+        # A Hub push without a token fails here, before torch loads; train.py checks again and
+        # asks the Hub about the token.
+        from .env_check import can_import
+        from .hub_push import check_hub_export
+
+        if job.config["export"].get("hubRepo"):
+            check_hub_export(job.config, os.environ, can_import("huggingface_hub"))
         from .train import run_training  # imports torch
 
         return run_training(job, emitter)

@@ -3,6 +3,7 @@ decide whether to advertise the `hf` engine). Never raises: a missing piece is a
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import sys
@@ -10,7 +11,7 @@ from importlib import metadata
 from typing import Optional
 
 REQUIRED = ("torch", "transformers", "peft", "accelerate", "safetensors")
-OPTIONAL = ("bitsandbytes", "flash_attn", "trl", "datasets", "jsonschema")
+OPTIONAL = ("bitsandbytes", "flash_attn", "trl", "datasets", "jsonschema", "huggingface_hub")
 # distribution names differ from import names for some packages
 _DISTRIBUTIONS = {"flash_attn": "flash-attn"}
 
@@ -22,6 +23,16 @@ def package_version(name: str) -> Optional[str]:
         except metadata.PackageNotFoundError:
             continue
     return None
+
+
+def can_import(name: str) -> bool:
+    """Whether `import name` succeeds here. Stricter than an installed distribution: a
+    bitsandbytes built for another CUDA is installed yet raises on import."""
+    try:
+        importlib.import_module(name)
+        return True
+    except Exception:
+        return False
 
 
 def _cuda_info() -> dict:

@@ -95,7 +95,32 @@ def lora_arguments(config: dict) -> Optional[dict]:
 
 
 def quantization_of(config: dict) -> str:
-    """"none" | "4bit" | "8bit". The run config has no QLoRA field yet (see README); the trainer
-    honours `lora.quantization` as soon as packages/core adds it."""
-    value = config["lora"].get("quantization", "none")
-    return value if value in ("none", "4bit", "8bit") else "none"
+    """`lora.quantization`: "none" | "nf4" | "int8"."""
+    return config["lora"].get("quantization", "none")
+
+
+def bnb_quantization_kwargs(quantization: str, precision: str) -> Optional[dict]:
+    """transformers.BitsAndBytesConfig kwargs for QLoRA, as PEFT's recipe has them: NF4 with
+    double quantization, computing in bf16 (fp16 when the run trains in fp16, so autocast and the
+    4-bit matmuls agree); or LLM.int8(). None without quantization. Dtypes as names:
+    BitsAndBytesConfig resolves them."""
+    if quantization == "nf4":
+        return {
+            "load_in_4bit": True,
+            "bnb_4bit_quant_type": "nf4",
+            "bnb_4bit_use_double_quant": True,
+            "bnb_4bit_compute_dtype": "float16" if precision == "fp16" else "bfloat16",
+        }
+    if quantization == "int8":
+        return {"load_in_8bit": True}
+    return None
+
+
+def merge_dtype(quantization: str, bf16_supported: bool) -> str:
+    """The dtype the base is reloaded in for merge_and_unload. Without quantization: "auto", the
+    dtype the base was saved in. After QLoRA the training copy is 4/8-bit, and merging into
+    quantized weights would round the adapter away: merge into a fresh unquantized copy, bf16
+    where the device has it, else fp32."""
+    if quantization == "none":
+        return "auto"
+    return "bfloat16" if bf16_supported else "float32"

@@ -68,23 +68,16 @@ def attention_implementation(has_cuda: bool, dtype: torch.dtype, has_flash: bool
     return "sdpa"
 
 
-def load_model(base_model: str, dtype: torch.dtype, attn: str, quantization: str, device_map, revision=None):
+def load_model(base_model: str, dtype: torch.dtype, attn: str, bnb_kwargs: Optional[dict], device_map, revision=None):
+    """The student; quantized through bitsandbytes when `bnb_kwargs` (hf_args.bnb_quantization_kwargs)
+    says so: QLoRA places the quantized weights with a device_map, as they cannot move later."""
     from transformers import AutoModelForCausalLM
 
     kwargs: dict = {"attn_implementation": attn, "revision": revision}
-    if quantization != "none":
+    if bnb_kwargs is not None:
         from transformers import BitsAndBytesConfig
 
-        kwargs["quantization_config"] = (
-            BitsAndBytesConfig(
-                load_in_4bit=True,
-                bnb_4bit_quant_type="nf4",
-                bnb_4bit_compute_dtype=dtype if dtype != torch.float32 else torch.bfloat16,
-                bnb_4bit_use_double_quant=True,
-            )
-            if quantization == "4bit"
-            else BitsAndBytesConfig(load_in_8bit=True)
-        )
+        kwargs["quantization_config"] = BitsAndBytesConfig(**bnb_kwargs)
         kwargs["device_map"] = device_map
     return AutoModelForCausalLM.from_pretrained(base_model, **{dtype_kwarg(): dtype}, **kwargs)
 

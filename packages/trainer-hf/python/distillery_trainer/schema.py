@@ -3,7 +3,8 @@
 Uses `jsonschema` when it is installed (Debian: python3-jsonschema); otherwise a small stdlib
 validator covering: type, properties, required, additionalProperties (bool or schema),
 propertyNames, items, enum, const, oneOf, anyOf, minimum/maximum, exclusiveMinimum/Maximum,
-minLength/maxLength, minItems/maxItems. Both report the first error as (dotted path, message).
+minLength/maxLength, pattern, minItems/maxItems. Both report the first error as (dotted path,
+message).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Optional
 
@@ -115,6 +117,9 @@ def _first_error(schema: dict, value: Any, path: JsonPath) -> Optional[tuple]:
             return path, f"must have at least {schema['minLength']} character(s)"
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             return path, f"must have at most {schema['maxLength']} characters"
+        # JSON Schema patterns are unanchored searches (zod's regexes carry their own ^…$).
+        if "pattern" in schema and re.search(schema["pattern"], value) is None:
+            return path, f"does not match {schema['pattern']}"
     if isinstance(value, list):
         if "minItems" in schema and len(value) < schema["minItems"]:
             return path, f"must have at least {schema['minItems']} item(s)"

@@ -14,11 +14,19 @@ from . import checks
 from .callbacks import EventCallback, StopFlag, TokenCounter
 from .checkpoints import checkpoints_dir, dir_size, latest_checkpoint
 from .data import Collator, build_dataset, packing_candidates, select_packing_mode
-from .env_check import package_version
+from .env_check import can_import, package_version
 from .errors import TrainerError
 from .events import Emitter
 from .formatting import split_eval, tokenize_rows
-from .hf_args import lora_arguments, quantization_of, training_arguments
+from .hf_args import (
+    BNB_OPTIMIZERS,
+    bnb_quantization_kwargs,
+    lora_arguments,
+    merge_dtype,
+    quantization_of,
+    training_arguments,
+)
+from .hub_push import open_hub_export
 from .job import Job, read_examples
 from .model_setup import (
     attention_implementation,
@@ -81,12 +89,20 @@ def run_training(job: Job, emitter: Emitter) -> int:
     os.makedirs(job.paths.out_dir, exist_ok=True)
 
     has_cuda = torch.cuda.is_available()
-    has_bnb = package_version("bitsandbytes") is not None
+    quantization = quantization_of(config)
+    # importing bitsandbytes is slow and prints: only when the config needs it
+    needs_bnb = quantization != "none" or t["optimizer"] in BNB_OPTIMIZERS
+    has_bnb = needs_bnb and can_import("bitsandbytes")
     has_flash = package_version("flash_attn") is not None
-    checks.check_bitsandbytes(config, has_bnb, has_cuda)
-    checks.check_precision(t["precision"], has_cuda, has_cuda and torch.cuda.is_bf16_supported())
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    bf16_supported = has_cuda and torch.cuda.is_bf16_supported()
+    # Preflight: everything the config asks that this machine cannot do fails before the data,
+    # the model and the GPU time (a Hub push without a token included).
+    checks.check_quantization(config, has_bnb, has_cuda, world_size)
+    checks.check_bitsandbytes(config, has_bnb, has_cuda)
+    checks.check_precision(t["precision"], has_cuda, bf16_supported)
+    hub = open_hub_export(config, os.environ, log)
     if has_cuda:
         torch.cuda.set_device(local_rank)
     device = torch.device("cuda", local_rank) if has_cuda else torch.device("cpu")
@@ -125,10 +141,10 @@ def run_training(job: Job, emitter: Emitter) -> int:
     is_lora = lora_kwargs is not None
     dtype = torch_dtype_of(t["precision"], is_lora)
     attn = attention_implementation(has_cuda, dtype, has_flash)
-    quantization = quantization_of(config)
+    bnb_kwargs = bnb_quantization_kwargs(quantization, t["precision"])
 
     def load_base():
-        model = load_model(job.paths.base_model, dtype, attn, quantization, {"": local_rank} if has_cuda else None, revision)
+        model = load_model(job.paths.base_model, dtype, attn, bnb_kwargs, {"": local_rank} if has_cuda else None, revision)
         resize_embeddings(model, len(tokenizer))
         if quantization == "none":
             model.to(device)
@@ -206,9 +222,20 @@ def run_training(job: Job, emitter: Emitter) -> int:
             del trainer.model, model
             if has_cuda:
                 torch.cuda.empty_cache()
-            merge_adapter(job.paths.base_model, final_dir, merged_dir, dtype="auto", revision=revision)
+            merge_adapter(
+                job.paths.base_model, final_dir, merged_dir, dtype=merge_dtype(quantization, bf16_supported), revision=revision
+            )
         trainer.accelerator.wait_for_everyone()
         emitter.artifact("merged", merged_dir, dir_size(merged_dir))
+
+    if hub is not None:
+        emitter.status("exporting", f"pushing to the Hub: {hub.repo_id}")
+        url = hub.url
+        # Rank 0 alone, and no barrier after it: an upload can outlast the collective timeout,
+        # and the other ranks have nothing left to do.
+        if trainer.is_world_process_zero():
+            url = hub.push(config, job.paths.out_dir, job.run_id, log)
+        emitter.artifact("hub", url)
 
     metrics = dict(callback.final_metrics)
     metrics.setdefault("train_loss", float(result.training_loss))
