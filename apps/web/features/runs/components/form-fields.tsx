@@ -52,7 +52,13 @@ export function NumberField(
 }
 
 export function TextField(
-  props: FieldProps & { value: unknown; onChange: (v: string) => void; placeholder?: string; list?: string },
+  props: FieldProps & {
+    value: unknown;
+    onChange: (v: string) => void;
+    placeholder?: string;
+    list?: string;
+    disabled?: boolean;
+  },
 ) {
   const id = useId();
   return (
@@ -62,6 +68,7 @@ export function TextField(
         value={typeof props.value === "string" ? props.value : ""}
         placeholder={props.placeholder}
         list={props.list}
+        disabled={props.disabled}
         aria-invalid={props.error ? true : undefined}
         onChange={(e) => props.onChange(e.target.value)}
       />
@@ -92,6 +99,7 @@ export function SelectField(
     onChange: (v: string) => void;
     options: readonly (string | { value: string; label: string })[];
     placeholder?: string;
+    disabled?: boolean;
   },
 ) {
   const id = useId();
@@ -100,6 +108,7 @@ export function SelectField(
       <select
         id={id}
         value={typeof props.value === "string" ? props.value : ""}
+        disabled={props.disabled}
         aria-invalid={props.error ? true : undefined}
         onChange={(e) => props.onChange(e.target.value)}
       >
@@ -117,15 +126,29 @@ export function SelectField(
   );
 }
 
-export function CheckboxField(props: { label: string; value: unknown; onChange: (v: boolean) => void }) {
+export function CheckboxField(props: {
+  label: string;
+  value: unknown;
+  onChange: (v: boolean) => void;
+  disabled?: boolean;
+  /** a rule across fields can name a checkbox (export.pushMerged) */
+  error?: string;
+}) {
   return (
     <label className="checkbox">
       <input
         type="checkbox"
         checked={props.value === true}
+        disabled={props.disabled}
         onChange={(e) => props.onChange(e.target.checked)}
       />{" "}
       {props.label}
+      {props.error && (
+        <span className="error" data-testid={`error-${props.label}`}>
+          {" "}
+          {props.error}
+        </span>
+      )}
     </label>
   );
 }

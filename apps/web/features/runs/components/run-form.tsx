@@ -1,6 +1,7 @@
 "use client";
 import {
   CHAT_TEMPLATE_IDS,
+  LORA_QUANTIZATIONS,
   LORA_TARGET_MODULES,
   RUN_PRESETS,
   type RunConfigInput,
@@ -18,6 +19,7 @@ import {
 } from "../hooks/use-runs.ts";
 import { fieldErrorMap, getAtPath, setAtPath } from "../lib/config-path.ts";
 import { KNOWN_MODEL_SHAPES } from "../lib/model-shapes.ts";
+import { ExportSection } from "./export-section.tsx";
 import { CheckboxField, NumberField, SelectField, TextAreaField, TextField } from "./form-fields.tsx";
 import { LaunchSummaryPanel } from "./launch-summary-panel.tsx";
 
@@ -31,7 +33,13 @@ function presetForm(id: PresetId, datasetVersionId = ""): FormConfig {
   return { ...parsed, data: { ...parsed.data, datasetVersionId } } as FormConfig;
 }
 
-const SECTIONS = ["model", "data", "lora", "training", "sampling"] as const;
+const SECTIONS = ["model", "data", "lora", "training", "sampling", "export"] as const;
+
+const QUANTIZATION_LABELS: Record<(typeof LORA_QUANTIZATIONS)[number], string> = {
+  none: "none",
+  nf4: "nf4 (4-bit QLoRA)",
+  int8: "int8 (8-bit)",
+};
 
 /**
  * The new-run form. One source of truth for validity: the same ZRunConfig the API parses runs
@@ -59,7 +67,11 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
   useEffect(() => {
     if (!cloneId || isCloneApplied || !clone.data) return;
     const source = clone.data.run;
-    setConfig({ ...(source.config as FormConfig), name: `${source.name} (clone)` });
+    // a run launched before a field existed lacks it: fill the defaults the API would, so the
+    // form shows what the clone will run with
+    const filled = ZRunConfig.safeParse(source.config);
+    const config = (filled.success ? filled.data : source.config) as FormConfig;
+    setConfig({ ...config, name: `${source.name} (clone)` });
     setFormKey((k) => k + 1);
     setCloneApplied(true);
   }, [cloneId, clone.data, isCloneApplied]);
@@ -89,6 +101,20 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
     onChange: set(path),
     error: errorFor(path),
   });
+
+  // QLoRA and a Hub push need the hf engine: switching to local clears them, so no disabled
+  // field is left holding a value the schema refuses
+  const setEngine = (value: unknown) => {
+    set("engine")(value);
+    if (value !== "local") return;
+    setConfig((c) => {
+      const cleared = setAtPath(c, "lora.quantization", "none");
+      return setAtPath(cleared, "export", {
+        ...(getAtPath(cleared, "export") as object),
+        hubRepo: undefined,
+      });
+    });
+  };
 
   const applyPreset = (id: PresetId) => {
     setPresetId(id);
@@ -153,6 +179,7 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
           <SelectField
             label="Engine"
             {...bind("engine")}
+            onChange={setEngine}
             options={[
               { value: "local", label: "local (CPU, engine-local)" },
               { value: "hf", label: "hf (GPU, transformers + peft)" },
@@ -239,6 +266,17 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
           <NumberField label="Alpha" {...bind("lora.alpha")} />
           <NumberField label="Dropout" {...bind("lora.dropout")} />
           <SelectField label="Bias" {...bind("lora.bias")} options={["none", "all", "lora_only"]} />
+          <SelectField
+            label="Quantization"
+            {...bind("lora.quantization")}
+            disabled={engine === "local"}
+            options={LORA_QUANTIZATIONS.map((q) => ({ value: q, label: QUANTIZATION_LABELS[q] }))}
+            hint={
+              engine === "local"
+                ? "the local (CPU) engine trains an unquantized base: QLoRA needs the hf engine"
+                : "QLoRA: the frozen base in 4 or 8 bits via bitsandbytes on the GPU worker; the merge uses an unquantized copy"
+            }
+          />
         </div>
         <fieldset className="targets">
           <legend>Target modules</legend>
@@ -336,6 +374,8 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
           <NumberField label="Max new tokens" {...bind("sampling.maxNewTokens")} />
         </div>
       </section>
+
+      <ExportSection engine={engine} bind={bind} />
 
       <section className="panel" aria-labelledby="sec-summary">
         <h2 id="sec-summary" className="panel-title">
