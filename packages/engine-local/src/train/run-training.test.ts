@@ -82,10 +82,15 @@ describe("runTraining", () => {
         seed: 3,
         maxSeqLength: 64,
         packing: true,
+        precision: "bf16",
+        optimizer: "paged_adamw_8bit",
       },
     });
     const { events, emit } = collectEvents();
     await runTraining(job, { emit });
+    // GPU-only options are named, not silently dropped
+    const warnings = events.flatMap((e) => (e.type === "log" && e.level === "warn" ? [e.message] : []));
+    expect(warnings.map((w) => w.split(" ")[0])).toEqual(["training.precision", "training.optimizer"]);
     const log = events.find((e) => e.type === "log" && e.message.startsWith("packing:"));
     const m = log?.type === "log" ? /packing: (\d+) examples into (\d+) sequences/.exec(log.message) : null;
     expect(Number(m?.[2])).toBeLessThanOrEqual(Number(m?.[1]) / 2);

@@ -110,6 +110,7 @@ async function trainJob(
   emit({ type: "status", phase: "loading", message: `loading ${job.paths.baseModel}` });
   const prepared = prepareModelForRun(job.paths.baseModel, job.config);
   const { model, tokenizer, trainable } = prepared;
+  for (const message of describeCpuSubstitutions(t)) emit({ type: "log", level: "warn", message });
   if (prepared.addedTokens.length)
     emit({ type: "log", level: "info", message: `added special tokens ${prepared.addedTokens.join(" ")}` });
   const maxLen = Math.min(t.maxSeqLength, model.config.maxPositions - 1);
@@ -286,4 +287,23 @@ async function trainJob(
   if (state.lastEvalLoss !== null) metrics.eval_loss = state.lastEvalLoss;
   emit({ type: "done", step: state.step, metrics });
   return { step: state.step, metrics };
+}
+
+/**
+ * The training options that are GPU techniques: the CPU engine runs them its own way and says
+ * so at the start of the run instead of silently ignoring them.
+ */
+export function describeCpuSubstitutions(t: EngineJob["config"]["training"]): string[] {
+  const out: string[] = [];
+  if (t.precision !== "fp32")
+    out.push(`training.precision ${t.precision}: the CPU engine computes in float32 (same math, more memory)`);
+  if (t.optimizer !== "adamw_torch")
+    out.push(
+      `training.optimizer ${t.optimizer}: the CPU engine uses 32-bit AdamW (adamw_torch); paged and 8-bit states are GPU memory savers`,
+    );
+  if (t.gradientCheckpointing)
+    out.push(
+      "training.gradientCheckpointing: not used by the CPU engine (a micro-batch's activations fit in memory at the sizes it trains)",
+    );
+  return out;
 }
