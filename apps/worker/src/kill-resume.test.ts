@@ -4,11 +4,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDatasetVersion, ensureDataset, registerModelDir } from "@distillery/catalog";
-import { type CanonicalExample, ZRunConfig } from "@distillery/core";
+import { type CanonicalExample, type EngineEvent, ZRunConfig } from "@distillery/core";
 import { createRun, type Db, ensureDefaultWorkspace, listRunEvents } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createTinyModel } from "@distillery/engine-local";
-import { createProducer, createRedisConnection, QUEUES } from "@distillery/jobs";
+import { createProducer, createRedisConnection, createRunEventHub, QUEUES } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -110,6 +110,18 @@ describe("a worker killed with kill -9 mid-run", () => {
     const producer = createProducer(connection, prefix);
     await producer.enqueue(QUEUES.runsLocal, { runId: run.id, workspaceId }, { jobId: run.id });
 
+    // what a browser connected throughout sees live, by seq
+    const subscriber = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "subscriber");
+    const hub = createRunEventHub(subscriber, prefix);
+    const seenLive = new Map<number, EngineEvent>();
+    const reused: number[] = [];
+    const unsubscribe = await hub.subscribe(run.id, (e) => {
+      const before = seenLive.get(e.seq);
+      // a seq must never name two different events
+      if (before && JSON.stringify(before) !== JSON.stringify(e)) reused.push(e.seq);
+      seenLive.set(e.seq, e);
+    });
+
     const first = startWorker("wkr_first");
     // wait for a checkpoint and some steps past it, then kill the worker without warning
     await expect
@@ -143,7 +155,17 @@ describe("a worker killed with kill -9 mid-run", () => {
     const events = await listRunEvents(db, run.id);
     const lossSteps = events.flatMap((e) => (e.type === "metric" && "loss" in e.values ? [e.step] : []));
     expect(lossSteps).toEqual(Array.from({ length: totalSteps }, (_, i) => i + 1));
-    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    // seqs only grow; a gap is the unpersisted tail of the killed worker, never reused
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    for (const e of events) {
+      const live = seenLive.get(e.seq);
+      if (live) expect(live).toEqual(e);
+    }
+    await expect.poll(() => Math.max(...seenLive.keys())).toBe(seqs.at(-1));
+    expect(reused).toEqual([]);
+    unsubscribe();
+    subscriber.disconnect();
     expect(events.some((e) => e.type === "log" && e.message.includes("resuming on worker wkr_second"))).toBe(
       true,
     );

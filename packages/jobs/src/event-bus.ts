@@ -8,11 +8,36 @@ import type { Redis } from "ioredis";
  */
 export const runChannel = (runId: string, prefix = "distillery") => `${prefix}:run-events:${runId}`;
 
+/** a sorted set: member runId, score the highest seq ever published for it */
+const publishedSeqKey = (prefix = "distillery") => `${prefix}:run-published-seq`;
+
+/**
+ * Publishes events and records, per run, the highest seq published (ZADD GT: never lowered).
+ * Live events run ahead of Postgres, so after a crash a resumed run must number its stream
+ * after this mark, not after the last persisted event: a browser that saw the lost events live
+ * would otherwise take new events for ones it already has.
+ */
 export async function publishRunEvents(redis: Redis, events: EngineEvent[], prefix?: string): Promise<void> {
   if (events.length === 0) return;
   const pipeline = redis.pipeline();
-  for (const e of events) pipeline.publish(runChannel(e.runId, prefix), JSON.stringify(e));
+  const highest = new Map<string, number>();
+  for (const e of events) {
+    pipeline.publish(runChannel(e.runId, prefix), JSON.stringify(e));
+    highest.set(e.runId, Math.max(highest.get(e.runId) ?? -1, e.seq));
+  }
+  for (const [runId, seq] of highest) pipeline.zadd(publishedSeqKey(prefix), "GT", seq, runId);
   await pipeline.exec();
+}
+
+/** The highest seq ever published for the run, or null when none was (or it was forgotten). */
+export async function getPublishedSeq(redis: Redis, runId: string, prefix?: string): Promise<number | null> {
+  const score = await redis.zscore(publishedSeqKey(prefix), runId);
+  return score === null ? null : Number(score);
+}
+
+/** Drops the run's mark once it has finished and every event is persisted. */
+export async function forgetPublishedSeq(redis: Redis, runId: string, prefix?: string): Promise<void> {
+  await redis.zrem(publishedSeqKey(prefix), runId);
 }
 
 /** One subscriber connection shared by every listener of this process. */

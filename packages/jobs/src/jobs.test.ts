@@ -3,7 +3,7 @@ import type { EngineEvent } from "@distillery/core";
 import { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisConnection, pingRedis } from "./connections.ts";
-import { createRunEventHub, publishRunEvents } from "./event-bus.ts";
+import { createRunEventHub, forgetPublishedSeq, getPublishedSeq, publishRunEvents } from "./event-bus.ts";
 import { ZEchoPayload } from "./payloads.ts";
 import { createProducer } from "./producer.ts";
 import { QUEUES } from "./queues.ts";
@@ -87,6 +87,29 @@ describe("jobs", () => {
     await expect.poll(() => b.length).toBe(2);
     expect(a).toHaveLength(2);
     expect(hub.listenerCount()).toBe(1);
+  });
+
+  it("remembers the highest seq published per run, never lowering it, until forgotten", async () => {
+    const pub = createRedisConnection(url(), "worker");
+    toClose.push(pub);
+    const ev = (runId: string, seq: number): EngineEvent => ({
+      type: "log",
+      runId,
+      seq,
+      ts: 0,
+      level: "info",
+      message: `m${seq}`,
+    });
+    expect(await getPublishedSeq(pub, "run_seq_a", prefix)).toBeNull();
+    await publishRunEvents(pub, [ev("run_seq_a", 3), ev("run_seq_a", 7), ev("run_seq_b", 1)], prefix);
+    expect(await getPublishedSeq(pub, "run_seq_a", prefix)).toBe(7);
+    expect(await getPublishedSeq(pub, "run_seq_b", prefix)).toBe(1);
+    // a late, lower publish (a replayed batch) does not move the mark back
+    await publishRunEvents(pub, [ev("run_seq_a", 5)], prefix);
+    expect(await getPublishedSeq(pub, "run_seq_a", prefix)).toBe(7);
+    await forgetPublishedSeq(pub, "run_seq_a", prefix);
+    expect(await getPublishedSeq(pub, "run_seq_a", prefix)).toBeNull();
+    expect(await getPublishedSeq(pub, "run_seq_b", prefix)).toBe(1);
   });
 
   it("tells what is wrong with an unreachable Redis", async () => {

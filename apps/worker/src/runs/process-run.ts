@@ -15,7 +15,7 @@ import {
   type RunLease,
   releaseRun,
 } from "@distillery/db";
-import { ZTrainRunPayload } from "@distillery/jobs";
+import { forgetPublishedSeq, getPublishedSeq, ZTrainRunPayload } from "@distillery/jobs";
 import type { BlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
@@ -73,6 +73,10 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       await finishRun(deps.db, lease, { status: "failed", error: `worker error: ${(e as Error).message}` });
       result = { status: "failed" };
     }
+    if (result.status === "succeeded" || result.status === "failed" || result.status === "cancelled")
+      await forgetPublishedSeq(deps.publisher, runId, deps.queuePrefix).catch((e: Error) =>
+        log.warn({ err: e.message }, "could not drop the run's published-seq mark"),
+      );
     if (result.status === "succeeded") {
       for (const next of await listDependentRuns(deps.db, runId)) await deps.enqueueRun(next);
     } else if (result.status === "failed" || result.status === "cancelled") {
@@ -151,10 +155,13 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
   let engineError: Extract<EngineEvent, { type: "error" }> | undefined;
   const latest: Record<string, number> = {};
   const evals: Record<string, Record<string, number>> = {};
-  // The worker numbers the run's stream: it continues after the last persisted event, so a
-  // resumed run (new engine process, new worker) never reuses a seq, and the worker's own log
-  // lines interleave with the engine's without colliding.
-  let nextSeq = run.lastSeq + 1;
+  // The worker numbers the run's stream: it continues after the last persisted event, or after
+  // the last one published live when that is higher (a killed worker's unpersisted tail), so a
+  // resumed run (new engine process, new worker) never gives a seq that a browser already holds
+  // to a different event; the worker's own log lines interleave with the engine's without
+  // colliding.
+  const published = await getPublishedSeq(deps.publisher, run.id, deps.queuePrefix);
+  let nextSeq = Math.max(run.lastSeq, published ?? -1) + 1;
   const highWater =
     run.interruptions > 0 ? await getMetricHighWaterMarks(db, run.id) : new Map<string, number>();
   const lastSampleStep = highWater.size > 0 ? Math.max(...highWater.values()) : -1;
