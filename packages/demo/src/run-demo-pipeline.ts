@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { BUILTIN_TEMPLATES, type EngineEvent, type RunConfig, renderChat } from "@distillery/core";
-import { runTraining } from "@distillery/engine-local";
+import { resolveThreads, runTraining } from "@distillery/engine-local";
 import { type EvaluateModelResult, evaluateModel } from "@distillery/evals";
 import { buildDemoPlan, type DemoPlan, type DemoPlanOptions } from "./build-demo-plan.ts";
 import { renderVersionForEngine } from "./render-version.ts";
@@ -56,7 +56,7 @@ export async function runDemoPipeline(
     }));
     await runTraining(
       { runId: `demo-${run}`, config, paths: { baseModel, trainData, outDir }, samplePrompts },
-      { emit: (e) => options.onEvent?.(run, e) },
+      { emit: (e) => options.onEvent?.(run, e), threads: resolveThreads(undefined) },
     );
     options.onPhase?.(`${run} trained`, elapsed());
     return outDir;

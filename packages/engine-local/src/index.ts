@@ -8,7 +8,7 @@ export { type GenerateOptions, generateTokens } from "./generate/generate-tokens
 export { type GenerateTextOptions, generateText } from "./generate-text.ts";
 export { loadModelDir, saveModelDir } from "./io/hf-model-dir.ts";
 export { loadAdapterDir, saveAdapterDir } from "./io/peft-adapter.ts";
-export { setMatmulThreads } from "./kernels/parallel.ts";
+export { resolveThreads, setMatmulThreads } from "./kernels/parallel.ts";
 export { mergeAdapter } from "./merge-adapter.ts";
 export type { LlamaModel } from "./model/llama-model.ts";
 export type { LlamaConfig } from "./model/model-config.ts";
