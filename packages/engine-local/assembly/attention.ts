@@ -2,6 +2,7 @@
 // writing out/dq/dk/dv in their [rows, heads·hd] layout (no gather copies). The products go
 // through gemm on the causal part only; rows may be restricted to their packed segment: row i
 // attends to keys j with seg[i] ≤ j ≤ i (seg = 0 when the batch is not packed).
+import { arg, argF, argI } from "./args";
 import { causalSoftmaxBackward } from "./elementwise";
 import { gemm, transposeStrided } from "./matmul";
 import { expScalar, expv, hsum } from "./simd-math";
@@ -25,16 +26,6 @@ const A_DOUT = 14;
 const A_DQ = 15;
 const A_DK = 16;
 const A_DV = 17;
-
-@inline
-function arg(args: usize, slot: i32): usize {
-  return <usize>load<i32>(args + ((<usize>slot) << 2));
-}
-
-@inline
-function argI(args: usize, slot: i32): i32 {
-  return load<i32>(args + ((<usize>slot) << 2));
-}
 
 /** columns of a row block [i0, i0+m) worth computing: up to the diagonal, rounded up to 8 */
 @inline
@@ -89,7 +80,7 @@ export function attentionForwardUnits(args: usize, u0: i32, u1: i32, thread: i32
   const H = argI(args, A_H);
   const KVH = argI(args, A_KVH);
   const hd = argI(args, A_HD);
-  const scale = load<f32>(args + ((<usize>A_SCALE) << 2));
+  const scale = argF(args, A_SCALE);
   const seg = arg(args, A_SEG);
   const kT = arg(args, A_SCRATCH) + <usize>thread * arg(args, A_SCRATCH_BYTES);
   const group = H / KVH;
@@ -133,7 +124,7 @@ export function attentionBackwardUnits(args: usize, u0: i32, u1: i32, thread: i3
   const H = argI(args, A_H);
   const KVH = argI(args, A_KVH);
   const hd = argI(args, A_HD);
-  const scale = load<f32>(args + ((<usize>A_SCALE) << 2));
+  const scale = argF(args, A_SCALE);
   const vT = arg(args, A_SCRATCH) + <usize>thread * arg(args, A_SCRATCH_BYTES);
   const dP = vT + ((<usize>(hd * T)) << 2);
   const group = H / KVH;

@@ -127,49 +127,6 @@ export function addInPlace(a: usize, b: usize, n: i32): void {
   }
 }
 
-/**
- * Causal softmax of one head's scores [T, T] (row i attends to j ≤ i) after scaling; the
- * masked upper triangle is written as 0.
- */
-export function causalSoftmax(scores: usize, probs: usize, T: i32, scale: f32): void {
-  const rowBytes = (<usize>T) << 2;
-  for (let i = 0; i < T; i++) {
-    const s = scores + <usize>i * rowBytes;
-    const p = probs + <usize>i * rowBytes;
-    const n = i + 1;
-    let max: f32 = -Infinity;
-    for (let j = 0; j < n; j++) max = Mathf.max(max, load<f32>(s + ((<usize>j) << 2)) * scale);
-    const m = f32x4.splat(max);
-    const sv = f32x4.splat(scale);
-    let acc = f32x4.splat(0);
-    const n4 = n & ~3;
-    for (let j = 0; j < n4; j += 4) {
-      const o = (<usize>j) << 2;
-      const e = expv(f32x4.sub(f32x4.mul(v128.load(s + o), sv), m));
-      v128.store(p + o, e);
-      acc = f32x4.add(acc, e);
-    }
-    let sum = hsum(acc);
-    for (let j = n4; j < n; j++) {
-      const o = (<usize>j) << 2;
-      const e = expScalar(load<f32>(s + o) * scale - max);
-      store<f32>(p + o, e);
-      sum += e;
-    }
-    const inv = f32x4.splat(1 / sum);
-    for (let j = 0; j < n4; j += 4) {
-      const o = (<usize>j) << 2;
-      v128.store(p + o, f32x4.mul(v128.load(p + o), inv));
-    }
-    const invS: f32 = 1 / sum;
-    for (let j = n4; j < n; j++) {
-      const o = (<usize>j) << 2;
-      store<f32>(p + o, load<f32>(p + o) * invS);
-    }
-    for (let j = n; j < T; j++) store<f32>(p + ((<usize>j) << 2), 0);
-  }
-}
-
 /** In place: dp ← p·(dp − Σ_j dp·p)·scale on the causal triangle, 0 above it. */
 export function causalSoftmaxBackward(probs: usize, dp: usize, T: i32, scale: f32): void {
   const rowBytes = (<usize>T) << 2;

@@ -1,6 +1,7 @@
 // One entry point for work that the calling thread and the helper thread share: the JS side
 // (src/kernels/parallel.ts) writes an argument block into memory and both threads call
 // runTask(op, args, start, end, thread) on disjoint unit ranges [start, end) of it.
+import { arg, argF, argI } from "./args";
 import { attentionBackwardUnits, attentionForwardUnits } from "./attention";
 import { addInPlace, rmsnormBackward, rmsnormForward, swigluBackward, swigluForward } from "./elementwise";
 import { gemm } from "./matmul";
@@ -15,21 +16,6 @@ const OP_SWIGLU_FWD: i32 = 5;
 const OP_SWIGLU_BWD: i32 = 6;
 const OP_ADD: i32 = 7;
 const OP_ROPE: i32 = 8;
-
-@inline
-function arg(args: usize, slot: i32): usize {
-  return <usize>load<i32>(args + ((<usize>slot) << 2));
-}
-
-@inline
-function argI(args: usize, slot: i32): i32 {
-  return load<i32>(args + ((<usize>slot) << 2));
-}
-
-@inline
-function argF(args: usize, slot: i32): f32 {
-  return load<f32>(args + ((<usize>slot) << 2));
-}
 
 /**
  * x rotated in place (rotate_half convention) for rows [r0, r1) of [rows, heads·hd]; row r sits at

@@ -29,6 +29,15 @@ afterAll(async () => {
   for (const c of toClose) await c.quit();
 });
 
+const ev = (runId: string, seq: number): EngineEvent => ({
+  type: "log",
+  runId,
+  seq,
+  ts: 0,
+  level: "info",
+  message: `m${seq}`,
+});
+
 describe("jobs", () => {
   it("rejects an invalid payload before it reaches Redis, naming the field", async () => {
     await expect(
@@ -70,14 +79,6 @@ describe("jobs", () => {
     const b: EngineEvent[] = [];
     const offA = await hub.subscribe("run_a", (e) => a.push(e));
     await hub.subscribe("run_b", (e) => b.push(e));
-    const ev = (runId: string, seq: number): EngineEvent => ({
-      type: "log",
-      runId,
-      seq,
-      ts: 0,
-      level: "info",
-      message: `m${seq}`,
-    });
     await publishRunEvents(pub, [ev("run_a", 0), ev("run_a", 1), ev("run_b", 0)], prefix);
     await expect.poll(() => a.length).toBe(2);
     await expect.poll(() => b.length).toBe(1);
@@ -92,14 +93,6 @@ describe("jobs", () => {
   it("remembers the highest seq published per run, never lowering it, until forgotten", async () => {
     const pub = createRedisConnection(url(), "worker");
     toClose.push(pub);
-    const ev = (runId: string, seq: number): EngineEvent => ({
-      type: "log",
-      runId,
-      seq,
-      ts: 0,
-      level: "info",
-      message: `m${seq}`,
-    });
     expect(await getPublishedSeq(pub, "run_seq_a", prefix)).toBeNull();
     await publishRunEvents(pub, [ev("run_seq_a", 3), ev("run_seq_a", 7), ev("run_seq_b", 1)], prefix);
     expect(await getPublishedSeq(pub, "run_seq_a", prefix)).toBe(7);

@@ -33,7 +33,6 @@ export interface KernelExports {
   rmsnormForward(x: number, w: number, y: number, rinv: number, rows: number, d: number, eps: number): void;
   rmsnormBackward(x: number, w: number, rinv: number, dy: number, dx: number, rows: number, d: number): void;
   addInPlace(a: number, b: number, n: number): void;
-  causalSoftmax(scores: number, probs: number, T: number, scale: number): void;
   causalSoftmaxBackward(probs: number, dp: number, T: number, scale: number): void;
 }
 

@@ -90,6 +90,16 @@ function addInPlace(a: FArray, b: FArray): void {
   for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (b[i] as number);
 }
 
+function attentionShape(
+  model: LlamaModel,
+  batch: number,
+  seq: number,
+  segStart: Int32Array | null,
+): AttentionShape {
+  const c = model.config;
+  return { batch, seq, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, segStart };
+}
+
 /**
  * Forward pass; `rng` enables LoRA dropout (training), null disables it (eval). `segStart`
  * (packed batches, [batch·seq]) gives each row the position where its example starts in its
@@ -117,14 +127,7 @@ export function forwardTrain(
       seg = inArena;
     }
   }
-  const shape: AttentionShape = {
-    batch,
-    seq,
-    heads: c.numHeads,
-    kvHeads: c.numKvHeads,
-    headDim: c.headDim,
-    segStart: seg,
-  };
+  const shape = attentionShape(model, batch, seq, seg);
   let h = embedTokens(model, ids);
   const layers: LayerTape[] = [];
   for (const layer of model.layers) {
@@ -202,14 +205,7 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
   const V = c.vocabSize;
   const rope = getRopeTables(seq, c.headDim, c.ropeTheta);
   const seg = tape.segStart;
-  const shape: AttentionShape = {
-    batch,
-    seq,
-    heads: c.numHeads,
-    kvHeads: c.numKvHeads,
-    headDim: c.headDim,
-    segStart: seg,
-  };
+  const shape = attentionShape(model, batch, seq, seg);
 
   accumulateHeadGrad(model.lmHead, dlogits, tape.hNorm, rows, V, d);
   const dhn = allocOutputLike(dlogits, rows * d);
