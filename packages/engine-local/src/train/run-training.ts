@@ -296,7 +296,9 @@ async function trainJob(
 export function describeCpuSubstitutions(t: EngineJob["config"]["training"]): string[] {
   const out: string[] = [];
   if (t.precision !== "fp32")
-    out.push(`training.precision ${t.precision}: the CPU engine computes in float32 (same math, more memory)`);
+    out.push(
+      `training.precision ${t.precision}: the CPU engine computes in float32 (same math, more memory)`,
+    );
   if (t.optimizer !== "adamw_torch")
     out.push(
       `training.optimizer ${t.optimizer}: the CPU engine uses 32-bit AdamW (adamw_torch); paged and 8-bit states are GPU memory savers`,
