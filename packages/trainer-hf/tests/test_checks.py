@@ -39,6 +39,7 @@ class Preflight(unittest.TestCase):
         self.assertIn("qkv_proj", err.message)
         self.assertIn("gate_proj", err.hint)
         self.assertNotIn("lm_head", err.hint)
+        check_target_modules("all-linear", LLAMA_LINEARS)  # LoraConfig's string form
 
     def test_bitsandbytes_optimizers(self) -> None:
         config = parse_job(minimal_job()).config

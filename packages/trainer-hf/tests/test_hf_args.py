@@ -32,6 +32,8 @@ class TrainingArgumentsMapping(unittest.TestCase):
             "lr_scheduler_type": "cosine", "warmup_ratio": 0.03, "max_grad_norm": 0.3, "optim": "paged_adamw_32bit",
             "fp16": True, "bf16": False, "eval_strategy": "epoch", "save_strategy": "epoch", "logging_steps": 50,
             "report_to": "none", "remove_unused_columns": False, "seed": 42,
+            # a NaN loss must reach the callback (nan_loss), not be averaged away in the logs
+            "logging_nan_inf_filter": False,
         }
         for key, value in expected.items():
             self.assertEqual(args[key], value, key)
@@ -68,6 +70,14 @@ class LoraMapping(unittest.TestCase):
             {"r": 8, "lora_alpha": 16.0, "lora_dropout": 0.2, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"],
              "bias": "none", "task_type": "CAUSAL_LM"},
         )
+
+    def test_all_linear_is_passed_as_peft_expects_it(self) -> None:
+        # peft expands "all-linear" only as the whole target_modules string, never inside a list
+        config = seed_recipe_config()
+        config["lora"]["targetModules"] = ["all-linear"]
+        self.assertEqual(lora_arguments(config)["target_modules"], "all-linear")
+        config["lora"]["targetModules"] = ["q_proj", "all-linear"]
+        self.assertEqual(lora_arguments(config)["target_modules"], "all-linear")
 
     def test_rslora_dora_and_full(self) -> None:
         config = seed_recipe_config()

@@ -144,7 +144,7 @@ def generate_samples(model, tokenizer, job) -> list:
         with torch.random.fork_rng(devices=devices), torch.no_grad():
             torch.manual_seed(job.training["seed"])
             for p in job.sample_prompts:
-                enc = tokenizer(p.rendered, return_tensors="pt").to(device)
+                enc = model_inputs(tokenizer(p.rendered, return_tensors="pt"), device)
                 temperature = float(sampling["temperature"])
                 gen_kwargs = {
                     "max_new_tokens": int(sampling["maxNewTokens"]),
@@ -160,6 +160,14 @@ def generate_samples(model, tokenizer, job) -> list:
     finally:
         model.train(was_training)
     return outputs
+
+
+def model_inputs(encoding, device) -> dict:
+    """Only what a causal LM's forward takes. A tokenizer without model_input_names of its own
+    (PreTrainedTokenizerFast / v5 TokenizersBackend, as the CPU engine's tokenizer_config says)
+    also returns token_type_ids, and generate() refuses them for Llama/Qwen ("The following
+    `model_kwargs` are not used by the model", GenerationMixin._validate_model_kwargs)."""
+    return {k: encoding[k].to(device) for k in ("input_ids", "attention_mask") if k in encoding}
 
 
 def _decode_keep_think(tokenizer, ids) -> str:

@@ -15,7 +15,10 @@ def linear_module_suffixes(module_names: Iterable[str]) -> set:
     return {name.rsplit(".", 1)[-1] for name in module_names if name}
 
 
-def check_target_modules(requested: Sequence[str], linear_names: Iterable[str]) -> None:
+def check_target_modules(requested, linear_names: Iterable[str]) -> None:
+    """`requested`: LoraConfig.target_modules, a list of names or the string "all-linear"."""
+    if isinstance(requested, str):
+        requested = [requested]
     available = linear_module_suffixes(linear_names)
     missing = [m for m in requested if m not in available and m != "all-linear"]
     if missing:

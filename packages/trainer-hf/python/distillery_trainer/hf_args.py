@@ -44,6 +44,10 @@ def training_arguments(
         "save_strategy": t["saveStrategy"],
         "logging_strategy": "steps",
         "logging_steps": int(t["loggingSteps"]),
+        # Trainer's default (True) logs a NaN/inf step loss as the running average instead, so a
+        # diverged run would never show the nan_loss error (callbacks.EventCallback.on_log).
+        # Logging only: gradients and steps are unaffected.
+        "logging_nan_inf_filter": False,
         "seed": int(t["seed"]),
         "data_seed": int(t["seed"]),
         "report_to": "none",
@@ -83,7 +87,7 @@ def lora_arguments(config: dict) -> Optional[dict]:
         "r": int(lora["r"]),
         "lora_alpha": float(lora["alpha"]),
         "lora_dropout": float(lora["dropout"]),
-        "target_modules": list(lora["targetModules"]),
+        "target_modules": target_modules_of(lora["targetModules"]),
         "bias": lora["bias"],
         "task_type": "CAUSAL_LM",
     }
@@ -92,6 +96,14 @@ def lora_arguments(config: dict) -> Optional[dict]:
     if lora["useDora"]:
         kwargs["use_dora"] = True
     return kwargs
+
+
+def target_modules_of(names) -> list | str:
+    """LoraConfig.target_modules. peft expands "all-linear" only when it is the whole value, a
+    string (tuners_utils._maybe_include_all_linear_layers); inside a list it is looked up as a
+    module name and matches nothing. Every linear layer covers any other name listed with it."""
+    names = list(names)
+    return "all-linear" if "all-linear" in names else names
 
 
 def quantization_of(config: dict) -> str:

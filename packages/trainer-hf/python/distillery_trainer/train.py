@@ -93,7 +93,9 @@ def run_training(job: Job, emitter: Emitter) -> int:
     # importing bitsandbytes is slow and prints: only when the config needs it
     needs_bnb = quantization != "none" or t["optimizer"] in BNB_OPTIMIZERS
     has_bnb = needs_bnb and can_import("bitsandbytes")
-    has_flash = package_version("flash_attn") is not None
+    # imports, not just installed: a flash-attn wheel built for another torch/CUDA is installed
+    # yet fails inside from_pretrained (transformers' is_flash_attn_2_available reads metadata)
+    has_flash = has_cuda and package_version("flash_attn") is not None and can_import("flash_attn")
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     bf16_supported = has_cuda and torch.cuda.is_bf16_supported()
@@ -146,24 +148,35 @@ def run_training(job: Job, emitter: Emitter) -> int:
     def load_base():
         model = load_model(job.paths.base_model, dtype, attn, bnb_kwargs, {"": local_rank} if has_cuda else None, revision)
         resize_embeddings(model, len(tokenizer))
+        model.config.pad_token_id = tokenizer.pad_token_id
         if quantization == "none":
             model.to(device)
         return model
 
+    def prepare_for_kbit(model):
+        if quantization == "none":
+            return model
+        from peft import prepare_model_for_kbit_training
+
+        # use_reentrant passed explicitly: recent torch warns (and plans to raise) without it, and
+        # the Trainer re-enables checkpointing with the same kwargs (hf_args.training_arguments).
+        return prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=t["gradientCheckpointing"],
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
+
     model = load_base()
-    model.config.pad_token_id = tokenizer.pad_token_id
     log(f"attention: {attn}; dtype {dtype}; {len(new_ids)} new special token(s)")
 
     mode = "padded"
     if t["packing"]:
         mode = select_packing_mode(model, packing_candidates(attn), model.config.vocab_size, device, dtype, log)
 
-    if quantization != "none":
-        from peft import prepare_model_for_kbit_training
-
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=t["gradientCheckpointing"])
+    model = prepare_for_kbit(model)
     if is_lora:
-        model = wrap_with_lora(model, lora_kwargs, new_ids, load_base, log)
+        # the fallback reload must give the same model the first attempt got: prepared for k-bit
+        model = wrap_with_lora(model, lora_kwargs, new_ids, lambda: prepare_for_kbit(load_base()), log)
         if t["precision"] == "fp16":
             # GradScaler refuses fp16 gradients: keep every trainable tensor in fp32.
             for p in model.parameters():
@@ -219,9 +232,8 @@ def run_training(job: Job, emitter: Emitter) -> int:
         if trainer.is_world_process_zero():
             from .merge import merge_adapter
 
-            del trainer.model, model
-            if has_cuda:
-                torch.cuda.empty_cache()
+            del model
+            release_training_model(trainer)
             merge_adapter(
                 job.paths.base_model, final_dir, merged_dir, dtype=merge_dtype(quantization, bf16_supported), revision=revision
             )
@@ -241,6 +253,24 @@ def run_training(job: Job, emitter: Emitter) -> int:
     metrics.setdefault("train_loss", float(result.training_loss))
     emitter.done(step, metrics)
     return 0
+
+
+def release_training_model(trainer: Trainer) -> None:
+    """Frees the training copy before the merge loads a second one. `del trainer.model` alone
+    frees nothing: model_wrapped, the callback handler and accelerate's prepared-object lists
+    (Accelerator._models, _optimizers, ...) still hold the model and the optimizer state."""
+    trainer.accelerator.free_memory()  # drops accelerate's references, gc + empty_cache
+    handler = trainer.callback_handler
+    for name in ("model", "optimizer", "lr_scheduler", "train_dataloader", "eval_dataloader"):
+        if hasattr(handler, name):
+            setattr(handler, name, None)
+    trainer.model = trainer.model_wrapped = None
+    trainer.optimizer = trainer.lr_scheduler = None
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def save_final(trainer: Trainer, tokenizer, out_dir: str, has_new_tokens: bool) -> None:
