@@ -72,7 +72,7 @@ def write_data(path: str, n: int, n_words: int, seed: int = 0) -> dict:
     return {"examples": n, "mean_tokens": sum(lengths) / n, "max_tokens": max(lengths)}
 
 
-def run_ours(work: str, model_dir: str, data: str, steps: int, batch: int) -> dict:
+def run_ours(work: str, model_dir: str, data: str, steps: int, batch: int, timeout: float) -> dict:
     job = {
         "runId": "bench",
         "config": {
@@ -91,12 +91,14 @@ def run_ours(work: str, model_dir: str, data: str, steps: int, batch: int) -> di
         json.dump(job, f)
     env = {**os.environ, "PYTHONPATH": os.path.join(PACKAGE, "python")}
     proc = subprocess.run([sys.executable, "-m", "distillery_trainer", "train", "--config", job_path],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=env, timeout=timeout)
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
         raise RuntimeError(f"our trainer failed: {events[-1] if events else proc.returncode}")
     metrics = [e for e in events if e["type"] == "metric" and "tokens_per_second" in e["values"]]
+    if not metrics:
+        raise RuntimeError("our trainer logged no tokens_per_second metric")
     steady = metrics[1:] or metrics  # the first window holds CUDA warm-up
     logs = [e["message"] for e in events if e["type"] == "log"]
     return {
@@ -114,6 +116,9 @@ def run_baseline(model_dir: str, data: str, steps: int, batch: int, work: str) -
     from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer,
                               TrainerCallback, TrainingArguments)
 
+    sys.path.insert(0, os.path.join(PACKAGE, "python"))
+    from distillery_trainer.model_setup import dtype_kwarg  # `dtype` since transformers 4.56
+
     tok = AutoTokenizer.from_pretrained(model_dir)
     tok.add_tokens(["<think>", "</think>"], special_tokens=True)
     tok.pad_token = tok.eos_token
@@ -124,7 +129,7 @@ def run_baseline(model_dir: str, data: str, steps: int, batch: int, work: str) -
         c = tok(r["completion"], add_special_tokens=False)["input_ids"]
         ids = (p + c)[:2048]
         features.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": ([-100] * len(p) + c)[:2048]})
-    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.bfloat16, attn_implementation="sdpa")
+    model = AutoModelForCausalLM.from_pretrained(model_dir, **{dtype_kwarg(): torch.bfloat16}, attn_implementation="sdpa")
     model.resize_token_embeddings(len(tok))
     model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=TARGETS, task_type="CAUSAL_LM"))
 
@@ -146,12 +151,13 @@ def run_baseline(model_dir: str, data: str, steps: int, batch: int, work: str) -
 
     timer = Timer()
     base_collate = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)
-    counted = {"tokens_after_warmup": 0, "batches": 0}
+    # Real tokens of every batch, in the order the DataLoader collates them (= the order the
+    # steps consume them). Counted by position, not by time: accelerate's DataLoaderShard
+    # collates one batch ahead, so "batches collated so far" overshoots the timed window.
+    batch_tokens: list = []
 
     def collate(batch):
-        counted["batches"] += 1
-        if counted["batches"] > 5:
-            counted["tokens_after_warmup"] += sum(len(f["input_ids"]) for f in batch)
+        batch_tokens.append(sum(len(f["input_ids"]) for f in batch))
         return base_collate(batch)
 
     args = TrainingArguments(
@@ -161,8 +167,11 @@ def run_baseline(model_dir: str, data: str, steps: int, batch: int, work: str) -
     )
     torch.cuda.reset_peak_memory_stats()
     Trainer(model=model, args=args, train_dataset=features, data_collator=collate, callbacks=[timer]).train()
+    if timer.t0 is None or timer.t1 is None:
+        raise RuntimeError(f"the baseline's timed window (steps 6..{steps}) did not happen; --steps must be > 5")
     elapsed = timer.t1 - timer.t0
-    return {"tokens_per_second": counted["tokens_after_warmup"] / elapsed,
+    # the window runs steps 6..steps (GA 1: one batch per step): batches 5..steps-1, 0-based
+    return {"tokens_per_second": sum(batch_tokens[5:steps]) / elapsed,
             "peak_memory_mb": torch.cuda.max_memory_allocated() / 2**20}
 
 
@@ -172,6 +181,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--examples", type=int, default=3000)
+    # each trainer's own limit, so that one that hangs still leaves the other's numbers
+    parser.add_argument("--part-timeout", type=float, default=75)
     parser.add_argument("--baseline-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -193,21 +204,35 @@ def main() -> int:
     os.makedirs(model_dir, exist_ok=True)
     student = build_student(model_dir)
     data = write_data(os.path.join(work, "train.jsonl"), args.examples, student["words"])
-    ours = run_ours(work, model_dir, os.path.join(work, "train.jsonl"), args.steps, args.batch)
-    baseline_json = os.path.join(work, "baseline.json")
-    subprocess.run([sys.executable, os.path.abspath(__file__), "--baseline-only", "--work", work, "--out", baseline_json,
-                    "--steps", str(args.steps), "--batch", str(args.batch)], check=True)
-    with open(baseline_json) as f:
-        baseline = json.load(f)
     result = {
         "device": torch.cuda.get_device_name(0), "torch": torch.__version__,
         "student_parameters": student["parameters"], "data": data, "steps": args.steps, "batch": args.batch,
-        "ours": ours, "baseline": baseline, "ratio": ours["tokens_per_second"] / baseline["tokens_per_second"],
+        "errors": {},
     }
+    # Each side on its own: a failure of one still leaves the other's numbers in the result.
+    try:
+        result["ours"] = run_ours(work, model_dir, os.path.join(work, "train.jsonl"), args.steps, args.batch,
+                                  args.part_timeout)
+    except Exception as e:
+        result["errors"]["ours"] = f"{type(e).__name__}: {e}"[:1000]
+    baseline_json = os.path.join(work, "baseline.json")
+    try:
+        rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--baseline-only", "--work", work,
+                             "--out", baseline_json, "--steps", str(args.steps), "--batch", str(args.batch)],
+                            timeout=args.part_timeout).returncode
+    except subprocess.TimeoutExpired:
+        rc = "timeout"
+    if rc == 0:
+        with open(baseline_json) as f:
+            result["baseline"] = json.load(f)
+    else:
+        result["errors"]["baseline"] = f"the baseline process ended with {rc}; see the log above"
+    if "ours" in result and "baseline" in result:
+        result["ratio"] = result["ours"]["tokens_per_second"] / result["baseline"]["tokens_per_second"]
     with open(args.out, "w") as f:
         json.dump(result, f, indent=2)
     print(json.dumps(result, indent=2))
-    return 0
+    return 1 if result["errors"] else 0
 
 
 if __name__ == "__main__":

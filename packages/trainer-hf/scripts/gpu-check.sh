@@ -12,21 +12,40 @@ export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
 export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
 export PYTHONUNBUFFERED=1
 
+# Each stage has a time limit so that the summary always prints, within one ~8-minute slot:
+# `timeout` signals its whole process group (the trainer subprocesses included), then kills
+# it 15 s later. Override with GPU_CHECK_{UNIT,TORCH,BENCH}_TIMEOUT (seconds).
+UNIT_TIMEOUT=${GPU_CHECK_UNIT_TIMEOUT:-60}
+TORCH_TIMEOUT=${GPU_CHECK_TORCH_TIMEOUT:-240}
+BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-180}
+: > "$RESULTS/durations.txt"
+
+# run_stage NAME LIMIT LOG COMMAND...: runs COMMAND under `timeout`, output to the terminal and
+# LOG; records "NAME SECONDS RC" in durations.txt and sets STAGE_RC.
+run_stage() {
+  local name=$1 limit=$2 log=$3
+  shift 3
+  local start=$SECONDS
+  timeout --kill-after=15 "$limit" "$@" 2>&1 | tee "$RESULTS/$log"
+  STAGE_RC=${PIPESTATUS[0]}
+  echo "$name $((SECONDS - start)) $STAGE_RC" >> "$RESULTS/durations.txt"
+}
+
 echo "== environment"
-"$PY" -m distillery_trainer check | tee "$RESULTS/check.json"
+timeout 60 "$PY" -m distillery_trainer check | tee "$RESULTS/check.json"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || true
 
 echo "== pure-Python tests"
-"$PY" -m unittest discover -s tests -t . 2>&1 | tee "$RESULTS/unit.log"
-unit_rc=${PIPESTATUS[0]}
+run_stage unit "$UNIT_TIMEOUT" unit.log "$PY" -m unittest discover -s tests -t .
+unit_rc=$STAGE_RC
 
 echo "== torch suite"
-"$PY" -m unittest discover -s tests_torch -t . -v 2>&1 | tee "$RESULTS/torch-suite.log"
-torch_rc=${PIPESTATUS[0]}
+run_stage torch "$TORCH_TIMEOUT" torch-suite.log "$PY" -m unittest discover -s tests_torch -t . -v
+torch_rc=$STAGE_RC
 
 echo "== benchmark"
-"$PY" scripts/benchmark.py --out "$RESULTS/benchmark.json" --steps "${BENCH_STEPS:-40}" 2>&1 | tee "$RESULTS/benchmark.log"
-bench_rc=${PIPESTATUS[0]}
+run_stage benchmark "$BENCH_TIMEOUT" benchmark.log "$PY" scripts/benchmark.py --out "$RESULTS/benchmark.json" --steps "${BENCH_STEPS:-40}"
+bench_rc=$STAGE_RC
 
 echo
 echo "== summary (results in $RESULTS)"
@@ -34,30 +53,59 @@ echo "== summary (results in $RESULTS)"
 import json, os, re, sys
 results, unit_rc, torch_rc, bench_rc = sys.argv[1], *map(int, sys.argv[2:5])
 
+def read(name):
+    try:
+        with open(os.path.join(results, name), encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+durations = {}
+for line in read("durations.txt").splitlines():
+    parts = line.split()
+    if len(parts) == 3:
+        durations[parts[0]] = f"{parts[1]} s"
+
+def verdict(rc):
+    return "pass" if rc == 0 else ("TIMED OUT" if rc in (124, 137) else f"FAIL (exit {rc})")
+
 def suite(name, rc):
-    text = open(os.path.join(results, name), encoding="utf-8", errors="replace").read()
+    text = read(name)
     ran = re.findall(r"^Ran (\d+) tests?", text, re.M)
     tail = re.findall(r"^(OK.*|FAILED.*)$", text, re.M)
-    return f"{'pass' if rc == 0 else 'FAIL'} | ran {ran[-1] if ran else '?'}; {tail[-1] if tail else 'no result'}"
+    return f"{verdict(rc)}: ran {ran[-1] if ran else '?'}; {tail[-1] if tail else 'no result'}"
 
-print("| check | result |")
-print("|---|---|")
-print(f"| pure-Python tests | {suite('unit.log', unit_rc)} |")
-print(f"| torch suite | {suite('torch-suite.log', torch_rc)} |")
-bench_path = os.path.join(results, "benchmark.json")
-if bench_rc == 0 and os.path.exists(bench_path):
-    b = json.load(open(bench_path))
-    print(f"| benchmark | pass: {b['device']}, torch {b['torch']}, {b['student_parameters']/1e6:.0f}M params, "
-          f"{b['steps']} steps × batch {b['batch']}, mean {b['data']['mean_tokens']:.0f} tokens/example |")
+try:
+    check = json.loads(read("check.json") or "{}")
+except ValueError:
+    check = {}
+versions = ", ".join(f"{k} {v}" for k, v in sorted(check.get("versions", {}).items())) or "check failed"
+print("| check | result | time |")
+print("|---|---|---|")
+print(f"| environment | {versions} | |")
+print(f"| pure-Python tests | {suite('unit.log', unit_rc)} | {durations.get('unit', '?')} |")
+print(f"| torch suite | {suite('torch-suite.log', torch_rc)} | {durations.get('torch', '?')} |")
+try:
+    b = json.loads(read("benchmark.json") or "{}")
+except ValueError:
+    b = {}
+if b:
+    print(f"| benchmark | {verdict(bench_rc)}: {b['device']}, torch {b['torch']}, {b['student_parameters']/1e6:.0f}M params, "
+          f"{b['steps']} steps × batch {b['batch']}, mean {b['data']['mean_tokens']:.0f} tokens/example | {durations.get('benchmark', '?')} |")
     print()
     print("| trainer | tokens/s | peak memory (MiB) |")
     print("|---|---:|---:|")
-    print(f"| distillery (packing) | {b['ours']['tokens_per_second']:,.0f} | {b['ours']['peak_memory_mb']:,.0f} |")
-    print(f"| transformers.Trainer + peft (padding) | {b['baseline']['tokens_per_second']:,.0f} | {b['baseline']['peak_memory_mb']:,.0f} |")
-    print(f"| ratio | {b['ratio']:.2f}× | |")
-    for note in b["ours"].get("notes", []):
+    for key, label in (("ours", "distillery (packing)"), ("baseline", "transformers.Trainer + peft (padding)")):
+        r = b.get(key)
+        if r:
+            print(f"| {label} | {r['tokens_per_second']:,.0f} | {r['peak_memory_mb']:,.0f} |")
+        else:
+            print(f"| {label} | failed: {b.get('errors', {}).get(key, '?')} | |")
+    if "ratio" in b:
+        print(f"| ratio | {b['ratio']:.2f}× | |")
+    for note in (b.get("ours") or {}).get("notes", []):
         print(f"\n- {note}")
 else:
-    print(f"| benchmark | FAIL (exit {bench_rc}); see benchmark.log |")
+    print(f"| benchmark | {verdict(bench_rc)}, no benchmark.json; see benchmark.log | {durations.get('benchmark', '?')} |")
 PYEOF
 exit $(( unit_rc || torch_rc || bench_rc ))
