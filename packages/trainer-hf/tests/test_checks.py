@@ -11,6 +11,7 @@ from distillery_trainer.checks import (
     check_quantization,
     check_sample_prompts,
     check_target_modules,
+    resolve_target_modules,
     check_template,
     describe_oom,
 )
@@ -40,6 +41,27 @@ class Preflight(unittest.TestCase):
         self.assertIn("gate_proj", err.hint)
         self.assertNotIn("lm_head", err.hint)
         check_target_modules("all-linear", LLAMA_LINEARS)  # LoraConfig's string form
+
+    def test_fused_projections(self) -> None:
+        phi3 = [f"model.layers.{i}.{p}" for i in range(2) for p in (
+            "self_attn.qkv_proj", "self_attn.o_proj", "mlp.gate_up_proj", "mlp.down_proj")] + ["lm_head"]
+        # the seed recipe on Phi-3-mini: q/k/v/o → qkv_proj + o_proj, nothing widened
+        targets, notes = resolve_target_modules(["q_proj", "k_proj", "v_proj", "o_proj"], phi3)
+        self.assertEqual(targets, ["qkv_proj", "o_proj"])
+        self.assertEqual(len(notes), 1)
+        self.assertNotIn("also adapts", notes[0])
+        check_target_modules(targets, phi3)
+        # q and v only: qkv_proj adapts k too, and the note says so
+        targets, notes = resolve_target_modules(["q_proj", "v_proj", "gate_proj"], phi3)
+        self.assertEqual(targets, ["qkv_proj", "gate_up_proj"])
+        self.assertTrue(any("also adapts k_proj" in n for n in notes))
+        self.assertTrue(any("also adapts up_proj" in n for n in notes))
+        # Llama keeps its names; unknown names stay for check_target_modules to refuse
+        self.assertEqual(resolve_target_modules(["q_proj", "v_proj"], LLAMA_LINEARS), (["q_proj", "v_proj"], []))
+        targets, _ = resolve_target_modules(["q_proj", "c_fc"], phi3)
+        self.assertEqual(targets, ["qkv_proj", "c_fc"])
+        self.assertField(lambda: check_target_modules(targets, phi3), "lora.targetModules")
+        self.assertEqual(resolve_target_modules("all-linear", phi3), ("all-linear", []))
 
     def test_bitsandbytes_optimizers(self) -> None:
         config = parse_job(minimal_job()).config

@@ -15,6 +15,44 @@ def linear_module_suffixes(module_names: Iterable[str]) -> set:
     return {name.rsplit(".", 1)[-1] for name in module_names if name}
 
 
+# Models that fuse projections the run config names separately (the config speaks Llama's
+# names): Phi-3 has qkv_proj and gate_up_proj, Falcon / GPT-NeoX query_key_value.
+FUSED_MODULES = {
+    "qkv_proj": ("q_proj", "k_proj", "v_proj"),
+    "query_key_value": ("q_proj", "k_proj", "v_proj"),
+    "gate_up_proj": ("gate_proj", "up_proj"),
+}
+
+
+def resolve_target_modules(requested, linear_names: Iterable[str]) -> tuple:
+    """Maps Llama names the model lacks onto the fused module that holds them, so the seed recipe
+    (q/k/v/o on Phi-3-mini) trains qkv_proj + o_proj as practitioners configure it, instead of
+    failing or, as peft alone would, silently adapting o_proj only. Returns (target_modules,
+    notes): the notes say what was widened (a fused qkv_proj also adapts k when only q and v were
+    asked for). Names with no module and no fused home are left for check_target_modules."""
+    if isinstance(requested, str):
+        return requested, []
+    available = linear_module_suffixes(linear_names)
+    resolved: list = []
+    notes: list = []
+    for fused, parts in FUSED_MODULES.items():
+        wanted = [m for m in requested if m in parts and m not in available]
+        if wanted and fused in available:
+            notes.append(
+                f"this model fuses {', '.join(parts)} into {fused}: LoRA on {fused} stands for "
+                f"{', '.join(wanted)}" + (
+                    f" (and also adapts {', '.join(p for p in parts if p not in wanted)})"
+                    if len(wanted) < len(parts) else ""
+                )
+            )
+            resolved.append(fused)
+    for m in requested:
+        fused_home = any(m in parts and m not in available and f in available for f, parts in FUSED_MODULES.items())
+        if not fused_home and m not in resolved:
+            resolved.append(m)
+    return resolved, notes
+
+
 def check_target_modules(requested, linear_names: Iterable[str]) -> None:
     """`requested`: LoraConfig.target_modules, a list of names or the string "all-linear"."""
     if isinstance(requested, str):

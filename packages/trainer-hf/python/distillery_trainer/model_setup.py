@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from .checks import check_target_modules
+from .checks import check_target_modules, resolve_target_modules
 from .emit_types import Log
 
 
@@ -123,7 +123,12 @@ def wrap_with_lora(
     trainable_token_indices (≥ 0.15) when it accepts the layers, else modules_to_save."""
     from peft import LoraConfig, get_peft_model
 
-    check_target_modules(lora_kwargs["target_modules"], linear_module_names(model))
+    linears = linear_module_names(model)
+    targets, notes = resolve_target_modules(lora_kwargs["target_modules"], linears)
+    for note in notes:
+        log(note, "info")
+    lora_kwargs = {**lora_kwargs, "target_modules": targets}
+    check_target_modules(targets, linears)
     if not new_token_ids:
         return get_peft_model(model, LoraConfig(**lora_kwargs))
     embed = module_name_of(model, model.get_input_embeddings()) or "embed_tokens"
