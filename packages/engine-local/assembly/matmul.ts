@@ -149,9 +149,13 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
 
 /** dst[cols, rows] = src[rows, cols]ᵀ where src's rows are srcRow bytes apart. */
 export function transposeStrided(src: usize, srcRow: usize, dst: usize, rows: i32, cols: i32): void {
+  transposeStridedTo(src, srcRow, dst, (<usize>rows) << 2, rows, cols);
+}
+
+/** transposeStrided into a dst whose rows are dstRow bytes apart (a column block of a wider dst). */
+export function transposeStridedTo(src: usize, srcRow: usize, dst: usize, dstRow: usize, rows: i32, cols: i32): void {
   const R4 = rows & ~3;
   const C4 = cols & ~3;
-  const dstRow = <usize>rows << 2;
   for (let i = 0; i < R4; i += 4) {
     for (let j = 0; j < C4; j += 4) {
       const s = src + <usize>i * srcRow + ((<usize>j) << 2);
@@ -163,7 +167,7 @@ export function transposeStrided(src: usize, srcRow: usize, dst: usize, rows: i3
       const t1 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
       const t2 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
       const t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
-      const d = dst + ((<usize>(j * rows + i)) << 2);
+      const d = dst + <usize>j * dstRow + ((<usize>i) << 2);
       v128.store(d, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
       v128.store(d + dstRow, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
       v128.store(d + 2 * dstRow, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5));
@@ -174,7 +178,7 @@ export function transposeStrided(src: usize, srcRow: usize, dst: usize, rows: i3
     const jStart = i < R4 ? C4 : 0;
     const s = src + <usize>i * srcRow;
     for (let j = jStart; j < cols; j++) {
-      store<f32>(dst + ((<usize>(j * rows + i)) << 2), load<f32>(s + ((<usize>j) << 2)));
+      store<f32>(dst + <usize>j * dstRow + ((<usize>i) << 2), load<f32>(s + ((<usize>j) << 2)));
     }
   }
 }

@@ -4,7 +4,7 @@
 import { arg, argF, argI } from "./args";
 import { attentionBackwardUnits, attentionForwardUnits } from "./attention";
 import { addInPlace, rmsnormBackward, rmsnormForward, swigluBackward, swigluForward } from "./elementwise";
-import { gemm } from "./matmul";
+import { gemm, transposeStridedTo } from "./matmul";
 
 // op codes; keep in sync with OP in src/kernels/parallel.ts
 const OP_GEMM: i32 = 0;
@@ -16,6 +16,7 @@ const OP_SWIGLU_FWD: i32 = 5;
 const OP_SWIGLU_BWD: i32 = 6;
 const OP_ADD: i32 = 7;
 const OP_ROPE: i32 = 8;
+const OP_TRANSPOSE: i32 = 9;
 
 /**
  * x rotated in place (rotate_half convention) for rows [r0, r1) of [rows, heads·hd]; row r sits at
@@ -101,5 +102,13 @@ export function runTask(op: i32, args: usize, start: i32, end: i32, thread: i32)
     addInPlace(arg(args, 0) + off, arg(args, 1) + off, n);
   } else if (op == OP_ROPE) {
     ropeRows(args, start, end);
+  } else if (op == OP_TRANSPOSE) {
+    // src, dst, rows, cols: dst[cols, rows] = srcᵀ; units are rows of src (multiples of 4)
+    const rows = argI(args, 2);
+    const cols = argI(args, 3);
+    const srcRow = (<usize>cols) << 2;
+    // rows [start, end) of src land in columns [start, end) of dst, whose rows are `rows` wide
+    transposeStridedTo(arg(args, 0) + <usize>start * srcRow, srcRow, arg(args, 1) + ((<usize>start) << 2), (<usize>rows) << 2, n, cols);
   }
 }
+

@@ -39,14 +39,18 @@ export function matmulWasm(
   const sizeC = M * N;
   const pA = place(a, M * K);
   let pB = place(b, K * N);
+  const { i32, f32 } = taskArgs();
   if (transB) {
     const t = reserve(K * N);
-    k.transpose(pB, t, N, K);
+    i32[0] = pB;
+    i32[1] = t;
+    i32[2] = N; // rows of the stored B
+    i32[3] = K;
+    runTask(k, OP.transpose, N, chunkFor(N, 4), K * N * 4);
     pB = t;
   }
   const cInPlace = isArenaView(c);
   const pC = cInPlace ? c.byteOffset : accumulate ? place(c, sizeC) : reserve(sizeC);
-  const { i32, f32 } = taskArgs();
   i32[0] = pA;
   i32[1] = transA ? 4 : K * 4; // rowA
   i32[2] = transA ? M * 4 : 4; // stepA

@@ -23,6 +23,7 @@ export const OP = {
   swigluBackward: 6,
   add: 7,
   rope: 8,
+  transpose: 9,
 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
