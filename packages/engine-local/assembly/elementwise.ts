@@ -114,6 +114,25 @@ export function rmsnormBackward(x: usize, w: usize, rinv: usize, dy: usize, dx: 
   }
 }
 
+/**
+ * rmsnormBackward that also accumulates the weight gradient: dw += Σ_rows dy·x̂ (full
+ * fine-tuning). One thread: the rows all add into the same dw.
+ */
+export function rmsnormBackwardWithWeightGrad(
+  x: usize, w: usize, rinv: usize, dy: usize, dx: usize, dw: usize, rows: i32, d: i32,
+): void {
+  const rowBytes = (<usize>d) << 2;
+  for (let i = 0; i < rows; i++) {
+    const o0 = <usize>i * rowBytes;
+    const rv = f32x4.splat(load<f32>(rinv + ((<usize>i) << 2)));
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const xhat = f32x4.mul(v128.load(x + o0 + o), rv);
+      v128.store(dw + o, f32x4.add(v128.load(dw + o), f32x4.mul(v128.load(dy + o0 + o), xhat)));
+    }
+  }
+  rmsnormBackward(x, w, rinv, dy, dx, rows, d);
+}
+
 /** a += b, n elements. */
 export function addInPlace(a: usize, b: usize, n: i32): void {
   const n4 = n & ~3;

@@ -64,27 +64,31 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
     });
   });
 
-  it("RMSNorm forward and backward (frozen weight)", () => {
-    const rows = 6;
-    const d = 24;
-    const run = (arena: boolean) => {
-      const rng = Rng.fromSeed(8);
-      const x = randomIn(rows * d, 3, rng, arena);
-      const w = randomIn(d, 1, rng, false);
-      const dy = randomIn(rows * d, 1, rng, arena);
-      const dx = randomIn(rows * d, 1, rng, arena);
-      const { y, rinv } = rmsnormForward(x, w, rows, d, 1e-5);
-      rmsnormBackward(x, w, rinv, dy, dx, null, rows, d);
-      return [...Array.from(y), ...Array.from(dx)];
-    };
-    const js = run(false);
-    const wasm = runInArena(() => run(true));
-    for (let i = 0; i < js.length; i++) {
-      expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
-        1e-5 * Math.max(1, Math.abs(js[i] as number)),
-      );
-    }
-  });
+  for (const trainable of [false, true]) {
+    it(`RMSNorm forward and backward (${trainable ? "trainable" : "frozen"} weight)`, () => {
+      const rows = 6;
+      const d = 24;
+      const run = (arena: boolean) => {
+        const rng = Rng.fromSeed(8);
+        const x = randomIn(rows * d, 3, rng, arena);
+        const w = randomIn(d, 1, rng, false);
+        const dy = randomIn(rows * d, 1, rng, arena);
+        const dx = randomIn(rows * d, 1, rng, arena);
+        const dw = trainable ? randomIn(d, 1, rng, false) : null;
+        const { y, rinv } = rmsnormForward(x, w, rows, d, 1e-5);
+        rmsnormBackward(x, w, rinv, dy, dx, dw, rows, d);
+        return [...Array.from(y), ...Array.from(dx), ...Array.from(dw ?? [])];
+      };
+      const js = run(false);
+      const wasm = runInArena(() => run(true));
+      expect(wasm.length).toBe(js.length);
+      for (let i = 0; i < js.length; i++) {
+        expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
+          1e-5 * Math.max(1, Math.abs(js[i] as number)),
+        );
+      }
+    });
+  }
 
   const attentionCases = [
     { name: "ragged (T=7, hd=8, GQA 4/2)", shape: { batch: 2, seq: 7, heads: 4, kvHeads: 2, headDim: 8 } },

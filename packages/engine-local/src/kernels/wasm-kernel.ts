@@ -32,6 +32,16 @@ export interface KernelExports {
   expShiftedRow(x: number, out: number, n: number, max: number): number;
   rmsnormForward(x: number, w: number, y: number, rinv: number, rows: number, d: number, eps: number): void;
   rmsnormBackward(x: number, w: number, rinv: number, dy: number, dx: number, rows: number, d: number): void;
+  rmsnormBackwardWithWeightGrad(
+    x: number,
+    w: number,
+    rinv: number,
+    dy: number,
+    dx: number,
+    dw: number,
+    rows: number,
+    d: number,
+  ): void;
   addInPlace(a: number, b: number, n: number): void;
   causalSoftmaxBackward(probs: number, dp: number, T: number, scale: number): void;
 }

@@ -1,7 +1,7 @@
 import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocOutputLike, type FArray } from "../../kernels/float-array.ts";
 import { chunkFor, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
-import { copyToScratch } from "../../kernels/wasm-memory.ts";
+import { copyAllToScratch, copyToScratch, heapF32 } from "../../kernels/wasm-memory.ts";
 
 /** y = x · r · w with r = 1/√(mean(x²) + eps), per row of width d (HF LlamaRMSNorm). */
 export function rmsnormForward(
@@ -50,8 +50,23 @@ export function rmsnormBackward(
   rows: number,
   d: number,
 ): void {
-  const k = !dw && d % 4 === 0 ? kernelForArena(x, rinv, dy, dx) : null;
-  if (k) {
+  const k = d % 4 === 0 ? kernelForArena(x, rinv, dy, dx) : null;
+  if (k && dw instanceof Float32Array) {
+    const [pw, pdw] = copyAllToScratch([w, dw]) as [number, number];
+    k.rmsnormBackwardWithWeightGrad(
+      x.byteOffset,
+      pw,
+      rinv.byteOffset,
+      dy.byteOffset,
+      dx.byteOffset,
+      pdw,
+      rows,
+      d,
+    );
+    dw.set(heapF32().subarray(pdw / 4, pdw / 4 + d));
+    return;
+  }
+  if (k && !dw) {
     const { i32 } = taskArgs();
     i32[0] = x.byteOffset;
     i32[1] = copyToScratch(w);
