@@ -1,4 +1,7 @@
+import type { FArray } from "../kernels/float-array.ts";
+import { type PackableWeight, withPackedWeights } from "../kernels/matmul-wasm.ts";
 import { Rng } from "../kernels/rng.ts";
+import { runInArena } from "../kernels/wasm-memory.ts";
 import type { LlamaModel } from "../model/llama-model.ts";
 import { createKvCache, forwardIncremental } from "./kv-cache-forward.ts";
 import { sampleToken } from "./sample-token.ts";
@@ -12,8 +15,38 @@ export interface GenerateOptions {
   seed: number;
 }
 
-/** Generates after `promptIds` with a KV cache; the stop token itself is not returned. */
+/** The float32 weights a forward pass multiplies by (as Bᵀ), for packing once per generation. */
+function inferenceWeights(model: LlamaModel): PackableWeight[] {
+  if (model.dtype !== "f32") return [];
+  const out: PackableWeight[] = [];
+  const add = (data: FArray, rows: number, cols: number) => {
+    if (data instanceof Float32Array) out.push({ data, rows, cols });
+  };
+  for (const layer of model.layers) {
+    for (const lin of Object.values(layer.linears)) {
+      add(lin.weight.data, lin.outFeatures, lin.inFeatures);
+      if (lin.lora) {
+        add(lin.lora.a.data, lin.lora.r, lin.inFeatures);
+        add(lin.lora.b.data, lin.outFeatures, lin.lora.r);
+      }
+    }
+  }
+  add(model.lmHead.data, model.config.vocabSize, model.config.hiddenSize);
+  return out;
+}
+
+/**
+ * Generates after `promptIds` with a KV cache; the stop token itself is not returned. The
+ * weights are transposed into wasm memory once for the whole generation, and each step's
+ * temporaries live in an arena freed after the step.
+ */
 export function generateTokens(model: LlamaModel, promptIds: number[], opts: GenerateOptions): number[] {
+  return runInArena(() =>
+    withPackedWeights(inferenceWeights(model), () => generateUnpacked(model, promptIds, opts)),
+  );
+}
+
+function generateUnpacked(model: LlamaModel, promptIds: number[], opts: GenerateOptions): number[] {
   if (promptIds.length === 0) throw new Error("generate needs at least one prompt token");
   const capacity = Math.min(model.config.maxPositions, promptIds.length + opts.maxNewTokens);
   const budget = Math.max(0, capacity - promptIds.length);
@@ -21,12 +54,12 @@ export function generateTokens(model: LlamaModel, promptIds: number[], opts: Gen
   const rng = Rng.fromSeed(opts.seed, 3);
   const stops = new Set(opts.stopTokenIds);
   const out: number[] = [];
-  let logits = forwardIncremental(model, cache, promptIds);
+  let logits = runInArena(() => forwardIncremental(model, cache, promptIds));
   for (let i = 0; i < budget; i++) {
     const next = sampleToken(logits, opts.temperature, opts.topP, rng);
     if (stops.has(next)) break;
     out.push(next);
-    if (i + 1 < budget) logits = forwardIncremental(model, cache, [next]);
+    if (i + 1 < budget) logits = runInArena(() => forwardIncremental(model, cache, [next]));
   }
   return out;
 }

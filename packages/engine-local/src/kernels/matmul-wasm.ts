@@ -1,6 +1,48 @@
 import { chunkFor, OP, runTask, taskArgs } from "./parallel.ts";
 import { loadWasmKernel } from "./wasm-kernel.ts";
-import { ensureBytes, heapF32, isArenaView, scratchStart } from "./wasm-memory.ts";
+import { allocArenaF32, copyToScratch, ensureBytes, heapF32, isArenaView, scratchStart } from "./wasm-memory.ts";
+
+/**
+ * Weights packed for inference: a weight array (stored [N, K] and used as op(B) = Bᵀ) → the byte
+ * address of its transposed copy [K, N] in the arena. Set for the span of one generation, during
+ * which the weights do not change, so a decoding step neither copies nor transposes them.
+ */
+const packed = new Map<Float32Array, number>();
+
+export interface PackableWeight {
+  data: Float32Array;
+  /** rows (out features) and columns (in features) as stored */
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Runs `fn` with each weight transposed once into the (open) arena and used from there by every
+ * transposed-B product. Without an arena or the kernel, or past `maxBytes`, `fn` runs unpacked.
+ */
+export function withPackedWeights<T>(weights: PackableWeight[], fn: () => T, maxBytes = 512 << 20): T {
+  const k = loadWasmKernel();
+  const fresh = [...new Map(weights.filter((w) => !packed.has(w.data)).map((w) => [w.data, w])).values()];
+  const bytes = fresh.reduce((n, w) => n + w.data.length * 4, 0);
+  if (!k || bytes > maxBytes) return fn();
+  try {
+    for (const w of fresh) {
+      const dst = allocArenaF32(w.data.length, true);
+      if (!dst) break;
+      const src = copyToScratch(w.data);
+      const { i32 } = taskArgs();
+      i32[0] = src;
+      i32[1] = dst.byteOffset;
+      i32[2] = w.rows;
+      i32[3] = w.cols;
+      runTask(k, OP.transpose, w.rows, chunkFor(w.rows, 4), w.data.length * 4);
+      packed.set(w.data, dst.byteOffset);
+    }
+    return fn();
+  } finally {
+    for (const w of fresh) packed.delete(w.data);
+  }
+}
 
 /**
  * C[M,N] (+)= alpha · op(A) · op(B) in float32 through the SIMD kernel; same contract as
@@ -38,9 +80,10 @@ export function matmulWasm(
   };
   const sizeC = M * N;
   const pA = place(a, M * K);
-  let pB = place(b, K * N);
   const { i32, f32 } = taskArgs();
-  if (transB) {
+  const packedAt = transB ? packed.get(b) : undefined;
+  let pB = packedAt ?? place(b, K * N);
+  if (transB && packedAt === undefined) {
     const t = reserve(K * N);
     i32[0] = pB;
     i32[1] = t;
