@@ -1,8 +1,7 @@
-import type { FArray } from "../kernels/float-array.ts";
-import { type PackableWeight, withPackedWeights } from "../kernels/matmul-wasm.ts";
+import { withPackedWeights } from "../kernels/matmul-wasm.ts";
 import { Rng } from "../kernels/rng.ts";
 import { runInArena } from "../kernels/wasm-memory.ts";
-import type { LlamaModel } from "../model/llama-model.ts";
+import { type LlamaModel, packableWeights } from "../model/llama-model.ts";
 import { createKvCache, forwardIncremental } from "./kv-cache-forward.ts";
 import { sampleToken } from "./sample-token.ts";
 
@@ -15,26 +14,6 @@ export interface GenerateOptions {
   seed: number;
 }
 
-/** The float32 weights a forward pass multiplies by (as Bᵀ), for packing once per generation. */
-function inferenceWeights(model: LlamaModel): PackableWeight[] {
-  if (model.dtype !== "f32") return [];
-  const out: PackableWeight[] = [];
-  const add = (data: FArray, rows: number, cols: number) => {
-    if (data instanceof Float32Array) out.push({ data, rows, cols });
-  };
-  for (const layer of model.layers) {
-    for (const lin of Object.values(layer.linears)) {
-      add(lin.weight.data, lin.outFeatures, lin.inFeatures);
-      if (lin.lora) {
-        add(lin.lora.a.data, lin.lora.r, lin.inFeatures);
-        add(lin.lora.b.data, lin.outFeatures, lin.lora.r);
-      }
-    }
-  }
-  add(model.lmHead.data, model.config.vocabSize, model.config.hiddenSize);
-  return out;
-}
-
 /**
  * Generates after `promptIds` with a KV cache; the stop token itself is not returned. The
  * weights are transposed into wasm memory once for the whole generation, and each step's
@@ -42,7 +21,7 @@ function inferenceWeights(model: LlamaModel): PackableWeight[] {
  */
 export function generateTokens(model: LlamaModel, promptIds: number[], opts: GenerateOptions): number[] {
   return runInArena(() =>
-    withPackedWeights(inferenceWeights(model), () => generateUnpacked(model, promptIds, opts)),
+    withPackedWeights(packableWeights(model, false), () => generateUnpacked(model, promptIds, opts)),
   );
 }
 

@@ -1,13 +1,23 @@
 import { chunkFor, OP, runTask, taskArgs } from "./parallel.ts";
 import { loadWasmKernel } from "./wasm-kernel.ts";
-import { allocArenaF32, copyToScratch, ensureBytes, heapF32, isArenaView, scratchStart } from "./wasm-memory.ts";
+import {
+  allocArenaF32,
+  copyToScratch,
+  ensureBytes,
+  enterArena,
+  heapF32,
+  isArenaView,
+  scratchStart,
+} from "./wasm-memory.ts";
 
 /**
- * Weights packed for inference: a weight array (stored [N, K] and used as op(B) = Bᵀ) → the byte
- * address of its transposed copy [K, N] in the arena. Set for the span of one generation, during
- * which the weights do not change, so a decoding step neither copies nor transposes them.
+ * Weights kept in wasm memory while they cannot change (a generation, or a training loop for
+ * the frozen base): `transposed` maps a weight array (stored [N, K], used as op(B) = Bᵀ) to the
+ * byte address of its [K, N] copy, `plain` to an untransposed copy (used as B, e.g. in dX = dY·W).
+ * Products then neither copy nor transpose them.
  */
-const packed = new Map<Float32Array, number>();
+const transposed = new Map<Float32Array, number>();
+const plain = new Map<Float32Array, number>();
 
 export interface PackableWeight {
   data: Float32Array;
@@ -17,30 +27,54 @@ export interface PackableWeight {
 }
 
 /**
- * Runs `fn` with each weight transposed once into the (open) arena and used from there by every
- * transposed-B product. Without an arena or the kernel, or past `maxBytes`, `fn` runs unpacked.
+ * Copies the weights into a new arena span (transposed, and also as they are when `asStored`)
+ * and returns the function that drops them. Skipped (a no-op) without the kernel or an arena,
+ * or past `maxBytes`. The caller promises the weights do not change until it drops them.
  */
-export function withPackedWeights<T>(weights: PackableWeight[], fn: () => T, maxBytes = 512 << 20): T {
+export function packWeights(weights: PackableWeight[], asStored = false, maxBytes = 512 << 20): () => void {
   const k = loadWasmKernel();
-  const fresh = [...new Map(weights.filter((w) => !packed.has(w.data)).map((w) => [w.data, w])).values()];
-  const bytes = fresh.reduce((n, w) => n + w.data.length * 4, 0);
-  if (!k || bytes > maxBytes) return fn();
-  try {
-    for (const w of fresh) {
-      const dst = allocArenaF32(w.data.length, true);
-      if (!dst) break;
-      const src = copyToScratch(w.data);
-      const { i32 } = taskArgs();
-      i32[0] = src;
-      i32[1] = dst.byteOffset;
-      i32[2] = w.rows;
-      i32[3] = w.cols;
-      runTask(k, OP.transpose, w.rows, chunkFor(w.rows, 4), w.data.length * 4);
-      packed.set(w.data, dst.byteOffset);
+  const fresh = [...new Map(weights.filter((w) => !transposed.has(w.data)).map((w) => [w.data, w])).values()];
+  const bytes = fresh.reduce((n, w) => n + w.data.length * (asStored ? 8 : 4), 0);
+  if (!k || fresh.length === 0 || bytes > maxBytes) return () => {};
+  const leave = enterArena();
+  const done: Float32Array[] = [];
+  for (const w of fresh) {
+    const dst = allocArenaF32(w.data.length, true);
+    const copy = asStored ? allocArenaF32(w.data.length, true) : null;
+    if (!dst || (asStored && !copy)) break;
+    const src = copy ? copy.byteOffset : copyToScratch(w.data);
+    copy?.set(w.data);
+    const { i32 } = taskArgs();
+    i32[0] = src;
+    i32[1] = dst.byteOffset;
+    i32[2] = w.rows;
+    i32[3] = w.cols;
+    runTask(k, OP.transpose, w.rows, chunkFor(w.rows, 4), w.data.length * 4);
+    transposed.set(w.data, dst.byteOffset);
+    if (copy) plain.set(w.data, copy.byteOffset);
+    done.push(w.data);
+  }
+  return () => {
+    for (const d of done) {
+      transposed.delete(d);
+      plain.delete(d);
     }
+    leave();
+  };
+}
+
+/** How many weights are held in wasm memory now (tests). */
+export function packedWeightCount(): number {
+  return transposed.size;
+}
+
+/** packWeights (transposed only) around a synchronous `fn`. */
+export function withPackedWeights<T>(weights: PackableWeight[], fn: () => T): T {
+  const unpack = packWeights(weights);
+  try {
     return fn();
   } finally {
-    for (const w of fresh) packed.delete(w.data);
+    unpack();
   }
 }
 
@@ -74,6 +108,8 @@ export function matmulWasm(
   /** byte address of x in wasm memory: in place for arena tensors, else a copy in scratch */
   const place = (x: Float32Array, n: number): number => {
     if (isArenaView(x)) return x.byteOffset;
+    const resident = plain.get(x);
+    if (resident !== undefined) return resident;
     const at = reserve(n);
     heapF32().set(x.subarray(0, n), at / 4);
     return at;
@@ -81,7 +117,7 @@ export function matmulWasm(
   const sizeC = M * N;
   const pA = place(a, M * K);
   const { i32, f32 } = taskArgs();
-  const packedAt = transB ? packed.get(b) : undefined;
+  const packedAt = transB ? transposed.get(b) : undefined;
   let pB = packedAt ?? place(b, K * N);
   if (transB && packedAt === undefined) {
     const t = reserve(K * N);

@@ -117,13 +117,24 @@ export function copyAllToScratch(arrays: ArrayLike<number>[]): number[] {
  * allocated inside may be used after `fn` returns: callers return plain numbers.
  */
 export function runInArena<T>(fn: () => T): T {
-  if (!getSharedMemory()) return fn();
-  const saved = arenaTop;
-  arenaDepth++;
+  const leave = enterArena();
   try {
     return fn();
   } finally {
+    leave();
+  }
+}
+
+/**
+ * runInArena as a pair of calls, for a span that awaits (the training loop): everything
+ * allocated after enterArena() is freed by the function it returns. Spans nest like calls.
+ */
+export function enterArena(): () => void {
+  if (!getSharedMemory()) return () => {};
+  const saved = arenaTop;
+  arenaDepth++;
+  return () => {
     arenaDepth--;
     arenaTop = saved;
-  }
+  };
 }

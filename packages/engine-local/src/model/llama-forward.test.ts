@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { packedWeightCount, packWeights } from "../kernels/matmul-wasm.ts";
 import { setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng } from "../kernels/rng.ts";
 import { runInArena } from "../kernels/wasm-memory.ts";
@@ -9,6 +10,7 @@ import {
   type LlamaModel,
   listBaseParams,
   listLoraParams,
+  packableWeights,
 } from "./llama-model.ts";
 import { attachLora } from "./lora.ts";
 import type { LlamaConfig } from "./model-config.ts";
@@ -181,5 +183,50 @@ describe("packed batches (several examples per sequence)", () => {
   it("a packed sequence gives each example the logits it has alone (float32 wasm, one and two threads)", () => {
     packedEqualsSeparate("f32", 1);
     packedEqualsSeparate("f32", 2);
+  });
+});
+
+describe("frozen base kept in wasm memory (packWeights)", () => {
+  it("a LoRA step gives the same gradients bit for bit packed or not", () => {
+    const config = makeTinyConfig({
+      numHeads: 4,
+      numKvHeads: 2,
+      hiddenSize: 32,
+      headDim: 8,
+      intermediateSize: 40,
+    });
+    const model = allocateModel(config, "f32");
+    initializeModel(model, 4, 0.3);
+    attachLora(
+      model,
+      { r: 2, alpha: 4, dropout: 0, targetModules: ["q_proj", "v_proj", "down_proj"], useRslora: false },
+      2,
+    );
+    const lora = listLoraParams(model);
+    const rng = Rng.fromSeed(3);
+    for (const p of lora) for (let i = 0; i < p.data.length; i++) p.data[i] = 0.2 * rng.normal();
+    const ids = Int32Array.from({ length: 2 * 9 }, () => rng.int(config.vocabSize));
+    const targets = Int32Array.from({ length: 2 * 9 }, () => rng.int(config.vocabSize));
+    const grads = () => {
+      for (const p of lora) p.grad?.fill(0);
+      runInArena(() => {
+        const tape = forwardTrain(model, ids, 2, 9, null);
+        const ce = crossEntropy(tape.logits, targets, 18, config.vocabSize, 1 / 18, true);
+        backwardTrain(model, tape, ce.dlogits!);
+      });
+      return lora.flatMap((p) => Array.from(p.grad ?? []));
+    };
+    const unpacked = grads();
+    const frozen = packableWeights(model, true);
+    expect(frozen.length).toBe(2 * 7 + 1); // every base linear and the head; no LoRA factor
+    const unpack = packWeights(frozen, true);
+    try {
+      expect(packedWeightCount()).toBe(frozen.length);
+      expect(grads()).toEqual(unpacked);
+    } finally {
+      unpack();
+    }
+    expect(packedWeightCount()).toBe(0);
+    expect(grads()).toEqual(unpacked);
   });
 });

@@ -1,4 +1,5 @@
 import type { DType } from "../kernels/float-array.ts";
+import type { PackableWeight } from "../kernels/matmul-wasm.ts";
 import { Rng } from "../kernels/rng.ts";
 import type { LlamaConfig } from "./model-config.ts";
 import { createParam, type Param } from "./param.ts";
@@ -130,4 +131,29 @@ export function initializeModel(m: LlamaModel, seed: number, initializerRange = 
     else if (p.name.endsWith(".bias")) p.data.fill(0);
     else for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * initializerRange;
   }
+}
+
+/**
+ * The float32 weights that products multiply by as Bᵀ (linears, LoRA factors, the LM head), for
+ * keeping them in wasm memory while they cannot change; `frozenOnly` keeps those without a
+ * gradient (a training loop's base).
+ */
+export function packableWeights(model: LlamaModel, frozenOnly: boolean): PackableWeight[] {
+  if (model.dtype !== "f32") return [];
+  const out: PackableWeight[] = [];
+  const add = (p: Param, rows: number, cols: number) => {
+    if (p.data instanceof Float32Array && (!frozenOnly || p.grad === null))
+      out.push({ data: p.data, rows, cols });
+  };
+  for (const layer of model.layers) {
+    for (const lin of Object.values(layer.linears)) {
+      add(lin.weight, lin.outFeatures, lin.inFeatures);
+      if (lin.lora) {
+        add(lin.lora.a, lin.lora.r, lin.inFeatures);
+        add(lin.lora.b, lin.outFeatures, lin.lora.r);
+      }
+    }
+  }
+  add(model.lmHead, model.config.vocabSize, model.config.hiddenSize);
+  return out;
 }

@@ -8,8 +8,10 @@ import {
 } from "@distillery/core";
 import { EngineError } from "../engine-error.ts";
 import { generateTokens } from "../generate/generate-tokens.ts";
+import { packWeights } from "../kernels/matmul-wasm.ts";
 import { setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng, shuffleInPlace } from "../kernels/rng.ts";
+import { packableWeights } from "../model/llama-model.ts";
 import { clipGradNorm, createAdamWState, stepAdamW } from "./adamw.ts";
 import {
   checkpointsDir,
@@ -211,73 +213,83 @@ async function trainJob(
   });
   let windowStart = performance.now();
   let windowTokens = 0;
-  while (state.step < totalSteps) {
-    if (signal?.aborted) throw new EngineError("cancelled", "training was cancelled");
-    const s = state.step;
-    const batches = Array.from({ length: ga }, (_, j) =>
-      collateBatch(
-        order.microBatch(s * ga + j).map((i) => trainRows[i]!),
-        padId,
-        completionOnly,
-      ),
-    );
-    const res = accumulateGradients(model, trainable, batches, t.seed, s);
-    const gradNorm = clipGradNorm(trainable, t.maxGradNorm);
-    if (!Number.isFinite(gradNorm)) {
-      throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, {
-        field: "training.learningRate",
+  // the frozen base stays in wasm memory (as stored and transposed) for the whole loop, so no
+  // product copies or transposes it; dropped before the artifacts (merge writes into weights)
+  const unpack = packWeights(packableWeights(model, true), true);
+  try {
+    await trainLoop();
+  } finally {
+    unpack();
+  }
+  async function trainLoop(): Promise<void> {
+    while (state.step < totalSteps) {
+      if (signal?.aborted) throw new EngineError("cancelled", "training was cancelled");
+      const s = state.step;
+      const batches = Array.from({ length: ga }, (_, j) =>
+        collateBatch(
+          order.microBatch(s * ga + j).map((i) => trainRows[i]!),
+          padId,
+          completionOnly,
+        ),
+      );
+      const res = accumulateGradients(model, trainable, batches, t.seed, s);
+      const gradNorm = clipGradNorm(trainable, t.maxGradNorm);
+      if (!Number.isFinite(gradNorm)) {
+        throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, {
+          field: "training.learningRate",
+        });
+      }
+      const lr = t.learningRate * computeLrFactor(t.scheduler, s, totalSteps, warmup);
+      stepAdamW(trainable, opt, {
+        lr,
+        beta1: t.adamBeta1,
+        beta2: t.adamBeta2,
+        eps: t.adamEpsilon,
+        weightDecay: t.weightDecay,
       });
+      state.step = s + 1;
+      state.epoch = state.step / stepsPerEpoch;
+      state.lossSum += res.loss;
+      state.lossCount += 1;
+      windowTokens += res.tokens;
+      const step = state.step;
+      const isEpochEnd = step % stepsPerEpoch === 0 || step === totalSteps;
+      if (step % t.loggingSteps === 0 || step === totalSteps || step === 1) {
+        const seconds = (performance.now() - windowStart) / 1000;
+        state.lastLoss = state.lossSum / state.lossCount;
+        emit({
+          type: "metric",
+          step,
+          values: {
+            loss: state.lastLoss,
+            learning_rate: lr,
+            grad_norm: gradNorm,
+            tokens_per_second: windowTokens / Math.max(seconds, 1e-9),
+            epoch: state.epoch,
+          },
+        });
+        state.lossSum = 0;
+        state.lossCount = 0;
+        windowTokens = 0;
+        windowStart = performance.now();
+      }
+      if (
+        (t.evalStrategy === "steps" && step % t.evalSteps === 0) ||
+        (t.evalStrategy === "epoch" && isEpochEnd)
+      )
+        runEval(step);
+      if (job.samplePrompts.length && step % job.config.sampling.everySteps === 0) sampleAt(step);
+      const save =
+        (t.saveStrategy === "steps" && step % t.saveSteps === 0) ||
+        (t.saveStrategy === "epoch" && isEpochEnd) ||
+        step === totalSteps;
+      if (save) {
+        emit({ type: "status", phase: "saving", step, totalSteps });
+        const path = saveCheckpoint(job.paths.outDir, trainable, opt, state);
+        emit({ type: "checkpoint", step, path, epoch: state.epoch });
+      }
+      await yieldToEventLoop();
     }
-    const lr = t.learningRate * computeLrFactor(t.scheduler, s, totalSteps, warmup);
-    stepAdamW(trainable, opt, {
-      lr,
-      beta1: t.adamBeta1,
-      beta2: t.adamBeta2,
-      eps: t.adamEpsilon,
-      weightDecay: t.weightDecay,
-    });
-    state.step = s + 1;
-    state.epoch = state.step / stepsPerEpoch;
-    state.lossSum += res.loss;
-    state.lossCount += 1;
-    windowTokens += res.tokens;
-    const step = state.step;
-    const isEpochEnd = step % stepsPerEpoch === 0 || step === totalSteps;
-    if (step % t.loggingSteps === 0 || step === totalSteps || step === 1) {
-      const seconds = (performance.now() - windowStart) / 1000;
-      state.lastLoss = state.lossSum / state.lossCount;
-      emit({
-        type: "metric",
-        step,
-        values: {
-          loss: state.lastLoss,
-          learning_rate: lr,
-          grad_norm: gradNorm,
-          tokens_per_second: windowTokens / Math.max(seconds, 1e-9),
-          epoch: state.epoch,
-        },
-      });
-      state.lossSum = 0;
-      state.lossCount = 0;
-      windowTokens = 0;
-      windowStart = performance.now();
-    }
-    if (
-      (t.evalStrategy === "steps" && step % t.evalSteps === 0) ||
-      (t.evalStrategy === "epoch" && isEpochEnd)
-    )
-      runEval(step);
-    if (job.samplePrompts.length && step % job.config.sampling.everySteps === 0) sampleAt(step);
-    const save =
-      (t.saveStrategy === "steps" && step % t.saveSteps === 0) ||
-      (t.saveStrategy === "epoch" && isEpochEnd) ||
-      step === totalSteps;
-    if (save) {
-      emit({ type: "status", phase: "saving", step, totalSteps });
-      const path = saveCheckpoint(job.paths.outDir, trainable, opt, state);
-      emit({ type: "checkpoint", step, path, epoch: state.epoch });
-    }
-    await yieldToEventLoop();
   }
   if (job.samplePrompts.length && totalSteps % job.config.sampling.everySteps !== 0) sampleAt(totalSteps);
   emit({ type: "status", phase: "saving", step: state.step, totalSteps });
