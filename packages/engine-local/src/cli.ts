@@ -55,10 +55,12 @@ async function main(argv: string[]): Promise<number> {
       process.once("SIGTERM", () => controller.abort());
       process.once("SIGINT", () => controller.abort());
       let threads: number;
+      // the CLI is the engine's entry point: the one place that reads its environment
+      const source = values.threads !== undefined ? "--threads" : "DISTILLERY_ENGINE_THREADS";
       try {
-        threads = resolveThreads(values.threads);
+        threads = resolveThreads(values.threads ?? process.env.DISTILLERY_ENGINE_THREADS);
       } catch (e) {
-        throw new EngineError("usage", `--threads: ${(e as Error).message}`);
+        throw new EngineError("usage", `${source}: ${(e as Error).message}`);
       }
       try {
         await runTraining(job, {

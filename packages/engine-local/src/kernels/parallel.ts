@@ -54,14 +54,13 @@ export function setMatmulThreads(n: number): void {
 }
 
 /**
- * The thread count for a `--threads` value: "1" or "2", or "auto" (the default, overridable by
- * DISTILLERY_ENGINE_THREADS): 2 when at least one and a half cores sit idle (a laptop, a
- * quiet server), else 1. Oversubscribed, the second thread's spinning costs more than it gives
+ * The thread count for a `--threads` value: "1" or "2", or "auto" (also when undefined): 2 when
+ * at least one and a half cores sit idle (a laptop, a quiet server), else 1. Oversubscribed, the second thread's spinning costs more than it gives
  * (measured: two 2-thread engines side by side on 2 cores took 86 ms a step, against 52 ms
  * for two 1-thread ones). Results are the same bits either way.
  */
 export function resolveThreads(spec: string | undefined): number {
-  const value = spec ?? process.env.DISTILLERY_ENGINE_THREADS ?? "auto";
+  const value = spec ?? "auto";
   if (value === "auto") return availableParallelism() - (loadavg()[0] ?? 0) >= 1.5 ? 2 : 1;
   if (value === "1" || value === "2") return Number(value);
   throw new Error(`threads must be 1, 2 or auto (got "${value}")`);
