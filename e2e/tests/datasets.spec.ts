@@ -1,4 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { createWriteStream, writeFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
 import { expect, type Page, test } from "@playwright/test";
 
 /** A small Magpie-shaped file: instruction/response with <think> inside, plus a reference column. */
@@ -63,10 +66,11 @@ test("upload traces, fix the mapping, see rendered rows and histograms, filter, 
   await page.getByLabel("Max length").fill("1");
   await expect(page.getByTestId("truncated")).toContainText("25 rows truncated");
 
-  // row browser: search, then render a row
+  // row browser: search (the whole version is searched in one request), then render a row
   await page.getByLabel("Search rows").fill("unique-needle");
   await page.getByRole("button", { name: "Search" }).click();
-  await expect(page.getByTestId("rows-summary")).toContainText("1 matching rows");
+  await expect(page.getByTestId("rows-summary")).toHaveText("1 matching rows");
+  await expect(page.getByTestId("search-more")).toHaveText("End of version");
   const row = page.getByTestId("browser-row");
   await expect(row).toHaveCount(1);
   await row.getByRole("button").click();
@@ -128,4 +132,45 @@ test("a malformed file under the reject policy fails with its file and line, and
   const { datasets } = await (await request.get("/api/datasets")).json();
   const created = datasets.find((d: { name: string }) => d.name === name);
   expect(created?.versions ?? 0).toBe(0);
+});
+
+/**
+ * 2M short Magpie rows (~1.2 GB of JSONL) gzipped to ~37 MB: quick to upload, and an import
+ * that takes many seconds, so it is still running when Cancel is clicked (the worker checks
+ * for the cancel every half second, between batches of 512 rows).
+ */
+async function writeLongImport(path: string) {
+  const steps = Array.from({ length: 8 }, (_, i) => `Step ${i}: reconsider the sum and check each digit.`);
+  function* lines() {
+    for (let i = 0; i < 2_000_000; i += 1000) {
+      let chunk = "";
+      for (let j = i; j < i + 1000; j++)
+        chunk += `${JSON.stringify({
+          instruction: `What is ${j} + ${(j * 7) % 1000}? (${((j * 2654435761) >>> 0).toString(16)})`,
+          response: `<think>\n${steps.join("\n")}\n</think>\n\nThe answer is ${j + ((j * 7) % 1000)}.`,
+        })}\n`;
+      yield chunk;
+    }
+  }
+  await pipeline(Readable.from(lines()), createGzip({ level: 1 }), createWriteStream(path));
+}
+
+test("cancel an import while it runs: the job ends cancelled and no version or dataset is left", async ({
+  page,
+  request,
+}, testInfo) => {
+  const file = testInfo.outputPath("long-traces.jsonl.gz");
+  await writeLongImport(file);
+  const name = `e2e-cancel-${Date.now()}`;
+  await uploadAndMap(page, file, name);
+  await page.getByRole("button", { name: "Start import" }).click();
+  const job = page.getByTestId("dataset-job");
+  await expect(job.getByTestId("job-status")).toHaveText("active");
+  await job.getByTestId("cancel-job").click();
+  await expect(job.getByTestId("job-status")).toHaveText("cancelled");
+  await expect(job.getByTestId("job-cancelled")).toContainText("no version was created");
+  await expect(job.getByTestId("cancel-job")).toHaveCount(0);
+  await expect(job.getByTestId("job-version-link")).toHaveCount(0);
+  const { datasets } = await (await request.get("/api/datasets")).json();
+  expect(datasets.find((d: { name: string }) => d.name === name)).toBeUndefined();
 });

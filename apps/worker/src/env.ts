@@ -21,6 +21,12 @@ export const ZWorkerEnv = ZS3Env.extend({
   DISTILLERY_PYTHON: z.string().optional(),
   /** "0" turns off the hf engine probe (CPU-only workers start faster) */
   HF_ENGINE: z.enum(["auto", "0"]).default("auto"),
+  /** a dataset upload not imported after this many hours is deleted (fractions allowed) */
+  DATASET_UPLOAD_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24),
 });
 export type WorkerEnv = z.infer<typeof ZWorkerEnv>;
 

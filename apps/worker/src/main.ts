@@ -86,7 +86,14 @@ async function main() {
   });
   echoWorker.on("failed", (job, err) => log.error({ jobId: job?.id, err: err.message }, "echo job failed"));
 
-  const datasetWorker = startDatasetWorker({ db, env, log, workerId, connection: workerConnection });
+  const datasetWorker = await startDatasetWorker({
+    db,
+    env,
+    log,
+    workerId,
+    connection: workerConnection,
+    queue: producer.queue(QUEUES.datasets),
+  });
 
   const runWorker = await startRunWorker({
     db,

@@ -35,7 +35,12 @@ export function createBlobRowSink(store: BlobStore, key: string): RowSink {
       try {
         const result = await sink.commit();
         const { bytes } = await store.putFile(key, result.location);
-        return { rows: result.rows, bytes, location: key };
+        return {
+          rows: result.rows,
+          bytes,
+          location: key,
+          ...(result.blocks ? { blocks: result.blocks } : {}),
+        };
       } finally {
         rmSync(temp, { recursive: true, force: true });
       }

@@ -74,6 +74,7 @@ export async function createDatasetVersion<T extends { sink?: RowSinkResult }>(
             rowCount: rows.rows,
             blobKey: key,
             bytes: BigInt(rows.bytes),
+            ...(rows.blocks ? { rowBlocks: rows.blocks as unknown as Prisma.InputJsonValue } : {}),
           },
         });
       } catch (e) {

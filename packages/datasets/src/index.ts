@@ -13,6 +13,7 @@ export * from "./preview-source.ts";
 export * from "./read-version-rows.ts";
 export * from "./row-sink.ts";
 export * from "./sanitize-file-name.ts";
+export * from "./scan-version-rows.ts";
 export * from "./seeded-random.ts";
 export * from "./sniff-format.ts";
 export * from "./split-version.ts";

@@ -3,7 +3,7 @@ import type { Prisma } from "./generated/prisma/client.ts";
 import { newId } from "./ids.ts";
 
 export async function createJob(
-  db: Db,
+  db: Db | Prisma.TransactionClient,
   input: { workspaceId: string; kind: string; input: Prisma.InputJsonValue; createdById?: string },
 ) {
   return db.job.create({ data: { id: newId("job"), status: "queued", ...input } });
@@ -32,6 +32,30 @@ export async function finishJob(
         : { status: "failed", error: result.error, finishedAt: new Date() },
   });
   return count === 1;
+}
+
+/**
+ * Cancel, as runs do: a queued job is cancelled at once (its delivery then finds it no longer
+ * queued and skips it); an active one gets `cancelRequestedAt`, which its worker checks between
+ * batches before ending it as cancelled. Returns the job's status after the request (an active
+ * job stays active until its worker stops), or null when no job of `kinds` matches.
+ */
+export async function requestCancelJob(
+  db: Db,
+  input: { workspaceId: string; jobId: string; kinds: string[]; message: string },
+): Promise<{ status: string; isCancelRequested: boolean } | null> {
+  const where = { id: input.jobId, workspaceId: input.workspaceId, kind: { in: input.kinds } };
+  const now = new Date();
+  await db.job.updateMany({
+    where: { ...where, status: "queued" },
+    data: { status: "cancelled", cancelRequestedAt: now, error: input.message, finishedAt: now },
+  });
+  await db.job.updateMany({
+    where: { ...where, status: "active", cancelRequestedAt: null },
+    data: { cancelRequestedAt: now },
+  });
+  const job = await db.job.findFirst({ where, select: { status: true, cancelRequestedAt: true } });
+  return job ? { status: job.status, isCancelRequested: job.cancelRequestedAt !== null } : null;
 }
 
 export function getJob(db: Db, workspaceId: string, jobId: string) {

@@ -72,6 +72,8 @@ export const ZDatasetJobPayload = z.discriminatedUnion("op", [
     testFraction: z.number().gt(0).lt(1).default(0.1),
     seed: z.number().int().default(42),
   }),
+  /** maintenance, from a job scheduler: no Job row, nothing to claim */
+  z.object({ op: z.literal("sweep-uploads") }),
 ]);
 
 export const PAYLOADS = {

@@ -13,6 +13,13 @@ export const JOBS = {
   echo: "echo",
   trainRun: "train-run",
   datasetImport: "dataset-import",
+  /** repeated by a BullMQ job scheduler on the datasets queue: deletes uploads never imported */
+  sweepDatasetUploads: "sweep-dataset-uploads",
+} as const;
+
+/** BullMQ job scheduler ids (upserted by every worker at start; one schedule per id fleet-wide) */
+export const JOB_SCHEDULERS = {
+  datasetUploadSweep: "dataset-upload-sweep",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -12,8 +12,8 @@ export interface BlobStore {
   putFile(key: string, path: string): Promise<{ bytes: number }>;
   /** Writes a blob from bytes or a stream. */
   put(key: string, body: Buffer | string | Readable): Promise<{ bytes: number }>;
-  /** Streams a blob; rejects with BlobNotFoundError when it is missing. */
-  get(key: string): Promise<Readable>;
+  /** Streams a blob (from byte `start`, when given); rejects with BlobNotFoundError when it is missing. */
+  get(key: string, options?: { start?: number }): Promise<Readable>;
   /** Copies a blob to a local file (written to a temp name, then renamed). */
   getToFile(key: string, path: string): Promise<void>;
   exists(key: string): Promise<boolean>;

@@ -41,10 +41,10 @@ export function createFsBlobStore(root: string): BlobStore {
       );
       return { bytes };
     },
-    async get(key) {
+    async get(key, options) {
       const path = pathOf(key);
       if (!existsSync(path)) throw new BlobNotFoundError(key);
-      return createReadStream(path);
+      return createReadStream(path, options?.start ? { start: options.start } : {});
     },
     async getToFile(key, path) {
       const source = pathOf(key);

@@ -54,9 +54,11 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
     const head = await client.send(new HeadObjectCommand({ Bucket, Key: keyOf(key) }));
     return { bytes: head.ContentLength ?? 0 };
   };
-  const getBody = async (key: string): Promise<Readable> => {
+  const getBody = async (key: string, start?: number): Promise<Readable> => {
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket, Key: keyOf(key) }));
+      const res = await client.send(
+        new GetObjectCommand({ Bucket, Key: keyOf(key), ...(start ? { Range: `bytes=${start}-` } : {}) }),
+      );
       return res.Body as Readable;
     } catch (e) {
       if (isNotFound(e)) throw new BlobNotFoundError(key);
@@ -77,7 +79,7 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
     async put(key, body) {
       return upload(key, typeof body === "string" ? Buffer.from(body) : body);
     },
-    get: getBody,
+    get: (key, options) => getBody(key, options?.start),
     async getToFile(key, path) {
       const body = await getBody(key);
       await mkdir(dirname(path), { recursive: true });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { claimUpload, markUploadReceived, recordUpload, uploadKey } from "@distillery/catalog";
 import { readVersionRows } from "@distillery/datasets";
 import { createJob, type Db, ensureDefaultWorkspace, registerWorker } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
@@ -47,14 +48,24 @@ afterAll(async () => {
 
 const processor = () => createDatasetProcessor({ db, store, workerId });
 
-/** Puts an upload in the store and makes the Job row the route would have made. */
+/**
+ * Puts an upload in the store with its row (as the upload route does), and makes the Job row
+ * holding it (as the import route does).
+ */
 async function prepareImport(body: string | Buffer, extra: Partial<DatasetJobPayloadInput> = {}) {
-  const key = `uploads/${workspaceId}/${randomBytes(6).toString("hex")}`;
+  const uploadId = `up_${randomBytes(8).toString("hex")}`;
+  const key = uploadKey(workspaceId, uploadId);
+  await recordUpload(db, { id: uploadId, workspaceId, fileName: "traces.jsonl" });
   await store.put(key, body);
-  const job = await createJob(db, {
-    workspaceId,
-    kind: "dataset-import",
-    input: { fileName: "traces.jsonl" },
+  await markUploadReceived(db, uploadId, Buffer.byteLength(body));
+  const job = await db.$transaction(async (tx) => {
+    const created = await createJob(tx, {
+      workspaceId,
+      kind: "dataset-import",
+      input: { fileName: "traces.jsonl" },
+    });
+    expect(await claimUpload(tx, { workspaceId, uploadId, jobId: created.id })).toBe(true);
+    return created;
   });
   const payload = {
     op: "import",
@@ -114,6 +125,10 @@ describe("dataset jobs", () => {
     expect(stats.tokenizer.kind).toBe("bytes");
     expect(stats.histograms.total.mean).toBeGreaterThan(0);
     expect(await store.exists(key)).toBe(false);
+    expect(await db.datasetUpload.findUniqueOrThrow({ where: { blobKey: key } })).toMatchObject({
+      status: "consumed",
+      jobId: job.id,
+    });
     const rows = [];
     for await (const r of readVersionRows(store.localPath(version.blobKey ?? "") ?? "")) rows.push(r);
     expect(rows[3]).toMatchObject({ reasoning: "Add 3 to itself.", answer: "The answer is 6.", think: "ok" });

@@ -1,11 +1,12 @@
+import { sweepUploads } from "@distillery/catalog";
 import { DatasetError } from "@distillery/datasets";
 import { type Db, finishJob, type Prisma, startJob } from "@distillery/db";
 import { ZDatasetJobPayload } from "@distillery/jobs";
 import type { BlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import { deriveVersion } from "./derive-version.ts";
-import { importDataset } from "./import-dataset.ts";
-import { failJob, throttle, updateJobProgress } from "./job-state.ts";
+import { importDataset, releaseSkippedImport } from "./import-dataset.ts";
+import { failJob, markJobCancelled, throttle, updateJobProgress, watchForCancel } from "./job-state.ts";
 
 /** Where a failure happened, for the UI (the message already names file and line). */
 function describeError(e: unknown) {
@@ -14,17 +15,47 @@ function describeError(e: unknown) {
   return { code: "internal" };
 }
 
+export interface DatasetProcessorDeps {
+  db: Db;
+  store: BlobStore;
+  workerId: string;
+  /** uploads not imported within this long are swept (DATASET_UPLOAD_RETENTION_HOURS) */
+  uploadRetentionMs?: number;
+  /** how often a running job looks for a cancel request on its row */
+  cancelPollMs?: number;
+}
+
 /**
  * The dataset queue's processor: parse, claim the Job row in Postgres (a redelivered job whose
  * row is no longer queued is skipped), delegate to the import or derive function, and record
- * the outcome on the row. Dataset errors are the user's to fix, so they are not retried.
+ * the outcome on the row. Dataset errors are the user's to fix, so they are not retried. A
+ * cancel request on the row aborts the work at its next batch; nothing it wrote is kept and the
+ * job ends as cancelled. The upload sweep (from a job scheduler) has no Job row.
  */
-export function createDatasetProcessor(deps: { db: Db; store: BlobStore; workerId: string }) {
-  const { db, workerId } = deps;
+export function createDatasetProcessor(deps: DatasetProcessorDeps) {
+  const { db, store, workerId } = deps;
   return async (job: Job, _token?: string, signal?: AbortSignal) => {
     const payload = ZDatasetJobPayload.parse(job.data);
-    if (!(await startJob(db, payload.jobId, workerId))) return { skipped: true };
-    const progress = throttle(500, (p: Prisma.InputJsonValue) =>
+    if (payload.op === "sweep-uploads") {
+      const report = await sweepUploads(db, store, {
+        retentionMs: deps.uploadRetentionMs ?? 24 * 3_600_000,
+      });
+      return {
+        expired: report.expired.length,
+        released: report.released.length,
+        adopted: report.adopted.length,
+        failures: report.failures,
+      };
+    }
+    if (!(await startJob(db, payload.jobId, workerId))) {
+      // a job cancelled while queued never ran: its upload can go now rather than at the next sweep
+      if (payload.op === "import") await releaseSkippedImport(deps, payload).catch(() => {});
+      return { skipped: true };
+    }
+    const cancel = watchForCancel(db, payload.jobId, workerId, deps.cancelPollMs ?? 500);
+    const stop = signal ? AbortSignal.any([signal, cancel.signal]) : cancel.signal;
+    let lastProgress: { rows?: number } = {};
+    const writeProgress = throttle(500, (p: Prisma.InputJsonValue) =>
       updateJobProgress(db, payload.jobId, workerId, p),
     );
     try {
@@ -33,18 +64,32 @@ export function createDatasetProcessor(deps: { db: Db; store: BlobStore; workerI
           ? await importDataset(
               {
                 ...deps,
-                onProgress: (p) => progress(p as unknown as Prisma.InputJsonValue),
-                ...(signal ? { signal } : {}),
+                onProgress: (p) => {
+                  lastProgress = p;
+                  writeProgress(p as unknown as Prisma.InputJsonValue);
+                },
+                signal: stop,
               },
               payload,
             )
-          : await deriveVersion(deps, payload);
+          : await deriveVersion({ ...deps, signal: stop }, payload);
       await finishJob(db, payload.jobId, workerId, { output: output as unknown as Prisma.InputJsonValue });
       return { versionIds: "versionId" in output ? [output.versionId] : output.versions.map((v) => v.id) };
     } catch (e) {
+      if (cancel.signal.aborted) {
+        const rows = lastProgress.rows;
+        const message = `Cancelled${rows ? ` after ${rows.toLocaleString("en-US")} rows` : ""}; no version was created.`;
+        await markJobCancelled(db, payload.jobId, workerId, message, {
+          cancelled: true,
+          progress: lastProgress as Prisma.InputJsonValue,
+        });
+        return { cancelled: true };
+      }
       const message = e instanceof Error ? e.message : String(e);
       await failJob(db, payload.jobId, workerId, message, { failure: describeError(e) });
       return { failed: message };
+    } finally {
+      cancel.stop();
     }
   };
 }

@@ -18,10 +18,15 @@ export type DerivePayload = Extract<DatasetJobPayload, { op: "filter" | "split" 
 
 type Stats = ReturnType<typeof createTokenStats>;
 
-/** A sink that feeds every row it writes to a statistics accumulator first. */
-function withStats(sink: RowSink, stats: Stats): RowSink {
+/**
+ * A sink that feeds every row it writes to a statistics accumulator first, and stops the work at
+ * a batch boundary once `signal` is aborted (a cancel request): the write throws, so the
+ * version's writer aborts and removes what it wrote.
+ */
+function withStats(sink: RowSink, stats: Stats, signal?: AbortSignal): RowSink {
   return {
     write(rows: readonly CanonicalExample[]) {
+      if (signal?.aborted) return Promise.reject(new DatasetError("aborted", "cancelled"));
       for (const r of rows) stats.add(r);
       return sink.write(rows);
     },
@@ -35,8 +40,11 @@ function withStats(sink: RowSink, stats: Stats): RowSink {
  * is the input, with fresh statistics. A split makes two versions (train first, then test);
  * should the second insert fail, the first stays: it is complete and valid on its own.
  */
-export async function deriveVersion(deps: { db: Db; store: BlobStore }, p: DerivePayload) {
-  const { db, store } = deps;
+export async function deriveVersion(
+  deps: { db: Db; store: BlobStore; signal?: AbortSignal },
+  p: DerivePayload,
+) {
+  const { db, store, signal } = deps;
   const parent = await db.datasetVersion.findFirst({
     where: { id: p.versionId, workspaceId: p.workspaceId, status: "ready" },
   });
@@ -67,7 +75,7 @@ export async function deriveVersion(deps: { db: Db; store: BlobStore }, p: Deriv
           const report = await filterVersion({
             readRows: rows.readRows,
             filters,
-            sink: withStats(sink, stats),
+            sink: withStats(sink, stats, signal),
             counter,
             template,
           });
@@ -104,8 +112,8 @@ export async function deriveVersion(deps: { db: Db; store: BlobStore }, p: Deriv
           write: async (trainSink) => {
             report = await splitVersion({
               readRows: rows.readRows,
-              train: withStats(trainSink, trainStats),
-              test: withStats(testSink, testStats),
+              train: withStats(trainSink, trainStats, signal),
+              test: withStats(testSink, testStats, signal),
               testFraction: p.testFraction,
               seed: p.seed,
             });

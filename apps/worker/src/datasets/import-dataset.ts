@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { createDatasetVersion, ensureDataset } from "@distillery/catalog";
+import { consumeUpload, createDatasetVersion, ensureDataset, isUploadHeldBy } from "@distillery/catalog";
 import { type DatasetMapping, resolveTemplate } from "@distillery/core";
 import {
   createTokenStats,
@@ -44,7 +44,8 @@ function describeSource(source: ImportPayload["source"]) {
 /**
  * Streams an upload or a Hub split through the ingest engine, with token statistics, into a new
  * version (createDatasetVersion: rows committed to blob storage before the row exists, nothing
- * left on failure). The uploaded temp file is removed whatever happens.
+ * left on failure or cancel). The upload is held by this job from the moment the import was
+ * requested (the sweeper leaves it alone); it is consumed here whatever happens.
  */
 export async function importDataset(
   deps: { db: Db; store: BlobStore; onProgress?: (p: ImportProgress) => void; signal?: AbortSignal },
@@ -53,6 +54,10 @@ export async function importDataset(
   const { db, store } = deps;
   let createdDatasetId: string | undefined;
   try {
+    if (p.source.kind === "upload" && !(await isUploadHeldBy(db, p.source.key, p.jobId)))
+      throw new Error(
+        "the upload is no longer available (it expired before the import started); upload the file again",
+      );
     const template = resolveTemplate(p.template);
     const { counter, tokenizer } = await resolveStatsTokenizer(db, store, {
       workspaceId: p.workspaceId,
@@ -150,6 +155,13 @@ export async function importDataset(
         .catch(() => {});
     throw e;
   } finally {
-    if (p.source.kind === "upload") await store.delete(p.source.key).catch(() => {});
+    if (p.source.kind === "upload") await consumeUpload(db, store, p.source.key, p.jobId).catch(() => {});
   }
+}
+
+/** A delivery skipped because its job was cancelled while queued: its upload is consumed now. */
+export async function releaseSkippedImport(deps: { db: Db; store: BlobStore }, p: ImportPayload) {
+  if (p.source.kind !== "upload") return;
+  const job = await deps.db.job.findUnique({ where: { id: p.jobId }, select: { status: true } });
+  if (job?.status === "cancelled") await consumeUpload(deps.db, deps.store, p.source.key, p.jobId);
 }

@@ -42,3 +42,46 @@ export function throttle<T>(everyMs: number, write: (value: T) => Promise<unknow
       });
   };
 }
+
+/** The terminal update of a job stopped at the user's request, fenced like the others. */
+export async function markJobCancelled(
+  db: Db,
+  jobId: string,
+  workerId: string,
+  message: string,
+  output: Prisma.InputJsonValue,
+): Promise<boolean> {
+  const { count } = await db.job.updateMany({
+    where: { id: jobId, workerId, status: "active" },
+    data: { status: "cancelled", error: message, output, finishedAt: new Date() },
+  });
+  return count === 1;
+}
+
+/**
+ * Polls the job's row every `everyMs` for a cancel request and aborts `signal` when there is
+ * one. The work checks the signal between batches, so it stops at a batch boundary. `stop()`
+ * ends the polling.
+ */
+export function watchForCancel(db: Db, jobId: string, workerId: string, everyMs: number) {
+  const controller = new AbortController();
+  let inFlight = false;
+  const timer = setInterval(() => {
+    if (inFlight || controller.signal.aborted) return;
+    inFlight = true;
+    db.job
+      .findFirst({ where: { id: jobId, workerId, status: "active" }, select: { cancelRequestedAt: true } })
+      .then((row) => {
+        if (row?.cancelRequestedAt) controller.abort(new Error("cancel requested"));
+      })
+      .catch(() => {})
+      .finally(() => {
+        inFlight = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,30 +1,57 @@
 import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
-import { QUEUES } from "@distillery/jobs";
+import { JOB_SCHEDULERS, JOBS, QUEUES } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
-import { Worker } from "bullmq";
+import { type Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { createDatasetProcessor } from "./dataset-processor.ts";
 
-/** The one BullMQ worker for the datasets queue (imports, filters, splits). */
-export function startDatasetWorker(options: {
+/** How often uploads are swept: a quarter of the retention period, between 1 minute and 1 hour. */
+export const uploadSweepEveryMs = (retentionMs: number) =>
+  Math.min(3_600_000, Math.max(60_000, Math.floor(retentionMs / 4)));
+
+/**
+ * The upload sweep as a BullMQ job scheduler on the datasets queue: every worker upserts the
+ * same scheduler id at start, so the fleet sweeps once per interval (the sweep is also safe to
+ * run twice: every step is a conditional update).
+ */
+export function scheduleUploadSweep(queue: Queue, everyMs: number) {
+  return queue.upsertJobScheduler(
+    JOB_SCHEDULERS.datasetUploadSweep,
+    { every: everyMs },
+    {
+      name: JOBS.sweepDatasetUploads,
+      data: { op: "sweep-uploads" },
+      opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } },
+    },
+  );
+}
+
+/** The one BullMQ worker for the datasets queue (imports, filters, splits, the upload sweep). */
+export async function startDatasetWorker(options: {
   db: Db;
   env: WorkerEnv;
   log: Logger;
   workerId: string;
   connection: Redis;
+  /** the datasets queue, to upsert the sweep's scheduler */
+  queue: Queue;
 }) {
-  const { env } = options;
+  const { env, log } = options;
   const store = createBlobStore({ ...env, blobDir: join(resolve(env.DISTILLERY_DATA_DIR), "blobs") });
+  const uploadRetentionMs = env.DATASET_UPLOAD_RETENTION_HOURS * 3_600_000;
   const worker = new Worker(
     QUEUES.datasets,
-    createDatasetProcessor({ db: options.db, store, workerId: options.workerId }),
+    createDatasetProcessor({ db: options.db, store, workerId: options.workerId, uploadRetentionMs }),
     { connection: options.connection, prefix: env.QUEUE_PREFIX, concurrency: 2 },
   );
-  worker.on("failed", (job, err) =>
-    options.log.error({ jobId: job?.id, err: err.message }, "dataset job failed"),
-  );
+  worker.on("failed", (job, err) => log.error({ jobId: job?.id, err: err.message }, "dataset job failed"));
+  worker.on("completed", (job, result: { expired?: number; released?: number; adopted?: number }) => {
+    if (job.name !== JOBS.sweepDatasetUploads) return;
+    if (result.expired || result.released || result.adopted) log.info(result, "swept dataset uploads");
+  });
+  await scheduleUploadSweep(options.queue, uploadSweepEveryMs(uploadRetentionMs));
   return worker;
 }

@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { useDatasetJob } from "../hooks/use-datasets.ts";
+import { useCancelDatasetJob, useDatasetJob } from "../hooks/use-datasets.ts";
 
 interface Progress {
   rows?: number;
@@ -19,6 +19,7 @@ interface RowError {
 /** A dataset job, polled: progress while it runs, then its outcome (counts, bad rows, versions). */
 export function DatasetJobPanel({ jobId }: { jobId: string }) {
   const { data: job, error } = useDatasetJob(jobId);
+  const cancel = useCancelDatasetJob(jobId);
   if (error) return <p className="error">{error.message}</p>;
   if (!job) return <p className="muted">Waiting for the job…</p>;
   const out = (job.output ?? {}) as Record<string, unknown>;
@@ -28,6 +29,8 @@ export function DatasetJobPanel({ jobId }: { jobId: string }) {
   const datasetId = out.datasetId as string | undefined;
   const fraction =
     progress.totalBytes && progress.bytesRead ? Math.min(1, progress.bytesRead / progress.totalBytes) : null;
+  const isRunning = job.status === "queued" || job.status === "active";
+  const isCancelling = isRunning && (job.isCancelRequested || cancel.isPending || cancel.isSuccess);
   return (
     <div className="panel" data-testid="dataset-job">
       <div className="row">
@@ -35,8 +38,21 @@ export function DatasetJobPanel({ jobId }: { jobId: string }) {
         <span className={`badge ${job.status}`} data-testid="job-status">
           {job.status}
         </span>
+        <span className="spacer" />
+        {isRunning && (
+          <button
+            type="button"
+            className="danger"
+            data-testid="cancel-job"
+            disabled={isCancelling}
+            onClick={() => cancel.mutate()}
+          >
+            {isCancelling ? "Cancelling…" : "Cancel"}
+          </button>
+        )}
       </div>
-      {(job.status === "queued" || job.status === "active") && (
+      {cancel.error && <p className="error">{cancel.error.message}</p>}
+      {isRunning && (
         <div className="progress-line">
           <div className="progress">
             <div className="progress-fill" style={{ width: `${Math.round((fraction ?? 0) * 100)}%` }} />
@@ -49,6 +65,11 @@ export function DatasetJobPanel({ jobId }: { jobId: string }) {
       {job.status === "failed" && (
         <p className="error" data-testid="job-error">
           {job.error}
+        </p>
+      )}
+      {job.status === "cancelled" && (
+        <p className="muted" data-testid="job-cancelled">
+          {job.error ?? "Cancelled; no version was created."}
         </p>
       )}
       {job.status === "completed" && (

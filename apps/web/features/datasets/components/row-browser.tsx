@@ -1,12 +1,17 @@
 "use client";
 import { useState } from "react";
-import { useVersionRows } from "../hooks/use-datasets.ts";
+import { useVersionRowSearch, useVersionRows } from "../hooks/use-datasets.ts";
+import type { RowPage } from "../server/browse-rows.ts";
 import { RenderedExample } from "./rendered-example.tsx";
 import { TemplateSelect } from "./template-select.tsx";
 
 const LIMIT = 10;
 
-/** Paged rows of a version with a text search (server-side scan); any row rendered with a template. */
+/**
+ * Paged rows of a version with a text search; any row rendered with a template. A search runs
+ * on the server a bounded stretch of the version at a time: the matches found so far are shown
+ * with how far it got ("searched N of M rows"), and "Load more" goes on from there.
+ */
 export function RowBrowser({
   datasetId,
   versionId,
@@ -16,20 +21,34 @@ export function RowBrowser({
   versionId: string;
   defaultTemplate: string;
 }) {
-  const [offset, setOffset] = useState(0);
+  const [from, setFrom] = useState(0);
   const [search, setSearch] = useState("");
   const [q, setQ] = useState("");
   const [template, setTemplate] = useState(defaultTemplate);
   const [open, setOpen] = useState<number | null>(null);
-  const { data, error, isFetching } = useVersionRows(datasetId, versionId, { offset, limit: LIMIT, q });
+  const browse = useVersionRows(datasetId, versionId, { from, limit: LIMIT }, { enabled: q === "" });
+  const found = useVersionRowSearch(datasetId, versionId, { q, limit: LIMIT });
+  const pages: RowPage[] = q ? (found.data?.pages ?? []) : browse.data ? [browse.data] : [];
+  const rows = pages.flatMap((p) => p.rows);
+  const last = pages.at(-1);
+  const error = q ? found.error : browse.error;
+  const isFetching = q ? found.isFetching : browse.isFetching;
+
+  let summary = "";
+  if (last && !q) summary = `${last.total.toLocaleString()} rows`;
+  if (last && q) {
+    summary = `${rows.length.toLocaleString()}${last.next === null ? "" : "+"} matching rows`;
+    if (last.next !== null)
+      summary += ` · searched ${last.next.toLocaleString()} of ${last.total.toLocaleString()} rows`;
+  }
   return (
     <div className="panel" data-testid="row-browser">
       <form
         className="row"
         onSubmit={(e) => {
           e.preventDefault();
-          setOffset(0);
-          setQ(search);
+          setFrom(0);
+          setQ(search.trim());
         }}
       >
         <input
@@ -42,16 +61,14 @@ export function RowBrowser({
         <TemplateSelect id="row-template" value={template} onChange={setTemplate} />
         <span className="spacer" />
         <span className="muted" data-testid="rows-summary">
-          {data
-            ? `${data.matched.toLocaleString()}${data.isComplete ? "" : "+"} ${q ? "matching " : ""}rows`
-            : ""}
+          {summary}
           {isFetching ? " …" : ""}
         </span>
       </form>
       {error && <p className="error">{error.message}</p>}
       <table>
         <tbody>
-          {data?.rows.map(({ index, example }) => (
+          {rows.map(({ index, example }) => (
             <tr key={index} data-testid="browser-row">
               <td className="muted mono">#{index + 1}</td>
               <td>
@@ -71,21 +88,28 @@ export function RowBrowser({
           ))}
         </tbody>
       </table>
-      <div className="row">
-        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - LIMIT))}>
-          Previous
-        </button>
-        <span className="muted">
-          {data && data.rows.length > 0 ? `${offset + 1}–${offset + data.rows.length}` : ""}
-        </span>
-        <button
-          type="button"
-          disabled={!data || offset + LIMIT >= data.matched}
-          onClick={() => setOffset(offset + LIMIT)}
-        >
-          Next
-        </button>
-      </div>
+      {q ? (
+        <div className="row">
+          <button
+            type="button"
+            data-testid="search-more"
+            disabled={!found.hasNextPage || found.isFetchingNextPage}
+            onClick={() => void found.fetchNextPage()}
+          >
+            {found.hasNextPage ? "Load more" : "End of version"}
+          </button>
+        </div>
+      ) : (
+        <div className="row">
+          <button type="button" disabled={from === 0} onClick={() => setFrom(Math.max(0, from - LIMIT))}>
+            Previous
+          </button>
+          <span className="muted">{rows.length > 0 ? `${from + 1}–${from + rows.length}` : ""}</span>
+          <button type="button" disabled={last?.next == null} onClick={() => setFrom(last?.next ?? from)}>
+            Next
+          </button>
+        </div>
+      )}
     </div>
   );
 }

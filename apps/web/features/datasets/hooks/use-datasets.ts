@@ -1,5 +1,11 @@
 "use client";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import {
+  keepPreviousData,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
 import { fetchJson } from "@/lib/client/api.ts";
 import type { DeriveRequest, ImportRequest } from "../lib/dataset-requests.ts";
 import type { RowPage } from "../server/browse-rows.ts";
@@ -16,8 +22,10 @@ export const datasetKeys = {
   detail: (datasetId: string) => [...datasetKeys.all, "detail", datasetId] as const,
   version: (datasetId: string, versionId: string) =>
     [...datasetKeys.detail(datasetId), "version", versionId] as const,
-  rows: (datasetId: string, versionId: string, page: { offset: number; limit: number; q: string }) =>
+  rows: (datasetId: string, versionId: string, page: { from: number; limit: number }) =>
     [...datasetKeys.version(datasetId, versionId), "rows", page] as const,
+  rowSearch: (datasetId: string, versionId: string, search: { q: string; limit: number }) =>
+    [...datasetKeys.version(datasetId, versionId), "row-search", search] as const,
   job: (jobId: string) => [...datasetKeys.all, "job", jobId] as const,
   tokenizers: () => [...datasetKeys.all, "tokenizers"] as const,
 };
@@ -49,21 +57,50 @@ export function useDatasetVersion(datasetId: string, versionId: string) {
   });
 }
 
+const rowsUrl = (datasetId: string, versionId: string, params: Record<string, string>) =>
+  `/api/datasets/${encodeURIComponent(datasetId)}/versions/${encodeURIComponent(versionId)}/rows?${new URLSearchParams(params)}`;
+
+/** One page of a version's rows, from row `from` (Previous / Next). */
 export function useVersionRows(
   datasetId: string,
   versionId: string,
-  page: { offset: number; limit: number; q: string },
+  page: { from: number; limit: number },
+  options: { enabled: boolean },
 ) {
   return useQuery({
     queryKey: datasetKeys.rows(datasetId, versionId, page),
-    queryFn: () => {
-      const params = new URLSearchParams({ offset: String(page.offset), limit: String(page.limit) });
-      if (page.q) params.set("q", page.q);
-      return fetchJson<RowPage>(
-        `/api/datasets/${encodeURIComponent(datasetId)}/versions/${encodeURIComponent(versionId)}/rows?${params}`,
-      );
-    },
+    queryFn: () =>
+      fetchJson<RowPage>(
+        rowsUrl(datasetId, versionId, { from: String(page.from), limit: String(page.limit) }),
+      ),
     placeholderData: keepPreviousData,
+    enabled: options.enabled,
+  });
+}
+
+/**
+ * A search through a version's rows, a bounded request at a time: each page is the matches the
+ * server found before its page filled or its read budget ran out; `fetchNextPage` goes on from
+ * where the last one stopped ("searched N of M rows, load more").
+ */
+export function useVersionRowSearch(
+  datasetId: string,
+  versionId: string,
+  search: { q: string; limit: number },
+) {
+  return useInfiniteQuery({
+    queryKey: datasetKeys.rowSearch(datasetId, versionId, search),
+    queryFn: ({ pageParam }) =>
+      fetchJson<RowPage>(
+        rowsUrl(datasetId, versionId, {
+          from: String(pageParam),
+          limit: String(search.limit),
+          q: search.q,
+        }),
+      ),
+    initialPageParam: 0,
+    getNextPageParam: (last) => last.next ?? undefined,
+    enabled: search.q !== "",
   });
 }
 
@@ -75,9 +112,10 @@ export function useTokenizerModels() {
   });
 }
 
-const isDone = (status: string | undefined) => status === "completed" || status === "failed";
+const isDone = (status: string | undefined) =>
+  status === "completed" || status === "failed" || status === "cancelled";
 
-/** Polls a dataset job until it completes or fails (Postgres holds its progress and outcome). */
+/** Polls a dataset job until it ends (Postgres holds its progress and outcome). */
 export function useDatasetJob(jobId: string | null) {
   const client = useQueryClient();
   return useQuery({
@@ -96,6 +134,19 @@ export function useDatasetJob(jobId: string | null) {
       return job;
     },
     refetchInterval: (q) => (isDone(q.state.data?.status) ? false : 700),
+  });
+}
+
+/** Asks a dataset job to stop: at once while queued, at its next batch while running. */
+export function useCancelDatasetJob(jobId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      fetchJson<{ jobId: string; status: string; isCancelRequested: boolean }>(
+        `/api/datasets/jobs/${encodeURIComponent(jobId)}/cancel`,
+        { method: "POST" },
+      ),
+    onSuccess: () => client.invalidateQueries({ queryKey: datasetKeys.job(jobId) }),
   });
 }
 

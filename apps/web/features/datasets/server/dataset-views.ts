@@ -2,7 +2,7 @@ import "server-only";
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 
-const DATASET_JOB_KINDS = ["dataset-import", "dataset-filter", "dataset-split"];
+export const DATASET_JOB_KINDS = ["dataset-import", "dataset-filter", "dataset-split"];
 
 /** GET /api/datasets: name, versions, rows of the newest version, last update. */
 export async function listDatasets(workspaceId: string) {
@@ -103,6 +103,8 @@ export async function getDatasetJob(workspaceId: string, jobId: string) {
     input: job.input as Record<string, unknown>,
     output: (job.output ?? null) as Record<string, unknown> | null,
     error: job.error,
+    /** a cancel was asked for; the job stays active until its worker stops between batches */
+    isCancelRequested: job.cancelRequestedAt !== null,
     createdAt: job.createdAt.toISOString(),
     finishedAt: job.finishedAt?.toISOString() ?? null,
   };

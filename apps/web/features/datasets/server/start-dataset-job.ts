@@ -1,4 +1,5 @@
 import "server-only";
+import { claimUpload, releaseUploadClaim, uploadKey } from "@distillery/catalog";
 import { resolveTemplate } from "@distillery/core";
 import { ZDatasetFilter } from "@distillery/datasets";
 import { createJob, type Prisma } from "@distillery/db";
@@ -8,7 +9,6 @@ import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 import type { Actor } from "@/lib/server/with-route.ts";
 import type { ZDeriveRequest, ZImportRequest } from "../lib/dataset-requests.ts";
-import { uploadKey } from "./create-upload.ts";
 import { getDatasetsContext } from "./datasets-env.ts";
 
 function checkTemplate(id: string) {
@@ -33,23 +33,37 @@ async function checkModel(workspaceId: string, modelId: string | undefined) {
     ]);
 }
 
-/** Writes the Job row (Postgres owns its state), then enqueues; the worker claims the row. */
+/**
+ * Writes the Job row (Postgres owns its state), then enqueues; the worker claims the row. An
+ * upload import also claims its upload in the same transaction, so from then on the upload is
+ * held by the job and the sweeper leaves it alone.
+ */
 async function enqueue(
   actor: Actor,
   kind: string,
   input: Prisma.InputJsonValue,
   payload: (jobId: string) => DatasetJobPayloadInput,
+  uploadId?: string,
 ) {
   const { db, producer } = getContext();
-  const job = await createJob(db, {
-    workspaceId: actor.workspaceId,
-    kind,
-    input,
-    ...(actor.userId ? { createdById: actor.userId } : {}),
+  const job = await db.$transaction(async (tx) => {
+    const created = await createJob(tx, {
+      workspaceId: actor.workspaceId,
+      kind,
+      input,
+      ...(actor.userId ? { createdById: actor.userId } : {}),
+    });
+    if (uploadId && !(await claimUpload(tx, { workspaceId: actor.workspaceId, uploadId, jobId: created.id })))
+      throw new AppError(
+        "not_found",
+        `upload ${uploadId} does not exist (already imported, or expired); upload the file again`,
+      );
+    return created;
   });
   try {
     await producer.enqueue(QUEUES.datasets, payload(job.id), { jobId: job.id });
   } catch (e) {
+    if (uploadId) await releaseUploadClaim(db, uploadId, job.id);
     await db.job.update({
       where: { id: job.id },
       data: { status: "failed", error: "the queue is unavailable", finishedAt: new Date() },
@@ -63,13 +77,8 @@ async function enqueue(
 export async function startImport(actor: Actor, body: z.infer<typeof ZImportRequest>) {
   checkTemplate(body.template);
   await checkModel(actor.workspaceId, body.tokenizerModelId);
-  const { env, store } = getDatasetsContext();
+  const { env } = getDatasetsContext();
   const { source } = body;
-  if (source.kind === "upload" && !(await store.exists(uploadKey(actor.workspaceId, source.uploadId))))
-    throw new AppError(
-      "not_found",
-      `upload ${source.uploadId} does not exist (already imported, or expired); upload the file again`,
-    );
   // what the Job row keeps: everything but the Hub token
   const input = {
     datasetName: body.datasetName,
@@ -77,30 +86,36 @@ export async function startImport(actor: Actor, body: z.infer<typeof ZImportRequ
     policy: body.policy,
     template: body.template,
   } as Prisma.InputJsonValue;
-  return enqueue(actor, "dataset-import", input, (jobId) => ({
-    op: "import",
-    jobId,
-    workspaceId: actor.workspaceId,
-    datasetName: body.datasetName,
-    source:
-      source.kind === "upload"
-        ? { kind: "upload", key: uploadKey(actor.workspaceId, source.uploadId), fileName: source.fileName }
-        : {
-            kind: "hub",
-            dataset: source.dataset,
-            ...(source.config ? { config: source.config } : {}),
-            split: source.split,
-            ...(source.token ? { token: source.token } : {}),
-            hubUrl: env.HF_ENDPOINT,
-            datasetsServerUrl: env.HF_DATASETS_SERVER_URL,
-          },
-    ...(body.mapping ? { mapping: body.mapping as Record<string, unknown> } : {}),
-    policy: body.policy,
-    template: body.template,
-    maxLength: body.maxLength,
-    ...(body.tokenizerModelId ? { tokenizerModelId: body.tokenizerModelId } : {}),
-    ...(actor.userId ? { createdById: actor.userId } : {}),
-  }));
+  return enqueue(
+    actor,
+    "dataset-import",
+    input,
+    (jobId) => ({
+      op: "import",
+      jobId,
+      workspaceId: actor.workspaceId,
+      datasetName: body.datasetName,
+      source:
+        source.kind === "upload"
+          ? { kind: "upload", key: uploadKey(actor.workspaceId, source.uploadId), fileName: source.fileName }
+          : {
+              kind: "hub",
+              dataset: source.dataset,
+              ...(source.config ? { config: source.config } : {}),
+              split: source.split,
+              ...(source.token ? { token: source.token } : {}),
+              hubUrl: env.HF_ENDPOINT,
+              datasetsServerUrl: env.HF_DATASETS_SERVER_URL,
+            },
+      ...(body.mapping ? { mapping: body.mapping as Record<string, unknown> } : {}),
+      policy: body.policy,
+      template: body.template,
+      maxLength: body.maxLength,
+      ...(body.tokenizerModelId ? { tokenizerModelId: body.tokenizerModelId } : {}),
+      ...(actor.userId ? { createdById: actor.userId } : {}),
+    }),
+    source.kind === "upload" ? source.uploadId : undefined,
+  );
 }
 
 /** POST …/versions/[versionId]/derive: a filter or split of a ready version, as a job. */

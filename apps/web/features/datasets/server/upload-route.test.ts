@@ -1,24 +1,42 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Db, ensureDefaultWorkspace } from "@distillery/db";
+import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createFsBlobStore } from "@distillery/storage";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ensureTestServices } from "@/features/runs/server/test-services.ts";
 
 vi.mock("server-only", () => ({}));
 
 const dataDir = mkdtempSync(join(tmpdir(), "upload-route-"));
 const LIMIT = 256 * 1024;
-process.env.DATABASE_URL = "postgresql://unused@localhost/unused";
 process.env.REDIS_URL = "redis://localhost:1";
 process.env.DISTILLERY_DATA_DIR = dataDir;
 process.env.DATASET_UPLOAD_MAX_BYTES = String(LIMIT);
 const store = createFsBlobStore(join(dataDir, "blobs"));
 
 let POST: (req: Request) => Promise<Response>;
+let stopServices: (() => Promise<void>) | undefined;
+let db: Db;
+let drop: (() => Promise<void>) | undefined;
+let workspaceId = "";
 beforeAll(async () => {
+  // uploads are recorded in Postgres (the sweeper finds the ones never imported)
+  stopServices = await ensureTestServices();
+  const created = await createTestDatabase(testAdminDatabaseUrl());
+  ({ db, drop } = created);
+  process.env.DATABASE_URL = created.url;
+  ({ workspaceId } = await ensureDefaultWorkspace(db));
   ({ POST } = await import("@/app/api/datasets/uploads/route.ts"));
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
-  setActorResolver(async () => ({ userId: "u1", workspaceId: "ws1", name: "T", email: "t@example.com" }));
+  setActorResolver(async () => ({ userId: "", workspaceId, name: "T", email: "t@example.com" }));
+}, 120_000);
+afterAll(async () => {
+  const { getContext } = await import("@/lib/server/context.ts");
+  await getContext().db.$disconnect();
+  await drop?.();
+  await stopServices?.();
 });
 
 /** A body produced chunk by chunk on demand, counting how many chunks were pulled. */
@@ -64,7 +82,13 @@ describe("POST /api/datasets/uploads", () => {
     expect(body.preview.columns).toEqual(["instruction", "response"]);
     expect(body.preview.detected.shape).toBe("magpie");
     expect(body.preview.rows).toHaveLength(20);
-    expect(await store.exists(`uploads/ws1/${body.uploadId}`)).toBe(true);
+    expect(await store.exists(`uploads/${workspaceId}/${body.uploadId}`)).toBe(true);
+    expect(await db.datasetUpload.findUniqueOrThrow({ where: { id: body.uploadId } })).toMatchObject({
+      status: "received",
+      bytes: BigInt(40 * line.length),
+      fileName: "traces.jsonl",
+      blobKey: `uploads/${workspaceId}/${body.uploadId}`,
+    });
   });
 
   it("cuts a streamed body at the limit with a 413 naming it, reads no further and keeps nothing", async () => {
@@ -80,6 +104,7 @@ describe("POST /api/datasets/uploads", () => {
     // the body was consumed incrementally and abandoned soon after the limit, never buffered whole
     expect(counter.pulled).toBeLessThan(50);
     expect(await store.list("uploads/")).toEqual(before);
+    expect(await db.datasetUpload.count({ where: { status: { not: "received" } } })).toBe(0);
   });
 
   it("refuses a declared Content-Length over the limit before reading the body", async () => {
@@ -97,6 +122,7 @@ describe("POST /api/datasets/uploads", () => {
     expect(problem.detail).not.toContain("../");
     expect(problem.detail).toMatch(/passwd/);
     expect(await store.list("uploads/")).toEqual(before);
+    expect(await db.datasetUpload.count({ where: { status: { not: "received" } } })).toBe(0);
   });
 
   it("refuses an empty body", async () => {

@@ -9,7 +9,8 @@ export const GET = withRoute({
   schemas: {
     params: z.object({ datasetId: z.string().min(1), versionId: z.string().min(1) }),
     query: z.object({
-      offset: z.coerce.number().int().min(0).default(0),
+      /** the first row to look at: 0, or the previous page's `next` */
+      from: z.coerce.number().int().min(0).default(0),
       limit: z.coerce.number().int().min(1).max(100).default(20),
       q: z.string().max(500).optional(),
     }),
