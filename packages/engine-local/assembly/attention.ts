@@ -172,3 +172,62 @@ export function attentionBackwardUnits(args: usize, u0: i32, u1: i32, thread: i3
     }
   }
 }
+
+/**
+ * Attention of `n` new query rows against a KV cache (decoding): row i sits at position
+ * pos0 + i and attends to cached positions 0..pos0+i. q and out are [n, H·hd], K and V
+ * [positions, KVH·hd]; out is overwritten. `scores` holds pos0 + n floats of scratch.
+ */
+export function decodeAttention(
+  q: usize, K: usize, V: usize, out: usize, scores: usize,
+  n: i32, pos0: i32, H: i32, KVH: i32, hd: i32, scale: f32,
+): void {
+  const group = H / KVH;
+  const rowKV = (<usize>(KVH * hd)) << 2;
+  const hd4 = hd & ~3;
+  for (let i = 0; i < n; i++) {
+    const p = pos0 + i;
+    for (let h = 0; h < H; h++) {
+      const kh = h / group;
+      const qo = q + ((<usize>(i * H * hd + h * hd)) << 2);
+      const oo = out + ((<usize>(i * H * hd + h * hd)) << 2);
+      const headOff = (<usize>(kh * hd)) << 2;
+      let max: f32 = -Infinity;
+      for (let j = 0; j <= p; j++) {
+        const ko = K + <usize>j * rowKV + headOff;
+        let acc = f32x4.splat(0);
+        for (let t = 0; t < hd4; t += 4) {
+          const o = (<usize>t) << 2;
+          acc = f32x4.add(acc, f32x4.mul(v128.load(qo + o), v128.load(ko + o)));
+        }
+        let s = hsum(acc);
+        for (let t = hd4; t < hd; t++) s += load<f32>(qo + ((<usize>t) << 2)) * load<f32>(ko + ((<usize>t) << 2));
+        s *= scale;
+        store<f32>(scores + ((<usize>j) << 2), s);
+        max = Mathf.max(max, s);
+      }
+      let sum: f32 = 0;
+      for (let j = 0; j <= p; j++) {
+        const at = scores + ((<usize>j) << 2);
+        const e = expScalar(load<f32>(at) - max);
+        store<f32>(at, e);
+        sum += e;
+      }
+      const inv: f32 = 1 / sum;
+      for (let t = 0; t < hd; t++) store<f32>(oo + ((<usize>t) << 2), 0);
+      for (let j = 0; j <= p; j++) {
+        const w = f32x4.splat(load<f32>(scores + ((<usize>j) << 2)) * inv);
+        const vo = V + <usize>j * rowKV + headOff;
+        for (let t = 0; t < hd4; t += 4) {
+          const o = (<usize>t) << 2;
+          v128.store(oo + o, f32x4.add(v128.load(oo + o), f32x4.mul(w, v128.load(vo + o))));
+        }
+        const ws = load<f32>(scores + ((<usize>j) << 2)) * inv;
+        for (let t = hd4; t < hd; t++) {
+          const o = (<usize>t) << 2;
+          store<f32>(oo + o, load<f32>(oo + o) + ws * load<f32>(vo + o));
+        }
+      }
+    }
+  }
+}

@@ -1,5 +1,7 @@
-import { allocArray, type FArray } from "../kernels/float-array.ts";
+import { kernelForArena } from "../kernels/elementwise-wasm.ts";
+import { allocArray, allocLike, allocOutputLike, type FArray } from "../kernels/float-array.ts";
 import { matmul } from "../kernels/matmul.ts";
+import { allocArenaF32 } from "../kernels/wasm-memory.ts";
 import { embedTokens, getRopeTables } from "../model/llama-forward.ts";
 import type { LlamaModel } from "../model/llama-model.ts";
 import { linearForward } from "../model/ops/linear.ts";
@@ -19,12 +21,17 @@ export interface KvCache {
   capacity: number;
 }
 
+function allocCache(model: LlamaModel, n: number): FArray {
+  return (model.dtype === "f32" ? allocArenaF32(n) : null) ?? allocArray(model.dtype, n);
+}
+
 export function createKvCache(model: LlamaModel, capacity: number): KvCache {
   const c = model.config;
   const width = c.numKvHeads * c.headDim;
   return {
-    keys: model.layers.map(() => allocArray(model.dtype, capacity * width)),
-    values: model.layers.map(() => allocArray(model.dtype, capacity * width)),
+    // in the arena when one is open (generateTokens opens one), where the wasm attention reads it
+    keys: model.layers.map(() => allocCache(model, capacity * width)),
+    values: model.layers.map(() => allocCache(model, capacity * width)),
     length: 0,
     capacity,
   };
@@ -57,29 +64,47 @@ export function forwardIncremental(model: LlamaModel, cache: KvCache, ids: numbe
     const V = cache.values[l]!;
     K.set(k, pos0 * kvw);
     V.set(v, pos0 * kvw);
-    const att = allocArray(model.dtype, n * H * hd);
-    for (let i = 0; i < n; i++) {
-      const p = pos0 + i;
-      for (let hh = 0; hh < H; hh++) {
-        const kh = Math.floor(hh / group);
-        const qo = i * H * hd + hh * hd;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j <= p; j++) {
-          let s = 0;
-          const ko = j * kvw + kh * hd;
-          for (let t = 0; t < hd; t++) s += (q[qo + t] as number) * (K[ko + t] as number);
-          scores[j] = s * scale;
-          if (scores[j]! > max) max = scores[j]!;
-        }
-        let sum = 0;
-        for (let j = 0; j <= p; j++) {
-          scores[j] = Math.exp(scores[j]! - max);
-          sum += scores[j]!;
-        }
-        for (let j = 0; j <= p; j++) {
-          const w = scores[j]! / sum;
-          const vo = j * kvw + kh * hd;
-          for (let t = 0; t < hd; t++) att[qo + t] = (att[qo + t] as number) + w * (V[vo + t] as number);
+    const att = allocLike(q, n * H * hd);
+    const wasm = kernelForArena(q, K, V, att);
+    if (wasm) {
+      const sc = allocOutputLike(q, pos0 + n);
+      wasm.decodeAttention(
+        q.byteOffset,
+        K.byteOffset,
+        V.byteOffset,
+        att.byteOffset,
+        sc.byteOffset,
+        n,
+        pos0,
+        H,
+        KVH,
+        hd,
+        scale,
+      );
+    } else {
+      for (let i = 0; i < n; i++) {
+        const p = pos0 + i;
+        for (let hh = 0; hh < H; hh++) {
+          const kh = Math.floor(hh / group);
+          const qo = i * H * hd + hh * hd;
+          let max = Number.NEGATIVE_INFINITY;
+          for (let j = 0; j <= p; j++) {
+            let s = 0;
+            const ko = j * kvw + kh * hd;
+            for (let t = 0; t < hd; t++) s += (q[qo + t] as number) * (K[ko + t] as number);
+            scores[j] = s * scale;
+            if (scores[j]! > max) max = scores[j]!;
+          }
+          let sum = 0;
+          for (let j = 0; j <= p; j++) {
+            scores[j] = Math.exp(scores[j]! - max);
+            sum += scores[j]!;
+          }
+          for (let j = 0; j <= p; j++) {
+            const w = scores[j]! / sum;
+            const vo = j * kvw + kh * hd;
+            for (let t = 0; t < hd; t++) att[qo + t] = (att[qo + t] as number) + w * (V[vo + t] as number);
+          }
         }
       }
     }

@@ -25,6 +25,19 @@ export interface KernelExports {
     stepA: number,
   ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  decodeAttention(
+    q: number,
+    K: number,
+    V: number,
+    out: number,
+    scores: number,
+    n: number,
+    pos0: number,
+    H: number,
+    KVH: number,
+    hd: number,
+    scale: number,
+  ): void;
   /** see assembly/tasks.ts: op over units [start, end) of the argument block at `args` */
   runTask(op: number, args: number, start: number, end: number, thread: number): void;
   swigluForward(g: number, u: number, a: number, sig: number, n: number): void;
