@@ -5,11 +5,11 @@ import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { claimUpload, markUploadReceived, recordUpload, uploadKey } from "@distillery/catalog";
-import { createJob, type Db, ensureDefaultWorkspace, registerWorker, requestCancelJob } from "@distillery/db";
-import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createJob, type Db, requestCancelJob } from "@distillery/db";
 import { type BlobStore, createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkerTestDatabase } from "../test-database.ts";
 import { createDatasetProcessor } from "./dataset-processor.ts";
 
 let db: Db;
@@ -41,20 +41,7 @@ const store: BlobStore = {
 };
 
 beforeAll(async () => {
-  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
-  ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, {
-    id: workerId,
-    workspaceId,
-    host: "t",
-    pid: 1,
-    cpuCount: 1,
-    memoryMb: 1,
-    gpus: [],
-    engines: ["local"],
-    capabilities: {},
-    version: "t",
-  });
+  ({ db, drop, workspaceId } = await createWorkerTestDatabase(workerId));
 });
 afterAll(async () => {
   await drop();

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { claimUpload, markUploadReceived, recordUpload, uploadKey } from "@distillery/catalog";
 import { readVersionRows } from "@distillery/datasets";
-import { createJob, type Db, ensureDefaultWorkspace, registerWorker } from "@distillery/db";
-import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createJob, type Db } from "@distillery/db";
 import { createProducer, createRedisConnection, type DatasetJobPayloadInput, QUEUES } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import { type Job, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkerTestDatabase } from "../test-database.ts";
 import { createDatasetProcessor } from "./dataset-processor.ts";
 
 let db: Db;
@@ -27,20 +27,7 @@ const magpie = (i: number) =>
   });
 
 beforeAll(async () => {
-  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
-  ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, {
-    id: workerId,
-    workspaceId,
-    host: "t",
-    pid: 1,
-    cpuCount: 1,
-    memoryMb: 1,
-    gpus: [],
-    engines: ["local"],
-    capabilities: {},
-    version: "t",
-  });
+  ({ db, drop, workspaceId } = await createWorkerTestDatabase(workerId));
 });
 afterAll(async () => {
   await drop();

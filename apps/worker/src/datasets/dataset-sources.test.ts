@@ -5,13 +5,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerModelDir } from "@distillery/catalog";
-import { createJob, type Db, ensureDefaultWorkspace, registerWorker } from "@distillery/db";
-import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createJob, type Db } from "@distillery/db";
 import { createTinyModel } from "@distillery/engine-local";
 import { createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkerTestDatabase } from "../test-database.ts";
 import { createDatasetProcessor } from "./dataset-processor.ts";
 
 let db: Db;
@@ -36,20 +36,7 @@ const shard = Buffer.from(
 );
 
 beforeAll(async () => {
-  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
-  ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, {
-    id: workerId,
-    workspaceId,
-    host: "t",
-    pid: 1,
-    cpuCount: 1,
-    memoryMb: 1,
-    gpus: [],
-    engines: ["local"],
-    capabilities: {},
-    version: "t",
-  });
+  ({ db, drop, workspaceId } = await createWorkerTestDatabase(workerId));
   // a stand-in for the Hub and its datasets server, gated behind a token
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");

@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDatasetVersion, ensureDataset, registerModelDir } from "@distillery/catalog";
 import { type CanonicalExample, ZRunConfig } from "@distillery/core";
-import { createRun, type Db, ensureDefaultWorkspace, listRunEvents, registerWorker } from "@distillery/db";
-import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createRun, type Db, listRunEvents } from "@distillery/db";
 import { createTinyModel } from "@distillery/engine-local";
 import { createRedisConnection } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkerTestDatabase } from "../test-database.ts";
 import { createLocalLauncher } from "./local-launcher.ts";
 import { createRunProcessor } from "./process-run.ts";
 
@@ -28,20 +28,7 @@ const example = (a: number, b: number): CanonicalExample => ({
 });
 
 beforeAll(async () => {
-  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
-  ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, {
-    id: "w1",
-    workspaceId,
-    host: "t",
-    pid: 1,
-    cpuCount: 1,
-    memoryMb: 1,
-    gpus: [],
-    engines: ["local"],
-    capabilities: {},
-    version: "t",
-  });
+  ({ db, drop, workspaceId } = await createWorkerTestDatabase("w1"));
 });
 afterAll(async () => {
   await drop();

@@ -3,20 +3,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent } from "@distillery/core";
-import {
-  createRun,
-  type Db,
-  ensureDefaultWorkspace,
-  listRunEvents,
-  registerWorker,
-  requestCancelRun,
-} from "@distillery/db";
-import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createRun, type Db, listRunEvents, requestCancelRun } from "@distillery/db";
 import { createRedisConnection, createRunEventHub } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkerTestDatabase } from "../test-database.ts";
 import type { EngineLauncher } from "./engine-launcher.ts";
 import { RunSetupError } from "./engine-launcher.ts";
 import { createRunProcessor } from "./process-run.ts";
@@ -64,20 +57,7 @@ const newRun = (mode: string) =>
   createRun(db, { workspaceId, name: mode, engine: "local", config: { mode } });
 
 beforeAll(async () => {
-  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
-  ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, {
-    id: "w1",
-    workspaceId,
-    host: "t",
-    pid: 1,
-    cpuCount: 1,
-    memoryMb: 1,
-    gpus: [],
-    engines: ["local"],
-    capabilities: {},
-    version: "t",
-  });
+  ({ db, drop, workspaceId } = await createWorkerTestDatabase("w1"));
 });
 afterAll(async () => {
   await drop();
