@@ -6,10 +6,10 @@ import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { claimUpload, markUploadReceived, recordUpload, uploadKey } from "@distillery/catalog";
 import { createJob, type Db, requestCancelJob } from "@distillery/db";
+import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { type BlobStore, createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorkerTestDatabase } from "../test-database.ts";
 import { createDatasetProcessor } from "./dataset-processor.ts";
 
 let db: Db;
@@ -41,7 +41,7 @@ const store: BlobStore = {
 };
 
 beforeAll(async () => {
-  ({ db, drop, workspaceId } = await createWorkerTestDatabase(workerId));
+  ({ db, drop, workspaceId } = await createTestDatabaseWithWorker(workerId));
 });
 afterAll(async () => {
   await drop();

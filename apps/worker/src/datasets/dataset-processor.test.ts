@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { claimUpload, markUploadReceived, recordUpload, uploadKey } from "@distillery/catalog";
 import { readVersionRows } from "@distillery/datasets";
 import { createJob, type Db } from "@distillery/db";
+import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { createProducer, createRedisConnection, type DatasetJobPayloadInput, QUEUES } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import { type Job, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorkerTestDatabase } from "../test-database.ts";
 import { createDatasetProcessor } from "./dataset-processor.ts";
 
 let db: Db;
@@ -27,7 +27,7 @@ const magpie = (i: number) =>
   });
 
 beforeAll(async () => {
-  ({ db, drop, workspaceId } = await createWorkerTestDatabase(workerId));
+  ({ db, drop, workspaceId } = await createTestDatabaseWithWorker(workerId));
 });
 afterAll(async () => {
   await drop();

@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerModelDir } from "@distillery/catalog";
 import { createJob, type Db } from "@distillery/db";
+import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { createTinyModel } from "@distillery/engine-local";
 import { createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorkerTestDatabase } from "../test-database.ts";
 import { createDatasetProcessor } from "./dataset-processor.ts";
 
 let db: Db;
@@ -36,7 +36,7 @@ const shard = Buffer.from(
 );
 
 beforeAll(async () => {
-  ({ db, drop, workspaceId } = await createWorkerTestDatabase(workerId));
+  ({ db, drop, workspaceId } = await createTestDatabaseWithWorker(workerId));
   // a stand-in for the Hub and its datasets server, gated behind a token
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");

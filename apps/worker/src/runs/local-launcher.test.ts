@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { createDatasetVersion, ensureDataset, registerModelDir } from "@distillery/catalog";
 import { type CanonicalExample, ZRunConfig } from "@distillery/core";
 import { createRun, type Db, listRunEvents } from "@distillery/db";
+import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { createTinyModel } from "@distillery/engine-local";
 import { createRedisConnection } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorkerTestDatabase } from "../test-database.ts";
 import { createLocalLauncher } from "./local-launcher.ts";
 import { createRunProcessor } from "./process-run.ts";
 
@@ -28,7 +28,7 @@ const example = (a: number, b: number): CanonicalExample => ({
 });
 
 beforeAll(async () => {
-  ({ db, drop, workspaceId } = await createWorkerTestDatabase("w1"));
+  ({ db, drop, workspaceId } = await createTestDatabaseWithWorker("w1"));
 });
 afterAll(async () => {
   await drop();

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent } from "@distillery/core";
 import { createRun, type Db, listRunEvents, requestCancelRun } from "@distillery/db";
+import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { createRedisConnection, createRunEventHub } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorkerTestDatabase } from "../test-database.ts";
 import type { EngineLauncher } from "./engine-launcher.ts";
 import { RunSetupError } from "./engine-launcher.ts";
 import { createRunProcessor } from "./process-run.ts";
@@ -57,7 +57,7 @@ const newRun = (mode: string) =>
   createRun(db, { workspaceId, name: mode, engine: "local", config: { mode } });
 
 beforeAll(async () => {
-  ({ db, drop, workspaceId } = await createWorkerTestDatabase("w1"));
+  ({ db, drop, workspaceId } = await createTestDatabaseWithWorker("w1"));
 });
 afterAll(async () => {
   await drop();

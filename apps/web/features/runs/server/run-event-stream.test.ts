@@ -5,13 +5,11 @@ import {
   claimRun,
   createRun,
   type Db,
-  ensureDefaultWorkspace,
   finishRun,
   markRunRunning,
   type RunLease,
-  registerWorker,
 } from "@distillery/db";
-import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { createRedisConnection, createRunEventHub, publishRunEvents } from "@distillery/jobs";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,20 +32,7 @@ let hub: ReturnType<typeof createRunEventHub>;
 
 beforeAll(async () => {
   stopServices = await ensureTestServices();
-  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
-  ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, {
-    id: "w1",
-    workspaceId,
-    host: "t",
-    pid: 1,
-    cpuCount: 1,
-    memoryMb: 1,
-    gpus: [],
-    engines: ["local"],
-    capabilities: {},
-    version: "t",
-  });
+  ({ db, drop, workspaceId } = await createTestDatabaseWithWorker("w1"));
   publisher = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "worker");
   subscriber = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "subscriber");
   hub = createRunEventHub(subscriber, prefix);

@@ -4,13 +4,11 @@ import {
   claimRun,
   createRun,
   type Db,
-  ensureDefaultWorkspace,
   finishRun,
   markRunRunning,
-  registerWorker,
   releaseRun,
 } from "@distillery/db";
-import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRunMetrics } from "./run-metrics.ts";
 import { ensureTestServices } from "./test-services.ts";
@@ -22,20 +20,7 @@ let workspaceId: string;
 
 beforeAll(async () => {
   stopServices = await ensureTestServices();
-  ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
-  ({ workspaceId } = await ensureDefaultWorkspace(db));
-  await registerWorker(db, {
-    id: "w1",
-    workspaceId,
-    host: "t",
-    pid: 1,
-    cpuCount: 1,
-    memoryMb: 1,
-    gpus: [],
-    engines: ["local"],
-    capabilities: {},
-    version: "t",
-  });
+  ({ db, drop, workspaceId } = await createTestDatabaseWithWorker("w1"));
 }, 120_000);
 afterAll(async () => {
   await drop?.();
