@@ -12,19 +12,21 @@ import { ensureBytes, getSharedMemory, heapF32, scratchStart } from "./wasm-memo
  * threads; matmul-wasm.ts and the ops call into it.
  */
 export interface KernelExports {
+  /** the loader's soundness check */
   matmulNN(a: number, b: number, c: number, M: number, K: number, N: number, accumulate: number): void;
-  matmulStrided(
-    a: number,
-    b: number,
-    c: number,
-    M: number,
-    K: number,
-    N: number,
-    accumulate: number,
-    rowA: number,
-    stepA: number,
+  /** see assembly/tasks.ts: op over units [start, end) of the argument block at `args` */
+  runTask(op: number, args: number, start: number, end: number, thread: number): void;
+  expShiftedRow(x: number, out: number, n: number, max: number): number;
+  rmsnormBackwardWithWeightGrad(
+    x: number,
+    w: number,
+    rinv: number,
+    dy: number,
+    dx: number,
+    dw: number,
+    rows: number,
+    d: number,
   ): void;
-  transpose(src: number, dst: number, rows: number, cols: number): void;
   decodeAttention(
     q: number,
     K: number,
@@ -38,25 +40,6 @@ export interface KernelExports {
     hd: number,
     scale: number,
   ): void;
-  /** see assembly/tasks.ts: op over units [start, end) of the argument block at `args` */
-  runTask(op: number, args: number, start: number, end: number, thread: number): void;
-  swigluForward(g: number, u: number, a: number, sig: number, n: number): void;
-  swigluBackward(g: number, u: number, sig: number, da: number, n: number): void;
-  expShiftedRow(x: number, out: number, n: number, max: number): number;
-  rmsnormForward(x: number, w: number, y: number, rinv: number, rows: number, d: number, eps: number): void;
-  rmsnormBackward(x: number, w: number, rinv: number, dy: number, dx: number, rows: number, d: number): void;
-  rmsnormBackwardWithWeightGrad(
-    x: number,
-    w: number,
-    rinv: number,
-    dy: number,
-    dx: number,
-    dw: number,
-    rows: number,
-    d: number,
-  ): void;
-  addInPlace(a: number, b: number, n: number): void;
-  causalSoftmaxBackward(probs: number, dp: number, T: number, scale: number): void;
 }
 
 const WASM_PATH = fileURLToPath(new URL("../../build/matmul.wasm", import.meta.url));
