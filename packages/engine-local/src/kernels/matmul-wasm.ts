@@ -2,9 +2,9 @@ import { chunkFor, OP, runTask, taskArgs } from "./parallel.ts";
 import { loadWasmKernel } from "./wasm-kernel.ts";
 import {
   allocArenaF32,
+  allocPinned,
   copyToScratch,
   ensureBytes,
-  enterArena,
   heapF32,
   isArenaView,
   scratchStart,
@@ -36,30 +36,32 @@ export function packWeights(weights: PackableWeight[], asStored = false, maxByte
   const fresh = [...new Map(weights.filter((w) => !transposed.has(w.data)).map((w) => [w.data, w])).values()];
   const bytes = fresh.reduce((n, w) => n + w.data.length * (asStored ? 8 : 4), 0);
   if (!k || fresh.length === 0 || bytes > maxBytes) return () => {};
-  const leave = enterArena();
   const done: Float32Array[] = [];
-  for (const w of fresh) {
-    const dst = allocArenaF32(w.data.length, true);
-    const copy = asStored ? allocArenaF32(w.data.length, true) : null;
-    if (!dst || (asStored && !copy)) break;
-    const src = copy ? copy.byteOffset : copyToScratch(w.data);
-    copy?.set(w.data);
-    const { i32 } = taskArgs();
-    i32[0] = src;
-    i32[1] = dst.byteOffset;
-    i32[2] = w.rows;
-    i32[3] = w.cols;
-    runTask(k, OP.transpose, w.rows, chunkFor(w.rows, 4), w.data.length * 4);
-    transposed.set(w.data, dst.byteOffset);
-    if (copy) plain.set(w.data, copy.byteOffset);
-    done.push(w.data);
-  }
+  // pinned, not an open span: a training loop around this must not allocate into the arena
+  const release = allocPinned(() => {
+    for (const w of fresh) {
+      const dst = allocArenaF32(w.data.length, true);
+      const copy = asStored ? allocArenaF32(w.data.length, true) : null;
+      if (!dst || (asStored && !copy)) break;
+      const src = copy ? copy.byteOffset : copyToScratch(w.data);
+      copy?.set(w.data);
+      const { i32 } = taskArgs();
+      i32[0] = src;
+      i32[1] = dst.byteOffset;
+      i32[2] = w.rows;
+      i32[3] = w.cols;
+      runTask(k, OP.transpose, w.rows, chunkFor(w.rows, 4), w.data.length * 4);
+      transposed.set(w.data, dst.byteOffset);
+      if (copy) plain.set(w.data, copy.byteOffset);
+      done.push(w.data);
+    }
+  });
   return () => {
     for (const d of done) {
       transposed.delete(d);
       plain.delete(d);
     }
-    leave();
+    release();
   };
 }
 

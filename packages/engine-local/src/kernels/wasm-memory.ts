@@ -126,6 +126,28 @@ export function runInArena<T>(fn: () => T): T {
 }
 
 /**
+ * Runs `fill`, whose arena allocations then stay until the returned function runs, without
+ * leaving an arena open: code outside any span still gets plain arrays (nothing leaks into the
+ * pinned region), and spans opened later start above it. Release in LIFO order with other spans.
+ */
+export function allocPinned(fill: () => void): () => void {
+  if (!getSharedMemory()) {
+    fill();
+    return () => {};
+  }
+  const saved = arenaTop;
+  arenaDepth++;
+  try {
+    fill();
+  } finally {
+    arenaDepth--;
+  }
+  return () => {
+    arenaTop = saved;
+  };
+}
+
+/**
  * runInArena as a pair of calls, for a span that awaits (the training loop): everything
  * allocated after enterArena() is freed by the function it returns. Spans nest like calls.
  */

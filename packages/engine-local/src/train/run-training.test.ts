@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { generateText } from "../generate-text.ts";
 import { loadModelDir, saveModelDir } from "../io/hf-model-dir.ts";
 import { readSafetensors } from "../io/safetensors.ts";
+import { getSharedMemory } from "../kernels/wasm-memory.ts";
 import { resizeVocab } from "../model/resize-vocab.ts";
 import { collectEvents, createFixtureModel, makeJob, makeTaskExamples } from "../test-fixtures.ts";
 import { loadTokenizer } from "../tokenizer/engine-tokenizer.ts";
@@ -103,6 +104,31 @@ describe("runTraining", () => {
       maxNewTokens: 12,
     });
     expect(out.text).toBe("<think>\nup\n</think>\n\ndown");
+  });
+
+  it("a long LoRA run keeps the wasm memory flat: every step frees what it allocated", async () => {
+    const base = createFixtureModel();
+    const run = async (maxSteps: number) => {
+      const job = makeJob(base, {
+        lora: { method: "lora", r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] },
+        training: {
+          maxSteps,
+          perDeviceBatchSize: 8,
+          gradientAccumulationSteps: 1,
+          learningRate: 1e-3,
+          loggingSteps: 50,
+          evalStrategy: "no",
+          saveStrategy: "no",
+          maxSeqLength: 64,
+        },
+        merge: { mergeAndUnload: false },
+      });
+      await runTraining(job, { emit: collectEvents().emit });
+      return getSharedMemory()?.buffer.byteLength ?? 0;
+    };
+    const afterShort = await run(10);
+    // a leak of one step's temporaries (~1 MB here) would grow the memory by well over 100 MB
+    expect(await run(200)).toBeLessThanOrEqual(afterShort + (8 << 20));
   });
 
   it("LoRA with added special tokens writes a PEFT adapter and a merged model", async () => {

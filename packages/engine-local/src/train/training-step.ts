@@ -34,24 +34,28 @@ export function accumulateGradients(
     tokens += b.tokens;
     if (b.counted === 0) return;
     const rng = Rng.fromSeed(seed, 1_000_000 + step * 1024 + i);
-    const tape = forwardTrain(model, b.ids, b.batch, b.seq, rng, b.segStart);
-    const ce = crossEntropy(
-      tape.logits,
-      b.targets,
-      b.batch * b.seq,
-      model.config.vocabSize,
-      1 / counted,
-      true,
-    );
-    if (!Number.isFinite(ce.lossSum)) {
-      throw new EngineError("nan_loss", `loss is ${ce.lossSum} at step ${step + 1}`, {
-        field: "training.learningRate",
-        hint: "lower the learning rate or the max grad norm",
-      });
-    }
-    lossSum += ce.lossSum;
-    tape.logits = ce.dlogits!; // the tape's logits are no longer needed
-    backwardTrain(model, tape, ce.dlogits!);
+    // each micro-batch's temporaries live in the wasm arena (the kernels work on them in place)
+    // and are freed when it is done
+    lossSum += runInArena(() => {
+      const tape = forwardTrain(model, b.ids, b.batch, b.seq, rng, b.segStart);
+      const ce = crossEntropy(
+        tape.logits,
+        b.targets,
+        b.batch * b.seq,
+        model.config.vocabSize,
+        1 / counted,
+        true,
+      );
+      if (!Number.isFinite(ce.lossSum)) {
+        throw new EngineError("nan_loss", `loss is ${ce.lossSum} at step ${step + 1}`, {
+          field: "training.learningRate",
+          hint: "lower the learning rate or the max grad norm",
+        });
+      }
+      tape.logits = ce.dlogits!; // the tape's logits are no longer needed
+      backwardTrain(model, tape, ce.dlogits!);
+      return ce.lossSum;
+    });
   });
   return { loss: counted ? lossSum / counted : 0, tokens, counted };
 }
