@@ -19,7 +19,7 @@ describe("runTraining", () => {
       {
         lora: { method: "full" },
         training: {
-          maxSteps: 150,
+          maxSteps: 200,
           perDeviceBatchSize: 8,
           gradientAccumulationSteps: 1,
           learningRate: 1e-2,
