@@ -80,7 +80,7 @@ describe("a worker killed with kill -9 mid-run", () => {
         return {};
       },
     });
-    const totalSteps = 80;
+    const totalSteps = 600;
     const config = ZRunConfig.parse({
       engine: "local",
       model: { id: model.id },
