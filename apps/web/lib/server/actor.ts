@@ -1,9 +1,9 @@
 import "server-only";
 import { ensureDefaultWorkspace } from "@distillery/db";
 import { getContext } from "./context.ts";
-import { type Actor, setActorResolver } from "./with-route.ts";
+import { type ResolvedActor, setActorResolver } from "./with-route.ts";
 
-let localActor: Promise<Actor> | undefined;
+let localActor: Promise<ResolvedActor> | undefined;
 
 /** Until accounts arrive, every request acts as the local default user. */
 setActorResolver(async () => {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { AppError } from "./app-error.ts";
-import { setActorResolver, withRoute } from "./with-route.ts";
+import {
+  type Actor,
+  canManage,
+  type Permission,
+  permissionOf,
+  setActorResolver,
+  withRoute,
+} from "./with-route.ts";
 
 setActorResolver(async () => ({ userId: "u1", workspaceId: "ws1", name: "Test", email: "t@example.com" }));
 
@@ -81,5 +88,56 @@ describe("withRoute", () => {
     const res2 = await boom(new Request("http://x/api/boom"));
     expect(res2.status).toBe(500);
     expect(JSON.stringify(await res2.json())).not.toContain("secret");
+  });
+});
+
+describe("withRoute permissions", () => {
+  const base = { userId: "u1", workspaceId: "ws1", name: "T", email: "t@example.com" };
+  const call = async (actor: Partial<Actor> | null, permission: Permission, method = "GET") => {
+    setActorResolver(async () => (actor ? { ...base, ...actor } : null));
+    const route = withRoute({ permission, handler: async ({ actor }) => ({ role: actor.role }) });
+    const res = await route(new Request("http://x/api/p", { method }));
+    setActorResolver(async () => base);
+    return res.status;
+  };
+
+  it("refuses a definition without a permission", () => {
+    expect(() => withRoute({ handler: async () => null } as never)).toThrow(/declares no permission/);
+  });
+
+  it("answers 401 to nobody and 403 to a role below the permission", async () => {
+    expect(await call(null, "read")).toBe(401);
+    expect(await call(null, "public")).toBe(200);
+    expect(await call({ role: "viewer", via: "session" }, "read")).toBe(200);
+    expect(await call({ role: "viewer", via: "session" }, "write")).toBe(403);
+    expect(await call({ role: "member", via: "session" }, "write")).toBe(200);
+    expect(await call({ role: "member", via: "session" }, "admin")).toBe(403);
+    expect(await call({ role: "admin", via: "session" }, "owner")).toBe(403);
+    expect(await call({ role: "owner", via: "session" }, "owner")).toBe(200);
+    expect(await call({ role: "member", via: "session", workspaceId: "" }, "read")).toBe(403);
+    expect(await call({ role: "member", via: "session", workspaceId: "" }, "account")).toBe(200);
+  });
+
+  it("caps a token by its scope, whatever the role", async () => {
+    expect(await call({ role: "owner", via: "token", tokenScope: "read" }, "read")).toBe(200);
+    expect(await call({ role: "owner", via: "token", tokenScope: "read" }, "write")).toBe(403);
+    expect(await call({ role: "owner", via: "token", tokenScope: "write" }, "write")).toBe(200);
+    expect(await call({ role: "owner", via: "token", tokenScope: "write" }, "admin")).toBe(403);
+    expect(await call({ role: "viewer", via: "token", tokenScope: "admin" }, "write")).toBe(403);
+    expect(await call({ role: "owner", via: "token", tokenScope: "admin" }, "owner")).toBe(403);
+  });
+
+  it("maps the legacy auth field by method", () => {
+    expect(permissionOf({ auth: "user" }, "GET")).toBe("read");
+    expect(permissionOf({ auth: "user" }, "POST")).toBe("write");
+    expect(permissionOf({ auth: "none" }, "POST")).toBe("public");
+  });
+
+  it("lets members manage their own rows and admins anyone's", () => {
+    const member = { ...base, role: "member", via: "session" } as Actor;
+    expect(canManage(member, "u1")).toBe(true);
+    expect(canManage(member, "u2")).toBe(false);
+    expect(canManage({ ...member, role: "admin" }, "u2")).toBe(true);
+    expect(canManage({ ...member, role: "viewer" }, "u1")).toBe(false);
   });
 });

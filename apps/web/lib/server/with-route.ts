@@ -2,11 +2,67 @@ import type { z } from "zod";
 import { AppError } from "./app-error.ts";
 import { fieldErrorsFromZod, problemResponse } from "./problem.ts";
 
+/** Workspace roles, weakest first. */
+export const ROLES = ["viewer", "member", "admin", "owner"] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * What a route needs, declared in its withRoute definition:
+ * - "public": no actor (health, sign-in, first start); `actor` is anonymous.
+ * - "account": any signed-in user, with or without a workspace (accept an invitation, my tokens).
+ * - "read" (viewer and up, any token), "write" (member and up, token scope write or admin),
+ *   "admin" (admin and up, token scope admin), "owner" (owner only, never a token).
+ * A row owned by someone else in the same workspace (cancel another member's run) is the
+ * handler's check: `canManage(actor, createdById)`.
+ */
+export type Permission = "public" | "account" | "read" | "write" | "admin" | "owner";
+export type TokenScope = "read" | "write" | "admin";
+
 export interface Actor {
   userId: string;
   workspaceId: string;
   name: string;
   email: string;
+  /** the actor's role in workspaceId ("owner" for the local single user) */
+  role: Role;
+  /** how the request authenticated; a token's scope caps what the role allows */
+  via: "session" | "token" | "local" | "anonymous";
+  tokenScope?: TokenScope;
+}
+
+/** What a resolver returns; role defaults to "owner", via to "local" (the single-user mode). */
+export type ResolvedActor = Omit<Actor, "role" | "via"> & Partial<Pick<Actor, "role" | "via">>;
+
+const ROLE_FOR: Record<Exclude<Permission, "public" | "account">, Role> = {
+  read: "viewer",
+  write: "member",
+  admin: "admin",
+  owner: "owner",
+};
+const SCOPE_RANK: Record<TokenScope, number> = { read: 0, write: 1, admin: 2 };
+
+export function hasRole(actor: Pick<Actor, "role">, needed: Role): boolean {
+  return ROLES.indexOf(actor.role) >= ROLES.indexOf(needed);
+}
+
+/** Does the actor hold `permission`, by role and (for tokens) by scope? */
+export function isAllowed(actor: Actor, permission: Permission): boolean {
+  if (permission === "public") return true;
+  if (actor.via === "anonymous" || !actor.userId) return false;
+  if (permission === "account") return true;
+  if (!actor.workspaceId) return false;
+  if (!hasRole(actor, ROLE_FOR[permission])) return false;
+  if (actor.via === "token") {
+    if (permission === "owner") return false;
+    return SCOPE_RANK[actor.tokenScope ?? "read"] >= SCOPE_RANK[permission];
+  }
+  return true;
+}
+
+/** A member may change their own rows; admins and owners anyone's in the workspace. */
+export function canManage(actor: Actor, createdById: string | null | undefined): boolean {
+  if (hasRole(actor, "admin") && (actor.via !== "token" || actor.tokenScope === "admin")) return true;
+  return hasRole(actor, "member") && !!createdById && createdById === actor.userId;
 }
 
 type Schema = z.ZodType;
@@ -17,8 +73,13 @@ export interface RouteDefinition<
   Q extends Schema | undefined,
   B extends Schema | undefined,
 > {
-  /** "user": an actor is resolved for the request (the local default user until accounts land) */
-  auth: "user" | "none";
+  /** what the route needs; see Permission. Every route declares one. */
+  permission?: Permission;
+  /**
+   * @deprecated use `permission`. "none" = "public"; "user" = "read" on GET/HEAD and "write"
+   * on other methods (kept while routes migrate).
+   */
+  auth?: "user" | "none";
   schemas?: { params?: P; query?: Q; body?: B };
   /** largest accepted JSON body, bytes */
   maxBodyBytes?: number;
@@ -31,13 +92,53 @@ export interface RouteDefinition<
   }) => Promise<Response | unknown>;
 }
 
-let resolveActorImpl: ((req: Request) => Promise<Actor>) | undefined;
-/** Wired once by the app (lib/server/actor.ts): the one place accounts will change. */
-export function setActorResolver(resolver: (req: Request) => Promise<Actor>) {
+type ActorResolver = (req: Request) => Promise<ResolvedActor | null>;
+let resolveActorImpl: ActorResolver | undefined;
+/** Wired once by the app (lib/server/actor.ts): null means nobody is signed in. */
+export function setActorResolver(resolver: ActorResolver) {
   resolveActorImpl = resolver;
 }
 
-const ANONYMOUS: Actor = { userId: "", workspaceId: "", name: "anonymous", email: "" };
+export const ANONYMOUS: Actor = {
+  userId: "",
+  workspaceId: "",
+  name: "anonymous",
+  email: "",
+  role: "viewer",
+  via: "anonymous",
+};
+
+/** The permission a definition declares (legacy `auth` mapped); throws when it declares none. */
+export function permissionOf(
+  def: { permission?: Permission; auth?: "user" | "none" },
+  method: string,
+): Permission {
+  if (def.permission) return def.permission;
+  if (def.auth === "none") return "public";
+  if (def.auth === "user") return method === "GET" || method === "HEAD" ? "read" : "write";
+  throw new Error("route declares no permission");
+}
+
+async function resolveActor(req: Request): Promise<Actor> {
+  if (!resolveActorImpl) throw new Error("no actor resolver configured");
+  const resolved = await resolveActorImpl(req);
+  if (!resolved) return ANONYMOUS;
+  return { ...resolved, role: resolved.role ?? "owner", via: resolved.via ?? "local" };
+}
+
+async function authorize(req: Request, permission: Permission): Promise<Actor> {
+  if (permission === "public") return ANONYMOUS;
+  const actor = await resolveActor(req);
+  if (actor.via === "anonymous" || !actor.userId) throw new AppError("unauthorized", "sign in first");
+  if (!isAllowed(actor, permission)) {
+    const why =
+      actor.via === "token" && hasRole(actor, ROLE_FOR[permission === "account" ? "read" : permission])
+        ? `this token's scope (${actor.tokenScope}) does not allow it`
+        : `this needs the ${permission} permission`;
+    throw new AppError("forbidden", why);
+  }
+  return actor;
+}
 
 function parsePart<S extends Schema | undefined>(
   part: string,
@@ -76,14 +177,14 @@ export function withRoute<
   Q extends Schema | undefined = undefined,
   B extends Schema | undefined = undefined,
 >(def: RouteDefinition<P, Q, B>) {
-  return async (
+  if (!def.permission && !def.auth) throw new Error("withRoute: the route declares no permission");
+  const route = async (
     req: Request,
     context?: { params?: Promise<Record<string, string | string[]>> },
   ): Promise<Response> => {
     const path = new URL(req.url).pathname;
     try {
-      if (def.auth === "user" && !resolveActorImpl) throw new Error("no actor resolver configured");
-      const actor = def.auth === "user" && resolveActorImpl ? await resolveActorImpl(req) : ANONYMOUS;
+      const actor = await authorize(req, permissionOf(def, req.method));
       const params = parsePart("params", def.schemas?.params, (await context?.params) ?? {});
       const query = parsePart("query", def.schemas?.query, Object.fromEntries(new URL(req.url).searchParams));
       const body = def.schemas?.body
@@ -98,4 +199,8 @@ export function withRoute<
       return problemResponse(new AppError("internal", "internal error; see the server log"), path);
     }
   };
+  // read by the route-permission test and the OpenAPI generator
+  return Object.assign(route, {
+    definition: def as RouteDefinition<Schema | undefined, Schema | undefined, Schema | undefined>,
+  });
 }
