@@ -4,6 +4,7 @@
 export { type CreateTinyModelOptions, createTinyModel } from "./create-tiny-model.ts";
 export { EngineError } from "./engine-error.ts";
 export { exportOnnx } from "./export/export-onnx.ts";
+export { createDecodeSession, type DecodeSession } from "./generate/decode-session.ts";
 export { type GenerateOptions, generateTokens } from "./generate/generate-tokens.ts";
 export { type GenerateTextOptions, generateText } from "./generate-text.ts";
 export { loadModelDir, saveModelDir } from "./io/hf-model-dir.ts";
