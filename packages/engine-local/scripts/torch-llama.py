@@ -3,6 +3,7 @@ two ways by the engine's tooling:
 
   torch-llama.py logits <model_dir> <ids.json> <out.f32>   write float32 logits for the ids
   torch-llama.py bench <json shapes>                       print the median LoRA training step
+  torch-llama.py rope <json [[hd, theta, positions], …]>    print transformers' rotary tables (float32 bits)
 
 It reads config.json and model.safetensors itself (numpy), so it needs only Debian's
 python3-torch, and shares no code with the TypeScript engine it checks."""
@@ -149,9 +150,35 @@ def cmd_bench(spec):
     print(json.dumps({"median_ms": times[len(times) // 2], "threads": torch.get_num_threads(), "torch": torch.__version__}))
 
 
+def cmd_rope(spec):
+    """transformers' default rotary parameters and tables, as float32 bit patterns, with whether
+    torch's float32 power was the correctly rounded one (its CPU kernel is accurate to 1 ulp)."""
+    out = []
+    for hd, theta, positions in json.loads(spec):
+        exponent = torch.arange(0, hd, 2, dtype=torch.int64).float() / hd
+        power = theta**exponent
+        inv_freq = 1.0 / power
+        exact_power = torch.from_numpy((np.float64(theta) ** exponent.numpy().astype(np.float64)).astype(np.float32))
+        pos = torch.arange(positions, dtype=torch.float32)[None, :, None]
+        freqs = (inv_freq[None, :, None].float() @ pos.transpose(1, 2).float()).transpose(1, 2)[0]
+        bits = lambda t: t.contiguous().view(torch.int32).flatten().tolist()
+        out.append(
+            {
+                "inv_freq": bits(inv_freq),
+                "power_correctly_rounded": (power == exact_power).tolist(),
+                "angle": bits(freqs),
+                "cos": bits(freqs.cos()),
+                "sin": bits(freqs.sin()),
+            }
+        )
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "logits":
         cmd_logits(*sys.argv[2:5])
+    elif sys.argv[1] == "rope":
+        cmd_rope(sys.argv[2])
     elif sys.argv[1] == "bench":
         cmd_bench(sys.argv[2])
     else:

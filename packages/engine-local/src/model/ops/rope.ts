@@ -4,28 +4,49 @@ import { chunkFor, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
 import { copyAllToScratch, isArenaView } from "../../kernels/wasm-memory.ts";
 
 /**
- * Rotary tables as HF builds them: inv_freq[i] = θ^(−2i/hd), angle = pos · inv_freq[i], and the
- * rotate_half convention (the first half of a head pairs with the second half).
+ * Rotary tables as HF builds them: inv_freq[i] = 1 / θ^(2i/hd), angle = pos · inv_freq[i], and the
+ * rotate_half convention (the first half of a head pairs with the second half). Every step is
+ * float32 math, as transformers' `_compute_default_rope_parameters` and its rotary forward run it.
  */
 export interface RopeTables {
-  cos: Float64Array; // [positions, hd/2]
+  cos: Float64Array; // [positions, hd/2], each value a float32
   sin: Float64Array;
   half: number;
-  /** the same tables rounded to float32, for the wasm kernel (made on first use) */
+  /** the same tables as float32 arrays, for the wasm kernel (made on first use) */
   f32?: { cos: Float32Array; sin: Float32Array };
+}
+
+/**
+ * `1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))` in float32: the
+ * exponent is a float32 quotient, the power a float32 power of the float32 base (a Python float
+ * base is a wrapped scalar, so the result stays float32), the reciprocal a float32 division.
+ * Each step is the correctly rounded float32 result (a double-precision op rounded once).
+ */
+export function ropeInvFreq(headDim: number, theta: number): Float32Array {
+  const half = headDim / 2;
+  const base = Math.fround(theta);
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) {
+    const exponent = Math.fround((2 * i) / headDim);
+    const power = Math.fround(base ** exponent);
+    out[i] = Math.fround(1 / power);
+  }
+  return out;
 }
 
 export function buildRopeTables(positions: number, headDim: number, theta: number): RopeTables {
   const half = headDim / 2;
+  const invFreq = ropeInvFreq(headDim, theta);
   const cos = new Float64Array(positions * half);
   const sin = new Float64Array(positions * half);
   for (let i = 0; i < half; i++) {
-    // HF computes inv_freq in float32; matching it keeps logits equal to float32 tolerance
-    const invFreq = Math.fround(1 / theta ** ((2 * i) / headDim));
+    const f = invFreq[i] as number;
     for (let p = 0; p < positions; p++) {
-      const angle = Math.fround(p * invFreq);
-      cos[p * half + i] = Math.cos(angle);
-      sin[p * half + i] = Math.sin(angle);
+      // the float32 product position · inv_freq (torch's matmul of the two float32 tensors), and
+      // its float32 cosine and sine
+      const angle = Math.fround(p * f);
+      cos[p * half + i] = Math.fround(Math.cos(angle));
+      sin[p * half + i] = Math.fround(Math.sin(angle));
     }
   }
   return { cos, sin, half };
