@@ -11,7 +11,13 @@ export function ensureInstall(root) {
     existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs);
   if (isFresh) return;
   console.log("[setup] installing npm dependencies (npm install)…");
-  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  // onnxruntime-node's postinstall would download CUDA libraries (and fail offline): package.json's
+  // allowScripts denies it; the variable covers an npm without allowScripts
+  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+  });
   if (r.status !== 0) {
     console.error("[setup] npm install failed; see above");
     process.exit(r.status ?? 1);

@@ -6,6 +6,7 @@ import { findFreePort, isPortOpen } from "./free-port.ts";
 export interface RedisHandle {
   url: string;
   port: number;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,7 +49,11 @@ export async function startRedis(options: {
     "--maxmemory-policy",
     "noeviction",
   ];
-  const child: ChildProcess = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  // detached: its own process group, so the terminal's Ctrl-C does not reach it before the apps stop
+  const child: ChildProcess = spawn("redis-server", args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   child.stdout?.on("data", (d) => {
     output += d;
@@ -71,6 +76,7 @@ export async function startRedis(options: {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
