@@ -259,6 +259,11 @@ export const ZEngineJob = z.object({
   paths: z.object({
     /** HF model directory of the base model */
     baseModel: z.string().min(1),
+    /**
+     * what `from_pretrained` loads for that base, written as adapter_config.json's
+     * base_model_name_or_path: the Hub id the model came from, else a path (default: baseModel)
+     */
+    baseModelNameOrPath: z.string().min(1).optional(),
     /** JSONL of EngineExample */
     trainData: z.string().min(1),
     evalData: z.string().optional(),
