@@ -1,81 +1,122 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import { type Db, newId } from "@distillery/db";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type Db, newId, type Prisma } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+import {
+  estimateParametersFromConfig,
+  inspectModelDir,
+  listFilesUnder,
+  type ModelFacts,
+  trainableEngines,
+} from "./inspect-model-dir.ts";
 
 /** Parameter count from an HF config.json (Llama/Qwen2 shapes), for the launch summary. */
 export function countLlamaParameters(config: Record<string, number | boolean | string | undefined>): number {
-  const h = Number(config.hidden_size ?? 0);
-  const v = Number(config.vocab_size ?? 0);
-  const layers = Number(config.num_hidden_layers ?? 0);
-  const inter = Number(config.intermediate_size ?? 0);
-  const heads = Number(config.num_attention_heads ?? 1);
-  const kvHeads = Number(config.num_key_value_heads ?? heads);
-  const headDim = Number(config.head_dim ?? h / heads);
-  const attn = h * heads * headDim * 2 + h * kvHeads * headDim * 2;
-  const perLayer = attn + 3 * h * inter + 2 * h;
-  return v * h * (config.tie_word_embeddings ? 1 : 2) + layers * perLayer + h;
+  return estimateParametersFromConfig(config) ?? 0;
+}
+
+/** What a Model row records of a folder's facts (JSON-safe; engines with reasons). */
+export type StoredModelFacts = Omit<ModelFacts, "chatTemplate"> & {
+  hasChatTemplate: boolean;
+  engineReasons: Record<string, string>;
+  source: {
+    kind: "hub" | "upload" | "path" | "run" | "seed";
+    hubId?: string;
+    revision?: string;
+    path?: string;
+  };
+};
+
+function modelRowData(dir: string, source: StoredModelFacts["source"], engines?: string[]) {
+  const facts = inspectModelDir(dir);
+  const config = JSON.parse(JSON.stringify(readConfig(dir))) as Prisma.InputJsonValue;
+  const decided = trainableEngines(facts);
+  const { chatTemplate, ...rest } = facts;
+  const stored: StoredModelFacts = {
+    ...rest,
+    hasChatTemplate: chatTemplate !== null,
+    engineReasons: decided.reasons,
+    source,
+  };
+  return {
+    architecture: facts.architecture,
+    parameters: facts.parameters === null ? null : BigInt(facts.parameters),
+    chatTemplate,
+    config,
+    facts: stored as unknown as Prisma.InputJsonValue,
+    engines: engines ?? decided.engines,
+  };
+}
+
+function readConfig(dir: string): unknown {
+  // inspectModelDir has already checked that it parses
+  return JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
 }
 
 /**
  * Registers a local HF model directory as a base model: its files go to `models/<id>/` in blob
- * storage (so every worker can fetch them), its row records shape, size and chat template.
+ * storage (so every worker can fetch them), its row records shape, size, chat template and the
+ * facts the Models page shows. `engines` overrides which engines may train it.
  */
 export async function registerModelDir(
   db: Db,
   store: BlobStore,
-  input: { workspaceId: string; name: string; dir: string; hubId?: string; engines?: string[]; id?: string },
+  input: {
+    workspaceId: string;
+    name: string;
+    dir: string;
+    hubId?: string;
+    revision?: string;
+    engines?: string[];
+    id?: string;
+    source?: StoredModelFacts["source"]["kind"];
+  },
 ) {
-  const configPath = join(input.dir, "config.json");
-  if (!existsSync(configPath))
-    throw new Error(`${input.dir} is not a Hugging Face model directory: config.json is missing`);
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<
-    string,
-    number | boolean | undefined
-  > & { model_type?: string };
-  const tokenizerConfigPath = join(input.dir, "tokenizer_config.json");
-  const chatTemplate = existsSync(tokenizerConfigPath)
-    ? ((JSON.parse(readFileSync(tokenizerConfigPath, "utf8")) as { chat_template?: string }).chat_template ??
-      null)
-    : null;
-  const id = input.id ?? newId("mdl");
+  const data = modelRowData(
+    input.dir,
+    { kind: input.source ?? (input.hubId ? "hub" : "run"), hubId: input.hubId, revision: input.revision },
+    input.engines,
+  );
+  const existing = await db.model.findUnique({
+    where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
+    select: { id: true },
+  });
+  const id = existing?.id ?? input.id ?? newId("mdl");
   const prefix = `models/${id}`;
-  for (const file of listFiles(input.dir)) {
-    if (!statSync(file).isFile()) continue;
-    await store.putFile(`${prefix}/${relative(input.dir, file).split(sep).join("/")}`, file);
+  for (const rel of listFilesUnder(input.dir)) {
+    const file = join(input.dir, ...rel.split("/"));
+    if (!statSync(file).isFile() || rel.endsWith(".incomplete")) continue;
+    await store.putFile(`${prefix}/${rel}`, file);
   }
   return db.model.upsert({
     where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
-    update: {
-      location: `blob:${prefix}`,
-      chatTemplate,
-      parameters: BigInt(countLlamaParameters(config)),
-      config,
-    },
+    update: { ...data, location: `blob:${prefix}`, hubId: input.hubId ?? undefined },
     create: {
       id,
       workspaceId: input.workspaceId,
       name: input.name,
       hubId: input.hubId ?? null,
-      architecture: String(config.model_type ?? "llama"),
-      parameters: BigInt(countLlamaParameters(config)),
       location: `blob:${prefix}`,
-      chatTemplate,
-      config,
-      engines: input.engines ?? ["local", "hf"],
+      ...data,
+    },
+  });
+}
+
+/**
+ * Registers a folder that stays where it is (a path on a worker's disk, a shared mount): nothing
+ * is copied; runs read it in place, so it must be readable by the worker that runs them.
+ */
+export async function registerModelPath(db: Db, input: { workspaceId: string; name: string; dir: string }) {
+  const data = modelRowData(input.dir, { kind: "path", path: input.dir });
+  return db.model.upsert({
+    where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
+    update: { ...data, location: input.dir },
+    create: {
+      id: newId("mdl"),
+      workspaceId: input.workspaceId,
+      name: input.name,
+      location: input.dir,
+      ...data,
     },
   });
 }
