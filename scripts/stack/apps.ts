@@ -29,7 +29,7 @@ export async function startWeb(
   env: NodeJS.ProcessEnv,
   port: number,
 ): Promise<string> {
-  const child = supervisor.spawnApp(
+  const app = supervisor.spawnApp(
     "web",
     process.execPath,
     [join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"],
@@ -37,7 +37,8 @@ export async function startWeb(
     join(ROOT, "apps/web"),
   );
   const url = `http://localhost:${port}`;
-  await waitForHttp(`${url}/api/health`, 60_000, () => child.exitCode !== null);
+  // a web that dies before it first answers is a failed start (a broken build), not a crash to restart
+  await waitForHttp(`${url}/api/health`, 60_000, () => !app.isRunning());
   return url;
 }
 

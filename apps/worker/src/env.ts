@@ -27,6 +27,10 @@ export const ZWorkerEnv = ZS3Env.extend({
     .positive()
     .max(24 * 365)
     .default(24),
+  /** set by the supervisor of `npm start` when it restarts this worker after a crash */
+  DISTILLERY_RESTARTS: z.coerce.number().int().min(0).default(0),
+  DISTILLERY_LAST_EXIT: z.string().max(100).optional(),
+  DISTILLERY_LAST_EXIT_AT: z.string().max(40).optional(),
 });
 export type WorkerEnv = z.infer<typeof ZWorkerEnv>;
 

@@ -39,6 +39,14 @@ async function main() {
   const workerId =
     env.WORKER_ID ?? `wkr_${hostname().slice(0, 20)}_${process.pid}_${randomBytes(3).toString("hex")}`;
   const caps = await detectCapabilities(engineDetectors(env));
+  // a worker its supervisor restarted says so (the Workers page shows restarts and the last exit)
+  if (env.DISTILLERY_RESTARTS > 0) {
+    caps.capabilities.supervisor = {
+      restarts: env.DISTILLERY_RESTARTS,
+      lastExit: env.DISTILLERY_LAST_EXIT ?? "unknown",
+      lastExitAt: env.DISTILLERY_LAST_EXIT_AT ?? "",
+    };
+  }
   const registration = {
     id: workerId,
     workspaceId: actor.workspaceId,

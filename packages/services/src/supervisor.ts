@@ -2,9 +2,24 @@ import { type ChildProcess, spawn } from "node:child_process";
 
 type Stopper = { name: string; stop: () => Promise<void> };
 
+const RESTART_MIN_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+/** an app that stayed up this long starts its backoff over */
+const RESTART_RESET_AFTER_MS = 60_000;
+
+/** An app under the supervisor: `child` is the current process (a new one after each restart). */
+export interface AppHandle {
+  name: string;
+  readonly child: ChildProcess;
+  readonly restarts: number;
+  readonly lastExit: { reason: string; at: string } | undefined;
+  isRunning(): boolean;
+}
+
 /**
- * Owns every process `npm start` / `npm test` starts: services and apps. Stops them in reverse
- * order on Ctrl-C, SIGTERM, a failed start or when any app exits, so nothing is left behind.
+ * Owns every process `npm start` / `npm test` starts: services and apps. Restarts an app that
+ * dies; stops everything in reverse order (apps, then Redis, then PostgreSQL) on Ctrl-C,
+ * SIGTERM or a failed start, so nothing is left behind.
  */
 export function createSupervisor(log: (message: string) => void = console.log) {
   const stoppers: Stopper[] = [];
@@ -37,30 +52,60 @@ export function createSupervisor(log: (message: string) => void = console.log) {
     add(name: string, stop: () => Promise<void>) {
       stoppers.push({ name, stop });
     },
-    /** Spawns an app (no shell), prefixes its output, and stops everything if it exits. */
-    spawnApp(
-      name: string,
-      command: string,
-      args: string[],
-      env: NodeJS.ProcessEnv,
-      cwd?: string,
-    ): ChildProcess {
-      const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      const prefix = (chunk: Buffer) => {
-        for (const line of chunk.toString().split("\n")) if (line.length > 0) log(`[${name}] ${line}`);
+    /**
+     * Spawns an app (no shell) in its own process group and prefixes its output. An app that
+     * exits while the supervisor is not stopping is restarted with backoff (1 s, doubling to
+     * 30 s; back to 1 s after a minute up), and the others keep running: only Ctrl-C, SIGTERM
+     * or stopAll() stop everything. The restarted app learns its restart count and the last
+     * exit from DISTILLERY_RESTARTS / DISTILLERY_LAST_EXIT / DISTILLERY_LAST_EXIT_AT (the worker
+     * shows them on the Workers page).
+     */
+    spawnApp(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): AppHandle {
+      let restarts = 0;
+      let lastExit: { reason: string; at: string } | undefined;
+      let child: ChildProcess;
+      let exited: Promise<void>;
+      let restartTimer: NodeJS.Timeout | undefined;
+      let backoffMs = RESTART_MIN_MS;
+      const launch = () => {
+        const startedAt = Date.now();
+        const appEnv = lastExit
+          ? {
+              ...env,
+              DISTILLERY_RESTARTS: String(restarts),
+              DISTILLERY_LAST_EXIT: lastExit.reason,
+              DISTILLERY_LAST_EXIT_AT: lastExit.at,
+            }
+          : env;
+        child = spawn(command, args, { env: appEnv, cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        const prefix = (chunk: Buffer) => {
+          for (const line of chunk.toString().split("\n")) if (line.length > 0) log(`[${name}] ${line}`);
+        };
+        child.stdout?.on("data", prefix);
+        child.stderr?.on("data", prefix);
+        child.on("error", (e) => log(`[supervisor] cannot start ${name}: ${e.message}`));
+        exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+        child.once("close", (code, signal) => {
+          if (isStopping) return;
+          if (Date.now() - startedAt > RESTART_RESET_AFTER_MS) backoffMs = RESTART_MIN_MS;
+          const reason = signal ?? `exit code ${code}`;
+          lastExit = { reason, at: new Date().toISOString() };
+          restarts++;
+          log(
+            `[supervisor] ${name} exited (${reason}); restarting it in ${backoffMs / 1000} s (restart ${restarts}); the rest keeps running`,
+          );
+          restartTimer = setTimeout(() => {
+            restartTimer = undefined;
+            if (!isStopping) launch();
+          }, backoffMs);
+          backoffMs = Math.min(backoffMs * 2, RESTART_MAX_MS);
+        });
       };
-      child.stdout?.on("data", prefix);
-      child.stderr?.on("data", prefix);
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.once("exit", (code, signal) => {
-        if (!isStopping) {
-          log(`[supervisor] ${name} exited (${signal ?? code}); stopping everything`);
-          void stopAll(code ?? 1);
-        }
-      });
+      launch();
       stoppers.push({
         name,
         stop: async () => {
+          if (restartTimer) clearTimeout(restartTimer);
           if (child.exitCode !== null || child.signalCode !== null) return;
           // the app runs in its own process group: signal the whole group (next's children too)
           const kill = (sig: NodeJS.Signals) => {
@@ -76,7 +121,19 @@ export function createSupervisor(log: (message: string) => void = console.log) {
           clearTimeout(timer);
         },
       });
-      return child;
+      return {
+        name,
+        get child() {
+          return child;
+        },
+        get restarts() {
+          return restarts;
+        },
+        get lastExit() {
+          return lastExit;
+        },
+        isRunning: () => child.exitCode === null && child.signalCode === null,
+      };
     },
     stopAll,
     /** Resolves with the exit code once everything has stopped. */

@@ -21,6 +21,10 @@ export const ZWebEnv = ZS3Env.extend({
   HF_ENDPOINT: z.url().default("https://huggingface.co"),
   /** the datasets server that lists a Hub dataset's Parquet export (a mirror may serve both) */
   HF_DATASETS_SERVER_URL: z.url().default("https://datasets-server.huggingface.co"),
+  /** set by the supervisor of `npm start` when it restarts the web after a crash (shown by /api/health) */
+  DISTILLERY_RESTARTS: z.coerce.number().int().min(0).default(0),
+  DISTILLERY_LAST_EXIT: z.string().max(100).optional(),
+  DISTILLERY_LAST_EXIT_AT: z.string().max(40).optional(),
 });
 export type WebEnv = z.infer<typeof ZWebEnv>;
 

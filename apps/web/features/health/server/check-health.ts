@@ -1,5 +1,6 @@
 import "server-only";
 import { getContext } from "@/lib/server/context.ts";
+import { getEnv } from "@/lib/server/env.ts";
 
 export interface ServiceHealth {
   ok: boolean;
@@ -26,5 +27,13 @@ export async function checkHealth() {
     timed(() => db.$queryRaw`SELECT 1`),
     timed(() => redis.ping()),
   ]);
-  return { status: database.ok && queue.ok ? "ok" : "degraded", db: database, redis: queue };
+  const env = getEnv();
+  // restarts of this web process by the supervisor of `npm start` (0: never crashed)
+  const web = {
+    restarts: env.DISTILLERY_RESTARTS,
+    ...(env.DISTILLERY_LAST_EXIT
+      ? { lastExit: env.DISTILLERY_LAST_EXIT, lastExitAt: env.DISTILLERY_LAST_EXIT_AT }
+      : {}),
+  };
+  return { status: database.ok && queue.ok ? "ok" : "degraded", db: database, redis: queue, web };
 }

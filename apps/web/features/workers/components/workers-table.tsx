@@ -26,6 +26,7 @@ export function WorkersTable({ onlineOnly = false }: { onlineOnly?: boolean }) {
           <th>CPU / memory</th>
           <th>GPUs</th>
           <th>Running</th>
+          <th>Restarts</th>
           <th>Last heartbeat</th>
         </tr>
       </thead>
@@ -57,6 +58,16 @@ export function WorkersTable({ onlineOnly = false }: { onlineOnly?: boolean }) {
                 <span className="muted">idle</span>
               ) : (
                 w.activeRuns.map((r) => r.name).join(", ")
+              )}
+            </td>
+            <td data-testid="worker-restarts">
+              {w.supervisor ? (
+                <span title={w.supervisor.lastExitAt}>
+                  {w.supervisor.restarts} · last exit {w.supervisor.lastExit}
+                  {w.supervisor.lastExitAt ? ` ${ago(w.supervisor.lastExitAt)}` : ""}
+                </span>
+              ) : (
+                <span className="muted">none</span>
               )}
             </td>
             <td title={w.lastSeenAt}>{ago(w.lastSeenAt)}</td>

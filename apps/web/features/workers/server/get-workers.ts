@@ -14,6 +14,8 @@ export async function getWorkers(workspaceId: string) {
     gpus: w.gpus as { name: string; memoryMb: number }[],
     engines: w.engines,
     capabilities: w.capabilities,
+    /** set when the supervisor of `npm start` restarted this worker after its previous process died */
+    supervisor: readSupervisor(w.capabilities),
     version: w.version,
     startedAt: w.startedAt.toISOString(),
     lastSeenAt: w.lastSeenAt.toISOString(),
@@ -23,3 +25,13 @@ export async function getWorkers(workspaceId: string) {
   }));
 }
 export type WorkerView = Awaited<ReturnType<typeof getWorkers>>[number];
+
+function readSupervisor(
+  capabilities: unknown,
+): { restarts: number; lastExit: string; lastExitAt: string } | null {
+  const s = (
+    capabilities as { supervisor?: { restarts?: unknown; lastExit?: unknown; lastExitAt?: unknown } } | null
+  )?.supervisor;
+  if (!s || typeof s.restarts !== "number") return null;
+  return { restarts: s.restarts, lastExit: String(s.lastExit ?? ""), lastExitAt: String(s.lastExitAt ?? "") };
+}
