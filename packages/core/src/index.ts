@@ -1,4 +1,5 @@
 export * from "./datasets/index.ts";
+export * from "./distillation-config.ts";
 export * from "./eval/index.ts";
 export * from "./events.ts";
 export * from "./presets.ts";

@@ -1,4 +1,9 @@
 import { z } from "zod";
+import {
+  DEFAULT_DISTILLATION,
+  distillationConfigIssues,
+  ZDistillationConfig,
+} from "./distillation-config.ts";
 
 /**
  * The run config: everything that decides what a run trains. One schema for the browser form,
@@ -213,7 +218,7 @@ export const ZRunConfig = z
     specialTokens: z.array(z.string().min(1)).default(["<think>", "</think>"]),
     /** "eos" sets pad = eos, as the seed recipe does */
     padToken: z.string().default("eos"),
-    distillation: z.object({ method: z.enum(["sft"]).default("sft") }).default({ method: "sft" }),
+    distillation: ZDistillationConfig.default(DEFAULT_DISTILLATION),
     lora: ZLoraConfig.default(ZLoraConfig.parse({})),
     training: ZTrainingArgs.default(ZTrainingArgs.parse({})),
     sampling: ZSamplingConfig.default(ZSamplingConfig.parse({})),
@@ -232,6 +237,7 @@ export const ZRunConfig = z
   })
   .superRefine((c, ctx) => {
     for (const issue of engineConfigIssues(c)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of distillationConfigIssues(c.distillation)) ctx.addIssue({ code: "custom", ...issue });
   });
 
 export type RunConfig = z.infer<typeof ZRunConfig>;
@@ -264,6 +270,8 @@ export const ZEngineJob = z.object({
      * base_model_name_or_path: the Hub id the model came from, else a path (default: baseModel)
      */
     baseModelNameOrPath: z.string().min(1).optional(),
+    /** HF model directory of the teacher (distillation modes logit and on-policy) */
+    teacherModel: z.string().min(1).optional(),
     /** JSONL of EngineExample */
     trainData: z.string().min(1),
     evalData: z.string().optional(),
