@@ -76,16 +76,44 @@ export const ZDatasetJobPayload = z.discriminatedUnion("op", [
   z.object({ op: z.literal("sweep-uploads") }),
 ]);
 
+/**
+ * Adding a model (Job kind "model-add"): downloaded from the Hub (or a mirror: `endpoint`), an
+ * uploaded folder already in blob storage, or a folder on the worker's disk registered in place.
+ */
+export const ZModelJobPayload = z.object({
+  jobId: z.string().min(1),
+  workspaceId: z.string().min(1),
+  name: z.string().min(1).max(200),
+  source: z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("hub"),
+      repoId: z.string().min(1).max(200),
+      revision: z.string().min(1).max(200).default("main"),
+      endpoint: z.url().default("https://huggingface.co"),
+      /** for gated models; travels in the queue payload only, never stored on the Job row */
+      token: z.string().max(500).optional(),
+    }),
+    z.object({
+      kind: z.literal("upload"),
+      /** blob prefix holding the uploaded files (removed once registered) */
+      prefix: z.string().regex(/^model-uploads\/[\w-]+\/[\w-]+$/),
+    }),
+    z.object({ kind: z.literal("path"), path: z.string().min(1).max(4096) }),
+  ]),
+});
+
 export const PAYLOADS = {
   [QUEUES.echo]: ZEchoPayload,
   [QUEUES.runsLocal]: ZTrainRunPayload,
   [QUEUES.runsHf]: ZTrainRunPayload,
   [QUEUES.datasets]: ZDatasetJobPayload,
+  [QUEUES.models]: ZModelJobPayload,
 } as const;
 
 export type EchoPayload = z.infer<typeof ZEchoPayload>;
 export type TrainRunPayload = z.infer<typeof ZTrainRunPayload>;
 export type DatasetJobPayload = z.infer<typeof ZDatasetJobPayload>;
 export type DatasetJobPayloadInput = z.input<typeof ZDatasetJobPayload>;
+export type ModelJobPayload = z.infer<typeof ZModelJobPayload>;
 export type PayloadOf<Q extends keyof typeof PAYLOADS> = z.infer<(typeof PAYLOADS)[Q]>;
 export type PayloadInputOf<Q extends keyof typeof PAYLOADS> = z.input<(typeof PAYLOADS)[Q]>;

@@ -9,6 +9,7 @@ const JOB_NAME: Record<QueueKey, string> = {
   [QUEUES.runsLocal]: JOBS.trainRun,
   [QUEUES.runsHf]: JOBS.trainRun,
   [QUEUES.datasets]: JOBS.datasetImport,
+  [QUEUES.models]: JOBS.modelAdd,
 };
 
 /** Typed producers for every queue; payloads are validated before they reach Redis. */

@@ -7,6 +7,8 @@ export const QUEUES = {
   runsHf: "runs-hf",
   /** dataset imports (upload or Hub) and derived versions (filter, split); every worker consumes it */
   datasets: "datasets",
+  /** adding a model: a Hub download, an uploaded folder, or a path on a worker; every worker consumes it */
+  models: "models",
 } as const;
 
 export const JOBS = {
@@ -15,6 +17,7 @@ export const JOBS = {
   datasetImport: "dataset-import",
   /** repeated by a BullMQ job scheduler on the datasets queue: deletes uploads never imported */
   sweepDatasetUploads: "sweep-dataset-uploads",
+  modelAdd: "model-add",
 } as const;
 
 /** BullMQ job scheduler ids (upserted by every worker at start; one schedule per id fleet-wide) */
