@@ -23,6 +23,7 @@ import { startDatasetWorker } from "./datasets/start-dataset-worker.ts";
 import { createEchoProcessor } from "./echo-processor.ts";
 import { parseWorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
+import { startModelWorker } from "./models/start-model-worker.ts";
 import { pingDatabase } from "./ping-database.ts";
 import { engineDetectors, startRunWorker } from "./runs/start-run-worker.ts";
 
@@ -103,6 +104,8 @@ async function main() {
     queue: producer.queue(QUEUES.datasets),
   });
 
+  const modelWorker = startModelWorker({ db, env, log, workerId, connection: workerConnection });
+
   const runWorker = await startRunWorker({
     db,
     env,
@@ -127,7 +130,7 @@ async function main() {
         },
         () => runWorker.stop(),
       ],
-      workers: [echoWorker, datasetWorker, runWorker.worker],
+      workers: [echoWorker, datasetWorker, modelWorker, runWorker.worker],
       queues: [producer],
       redis: [workerConnection, producerConnection, publisher],
     });
