@@ -1,11 +1,27 @@
 import { z } from "zod";
+import { ZReasoningMarkers } from "./split-reasoning.ts";
 
 /**
  * How a raw row becomes a CanonicalExample. Every built-in shape is a preset of one of two
  * mappings, so the UI's custom mapping and the detected shapes share one code path.
  */
 
-const ZColumn = z.string().min(1, "pick a column");
+/** a column name, or a path into it: `thinking_trajectories[0]`, `messages[-1].content`, `col[*]` */
+const ZColumn = z.string().min(1, "pick a column").max(300);
+
+/** What happens to the system prompt (a long one shared by every row is shown once, with these). */
+export const ZSystemPromptChoice = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("keep") }),
+  z.object({ mode: z.literal("drop") }),
+  z.object({ mode: z.literal("replace"), text: z.string().max(100_000) }),
+]);
+export type SystemPromptChoice = z.infer<typeof ZSystemPromptChoice>;
+
+const common = {
+  /** reasoning markers inside the response; omitted: `<think>…</think>` */
+  markers: ZReasoningMarkers.optional(),
+  systemPrompt: ZSystemPromptChoice.optional(),
+};
 
 /** One column per field. `response` may hold `<think>…</think>` inline; `reasoning` is its own column. */
 export const ZColumnsMapping = z
@@ -20,6 +36,7 @@ export const ZColumnsMapping = z
     reasoning: ZColumn.optional(),
     answer: ZColumn.optional(),
     reference: ZColumn.optional(),
+    ...common,
   })
   .refine((m) => m.response !== undefined || m.answer !== undefined, {
     message: "map either a response column or an answer column",
@@ -36,6 +53,7 @@ export const ZMessagesMapping = z.object({
   reasoningKey: z.string().min(1).optional(),
   system: ZColumn.optional(),
   reference: ZColumn.optional(),
+  ...common,
 });
 
 export const ZDatasetMapping = z.discriminatedUnion("kind", [ZColumnsMapping, ZMessagesMapping]);
@@ -43,8 +61,31 @@ export type DatasetMapping = z.infer<typeof ZDatasetMapping>;
 export type ColumnsMapping = z.infer<typeof ZColumnsMapping>;
 export type MessagesMapping = z.infer<typeof ZMessagesMapping>;
 
-export const DATASET_SHAPES = ["magpie", "alpaca", "sharegpt", "openai", "r1", "custom"] as const;
+export const DATASET_SHAPES = [
+  "magpie",
+  "alpaca",
+  "sharegpt",
+  "openai",
+  "s1k",
+  "openr1-math",
+  "numinamath",
+  "r1",
+  "custom",
+] as const;
 export type DatasetShape = (typeof DATASET_SHAPES)[number];
+
+/** One name per shape, shown on the upload screen and after import alike. */
+export const DATASET_SHAPE_LABELS: Record<DatasetShape, string> = {
+  magpie: "Magpie (instruction / response)",
+  alpaca: "Alpaca (instruction / input / output)",
+  sharegpt: "ShareGPT (conversations of from / value)",
+  openai: "OpenAI messages (role / content)",
+  s1k: "s1K (question / thinking_trajectories / attempt)",
+  "openr1-math": "OpenR1-Math (problem / generations / answer)",
+  numinamath: "NuminaMath (problem / solution)",
+  r1: "R1 columns (problem / reasoning / solution)",
+  custom: "custom mapping",
+};
 export const ZDatasetShape = z.enum(DATASET_SHAPES);
 
 /** Role names seen in the wild, normalised to ours. */

@@ -129,6 +129,7 @@ describe("shape detection and mapping", () => {
         answer: "42",
         think: "separate",
       },
+      coercions: [{ kind: "number-as-text", field: "a" }],
     });
     expect(ZDatasetMapping.safeParse({ kind: "columns", prompt: "q" }).success).toBe(false);
   });
@@ -144,7 +145,11 @@ describe("bad rows name the field and the reason", () => {
   it.each([
     [{ response: "x" }, "instruction", 'column "instruction" is missing'],
     [{ instruction: "  ", response: "x" }, "instruction", 'column "instruction" is empty'],
-    [{ instruction: ["a"], response: "x" }, "instruction", 'column "instruction" holds a list, not text'],
+    [
+      { instruction: ["a"], response: "x" },
+      "instruction",
+      'column "instruction" holds a list of 1, not text; pick an element (instruction[0], instruction[-1]) or join them (instruction[*])',
+    ],
   ])("%j", (row, field, reason) => {
     expect(mapRow(row, magpie)).toEqual({ ok: false, field, reason });
   });
