@@ -3,7 +3,12 @@ import { readPath } from "./column-path.ts";
 import { ZDatasetMapping } from "./dataset-mapping.ts";
 import { detectShape, nameShape } from "./detect-shape.ts";
 import { mapRow } from "./map-row.ts";
-import { detectMarkers, REASONING_MARKERS, splitReasoning } from "./split-reasoning.ts";
+import {
+  detectMarkers,
+  REASONING_MARKERS,
+  type ReasoningMarkers,
+  splitReasoning,
+} from "./split-reasoning.ts";
 import { PUBLISHED_SHAPES, S1K_ROW, STRATOS_ROW } from "./test-fixtures/published-rows.ts";
 
 /** What a CSV of the same rows holds: lists and objects as JSON text, null as empty. */
@@ -62,8 +67,8 @@ describe("reasoning markers", () => {
   });
 
   it.each(REASONING_MARKERS.map((m) => [m.id, m.markers] as const))("%s splits and is detected", (_id, m) => {
-    const answer =
-      "answer" in m || "answerOpen" in m ? `${m.answerOpen}\nThe answer.\n${m.answerClose}` : "The answer.";
+    const pair: ReasoningMarkers = m;
+    const answer = pair.answerOpen ? `${pair.answerOpen}\nThe answer.\n${pair.answerClose}` : "The answer.";
     const text = `${m.open}\nstep one\nstep two\n${m.close}\n\n${answer}`;
     expect(detectMarkers([text])).toEqual(m);
     expect(splitReasoning(text, m)).toEqual({
