@@ -1,0 +1,126 @@
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import type { OllamaChatBody, OpenAiCompletionBody } from "./normalize-completion.ts";
+import { TeacherError } from "./teacher-error.ts";
+
+interface Accumulated {
+  content: string;
+  reasoning_content: string;
+  reasoning: string;
+  thinking: string;
+}
+
+/** Reads a web stream chunk by chunk (the DOM typings have no async iterator). */
+async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/**
+ * Reads an OpenAI-compatible SSE stream (`data: {chunk}` … `data: [DONE]`) into the body a
+ * non-streamed request returns, so one normaliser reads both. A stream that ends without
+ * `[DONE]` or a finish reason was dropped; a chunk that is not JSON is malformed.
+ */
+export async function readOpenAiStream(
+  body: ReadableStream<Uint8Array>,
+  name: string,
+  onChunk: () => void,
+): Promise<OpenAiCompletionBody> {
+  const acc: Accumulated = { content: "", reasoning_content: "", reasoning: "", thinking: "" };
+  let finishReason: string | null = null;
+  let usage: OpenAiCompletionBody["usage"] = null;
+  let sawChoice = false;
+  let isDone = false;
+  const events = body
+    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+    .pipeThrough(new EventSourceParserStream());
+  for await (const event of iterate(events)) {
+    onChunk();
+    // read on to the end after [DONE], so the connection goes back to the pool
+    if (isDone) continue;
+    if (event.data === "[DONE]") {
+      isDone = true;
+      continue;
+    }
+    let chunk: {
+      choices?: { delta?: Record<string, unknown>; finish_reason?: string | null }[];
+      usage?: OpenAiCompletionBody["usage"];
+      error?: { message?: string };
+    };
+    try {
+      chunk = JSON.parse(event.data);
+    } catch {
+      throw new TeacherError("malformed", `teacher "${name}" sent a stream chunk that is not JSON`);
+    }
+    if (chunk.error) throw new TeacherError("server", `teacher "${name}" reported an error mid-stream`);
+    if (chunk.usage) usage = chunk.usage;
+    for (const choice of chunk.choices ?? []) {
+      sawChoice = true;
+      const d = choice.delta ?? {};
+      acc.content += str(d.content);
+      acc.reasoning_content += str(d.reasoning_content);
+      acc.reasoning += str(d.reasoning);
+      acc.thinking += str(d.thinking);
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+    }
+  }
+  if (!isDone && finishReason === null) {
+    throw new TeacherError("dropped", `teacher "${name}" closed the stream before the answer ended`);
+  }
+  if (!sawChoice) return { choices: [], usage };
+  return { choices: [{ message: { ...acc }, finish_reason: finishReason }], usage };
+}
+
+/**
+ * Reads ollama's NDJSON stream (`{"message":{"content","thinking"},"done":false}` lines, then a
+ * `done: true` line with the counts) into one /api/chat body.
+ */
+export async function readOllamaStream(
+  body: ReadableStream<Uint8Array>,
+  name: string,
+  onChunk: () => void,
+): Promise<OllamaChatBody> {
+  const acc: Accumulated = { content: "", reasoning_content: "", reasoning: "", thinking: "" };
+  let last: OllamaChatBody | null = null;
+  let buffered = "";
+  const handle = (line: string) => {
+    if (line.trim() === "") return;
+    let obj: OllamaChatBody & { error?: string };
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      throw new TeacherError("malformed", `teacher "${name}" sent a stream line that is not JSON`);
+    }
+    if (obj.error) throw new TeacherError("server", `teacher "${name}" reported an error mid-stream`);
+    acc.content += str(obj.message?.content);
+    acc.thinking += str(obj.message?.thinking);
+    if (obj.done) last = obj;
+  };
+  const text = body.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>);
+  for await (const piece of iterate(text)) {
+    onChunk();
+    buffered += piece;
+    let nl = buffered.indexOf("\n");
+    while (nl !== -1) {
+      handle(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      nl = buffered.indexOf("\n");
+    }
+  }
+  handle(buffered);
+  const done = last as OllamaChatBody | null;
+  if (!done) throw new TeacherError("dropped", `teacher "${name}" closed the stream before the answer ended`);
+  return {
+    ...done,
+    message: { content: acc.content, thinking: acc.thinking },
+  };
+}
