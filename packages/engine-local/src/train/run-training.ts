@@ -8,9 +8,10 @@ import {
 } from "@distillery/core";
 import { EngineError } from "../engine-error.ts";
 import { generateTokens } from "../generate/generate-tokens.ts";
-import { packWeights } from "../kernels/matmul-wasm.ts";
+import { packWeights, withPackedWeights } from "../kernels/matmul-wasm.ts";
 import { setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng, shuffleInPlace } from "../kernels/rng.ts";
+import { runInArena } from "../kernels/wasm-memory.ts";
 import { packableWeights } from "../model/llama-model.ts";
 import { clipGradNorm, createAdamWState, stepAdamW } from "./adamw.ts";
 import {
@@ -20,6 +21,12 @@ import {
   saveCheckpoint,
   type TrainerState,
 } from "./checkpoint.ts";
+import {
+  type DistillContext,
+  loadDistillTeacher,
+  onPolicyRng,
+  sampleOnPolicyExample,
+} from "./distillation.ts";
 import { computeLrFactor, computeWarmupSteps } from "./lr-schedule.ts";
 import { prepareModelForRun } from "./prepare-model.ts";
 import {
@@ -31,7 +38,7 @@ import {
   type TokenizedExample,
   tokenizeExamples,
 } from "./training-data.ts";
-import { accumulateGradients, evaluateLoss } from "./training-step.ts";
+import { accumulateGradients, type DistillStep, evaluateLoss } from "./training-step.ts";
 import { writeRunArtifacts } from "./write-artifacts.ts";
 
 export interface RunTrainingOptions {
@@ -167,6 +174,26 @@ async function trainJob(
     evalBatches.push(collateBatch(evalRows.slice(i, i + t.perDeviceBatchSize), padId, completionOnly));
   }
 
+  // logit / on-policy: the frozen teacher beside the student (its packed weights are released
+  // after the student's, in the finally below, as the arena is a stack)
+  const distillCtx = loadDistillTeacher(
+    job.paths.teacherModel,
+    job.paths.baseModel,
+    prepared,
+    job.config.distillation,
+  );
+  if (distillCtx) {
+    const params = distillCtx.teacher.layers.length;
+    emit({
+      type: "log",
+      level: "info",
+      message: `${distillCtx.mode} distillation from ${job.paths.teacherModel} (${params} layers, d ${distillCtx.teacher.config.hiddenSize}): beta ${distillCtx.beta}, temperature ${distillCtx.temperature}, alpha ${distillCtx.alpha}${distillCtx.topK ? `, top-${distillCtx.topK}` : ""}${distillCtx.mode === "on-policy" ? `, lmbda ${distillCtx.lmbda}` : ""}`,
+    });
+  }
+  const distillStep = distillCtx
+    ? createDistillStep(distillCtx, model, tokenizer.stopTokenIds, padId, completionOnly, maxLen, t.seed)
+    : undefined;
+
   const opt = createAdamWState(trainable);
   let state: TrainerState = {
     step: 0,
@@ -211,6 +238,21 @@ async function trainJob(
     totalSteps,
     epoch: state.step / stepsPerEpoch,
   });
+  const distillSums = { kd: 0, ce: 0, agree: 0, teacherLp: 0, n: 0, sampled: 0, sampledN: 0 };
+  /** the window's mean distillation series, then reset (as loss is) */
+  const distillMetrics = (): Record<string, number> => {
+    if (!distillSums.n) return {};
+    const n = distillSums.n;
+    const out: Record<string, number> = {
+      kd_loss: distillSums.kd / n,
+      ce_loss: distillSums.ce / n,
+      top1_agreement: distillSums.agree / n,
+      teacher_logprob: distillSums.teacherLp / n,
+    };
+    if (distillSums.sampledN) out.sampled_length = distillSums.sampled / distillSums.sampledN;
+    Object.assign(distillSums, { kd: 0, ce: 0, agree: 0, teacherLp: 0, n: 0, sampled: 0, sampledN: 0 });
+    return out;
+  };
   let windowStart = performance.now();
   let windowTokens = 0;
   // the frozen base stays in wasm memory (as stored and transposed) for the whole loop, so no
@@ -220,6 +262,7 @@ async function trainJob(
     await trainLoop();
   } finally {
     unpack();
+    distillCtx?.release();
   }
   async function trainLoop(): Promise<void> {
     while (state.step < totalSteps) {
@@ -232,7 +275,7 @@ async function trainJob(
           completionOnly,
         ),
       );
-      const res = accumulateGradients(model, trainable, batches, t.seed, s);
+      const res = accumulateGradients(model, trainable, batches, t.seed, s, distillStep?.(s));
       const gradNorm = clipGradNorm(trainable, t.maxGradNorm);
       if (!Number.isFinite(gradNorm)) {
         throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, {
@@ -251,6 +294,18 @@ async function trainJob(
       state.epoch = state.step / stepsPerEpoch;
       state.lossSum += res.loss;
       state.lossCount += 1;
+      if (res.distill) {
+        const d = res.distill;
+        distillSums.kd += d.kdLoss;
+        distillSums.ce += d.ceLoss;
+        distillSums.agree += d.top1Agreement;
+        distillSums.teacherLp += d.teacherLogprob;
+        distillSums.n += 1;
+        if (d.sampledLength !== null) {
+          distillSums.sampled += d.sampledLength;
+          distillSums.sampledN += 1;
+        }
+      }
       windowTokens += res.tokens;
       const step = state.step;
       const isEpochEnd = step % stepsPerEpoch === 0 || step === totalSteps;
@@ -266,6 +321,7 @@ async function trainJob(
             grad_norm: gradNorm,
             tokens_per_second: windowTokens / Math.max(seconds, 1e-9),
             epoch: state.epoch,
+            ...distillMetrics(),
           },
         });
         state.lossSum = 0;
@@ -319,5 +375,67 @@ export function describeCpuSubstitutions(t: EngineJob["config"]["training"]): st
     out.push(
       "training.gradientCheckpointing: not used by the CPU engine (a micro-batch's activations fit in memory at the sizes it trains)",
     );
+  return out;
+}
+
+/**
+ * The per-step distillation input: the teacher context, and for on-policy a coin per micro-batch
+ * (probability lmbda, GKD's λ) that replaces the batch by the student's own samples of its prompts.
+ */
+function createDistillStep(
+  ctx: DistillContext,
+  model: Parameters<typeof sampleOnPolicyExample>[0],
+  stopTokenIds: number[],
+  padId: number,
+  completionOnly: boolean,
+  maxLen: number,
+  seed: number,
+): (step: number) => DistillStep {
+  return (step) => ({
+    ctx,
+    onPolicyBatch:
+      ctx.mode !== "on-policy"
+        ? undefined
+        : (i, batch) => {
+            const rng = onPolicyRng(seed, step, i);
+            if (rng.next() >= ctx.lmbda) return null;
+            const examples = promptsOf(batch);
+            const sampled = runInArena(() =>
+              withPackedWeights(packableWeights(model, false), () =>
+                examples.map((e) =>
+                  sampleOnPolicyExample(model, e, {
+                    maxNewTokens: ctx.maxNewTokens,
+                    temperature: ctx.samplingTemperature,
+                    stopTokenIds,
+                    maxLen,
+                    rng,
+                  }),
+                ),
+              ),
+            );
+            const lengths = sampled.map((e) => e.ids.length - e.completionStart);
+            return {
+              batch: collateBatch(sampled, padId, completionOnly),
+              sampledLength: lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length),
+            };
+          },
+  });
+}
+
+/** the prompts of a (not packed) batch: each row's ids up to its first counted target */
+function promptsOf(batch: Batch): TokenizedExample[] {
+  const out: TokenizedExample[] = [];
+  for (let b = 0; b < batch.batch; b++) {
+    const o = b * batch.seq;
+    let first = -1;
+    for (let t = 0; t < batch.seq; t++)
+      if ((batch.targets[o + t] as number) >= 0) {
+        first = t;
+        break;
+      }
+    if (first < 0) continue;
+    // target at position t is ids[t + 1]: the prompt is ids[0 .. first]
+    out.push({ ids: Array.from(batch.ids.subarray(o, o + first + 1)), completionStart: first + 1 });
+  }
   return out;
 }

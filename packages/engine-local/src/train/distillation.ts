@@ -1,0 +1,139 @@
+import { type DistillationConfig, resolveDistillationBeta } from "@distillery/core";
+import { EngineError } from "../engine-error.ts";
+import { createKvCache, forwardIncremental } from "../generate/kv-cache-forward.ts";
+import { sampleToken } from "../generate/sample-token.ts";
+import { loadModelDir } from "../io/hf-model-dir.ts";
+import type { FArray } from "../kernels/float-array.ts";
+import { packWeights } from "../kernels/matmul-wasm.ts";
+import { Rng } from "../kernels/rng.ts";
+import { runInArena } from "../kernels/wasm-memory.ts";
+import { type LlamaModel, packableWeights } from "../model/llama-model.ts";
+import { type EngineTokenizer, loadTokenizer } from "../tokenizer/engine-tokenizer.ts";
+import type { TokenizedExample } from "./training-data.ts";
+
+/** What a distillation step needs beside the student: the frozen teacher and the loss settings. */
+export interface DistillContext {
+  mode: "logit" | "on-policy";
+  teacher: LlamaModel;
+  beta: number;
+  temperature: number;
+  alpha: number;
+  topK: number | undefined;
+  lmbda: number;
+  maxNewTokens: number;
+  samplingTemperature: number;
+  /** frees the teacher's packed weights */
+  release: () => void;
+}
+
+/** id → token string over the BPE vocabulary and the added tokens of a tokenizer.json */
+function idToToken(t: EngineTokenizer): string[] {
+  const out: string[] = [];
+  const model = t.json.model as { vocab?: Record<string, number> | [string, number][] } | undefined;
+  const vocab = model?.vocab;
+  if (Array.isArray(vocab)) vocab.forEach(([tok], id) => (out[id] = tok));
+  else if (vocab) for (const [tok, id] of Object.entries(vocab)) out[id] = tok;
+  for (const a of (t.json.added_tokens as { id: number; content: string }[] | undefined) ?? [])
+    out[a.id] = a.content;
+  return out;
+}
+
+/**
+ * Logit and on-policy distillation compare distributions token by token, so the teacher and the
+ * student must give every id the same meaning. Throws naming both and the first difference.
+ */
+export function checkSameTokenizer(
+  student: EngineTokenizer,
+  teacher: EngineTokenizer,
+  names: { student: string; teacher: string },
+): void {
+  const a = idToToken(student);
+  const b = idToToken(teacher);
+  const n = Math.max(a.length, b.length);
+  for (let id = 0; id < n; id++) {
+    if (a[id] !== b[id]) {
+      const show = (v: string | undefined) => (v === undefined ? "(none)" : JSON.stringify(v));
+      throw new EngineError(
+        "config_invalid",
+        `the student (${names.student}) and the teacher (${names.teacher}) have different tokenizers: id ${id} is ${show(a[id])} in the student and ${show(b[id])} in the teacher`,
+        {
+          field: "distillation.teacher.modelId",
+          hint: "logit and on-policy distillation need a teacher of the same tokenizer family (e.g. Qwen2.5-7B for a Qwen2.5-0.5B student); use sft on its traces otherwise",
+        },
+      );
+    }
+  }
+}
+
+/** Loads the frozen teacher beside the student and checks they can be compared token by token. */
+export function loadDistillTeacher(
+  teacherDir: string | undefined,
+  studentDir: string,
+  student: { model: LlamaModel; tokenizer: EngineTokenizer },
+  d: DistillationConfig,
+): DistillContext | null {
+  if (d.mode === "sft") return null;
+  if (!teacherDir)
+    throw new EngineError("config_invalid", `${d.mode} distillation needs the teacher's model folder`, {
+      field: "distillation.teacher.modelId",
+    });
+  const teacher = loadModelDir(teacherDir);
+  checkSameTokenizer(student.tokenizer, loadTokenizer(teacherDir), {
+    student: studentDir,
+    teacher: teacherDir,
+  });
+  if (teacher.config.vocabSize !== student.model.config.vocabSize)
+    throw new EngineError(
+      "config_invalid",
+      `the teacher's vocabulary has ${teacher.config.vocabSize} rows and the student's ${student.model.config.vocabSize} (after the run's special tokens): they must be equal to compare distributions`,
+      { field: "distillation.teacher.modelId" },
+    );
+  // the teacher never changes: its weights stay in wasm memory for the whole run
+  const release = packWeights(packableWeights(teacher, false), true);
+  return {
+    mode: d.mode,
+    teacher,
+    beta: resolveDistillationBeta(d),
+    temperature: d.temperature,
+    alpha: d.mode === "on-policy" && d.lmbda === 1 ? 0 : d.alpha,
+    topK: d.topK,
+    lmbda: d.lmbda,
+    maxNewTokens: d.maxNewTokens,
+    samplingTemperature: d.samplingTemperature,
+    release,
+  };
+}
+
+/**
+ * The student samples a completion of `example`'s prompt (KV-cached, no gradients). The result is
+ * a training example whose completion is the sample, its stop token included when it stopped, so
+ * the teacher also judges where the student ends.
+ */
+export function sampleOnPolicyExample(
+  model: LlamaModel,
+  example: TokenizedExample,
+  opts: { maxNewTokens: number; temperature: number; stopTokenIds: number[]; maxLen: number; rng: Rng },
+): TokenizedExample {
+  const prompt = example.ids.slice(0, example.completionStart);
+  const budget = Math.max(0, Math.min(opts.maxNewTokens, opts.maxLen + 1 - prompt.length));
+  const out: number[] = [];
+  if (budget > 0) {
+    const cache = createKvCache(model, prompt.length + budget);
+    const stops = new Set(opts.stopTokenIds);
+    let logits: FArray = runInArena(() => forwardIncremental(model, cache, prompt));
+    for (let i = 0; i < budget; i++) {
+      const next = sampleToken(logits, opts.temperature, 1, opts.rng);
+      out.push(next);
+      if (stops.has(next)) break;
+      if (i + 1 < budget) logits = runInArena(() => forwardIncremental(model, cache, [next]));
+    }
+  }
+  return { ids: [...prompt, ...out], completionStart: prompt.length };
+}
+
+/** the micro-batch's RNG for the on-policy coin and the sampling (reproducible under the seed) */
+export function onPolicyRng(seed: number, step: number, microBatch: number): Rng {
+  return Rng.fromSeed(seed, 2_000_000 + step * 1024 + microBatch);
+}
+
+export { Rng };
