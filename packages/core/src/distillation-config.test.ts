@@ -48,6 +48,16 @@ describe("distillation config", () => {
     ).toEqual([]);
   });
 
+  it("on-policy needs unpacked, completion-only batches", () => {
+    const d = { mode: "on-policy", teacher: { modelId: "t" } };
+    expect(issuesOf({ ...base, distillation: d, training: { packing: true } })).toEqual([
+      expect.stringMatching(/^training\.packing: on-policy distillation samples/),
+    ]);
+    expect(issuesOf({ ...base, distillation: d, training: { completionOnlyLoss: false } })).toEqual([
+      expect.stringMatching(/^training\.completionOnlyLoss: on-policy/),
+    ]);
+  });
+
   it("beta defaults per mode: forward KL for logit, reverse KL for on-policy", () => {
     expect(resolveDistillationBeta({ mode: "logit" })).toBe(0);
     expect(resolveDistillationBeta({ mode: "on-policy" })).toBe(1);

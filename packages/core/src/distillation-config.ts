@@ -46,8 +46,19 @@ export function resolveDistillationBeta(d: Pick<DistillationConfig, "mode" | "be
 /** Cross-field rules of the distillation section (see engineConfigIssues). */
 export function distillationConfigIssues(
   d: DistillationConfig,
+  training: { packing: boolean; completionOnlyLoss: boolean } = { packing: false, completionOnlyLoss: true },
 ): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
+  if (d.mode === "on-policy" && training.packing)
+    issues.push({
+      path: ["training", "packing"],
+      message: "on-policy distillation samples each prompt's completion on its own: turn packing off",
+    });
+  if (d.mode === "on-policy" && !training.completionOnlyLoss)
+    issues.push({
+      path: ["training", "completionOnlyLoss"],
+      message: "on-policy distillation trains on the sampled completions only: turn completion-only loss on",
+    });
   if (d.mode !== "sft" && !d.teacher)
     issues.push({
       path: ["distillation", "teacher", "modelId"],

@@ -237,7 +237,8 @@ export const ZRunConfig = z
   })
   .superRefine((c, ctx) => {
     for (const issue of engineConfigIssues(c)) ctx.addIssue({ code: "custom", ...issue });
-    for (const issue of distillationConfigIssues(c.distillation)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of distillationConfigIssues(c.distillation, c.training))
+      ctx.addIssue({ code: "custom", ...issue });
   });
 
 export type RunConfig = z.infer<typeof ZRunConfig>;

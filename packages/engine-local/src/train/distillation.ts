@@ -31,7 +31,10 @@ function idToToken(t: EngineTokenizer): string[] {
   const out: string[] = [];
   const model = t.json.model as { vocab?: Record<string, number> | [string, number][] } | undefined;
   const vocab = model?.vocab;
-  if (Array.isArray(vocab)) vocab.forEach(([tok], id) => (out[id] = tok));
+  if (Array.isArray(vocab))
+    vocab.forEach(([tok], id) => {
+      out[id] = tok;
+    });
   else if (vocab) for (const [tok, id] of Object.entries(vocab)) out[id] = tok;
   for (const a of (t.json.added_tokens as { id: number; content: string }[] | undefined) ?? [])
     out[a.id] = a.content;
