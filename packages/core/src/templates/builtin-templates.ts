@@ -12,6 +12,10 @@ export interface ChatTemplateSpec {
   template: string;
   bosToken: string | null;
   eosToken: string;
+  /** further special tokens transformers passes to the template when the tokenizer has them */
+  unkToken?: string | null;
+  padToken?: string | null;
+  additionalSpecialTokens?: readonly string[];
   /** tokens the UI highlights in rendered rows */
   specialTokens: readonly string[];
 }

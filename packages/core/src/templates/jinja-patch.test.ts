@@ -8,16 +8,21 @@ const render = (source: string, vars: Record<string, unknown> = {}) => new Templ
 
 describe("@huggingface/jinja patch: Python semantics real templates rely on", () => {
   it("compares like Python: '' != false, undefined != none, lists and dicts by value", () => {
-    expect(render("{{ '' != false }}|{{ '' == false }}|{{ 0 == false }}|{{ 1 == true }}|{{ 1 == 1.0 }}")).toBe(
-      "True|False|True|True|True",
-    );
+    expect(
+      render("{{ '' != false }}|{{ '' == false }}|{{ 0 == false }}|{{ 1 == true }}|{{ 1 == 1.0 }}"),
+    ).toBe("True|False|True|True|True");
     expect(render("{{ x == none }}|{{ none == none }}|{{ 'a' == 'a' }}")).toBe("False|True|True");
-    expect(render("{{ [1, 'a'] == [1, 'a'] }}|{{ [1] == [2] }}|{{ {'a': 1} == {'a': 1} }}|{{ {'a': 1} == {'a': 2} }}")).toBe(
-      "True|False|True|False",
-    );
-    expect(render("{{ m == ms[-1] }}", { m: { role: "user", content: "hi" }, ms: [{ role: "user", content: "hi" }] })).toBe(
-      "True",
-    );
+    expect(
+      render(
+        "{{ [1, 'a'] == [1, 'a'] }}|{{ [1] == [2] }}|{{ {'a': 1} == {'a': 1} }}|{{ {'a': 1} == {'a': 2} }}",
+      ),
+    ).toBe("True|False|True|False");
+    expect(
+      render("{{ m == ms[-1] }}", {
+        m: { role: "user", content: "hi" },
+        ms: [{ role: "user", content: "hi" }],
+      }),
+    ).toBe("True");
     expect(render("{{ 1 in [1.0, 2] }}|{{ '1' in [1] }}|{{ false in [0] }}")).toBe("True|False|True");
   });
 
@@ -29,10 +34,12 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
   });
 
   it("strip, lstrip and rstrip take the characters to strip", () => {
-    expect(render("[{{ '\\n\\nab\\n'.strip('\\n') }}][{{ 'xxaxx'.lstrip('x') }}][{{ 'xxaxx'.rstrip('x') }}]")).toBe(
-      "[ab][axx][xxa]",
+    expect(
+      render("[{{ '\\n\\nab\\n'.strip('\\n') }}][{{ 'xxaxx'.lstrip('x') }}][{{ 'xxaxx'.rstrip('x') }}]"),
+    ).toBe("[ab][axx][xxa]");
+    expect(render("[{{ 'xyaxy'.strip('yx') }}][{{ '  a  '.strip() }}][{{ '  a  '.lstrip(none) }}]")).toBe(
+      "[a][a][a  ]",
     );
-    expect(render("[{{ 'xyaxy'.strip('yx') }}][{{ '  a  '.strip() }}][{{ '  a  '.lstrip(none) }}]")).toBe("[a][a][a  ]");
     // Qwen3's split of inline reasoning
     const qwen3 = "{{ c.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}";
     expect(render(qwen3, { c: "<think>\n\nwhy\n\n</think>\n\nanswer" })).toBe("why");
@@ -48,18 +55,22 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(render("{% set d = {1: 'one', 'two': 2} %}{{ d[1] }}|{{ d['two'] }}|{{ d[3] is defined }}")).toBe(
       "one|2|False",
     );
-    expect(render("{% set d = {1: 'one'} %}{% for k, v in d.items() %}{{ k + 1 }}={{ v }}{% endfor %}")).toBe("2=one");
+    expect(render("{% set d = {1: 'one'} %}{% for k, v in d.items() %}{{ k + 1 }}={{ v }}{% endfor %}")).toBe(
+      "2=one",
+    );
   });
 
   it("prints booleans as Python does, and refuses str + int as Python does", () => {
-    expect(render("{{ true }}|{{ false | string }}|{{ 'a' ~ true ~ 1.0 }}|{{ x is none }}", { x: null })).toBe(
-      "True|False|aTrue1.0|True",
-    );
+    expect(
+      render("{{ true }}|{{ false | string }}|{{ 'a' ~ true ~ 1.0 }}|{{ x is none }}", { x: null }),
+    ).toBe("True|False|aTrue1.0|True");
     expect(() => render("{{ 'a' + 1 }}")).toThrow(/unsupported operand/);
   });
 
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
-    expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe("[0]");
+    expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
+      "[0]",
+    );
     expect(render("[{% for t in none | rejectattr('a') %}{{ t }}{% endfor %}]")).toBe("[]");
     expect(render("[{{ none | map(attribute='a') | list | length }}]")).toBe("[0]");
   });

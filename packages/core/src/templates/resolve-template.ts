@@ -15,6 +15,12 @@ export const ZTokenizerConfig = z
       .optional(),
     bos_token: ZTokenField,
     eos_token: ZTokenField,
+    unk_token: ZTokenField,
+    pad_token: ZTokenField,
+    additional_special_tokens: z
+      .array(z.union([z.string(), z.object({ content: z.string() }).passthrough()]))
+      .optional()
+      .transform((ts) => ts?.map((t) => (typeof t === "string" ? t : t.content))),
     added_tokens_decoder: z
       .record(z.string(), z.object({ content: z.string(), special: z.boolean().optional() }).passthrough())
       .optional(),
@@ -48,6 +54,9 @@ export function getModelTemplate(config: unknown, modelId = "model"): ChatTempla
     template,
     bosToken: c.bos_token,
     eosToken: c.eos_token ?? "",
+    unkToken: c.unk_token,
+    padToken: c.pad_token,
+    additionalSpecialTokens: c.additional_special_tokens ?? [],
     specialTokens: [...new Set([...specials, "<think>", "</think>"])],
   };
 }
