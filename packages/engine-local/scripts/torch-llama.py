@@ -1,7 +1,9 @@
 """An independent PyTorch implementation of the Llama forward pass (the transformers math), used
 two ways by the engine's tooling:
 
-  torch-llama.py logits <model_dir> <ids.json> <out.f32>   write float32 logits for the ids
+  torch-llama.py logits <model_dir> <ids.json> <out.f32> [<adapter_dir>]
+                                                           write float32 logits for the ids; with an
+                                                           adapter, applied as PEFT applies it
   torch-llama.py bench <json shapes>                       print the median LoRA training step
   torch-llama.py rope <json [[hd, theta, positions], …]>    print transformers' rotary tables (float32 bits)
 
@@ -53,10 +55,16 @@ def rope_tables(seq, hd, theta):
 
 
 class Llama:
+    """Llama / Qwen2 / Qwen3 (SmolLM2 is Llama): biases wherever the checkpoint has them, Qwen3's
+    q_norm / k_norm over each head before RoPE, head_dim from the config."""
+
     def __init__(self, cfg, weights, lora=None):
         self.cfg = cfg
         self.w = weights
         self.lora = lora or {}
+        self.embed_in = weights["model.embed_tokens.weight"]
+        tied = cfg.get("tie_word_embeddings", False)
+        self.head = self.embed_in if tied or "lm_head.weight" not in weights else weights["lm_head.weight"]
 
     def linear(self, x, name, bias=True):
         y = x @ self.w[name + ".weight"].T
@@ -73,17 +81,20 @@ class Llama:
         d = c["hidden_size"]
         H = c["num_attention_heads"]
         KVH = c.get("num_key_value_heads") or H
-        hd = c.get("head_dim") or d // H
+        hd = c.get("head_dim") or (128 if c.get("model_type") == "qwen3" else d // H)
         eps = c.get("rms_norm_eps", 1e-6)
         cos, sin = rope_tables(T, hd, c.get("rope_theta", 10000.0))
         mask = torch.full((T, T), float("-inf")).triu(1)
-        h = self.w["model.embed_tokens.weight"][ids]
+        h = self.embed_in[ids]
         for l in range(c["num_hidden_layers"]):
             p = f"model.layers.{l}"
             x = rms_norm(h, self.w[p + ".input_layernorm.weight"], eps)
             q = self.linear(x, p + ".self_attn.q_proj").view(B, T, H, hd).transpose(1, 2)
             k = self.linear(x, p + ".self_attn.k_proj").view(B, T, KVH, hd).transpose(1, 2)
             v = self.linear(x, p + ".self_attn.v_proj").view(B, T, KVH, hd).transpose(1, 2)
+            if (p + ".self_attn.q_norm.weight") in self.w:
+                q = rms_norm(q, self.w[p + ".self_attn.q_norm.weight"], eps)
+                k = rms_norm(k, self.w[p + ".self_attn.k_norm.weight"], eps)
             q = q * cos + rotate_half(q) * sin
             k = k * cos + rotate_half(k) * sin
             k = k.repeat_interleave(H // KVH, dim=1)
@@ -96,15 +107,70 @@ class Llama:
             u = self.linear(x, p + ".mlp.up_proj")
             h = h + self.linear(F.silu(g) * u, p + ".mlp.down_proj")
         h = rms_norm(h, self.w["model.norm.weight"], eps)
-        head = self.w.get("lm_head.weight", self.w["model.embed_tokens.weight"])
-        if c.get("tie_word_embeddings"):
-            head = self.w["model.embed_tokens.weight"]
-        return h @ head.T
+        return h @ self.head.T
 
 
-def cmd_logits(model_dir, ids_path, out_path):
+def tokenizer_size(adapter_dir):
+    """len(tokenizer) of the adapter's tokenizer.json: the vocabulary a PEFT user resizes to."""
+    try:
+        tok = json.load(open(f"{adapter_dir}/tokenizer.json"))
+    except FileNotFoundError:
+        return 0
+    ids = list(tok["model"]["vocab"].values()) + [t["id"] for t in tok.get("added_tokens", [])]
+    return max(ids) + 1
+
+
+def apply_peft_adapter(model, adapter_dir):
+    """What `model.resize_token_embeddings(len(tokenizer)); PeftModel.from_pretrained(model, dir)`
+    computes, written from PEFT's semantics: LoRA adds scale·B·A; modules_to_save replaces the
+    module (with tied embeddings the LM head keeps the base's tied weight); trainable_token_indices
+    writes its rows over the resized base's with index_copy (PEFT >= 0.15 ties the LM head's token
+    adapter to the embedding's, so with tied weights the head sees them too). New rows of the
+    resize are random here, so any row the adapter fails to carry shows up in the logits."""
+    cfg = json.load(open(f"{adapter_dir}/adapter_config.json"))
+    t = read_safetensors(f"{adapter_dir}/adapter_model.safetensors")
+    scale = cfg["lora_alpha"] / (math.sqrt(cfg["r"]) if cfg.get("use_rslora") else cfg["r"])
+    pre = "base_model.model."
+    for key in t:
+        if key.endswith(".lora_A.weight"):
+            name = key[len(pre) : -len(".lora_A.weight")]
+            model.lora[name] = (t[key], t[pre + name + ".lora_B.weight"], scale)
+    indices = cfg.get("trainable_token_indices") or {}
+    if isinstance(indices, list):
+        indices = {"embed_tokens": indices}
+    indices = {k.split(".")[-1]: v for k, v in indices.items()}
+    saved_embed = t.get(pre + "model.embed_tokens.weight")
+    old_v, d = model.embed_in.shape
+    new_v = max([old_v, tokenizer_size(adapter_dir)] + [max(v) + 1 for v in indices.values() if v])
+    if saved_embed is not None:
+        new_v = max(new_v, saved_embed.shape[0])
+    tied = model.head is model.embed_in
+    gen = torch.Generator().manual_seed(1234)
+    grow = lambda w: torch.cat([w, torch.randn(new_v - w.shape[0], d, generator=gen)]) if new_v > w.shape[0] else w
+    base_embed = grow(model.embed_in)
+    base_head = base_embed if tied else grow(model.head)
+    model.embed_in, model.head = base_embed, base_head
+    mts = cfg.get("modules_to_save") or []
+    if "embed_tokens" in mts and saved_embed is not None:
+        model.embed_in = saved_embed  # the head stays tied to the base's (original_module) weight
+    if "lm_head" in mts and (pre + "lm_head.weight") in t:
+        model.head = t[pre + "lm_head.weight"]
+    if "embed_tokens" in indices:
+        idx = torch.tensor(indices["embed_tokens"])
+        rows = t[pre + "model.embed_tokens.token_adapter.trainable_tokens_delta"]
+        model.embed_in = base_embed.index_copy(0, idx, rows)
+        if tied:
+            model.head = model.embed_in
+    if "lm_head" in indices:
+        idx = torch.tensor(indices["lm_head"])
+        model.head = base_head.index_copy(0, idx, t[pre + "lm_head.token_adapter.trainable_tokens_delta"])
+
+
+def cmd_logits(model_dir, ids_path, out_path, adapter_dir=None):
     cfg = json.load(open(f"{model_dir}/config.json"))
     model = Llama(cfg, read_safetensors(f"{model_dir}/model.safetensors"))
+    if adapter_dir:
+        apply_peft_adapter(model, adapter_dir)
     ids = torch.tensor(json.load(open(ids_path)), dtype=torch.long)
     with torch.no_grad():
         logits = model.forward(ids)
@@ -176,7 +242,7 @@ def cmd_rope(spec):
 
 if __name__ == "__main__":
     if sys.argv[1] == "logits":
-        cmd_logits(*sys.argv[2:5])
+        cmd_logits(*sys.argv[2:6])
     elif sys.argv[1] == "rope":
         cmd_rope(sys.argv[2])
     elif sys.argv[1] == "bench":

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDatasetVersion, ensureDataset, registerModelDir } from "@distillery/catalog";
@@ -50,7 +50,13 @@ describe("local launcher", () => {
       numHeads: 2,
       maxPositions: 128,
     });
-    const model = await registerModelDir(db, store, { workspaceId, name: "tiny", dir: modelDir });
+    // a Hub id, as a model added from the Hub has: the adapter must name it, not the catalog id
+    const model = await registerModelDir(db, store, {
+      workspaceId,
+      name: "tiny",
+      dir: modelDir,
+      hubId: "example-org/tiny-sums-base",
+    });
     const ds = await ensureDataset(db, { workspaceId, name: "sums" });
     const version = await createDatasetVersion(db, store, {
       workspaceId,
@@ -115,6 +121,10 @@ describe("local launcher", () => {
     expect(
       adapter && adapter.type === "artifact" && existsSync(join(adapter.path, "adapter_model.safetensors")),
     ).toBe(true);
+    if (adapter?.type === "artifact") {
+      const adapterConfig = JSON.parse(readFileSync(join(adapter.path, "adapter_config.json"), "utf8"));
+      expect(adapterConfig.base_model_name_or_path).toBe("example-org/tiny-sums-base");
+    }
     expect(events.filter((e) => e.type === "done")).toHaveLength(1);
     expect(events.at(-1)).toMatchObject({
       type: "log",

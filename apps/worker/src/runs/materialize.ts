@@ -23,7 +23,11 @@ export async function materializePrefix(store: BlobStore, prefix: string, cacheD
   return target;
 }
 
-/** The base model of a run as a local HF directory, or a reason it cannot be had. */
+/**
+ * The base model of a run as a local HF directory, or a reason it cannot be had. `nameOrPath`
+ * is what `from_pretrained` loads for it outside the studio (adapter_config.json's
+ * base_model_name_or_path): the Hub id it came from, else its folder; never the catalog id.
+ */
 export async function resolveModelDir(
   db: Db,
   store: BlobStore,
@@ -32,20 +36,22 @@ export async function resolveModelDir(
   cacheDir: string,
   /** the hf engine loads a Hugging Face Hub id itself (on GPU workers that reach the Hub) */
   allowHubId = false,
-): Promise<{ dir: string; modelId: string | null }> {
+): Promise<{ dir: string; modelId: string | null; nameOrPath: string }> {
   const model = await db.model.findFirst({
     where: { workspaceId, OR: [{ id: modelRef }, { name: modelRef }, { hubId: modelRef }] },
   });
   const isHubId = /^[\w.-]+\/[\w.-]+$/.test(modelRef);
   if (!model) {
-    if (existsSync(join(modelRef, "config.json"))) return { dir: modelRef, modelId: null };
-    if (allowHubId && isHubId) return { dir: modelRef, modelId: null };
+    if (existsSync(join(modelRef, "config.json")))
+      return { dir: modelRef, modelId: null, nameOrPath: modelRef };
+    if (allowHubId && isHubId) return { dir: modelRef, modelId: null, nameOrPath: modelRef };
     throw new RunSetupError(`model ${modelRef} no longer exists in this workspace`, "model.id");
   }
   const location = model.location ?? "";
   if (location.startsWith("blob:")) {
     try {
-      return { dir: await materializePrefix(store, location.slice(5), cacheDir), modelId: model.id };
+      const dir = await materializePrefix(store, location.slice(5), cacheDir);
+      return { dir, modelId: model.id, nameOrPath: model.hubId ?? dir };
     } catch (e) {
       throw new RunSetupError(
         `model ${model.name}: its files are missing (${(e as Error).message})`,
@@ -53,8 +59,9 @@ export async function resolveModelDir(
       );
     }
   }
-  if (location && existsSync(join(location, "config.json"))) return { dir: location, modelId: model.id };
-  if (allowHubId && model.hubId) return { dir: model.hubId, modelId: model.id };
+  if (location && existsSync(join(location, "config.json")))
+    return { dir: location, modelId: model.id, nameOrPath: model.hubId ?? location };
+  if (allowHubId && model.hubId) return { dir: model.hubId, modelId: model.id, nameOrPath: model.hubId };
   throw new RunSetupError(
     `model ${model.name} has no local files this worker can read (location: ${location || "none"})`,
     "model.id",

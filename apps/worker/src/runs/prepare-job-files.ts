@@ -67,7 +67,7 @@ export async function prepareJobFiles(options: {
 }): Promise<JobFiles> {
   const { db, store, run, runDir, cacheDir } = options;
   const config = parseRunConfig(run.config);
-  const { dir: baseModelDir } = await resolveModelDir(
+  const { dir: baseModelDir, nameOrPath: baseModelNameOrPath } = await resolveModelDir(
     db,
     store,
     run.workspaceId,
@@ -168,7 +168,14 @@ export async function prepareJobFiles(options: {
   const job: EngineJob = {
     runId: run.id,
     config,
-    paths: { baseModel: baseModelDir, trainData, evalData, evalTasks, outDir: join(runDir, "out") },
+    paths: {
+      baseModel: baseModelDir,
+      baseModelNameOrPath,
+      trainData,
+      evalData,
+      evalTasks,
+      outDir: join(runDir, "out"),
+    },
     samplePrompts,
     startSeq: options.startSeq,
   };

@@ -3,7 +3,7 @@ import { allocArray, allocLike, allocOutputLike, type FArray } from "../kernels/
 import { matmul } from "../kernels/matmul.ts";
 import { packWeights } from "../kernels/matmul-wasm.ts";
 import { allocPinned, runInArena } from "../kernels/wasm-memory.ts";
-import { embedTokens, getRopeTables } from "../model/llama-forward.ts";
+import { embedTokens, getRopeTables, qkNormInference } from "../model/llama-forward.ts";
 import { type LlamaModel, packableWeights } from "../model/llama-model.ts";
 import { linearForward } from "../model/ops/linear.ts";
 import { rmsnormForward } from "../model/ops/rmsnorm.ts";
@@ -102,8 +102,13 @@ export function forwardDecodeBatch(model: LlamaModel, caches: KvCache[], tokens:
     const layer = model.layers[l]!;
     const L = layer.linears;
     const n1 = rmsnormForward(h, layer.inputNorm.data, B, d, c.rmsNormEps).y;
-    const q = linearForward(L.q_proj, n1, B, null).y;
-    const k = linearForward(L.k_proj, n1, B, null).y;
+    const { q, k } = qkNormInference(
+      model,
+      layer,
+      linearForward(L.q_proj, n1, B, null).y,
+      linearForward(L.k_proj, n1, B, null).y,
+      B,
+    );
     const v = linearForward(L.v_proj, n1, B, null).y;
     applyRope(q, B, H, hd, rope, posOf);
     applyRope(k, B, KVH, hd, rope, posOf);

@@ -2,7 +2,7 @@ import { kernelForArena } from "../kernels/elementwise-wasm.ts";
 import { allocArray, allocLike, allocOutputLike, type FArray } from "../kernels/float-array.ts";
 import { matmul } from "../kernels/matmul.ts";
 import { allocArenaF32 } from "../kernels/wasm-memory.ts";
-import { embedTokens, getRopeTables } from "../model/llama-forward.ts";
+import { embedTokens, getRopeTables, qkNormInference } from "../model/llama-forward.ts";
 import type { LlamaModel } from "../model/llama-model.ts";
 import { linearForward } from "../model/ops/linear.ts";
 import { rmsnormForward } from "../model/ops/rmsnorm.ts";
@@ -55,8 +55,13 @@ export function forwardIncremental(model: LlamaModel, cache: KvCache, ids: numbe
     const layer = model.layers[l]!;
     const L = layer.linears;
     const n1 = rmsnormForward(h, layer.inputNorm.data, n, d, c.rmsNormEps).y;
-    const q = linearForward(L.q_proj, n1, n, null).y;
-    const k = linearForward(L.k_proj, n1, n, null).y;
+    const { q, k } = qkNormInference(
+      model,
+      layer,
+      linearForward(L.q_proj, n1, n, null).y,
+      linearForward(L.k_proj, n1, n, null).y,
+      n,
+    );
     const v = linearForward(L.v_proj, n1, n, null).y;
     applyRope(q, n, H, hd, rope, posOf);
     applyRope(k, n, KVH, hd, rope, posOf);

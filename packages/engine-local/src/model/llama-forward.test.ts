@@ -112,6 +112,30 @@ describe("Llama forward/backward against float64 finite differences", () => {
     expect(checkGradients(model, params)).toBeLessThan(1e-4);
   });
 
+  it("Qwen3: full fine-tune with q_norm/k_norm and head_dim apart from hidden/heads", () => {
+    // hidden 8, 2 heads of 6 (≠ 8/2), GQA 1 kv head, attention_bias on q/k/v/o
+    const config = makeTinyConfig({
+      modelType: "qwen3",
+      qkNorm: true,
+      headDim: 6,
+      qkvBias: true,
+      oBias: true,
+      tieWordEmbeddings: true,
+    });
+    const model = buildModel(config, false);
+    expect(model.layers[0]!.qNorm!.shape).toEqual([6]);
+    expect(model.layers[0]!.linears.q_proj.weight.shape).toEqual([12, 8]);
+    const params = listBaseParams(model);
+    for (const p of params) setTrainable(p, true);
+    expect(checkGradients(model, params)).toBeLessThan(1e-4);
+  });
+
+  it("Qwen3: LoRA on q/k/v/o through the q/k norms (frozen base)", () => {
+    const config = makeTinyConfig({ modelType: "qwen3", qkNorm: true, headDim: 6, numKvHeads: 2 });
+    const model = buildModel(config, true);
+    expect(checkGradients(model, listLoraParams(model))).toBeLessThan(1e-4);
+  });
+
   it("LoRA with dropout (a fixed mask)", () => {
     const model = buildModel(makeTinyConfig(), true, 0.3);
     dropoutSeed = 21;

@@ -29,6 +29,8 @@ interface LayerTape {
   q: FArray;
   k: FArray;
   v: FArray;
+  /** Qwen3: q and k before their per-head RMSNorm, and its 1/rms per head */
+  qkNorm: { qPre: FArray; qRinv: FArray; kPre: FArray; kRinv: FArray } | null;
   probs: FArray;
   oc: LinearCache;
   h1: FArray;
@@ -76,6 +78,25 @@ export function embedTokens(model: LlamaModel, ids: Int32Array): FArray {
     h.set(model.embed.data.subarray(id * d, (id + 1) * d), i * d);
   }
   return h;
+}
+
+/**
+ * Qwen3's q_norm / k_norm for inference paths: RMSNorm over each head of q [rows, H·hd] and k
+ * [rows, KVH·hd]; returns them unchanged for architectures without it.
+ */
+export function qkNormInference(
+  model: LlamaModel,
+  layer: LlamaModel["layers"][number],
+  q: FArray,
+  k: FArray,
+  rows: number,
+): { q: FArray; k: FArray } {
+  if (!layer.qNorm || !layer.kNorm) return { q, k };
+  const c = model.config;
+  return {
+    q: rmsnormForward(q, layer.qNorm.data, rows * c.numHeads, c.headDim, c.rmsNormEps).y,
+    k: rmsnormForward(k, layer.kNorm.data, rows * c.numKvHeads, c.headDim, c.rmsNormEps).y,
+  };
 }
 
 function addInPlace(a: FArray, b: FArray): void {
@@ -137,9 +158,20 @@ export function forwardTrain(
     const qf = linearForward(L.q_proj, n1.y, rows, rng);
     const kf = linearForward(L.k_proj, n1.y, rows, rng);
     const vf = linearForward(L.v_proj, n1.y, rows, rng);
-    applyRopeRows(qf.y, rows, c.numHeads, c.headDim, rope, seq, seg);
-    applyRopeRows(kf.y, rows, c.numKvHeads, c.headDim, rope, seq, seg);
-    const att = attentionForward(qf.y, kf.y, vf.y, shape);
+    let q = qf.y;
+    let k = kf.y;
+    let qkNorm: LayerTape["qkNorm"] = null;
+    if (layer.qNorm && layer.kNorm) {
+      // Qwen3: RMSNorm over each head of q and k, before RoPE
+      const qn = rmsnormForward(q, layer.qNorm.data, rows * c.numHeads, c.headDim, c.rmsNormEps);
+      const kn = rmsnormForward(k, layer.kNorm.data, rows * c.numKvHeads, c.headDim, c.rmsNormEps);
+      qkNorm = { qPre: q, qRinv: qn.rinv, kPre: k, kRinv: kn.rinv };
+      q = qn.y;
+      k = kn.y;
+    }
+    applyRopeRows(q, rows, c.numHeads, c.headDim, rope, seq, seg);
+    applyRopeRows(k, rows, c.numKvHeads, c.headDim, rope, seq, seg);
+    const att = attentionForward(q, k, vf.y, shape);
     const of = linearForward(L.o_proj, att.out, rows, rng);
     const h1 = of.y;
     addInPlace(h1, x);
@@ -157,9 +189,10 @@ export function forwardTrain(
       qc: qf.cache,
       kc: kf.cache,
       vc: vf.cache,
-      q: qf.y,
-      k: kf.y,
+      q,
+      k,
       v: vf.y,
+      qkNorm,
       probs: att.probs,
       oc: of.cache,
       h1,
@@ -227,9 +260,20 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
     rmsnormBackward(t.h1, layer.postNorm.data, t.rinv2, dxn2, dh1, layer.postNorm.grad, rows, d);
     // attention block: h1 = x + o(attn(rope(q(n1)), rope(k(n1)), v(n1)))
     const datt = linearBackward(L.o_proj, t.oc, dh1, rows, true)!;
-    const { dq, dk, dv } = attentionBackward(t.q, t.k, t.v, t.probs, datt, shape);
+    let { dq, dk, dv } = attentionBackward(t.q, t.k, t.v, t.probs, datt, shape);
     applyRopeRows(dq, rows, c.numHeads, c.headDim, rope, seq, seg, true);
     applyRopeRows(dk, rows, c.numKvHeads, c.headDim, rope, seq, seg, true);
+    if (t.qkNorm && layer.qNorm && layer.kNorm) {
+      const n = t.qkNorm;
+      const dqPre = allocLike(dq, dq.length);
+      const dkPre = allocLike(dk, dk.length);
+      const H = c.numHeads;
+      const KVH = c.numKvHeads;
+      rmsnormBackward(n.qPre, layer.qNorm.data, n.qRinv, dq, dqPre, layer.qNorm.grad, rows * H, c.headDim);
+      rmsnormBackward(n.kPre, layer.kNorm.data, n.kRinv, dk, dkPre, layer.kNorm.grad, rows * KVH, c.headDim);
+      dq = dqPre;
+      dk = dkPre;
+    }
     // below the first layer only a trainable embedding wants the gradient: without one, the
     // first layer's q/k/v/norm input gradients are skipped (their LoRA and weight grads are not)
     const needDx = l > 0 || model.embed.grad !== null || layer.inputNorm.grad !== null;

@@ -35,6 +35,9 @@ export type LinearName = (typeof LINEAR_NAMES)[number];
 export interface LlamaLayer {
   inputNorm: Param;
   postNorm: Param;
+  /** Qwen3's per-head RMSNorm of q and k (weight [head_dim]); null elsewhere */
+  qNorm: Param | null;
+  kNorm: Param | null;
   linears: Record<LinearName, Linear>;
 }
 
@@ -74,6 +77,8 @@ export function allocateModel(config: LlamaConfig, dtype: DType = "f32"): LlamaM
     layers.push({
       inputNorm: createParam(`model.layers.${l}.input_layernorm.weight`, [d], dtype),
       postNorm: createParam(`model.layers.${l}.post_attention_layernorm.weight`, [d], dtype),
+      qNorm: config.qkNorm ? createParam(`model.layers.${l}.self_attn.q_norm.weight`, [hd], dtype) : null,
+      kNorm: config.qkNorm ? createParam(`model.layers.${l}.self_attn.k_norm.weight`, [hd], dtype) : null,
       linears: {
         q_proj: makeLinear(p("q_proj"), d, h * hd, config.qkvBias, dtype),
         k_proj: makeLinear(p("k_proj"), d, kvh * hd, config.qkvBias, dtype),
@@ -102,6 +107,8 @@ export function listBaseParams(m: LlamaModel): Param[] {
       out.push(lin.weight);
       if (lin.bias) out.push(lin.bias);
     }
+    if (layer.qNorm) out.push(layer.qNorm);
+    if (layer.kNorm) out.push(layer.kNorm);
     out.push(layer.postNorm);
   }
   out.push(m.norm);

@@ -2,9 +2,10 @@ import { z } from "zod";
 import { EngineError } from "../engine-error.ts";
 
 /**
- * The subset of an HF `config.json` that decides the Llama (and Qwen2) math. Field names are HF's.
- * Qwen2 is the same network with biases on q/k/v, so it is read as Llama with `attention_bias`
- * limited to those three projections.
+ * The subset of an HF `config.json` that decides the Llama / Qwen2 / Qwen3 math. Field names are
+ * HF's. Qwen2 is the same network with biases on q/k/v; Qwen3 drops them and adds an RMSNorm over
+ * each head of q and k (q_norm / k_norm) before RoPE, with head_dim set apart from hidden/heads.
+ * SmolLM2 is a Llama checkpoint.
  */
 const ZHfConfig = z.object({
   model_type: z.string().default("llama"),
@@ -26,10 +27,17 @@ const ZHfConfig = z.object({
   bos_token_id: z.number().int().nullish(),
   eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullish(),
   pad_token_id: z.number().int().nullish(),
+  use_sliding_window: z.boolean().nullish(),
+  sliding_window: z.number().int().nullish(),
+  max_window_layers: z.number().int().nullish(),
+  layer_types: z.array(z.string()).nullish(),
 });
 
+const MODEL_TYPES = ["llama", "qwen2", "qwen3"] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
 export interface LlamaConfig {
-  modelType: "llama" | "qwen2";
+  modelType: ModelType;
   vocabSize: number;
   hiddenSize: number;
   intermediateSize: number;
@@ -43,11 +51,19 @@ export interface LlamaConfig {
   tieWordEmbeddings: boolean;
   /** biases on q/k/v (Qwen2) */
   qkvBias: boolean;
-  /** bias on o_proj too (Llama attention_bias) */
+  /** bias on o_proj too (Llama / Qwen3 attention_bias) */
   oBias: boolean;
+  /** RMSNorm over each head of q and k before RoPE (Qwen3's q_norm / k_norm, weight [head_dim]) */
+  qkNorm?: boolean;
   bosTokenId: number | null;
   eosTokenIds: number[];
   padTokenId: number | null;
+  /**
+   * the config.json this was read from: saving writes it back with only what the engine changed
+   * (vocab_size, dtype), so keys of the architecture it does not use (Qwen2's sliding-window keys,
+   * initializer_range, transformers_version…) are kept
+   */
+  source?: Record<string, unknown>;
 }
 
 export function parseModelConfig(raw: unknown, where = "config.json"): LlamaConfig {
@@ -63,13 +79,23 @@ export function parseModelConfig(raw: unknown, where = "config.json"): LlamaConf
     );
   }
   const c = parsed.data;
-  if (c.model_type !== "llama" && c.model_type !== "qwen2") {
+  if (!(MODEL_TYPES as readonly string[]).includes(c.model_type)) {
     throw new EngineError(
       "model_invalid",
-      `${where}: model_type "${c.model_type}" is not supported (llama, qwen2)`,
+      `${where}: model_type "${c.model_type}" is not supported (${MODEL_TYPES.join(", ")})`,
       {
         field: "model.id",
       },
+    );
+  }
+  const modelType = c.model_type as ModelType;
+  // Qwen2/3 checkpoints carry sliding-window keys but switch the window off; with it on, layers
+  // from max_window_layers up attend to a window only, which the engine does not implement
+  if (c.use_sliding_window || c.layer_types?.some((t) => t !== "full_attention")) {
+    throw new EngineError(
+      "model_invalid",
+      `${where}: sliding-window attention (use_sliding_window / layer_types) is not supported`,
+      { field: "model.id" },
     );
   }
   if (c.hidden_act !== "silu") throw new EngineError("model_invalid", `${where}: hidden_act must be silu`);
@@ -81,7 +107,8 @@ export function parseModelConfig(raw: unknown, where = "config.json"): LlamaConf
     );
   }
   const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
-  const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
+  // Qwen3Config defaults head_dim to 128; the others derive it
+  const headDim = c.head_dim ?? (modelType === "qwen3" ? 128 : c.hidden_size / c.num_attention_heads);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) {
     throw new EngineError("model_invalid", `${where}: head dim ${headDim} must be an even integer`);
   }
@@ -93,7 +120,7 @@ export function parseModelConfig(raw: unknown, where = "config.json"): LlamaConf
   }
   const eos = c.eos_token_id;
   return {
-    modelType: c.model_type,
+    modelType,
     vocabSize: c.vocab_size,
     hiddenSize: c.hidden_size,
     intermediateSize: c.intermediate_size,
@@ -105,18 +132,37 @@ export function parseModelConfig(raw: unknown, where = "config.json"): LlamaConf
     ropeTheta: c.rope_theta,
     maxPositions: c.max_position_embeddings,
     tieWordEmbeddings: c.tie_word_embeddings,
-    qkvBias: c.model_type === "qwen2" || c.attention_bias,
-    oBias: c.model_type === "llama" && c.attention_bias,
+    qkvBias: modelType === "qwen2" || c.attention_bias,
+    oBias: modelType !== "qwen2" && c.attention_bias,
+    qkNorm: modelType === "qwen3",
     bosTokenId: c.bos_token_id ?? null,
     eosTokenIds: eos == null ? [] : Array.isArray(eos) ? eos : [eos],
     padTokenId: c.pad_token_id ?? null,
+    ...(raw && typeof raw === "object" && !Array.isArray(raw)
+      ? { source: raw as Record<string, unknown> }
+      : {}),
   };
 }
 
-/** The HF config.json written for a model (always llama or qwen2, float32). */
+const ARCHITECTURES: Record<ModelType, string> = {
+  llama: "LlamaForCausalLM",
+  qwen2: "Qwen2ForCausalLM",
+  qwen3: "Qwen3ForCausalLM",
+};
+
+/**
+ * The HF config.json written for a model (float32 weights). A config read from a file is written
+ * back as it was, with vocab_size (grown by added tokens) and the dtype changed, so nothing of
+ * the architecture is lost; a model the engine created gets the full config below.
+ */
 export function serializeModelConfig(c: LlamaConfig): Record<string, unknown> {
+  if (c.source) {
+    const out: Record<string, unknown> = { ...c.source, vocab_size: c.vocabSize, torch_dtype: "float32" };
+    if ("dtype" in c.source) out.dtype = "float32"; // transformers ≥ 4.56 names it dtype
+    return out;
+  }
   return {
-    architectures: [c.modelType === "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
+    architectures: [ARCHITECTURES[c.modelType]],
     model_type: c.modelType,
     vocab_size: c.vocabSize,
     hidden_size: c.hiddenSize,
@@ -130,7 +176,7 @@ export function serializeModelConfig(c: LlamaConfig): Record<string, unknown> {
     rope_scaling: null,
     max_position_embeddings: c.maxPositions,
     tie_word_embeddings: c.tieWordEmbeddings,
-    attention_bias: c.modelType === "llama" ? c.oBias : undefined,
+    attention_bias: c.modelType === "qwen2" ? undefined : c.oBias,
     mlp_bias: false,
     hidden_act: "silu",
     bos_token_id: c.bosTokenId,

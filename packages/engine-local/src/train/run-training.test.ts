@@ -163,7 +163,8 @@ describe("runTraining", () => {
       r: 4,
       lora_alpha: 8,
       target_modules: ["q_proj", "v_proj", "down_proj"],
-      modules_to_save: ["embed_tokens", "lm_head"],
+      modules_to_save: null,
+      trainable_token_indices: { embed_tokens: [300, 301], lm_head: [300, 301] },
     });
     const header = readFileSync(join(adapter, "adapter_model.safetensors"));
     const names = Object.keys(
@@ -171,7 +172,8 @@ describe("runTraining", () => {
     );
     expect(names).toContain("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
     expect(names).toContain("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight");
-    expect(names).toContain("base_model.model.model.embed_tokens.weight");
+    expect(names).toContain("base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta");
+    expect(names).toContain("base_model.model.lm_head.token_adapter.trainable_tokens_delta");
     expect(existsSync(join(job.paths.outDir, "merged", "model.safetensors"))).toBe(true);
     const tok = JSON.parse(readFileSync(join(adapter, "tokenizer.json"), "utf8"));
     expect(tok.added_tokens.map((t: { content: string }) => t.content)).toContain("<think>");
@@ -201,18 +203,24 @@ describe("runTraining", () => {
       merge: { mergeAndUnload: false },
     });
     await runTraining(job, { emit: collectEvents().emit });
-    const embed = readSafetensors(join(job.paths.outDir, "adapter", "adapter_model.safetensors")).get(
-      "base_model.model.model.embed_tokens.weight",
+    const adapterDir = join(job.paths.outDir, "adapter");
+    const rows = readSafetensors(join(adapterDir, "adapter_model.safetensors")).get(
+      "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta",
     );
     const d = model.config.hiddenSize;
-    expect(embed?.shape).toEqual([model.config.vocabSize, d]);
-    const rowChanged = (id: number) => {
-      for (let j = 0; j < d; j++) if (embed?.data[id * d + j] !== model.embed.data[id * d + j]) return true;
+    // "<think>" takes the first id after the tokenizer's own; every row from there on trained
+    const first = tok.vocabSize;
+    const cfg = JSON.parse(readFileSync(join(adapterDir, "adapter_config.json"), "utf8"));
+    expect(cfg.trainable_token_indices.embed_tokens).toEqual(
+      Array.from({ length: model.config.vocabSize - first }, (_, i) => first + i),
+    );
+    expect(rows?.shape).toEqual([model.config.vocabSize - first, d]);
+    const rowChanged = (k: number) => {
+      for (let j = 0; j < d; j++)
+        if (rows?.data[k * d + j] !== model.embed.data[(first + k) * d + j]) return true;
       return false;
     };
-    const thinkId = tok.vocabSize; // "<think>" takes the first id after the tokenizer's own
-    expect(rowChanged(thinkId)).toBe(true);
-    expect(rowChanged(tok.vocabSize + 1)).toBe(true);
-    expect(rowChanged(5)).toBe(false);
+    expect(rowChanged(0)).toBe(true);
+    expect(rowChanged(1)).toBe(true);
   });
 });

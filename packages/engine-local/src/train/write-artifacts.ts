@@ -47,13 +47,15 @@ export function writeRunArtifacts(
   if (loraSpec) {
     const dir = join(out, "adapter");
     const grown = prepared.addedTokens.length > 0;
+    // the rows that trained: from the first added token's id to the end (checkpoints whose
+    // vocab_size is padded past the tokenizer train those padding rows too)
+    const firstRow = model.embed.trainFromRow;
     saveAdapterDir(model, dir, {
       spec: loraSpec,
-      baseModel: job.config.model.id,
-      modulesToSave: grown
-        ? model.lmHead === model.embed
-          ? ["embed_tokens"]
-          : ["embed_tokens", "lm_head"]
+      baseModel: job.paths.baseModelNameOrPath ?? job.paths.baseModel,
+      modulesToSave: [],
+      trainableTokenIndices: grown
+        ? Array.from({ length: model.config.vocabSize - firstRow }, (_, i) => firstRow + i)
         : [],
     });
     saveTokenizer(tokenizer, dir);
