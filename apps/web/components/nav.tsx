@@ -4,6 +4,7 @@ import { usePathname } from "next/navigation";
 
 const LINKS = [
   { href: "/datasets", label: "Datasets" },
+  { href: "/models", label: "Models" },
   { href: "/runs", label: "Runs" },
   { href: "/queue", label: "Queue" },
   { href: "/workers", label: "Workers" },

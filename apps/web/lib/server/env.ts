@@ -18,6 +18,12 @@ export const ZWebEnv = ZS3Env.extend({
     .int()
     .positive()
     .default(4 * 1024 ** 3),
+  /** largest accepted file of a model folder upload, bytes (default 20 GiB: one safetensors shard) */
+  MODEL_FILE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 ** 3),
   HF_ENDPOINT: z.url().default("https://huggingface.co"),
   /** the datasets server that lists a Hub dataset's Parquet export (a mirror may serve both) */
   HF_DATASETS_SERVER_URL: z.url().default("https://datasets-server.huggingface.co"),

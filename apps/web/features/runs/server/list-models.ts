@@ -1,6 +1,7 @@
 import "server-only";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { toModelView } from "@/features/models/server/model-views.ts";
 import { getContext } from "@/lib/server/context.ts";
 import { getEnv } from "@/lib/server/env.ts";
 import { KNOWN_MODEL_SHAPES, type ModelShape, shapeFromModelConfig } from "../lib/model-shapes.ts";
@@ -46,15 +47,6 @@ export async function listModels(workspaceId: string) {
     orderBy: { createdAt: "desc" },
     take: 500,
   });
-  return rows.map((m) => ({
-    id: m.id,
-    name: m.name,
-    hubId: m.hubId,
-    architecture: m.architecture,
-    parameters: m.parameters === null ? null : Number(m.parameters),
-    engines: m.engines,
-    chatTemplate: m.chatTemplate !== null,
-    shape: readShape(m),
-  }));
+  return rows.map((m) => ({ ...toModelView(m), chatTemplate: m.chatTemplate !== null, shape: readShape(m) }));
 }
 export type ModelView = Awaited<ReturnType<typeof listModels>>[number];
