@@ -214,7 +214,10 @@ export async function requestCompletion(
     }
     return { ...completion, latencyMs: performance.now() - started, firstByteMs };
   } catch (e) {
-    throw describeFetchError(e, name, reason);
+    const error = describeFetchError(e, name, reason);
+    // a half-read body holds its connection: drop it
+    if (!controller.signal.aborted) controller.abort();
+    throw error;
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onCancel);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { estimateTokens } from "../normalize-completion.ts";
 import { createRateLimiter } from "../rate-limiter.ts";
 import { buildMessages, requestCompletion, type TimedCompletion } from "../request-completion.ts";
@@ -137,6 +138,8 @@ export async function runGeneration(o: GenerationOptions): Promise<LiveCounters>
 
   const limiter = createRateLimiter(o.limits ?? {});
   const stop = new AbortController();
+  // every request and backoff listens on it: one listener per slot and then some
+  setMaxListeners(0, stop.signal);
   let fatal: unknown = null;
   const fail = (e: unknown) => {
     if (fatal === null) fatal = e;

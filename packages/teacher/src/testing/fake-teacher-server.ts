@@ -52,6 +52,8 @@ export interface FakeTeacherOptions {
   stallMs?: number;
   faults?: FaultRule[];
   answer?: (prompt: string) => TeacherAnswer;
+  /** listen on this port (default: any free one) */
+  port?: number;
   /** every page answers HTML (a web server that is not a teacher) */
   isHtmlSite?: boolean;
 }
@@ -87,12 +89,17 @@ function lastUserMessage(body: { messages?: { role?: string; content?: unknown }
   return "";
 }
 
+/** One piece per word, or exactly `n` pieces (words, padded with " …" steps when short). */
 function splitTokens(text: string, n: number | undefined): string[] {
-  if (!n) return text.match(/\S+\s*|\s+/g) ?? [];
-  const out: string[] = [];
-  const size = Math.max(1, Math.ceil(text.length / n));
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
+  const words = text.match(/\S+\s*|\s+/g) ?? [];
+  if (!n) return words;
+  if (words.length >= n) {
+    const out: string[] = [];
+    const per = Math.ceil(words.length / n);
+    for (let i = 0; i < words.length; i += per) out.push(words.slice(i, i + per).join(""));
+    return out;
+  }
+  return [...words, ...Array.from({ length: n - words.length }, () => " …")];
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -362,7 +369,7 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
