@@ -1,3 +1,4 @@
+export * from "./csv/write-csv.ts";
 export * from "./datasets/index.ts";
 export * from "./distillation-config.ts";
 export * from "./eval/index.ts";
@@ -6,3 +7,4 @@ export * from "./presets.ts";
 export * from "./run-config.ts";
 export * from "./service-urls.ts";
 export * from "./templates/index.ts";
+export * from "./tokenizer-compat.ts";
