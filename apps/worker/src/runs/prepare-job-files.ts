@@ -75,6 +75,16 @@ export async function prepareJobFiles(options: {
     cacheDir,
     options.allowHubId,
   );
+  // logit / on-policy distillation: the frozen teacher's folder, resolved like the base model
+  const teacherModelDir = config.distillation.teacher
+    ? (
+        await resolveModelDir(db, store, run.workspaceId, config.distillation.teacher.modelId, cacheDir).catch((e) => {
+          throw e instanceof RunSetupError
+            ? new RunSetupError(e.message.replace(/^model /, "teacher model "), "distillation.teacher.modelId")
+            : e;
+        })
+      ).dir
+    : undefined;
   const tokenizerConfigPath = join(baseModelDir, "tokenizer_config.json");
   const tokenizerConfig = existsSync(tokenizerConfigPath)
     ? JSON.parse(readFileSync(tokenizerConfigPath, "utf8"))
@@ -170,6 +180,7 @@ export async function prepareJobFiles(options: {
     config,
     paths: {
       baseModel: baseModelDir,
+      ...(teacherModelDir ? { teacherModel: teacherModelDir } : {}),
       baseModelNameOrPath,
       trainData,
       evalData,

@@ -1,4 +1,9 @@
-import { type DistillationConfig, resolveDistillationBeta } from "@distillery/core";
+import {
+  type DistillationConfig,
+  describeTokenizerDifference,
+  firstTokenizerDifference,
+  resolveDistillationBeta,
+} from "@distillery/core";
 import { EngineError } from "../engine-error.ts";
 import { createKvCache, forwardIncremental } from "../generate/kv-cache-forward.ts";
 import { sampleToken } from "../generate/sample-token.ts";
@@ -26,21 +31,6 @@ export interface DistillContext {
   release: () => void;
 }
 
-/** id → token string over the BPE vocabulary and the added tokens of a tokenizer.json */
-function idToToken(t: EngineTokenizer): string[] {
-  const out: string[] = [];
-  const model = t.json.model as { vocab?: Record<string, number> | [string, number][] } | undefined;
-  const vocab = model?.vocab;
-  if (Array.isArray(vocab))
-    vocab.forEach(([tok], id) => {
-      out[id] = tok;
-    });
-  else if (vocab) for (const [tok, id] of Object.entries(vocab)) out[id] = tok;
-  for (const a of (t.json.added_tokens as { id: number; content: string }[] | undefined) ?? [])
-    out[a.id] = a.content;
-  return out;
-}
-
 /**
  * Logit and on-policy distillation compare distributions token by token, so the teacher and the
  * student must give every id the same meaning. Throws naming both and the first difference.
@@ -50,22 +40,12 @@ export function checkSameTokenizer(
   teacher: EngineTokenizer,
   names: { student: string; teacher: string },
 ): void {
-  const a = idToToken(student);
-  const b = idToToken(teacher);
-  const n = Math.max(a.length, b.length);
-  for (let id = 0; id < n; id++) {
-    if (a[id] !== b[id]) {
-      const show = (v: string | undefined) => (v === undefined ? "(none)" : JSON.stringify(v));
-      throw new EngineError(
-        "config_invalid",
-        `the student (${names.student}) and the teacher (${names.teacher}) have different tokenizers: id ${id} is ${show(a[id])} in the student and ${show(b[id])} in the teacher`,
-        {
-          field: "distillation.teacher.modelId",
-          hint: "logit and on-policy distillation need a teacher of the same tokenizer family (e.g. Qwen2.5-7B for a Qwen2.5-0.5B student); use sft on its traces otherwise",
-        },
-      );
-    }
-  }
+  const d = firstTokenizerDifference(student.json, teacher.json);
+  if (!d) return;
+  throw new EngineError("config_invalid", describeTokenizerDifference(d, names), {
+    field: "distillation.teacher.modelId",
+    hint: "logit and on-policy distillation need a teacher of the same tokenizer family (e.g. Qwen2.5-7B for a Qwen2.5-0.5B student); use sft on its traces otherwise",
+  });
 }
 
 /** Loads the frozen teacher beside the student and checks they can be compared token by token. */

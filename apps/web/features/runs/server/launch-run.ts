@@ -1,7 +1,12 @@
 import "server-only";
-import { type RunConfig, ZRunConfig } from "@distillery/core";
+import {
+  describeTokenizerDifference,
+  firstTokenizerDifference,
+  type RunConfig,
+  ZRunConfig,
+} from "@distillery/core";
 import { createRun, type Prisma } from "@distillery/db";
-import { runQueueFor } from "@distillery/jobs";
+import { QueueUnavailableError, runQueueFor } from "@distillery/jobs";
 import { z } from "zod";
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
@@ -17,8 +22,8 @@ const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 /**
  * Launches a run: the config is already parsed; the model and the dataset version must exist
  * in the workspace (422 naming the field otherwise). The row is written first, then the job is
- * enqueued with jobId = run id (a retried enqueue cannot queue it twice); if enqueueing fails
- * the run is marked failed with the reason rather than left queued forever.
+ * enqueued with jobId = run id (a retried enqueue cannot queue it twice); while Redis is down
+ * the run stays queued (201) and the workers' queue sweeper enqueues it once Redis is back.
  */
 export async function launchRun(actor: Actor, config: RunConfig) {
   const { db, producer } = getContext();
@@ -35,6 +40,19 @@ export async function launchRun(actor: Actor, config: RunConfig) {
       { field: "body.config.data.datasetVersionId", message: reason },
     ]);
   }
+  // every other version the run reads must be ready in this workspace too (another
+  // workspace's id would otherwise be accepted here and fail later in the worker)
+  await checkReadyVersion(
+    actor.workspaceId,
+    config.data.evalDatasetVersionId,
+    "body.config.data.evalDatasetVersionId",
+  );
+  await checkReadyVersion(
+    actor.workspaceId,
+    config.evaluation?.datasetVersionId,
+    "body.config.evaluation.datasetVersionId",
+  );
+  await checkDistillationTeacher(actor.workspaceId, config, modelId);
   const run = await createRun(db, {
     workspaceId: actor.workspaceId,
     name:
@@ -53,15 +71,69 @@ export async function launchRun(actor: Actor, config: RunConfig) {
       { jobId: run.id },
     );
   } catch (e) {
-    const error = `could not enqueue the run: ${(e as Error).message}`;
-    await db.run.updateMany({
-      where: { id: run.id, status: "queued" },
-      data: { status: "failed", error, finishedAt: new Date() },
-    });
-    throw new AppError("unavailable", error);
+    if (!(e instanceof QueueUnavailableError)) throw e;
+    // the row is the truth: the run stays queued and a worker's sweeper enqueues it once Redis is back
+    console.warn(`[web] run ${run.id} is queued in PostgreSQL; ${e.message}: it starts once Redis is back`);
   }
   const created = await db.run.findUniqueOrThrow({ where: { id: run.id }, include: RUN_VIEW_INCLUDE });
   return toRunView(created);
+}
+
+async function checkReadyVersion(workspaceId: string, versionId: string | undefined, field: string) {
+  if (!versionId) return;
+  const version = await getContext().db.datasetVersion.findFirst({
+    where: { id: versionId, workspaceId },
+    select: { status: true },
+  });
+  if (version?.status === "ready") return;
+  const reason = version
+    ? `dataset version ${versionId} is ${version.status}, not ready`
+    : `dataset version ${versionId} does not exist in this workspace`;
+  throw new AppError("unprocessable", reason, [{ field, message: reason }]);
+}
+
+/** a model's tokenizer.json from blob storage, or null when the studio does not hold it */
+async function readModelTokenizer(location: string | null): Promise<unknown | null> {
+  if (!location?.startsWith("blob:")) return null;
+  const key = `${location.slice("blob:".length).replace(/\/+$/, "")}/tokenizer.json`;
+  const { store } = getContext();
+  if (!(await store.exists(key))) return null;
+  const chunks: Buffer[] = [];
+  for await (const c of await store.get(key)) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+/**
+ * Logit and on-policy runs: the teacher must be a model of this workspace, and give every token
+ * id the same meaning as the student (with the run's special tokens): refused before queueing,
+ * naming both tokenizers and the first differing token.
+ */
+async function checkDistillationTeacher(workspaceId: string, config: RunConfig, studentId: string | null) {
+  const teacherRef = config.distillation.teacher?.modelId;
+  if (!teacherRef || config.distillation.mode === "sft") return;
+  const field = "body.config.distillation.teacher.modelId";
+  const { db } = getContext();
+  const teacher = await db.model.findFirst({
+    where: { workspaceId, OR: [{ id: teacherRef }, { name: teacherRef }, { hubId: teacherRef }] },
+    select: { id: true, name: true, location: true },
+  });
+  if (!teacher) {
+    const reason = `teacher model ${teacherRef} does not exist in this workspace`;
+    throw new AppError("unprocessable", reason, [{ field, message: reason }]);
+  }
+  const student = studentId
+    ? await db.model.findUnique({ where: { id: studentId }, select: { name: true, location: true } })
+    : null;
+  if (!student) return;
+  const [studentTok, teacherTok] = await Promise.all([
+    readModelTokenizer(student.location),
+    readModelTokenizer(teacher.location),
+  ]);
+  if (!studentTok || !teacherTok) return; // the engine checks again when it loads both
+  const d = firstTokenizerDifference(studentTok, teacherTok, config.specialTokens);
+  if (!d) return;
+  const reason = describeTokenizerDifference(d, { student: student.name, teacher: teacher.name });
+  throw new AppError("unprocessable", reason, [{ field, message: reason }]);
 }
 
 async function resolveModel(workspaceId: string, config: RunConfig): Promise<string | null> {
