@@ -1,11 +1,16 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateTokens } from "../generate/generate-tokens.ts";
+import { mergeAdapter } from "../merge-adapter.ts";
 import { allocateModel, initializeModel, listBaseParams } from "../model/llama-model.ts";
+import { attachLora } from "../model/lora.ts";
 import { makeTinyConfig } from "../model/test-helpers.ts";
 import { makeTempDir } from "../test-fixtures.ts";
+import { trainBpeTokenizer } from "../tokenizer/bpe-trainer.ts";
+import { createTokenizer, saveTokenizer } from "../tokenizer/engine-tokenizer.ts";
 import { loadModelDir, saveModelDir } from "./hf-model-dir.ts";
+import { saveAdapterDir } from "./peft-adapter.ts";
 import { readSafetensors } from "./safetensors.ts";
 
 /** Writes tensors as BF16 or F16, the dtypes Hub checkpoints usually ship in. */
@@ -94,4 +99,83 @@ describe("HF model directories", () => {
       });
     });
   }
+
+  it("config.json keeps every key of the architecture through load, merge and save (Qwen2.5's sliding-window keys)", () => {
+    // Qwen2.5-0.5B's config.json, shrunk in size only
+    const original = {
+      architectures: ["Qwen2ForCausalLM"],
+      attention_dropout: 0.0,
+      bos_token_id: 151643,
+      eos_token_id: 151643,
+      hidden_act: "silu",
+      hidden_size: 8,
+      initializer_range: 0.02,
+      intermediate_size: 12,
+      max_position_embeddings: 32768,
+      max_window_layers: 24,
+      model_type: "qwen2",
+      num_attention_heads: 2,
+      num_hidden_layers: 2,
+      num_key_value_heads: 1,
+      rms_norm_eps: 1e-6,
+      rope_theta: 1000000.0,
+      sliding_window: 32768,
+      tie_word_embeddings: true,
+      torch_dtype: "bfloat16",
+      transformers_version: "4.40.1",
+      use_cache: true,
+      use_mrope: false,
+      use_sliding_window: false,
+      vocab_size: 300,
+    };
+    const dir = makeTempDir("qwen-keys");
+    const model = allocateModel(
+      makeTinyConfig({ modelType: "qwen2", qkvBias: true, vocabSize: 300, tieWordEmbeddings: true }),
+    );
+    initializeModel(model, 2);
+    saveModelDir(model, dir, {
+      tokenizer: createTokenizer(
+        trainBpeTokenizer(["the quick brown fox"], { vocabSize: 300, specialTokens: ["<|endoftext|>"] }),
+      ),
+    });
+    writeFileSync(join(dir, "config.json"), JSON.stringify(original));
+    const loaded = loadModelDir(dir);
+    const resaved = makeTempDir("resaved");
+    saveModelDir(loaded, resaved);
+    expect(JSON.parse(readFileSync(join(resaved, "config.json"), "utf8"))).toEqual({
+      ...original,
+      torch_dtype: "float32",
+    });
+    // merge_and_unload of an adapter that grew the vocabulary: only vocab_size and dtype change
+    const spec = { r: 2, alpha: 4, dropout: 0, targetModules: ["q_proj"], useRslora: false };
+    attachLora(loaded, spec, 1);
+    const adapter = makeTempDir("adapter");
+    saveAdapterDir(loaded, adapter, { spec, baseModel: "Qwen/Qwen2.5-0.5B", modulesToSave: [] });
+    saveTokenizer(
+      createTokenizer(
+        trainBpeTokenizer(["the quick brown fox"], { vocabSize: 300, specialTokens: ["<|endoftext|>"] }),
+      ),
+      adapter,
+    );
+    const merged = makeTempDir("merged");
+    mergeAdapter(dir, adapter, merged);
+    expect(JSON.parse(readFileSync(join(merged, "config.json"), "utf8"))).toEqual({
+      ...original,
+      torch_dtype: "float32",
+    });
+    expect(
+      JSON.parse(readFileSync(join(adapter, "adapter_config.json"), "utf8")).base_model_name_or_path,
+    ).toBe("Qwen/Qwen2.5-0.5B");
+  });
+
+  it("refuses sliding-window attention it does not implement, naming the key", () => {
+    const dir = makeTempDir("sliding");
+    saveModelDir(allocateModel(makeTinyConfig({ modelType: "qwen2", qkvBias: true })), dir);
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    writeFileSync(
+      join(dir, "config.json"),
+      JSON.stringify({ ...cfg, use_sliding_window: true, sliding_window: 4 }),
+    );
+    expect(() => loadModelDir(dir)).toThrow(/use_sliding_window/);
+  });
 });
