@@ -102,12 +102,19 @@ export const ZModelJobPayload = z.object({
   ]),
 });
 
+/** A generation job: the GenerationJob row holds its config; Postgres owns its state. */
+export const ZGenerationPayload = z.object({
+  generationJobId: z.string().min(1),
+  workspaceId: z.string().min(1),
+});
+
 export const PAYLOADS = {
   [QUEUES.echo]: ZEchoPayload,
   [QUEUES.runsLocal]: ZTrainRunPayload,
   [QUEUES.runsHf]: ZTrainRunPayload,
   [QUEUES.datasets]: ZDatasetJobPayload,
   [QUEUES.models]: ZModelJobPayload,
+  [QUEUES.generations]: ZGenerationPayload,
 } as const;
 
 export type EchoPayload = z.infer<typeof ZEchoPayload>;
@@ -115,5 +122,6 @@ export type TrainRunPayload = z.infer<typeof ZTrainRunPayload>;
 export type DatasetJobPayload = z.infer<typeof ZDatasetJobPayload>;
 export type DatasetJobPayloadInput = z.input<typeof ZDatasetJobPayload>;
 export type ModelJobPayload = z.infer<typeof ZModelJobPayload>;
+export type GenerationPayload = z.infer<typeof ZGenerationPayload>;
 export type PayloadOf<Q extends keyof typeof PAYLOADS> = z.infer<(typeof PAYLOADS)[Q]>;
 export type PayloadInputOf<Q extends keyof typeof PAYLOADS> = z.input<(typeof PAYLOADS)[Q]>;

@@ -9,6 +9,8 @@ export const QUEUES = {
   datasets: "datasets",
   /** adding a model: a Hub download, an uploaded folder, or a path on a worker; every worker consumes it */
   models: "models",
+  /** generation jobs: prompts sent to a teacher endpoint (packages/teacher); every worker consumes it */
+  generations: "generations",
 } as const;
 
 export const JOBS = {
@@ -18,6 +20,7 @@ export const JOBS = {
   /** repeated by a BullMQ job scheduler on the datasets queue: deletes uploads never imported */
   sweepDatasetUploads: "sweep-dataset-uploads",
   modelAdd: "model-add",
+  generate: "generate",
 } as const;
 
 /** BullMQ job scheduler ids (upserted by every worker at start; one schedule per id fleet-wide) */
