@@ -14,6 +14,10 @@ export const ZWorkerEnv = ZS3Env.extend({
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(2_000),
   /** a run whose worker has not heartbeated for this long is re-queued */
   RUN_STALE_AFTER_MS: z.coerce.number().int().min(1_000).default(15_000),
+  /** how often queued rows without a queue job (launched while Redis was down) are enqueued */
+  QUEUE_SWEEP_EVERY_MS: z.coerce.number().int().min(200).default(10_000),
+  /** a queued row younger than this is left to the enqueue that is on its way */
+  QUEUE_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   WORKER_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   QUEUE_PREFIX: z.string().default("distillery"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),

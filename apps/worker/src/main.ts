@@ -6,15 +6,14 @@ import {
   heartbeatWorker,
   markWorkerStopped,
   registerWorker,
-  requeueStaleRuns,
 } from "@distillery/db";
 import {
   createProducer,
   createRedisConnection,
+  createRedisOutageReporter,
   pingRedis,
   QUEUES,
   redactUrl,
-  runQueueFor,
   shutdownGracefully,
 } from "@distillery/jobs";
 import { Worker } from "bullmq";
@@ -25,6 +24,7 @@ import { parseWorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { startModelWorker } from "./models/start-model-worker.ts";
 import { pingDatabase } from "./ping-database.ts";
+import { reapStaleRuns, sweepQueuedWork } from "./queue-maintenance.ts";
 import { engineDetectors, startRunWorker } from "./runs/start-run-worker.ts";
 
 async function main() {
@@ -58,9 +58,11 @@ async function main() {
   await registerWorker(db, registration);
   log.info({ workerId, engines: caps.engines, gpus: caps.gpus.length }, "worker registered");
 
-  const producerConnection = createRedisConnection(env.REDIS_URL, "producer");
-  const workerConnection = createRedisConnection(env.REDIS_URL, "worker");
-  const publisher = createRedisConnection(env.REDIS_URL, "worker");
+  // one log line when Redis drops and one when it is back, for all connections together
+  const outages = createRedisOutageReporter(env.REDIS_URL, (level, message) => log[level](message));
+  const producerConnection = outages.watch(createRedisConnection(env.REDIS_URL, "producer"));
+  const workerConnection = outages.watch(createRedisConnection(env.REDIS_URL, "worker"));
+  const publisher = outages.watch(createRedisConnection(env.REDIS_URL, "worker"));
   const producer = createProducer(producerConnection, env.QUEUE_PREFIX);
 
   const heartbeat = setInterval(() => {
@@ -70,32 +72,37 @@ async function main() {
   }, env.WORKER_HEARTBEAT_MS);
 
   // Any worker may reap: the conditional update re-queues each stale run exactly once.
+  const maintenanceLog = (level: "info" | "warn", message: string) => log[level](message);
   const reaper = setInterval(
     () => {
-      requeueStaleRuns(db, env.RUN_STALE_AFTER_MS)
-        .then(async (runs) => {
-          for (const r of runs) {
-            log.warn({ runId: r.id }, "run's worker stopped heartbeating: re-queued");
-            await producer.enqueue(
-              runQueueFor(r.engine === "hf" ? "hf" : "local"),
-              { runId: r.id, workspaceId: r.workspaceId },
-              { jobId: `${r.id}-requeue-${Date.now()}` },
-            );
-          }
-        })
-        .catch((e: Error) => log.warn({ err: e.message }, "reaping stale runs failed"));
+      reapStaleRuns({ db, producer, staleAfterMs: env.RUN_STALE_AFTER_MS, log: maintenanceLog }).catch(
+        (e: Error) => log.warn({ err: e.message }, "reaping stale runs failed"),
+      );
     },
     Math.max(1_000, Math.floor(env.RUN_STALE_AFTER_MS / 3)),
   );
+  // The outbox sweep: queued rows with no queue job (launched while Redis was down) are enqueued.
+  let isSweeping = false;
+  const sweeper = setInterval(() => {
+    if (isSweeping || outages.isDown()) return;
+    isSweeping = true;
+    sweepQueuedWork({ db, producer, graceMs: env.QUEUE_SWEEP_GRACE_MS, log: maintenanceLog })
+      .catch((e: Error) => log.warn({ err: e.message }, "queue sweep failed"))
+      .finally(() => {
+        isSweeping = false;
+      });
+  }, env.QUEUE_SWEEP_EVERY_MS);
 
   const echoWorker = new Worker(QUEUES.echo, createEchoProcessor(db, workerId), {
     connection: workerConnection,
     prefix: env.QUEUE_PREFIX,
     concurrency: 4,
   });
+  outages.quiet(echoWorker, "echo worker");
   echoWorker.on("failed", (job, err) => log.error({ jobId: job?.id, err: err.message }, "echo job failed"));
 
   const datasetWorker = await startDatasetWorker({
+    outages,
     db,
     env,
     log,
@@ -113,6 +120,7 @@ async function main() {
     workerId,
     connection: workerConnection,
     publisher,
+    outages,
     engines: caps.engines,
     gpuCount: caps.gpus.length,
   });
@@ -127,6 +135,7 @@ async function main() {
         async () => {
           clearInterval(heartbeat);
           clearInterval(reaper);
+          clearInterval(sweeper);
         },
         () => runWorker.stop(),
       ],

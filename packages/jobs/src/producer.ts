@@ -2,6 +2,7 @@ import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { PAYLOADS, type PayloadInputOf, type PayloadOf } from "./payloads.ts";
 import { DEFAULT_PREFIX, JOBS, QUEUES } from "./queues.ts";
+import { isRedisConnectionError } from "./redis-outage.ts";
 
 type QueueKey = keyof typeof PAYLOADS;
 const JOB_NAME: Record<QueueKey, string> = {
@@ -12,13 +13,58 @@ const JOB_NAME: Record<QueueKey, string> = {
   [QUEUES.models]: JOBS.modelAdd,
 };
 
-/** Typed producers for every queue; payloads are validated before they reach Redis. */
-export function createProducer(connection: Redis, prefix = DEFAULT_PREFIX) {
+/**
+ * Resolves once the connection is ready: at once when it is, after the first attempt when it is
+ * connecting (a process that just started), and fails at once while it is reconnecting (down).
+ */
+async function waitUntilConnected(connection: Redis, timeoutMs: number): Promise<void> {
+  if (connection.status === "ready") return;
+  if (connection.status === "wait") connection.connect().catch(() => {});
+  if (connection.status === "connecting" || connection.status === "connect") {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        connection.off("ready", done);
+        connection.off("error", done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      connection.once("ready", done);
+      connection.once("error", done);
+    });
+  }
+  const status = connection.status as string; // changed by the awaited events
+  if (status !== "ready") {
+    throw new QueueUnavailableError(`Redis is unreachable (connection ${status})`);
+  }
+}
+
+/** Redis did not take the job (it is down); the caller's row stays queued for the sweeper. */
+export class QueueUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QueueUnavailableError";
+  }
+}
+
+/**
+ * Typed producers for every queue; payloads are validated before they reach Redis. Enqueueing
+ * fails fast while Redis is unreachable (BullMQ would otherwise wait for the connection for as
+ * long as the outage lasts): callers keep the row queued and a sweeper enqueues it later.
+ */
+export function createProducer(
+  connection: Redis,
+  prefix = DEFAULT_PREFIX,
+  options: { timeoutMs?: number } = {},
+) {
+  const timeoutMs = options.timeoutMs ?? 5_000;
   const queues = new Map<QueueKey, Queue>();
   const queue = (name: QueueKey) => {
     let q = queues.get(name);
     if (!q) {
       q = new Queue(name, { connection, prefix });
+      // the connection's outages are reported where it was made; a queue only re-emits them
+      q.on("error", () => {});
       queues.set(name, q);
     }
     return q;
@@ -26,12 +72,31 @@ export function createProducer(connection: Redis, prefix = DEFAULT_PREFIX) {
   return {
     async enqueue<Q extends QueueKey>(name: Q, payload: PayloadInputOf<Q>, opts: JobsOptions = {}) {
       const data: PayloadOf<Q> = PAYLOADS[name].parse(payload) as PayloadOf<Q>;
-      return queue(name).add(JOB_NAME[name], data, {
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 5000 },
-        ...opts,
-      });
+      await waitUntilConnected(connection, timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          queue(name).add(JOB_NAME[name], data, {
+            removeOnComplete: { count: 1000 },
+            removeOnFail: { count: 5000 },
+            ...opts,
+          }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new QueueUnavailableError(`Redis did not take the job within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]);
+      } catch (e) {
+        if (e instanceof QueueUnavailableError || !isRedisConnectionError(e)) throw e;
+        throw new QueueUnavailableError(`Redis is unreachable: ${(e as Error).message}`);
+      } finally {
+        clearTimeout(timer);
+      }
     },
+    /** false while Redis is unreachable */
+    isAvailable: () => connection.status === "ready",
     queue,
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()));

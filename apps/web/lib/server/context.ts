@@ -4,6 +4,7 @@ import { createDb, type Db } from "@distillery/db";
 import {
   createProducer,
   createRedisConnection,
+  createRedisOutageReporter,
   createRunEventHub,
   type Producer,
   type RunEventHub,
@@ -26,10 +27,13 @@ const globalForContext = globalThis as unknown as { distilleryContext?: ServerCo
 export function getContext(): ServerContext {
   if (globalForContext.distilleryContext) return globalForContext.distilleryContext;
   const env = getEnv();
-  const redis = createRedisConnection(env.REDIS_URL, "producer");
-  redis.on("error", () => {});
-  const subscriber = createRedisConnection(env.REDIS_URL, "subscriber");
-  subscriber.on("error", () => {});
+  // one line when Redis drops and one when it returns (not a stack trace per retry)
+  const outages = createRedisOutageReporter(env.REDIS_URL, (level, message) =>
+    (level === "warn" ? console.warn : console.log)(`[web] ${message}`),
+  );
+  // the producer fails fast while Redis is down (launches stay queued in PostgreSQL for the sweeper)
+  const redis = outages.watch(createRedisConnection(env.REDIS_URL, "producer"));
+  const subscriber = outages.watch(createRedisConnection(env.REDIS_URL, "subscriber"));
   const context: ServerContext = {
     db: createDb(env.DATABASE_URL),
     producer: createProducer(redis, env.QUEUE_PREFIX),

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
-import { JOB_SCHEDULERS, JOBS, QUEUES } from "@distillery/jobs";
+import { JOB_SCHEDULERS, JOBS, QUEUES, type RedisOutageReporter } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
 import { type Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -38,6 +38,7 @@ export async function startDatasetWorker(options: {
   connection: Redis;
   /** the datasets queue, to upsert the sweep's scheduler */
   queue: Queue;
+  outages?: RedisOutageReporter;
 }) {
   const { env, log } = options;
   const store = createBlobStore({ ...env, blobDir: join(resolve(env.DISTILLERY_DATA_DIR), "blobs") });
@@ -47,6 +48,7 @@ export async function startDatasetWorker(options: {
     createDatasetProcessor({ db: options.db, store, workerId: options.workerId, uploadRetentionMs }),
     { connection: options.connection, prefix: env.QUEUE_PREFIX, concurrency: 2 },
   );
+  options.outages?.quiet(worker, "dataset worker");
   worker.on("failed", (job, err) => log.error({ jobId: job?.id, err: err.message }, "dataset job failed"));
   worker.on("completed", (job, result: { expired?: number; released?: number; adopted?: number }) => {
     if (job.name !== JOBS.sweepDatasetUploads) return;

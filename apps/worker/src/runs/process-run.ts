@@ -42,7 +42,10 @@ export interface RunProcessorDeps {
   /** aborted when the worker shuts down: running engines are stopped and their runs released */
   shutdownSignal: AbortSignal;
   /** enqueues a run (after a graceful release, or once the run it depends on succeeded) */
-  enqueueRun: (run: { id: string; workspaceId: string; engine: string }) => Promise<void>;
+  enqueueRun: (
+    run: { id: string; workspaceId: string; engine: string },
+    options?: { isInterrupted?: boolean },
+  ) => Promise<void>;
 }
 
 /**
@@ -248,7 +251,7 @@ async function executeRun(deps: RunProcessorDeps, lease: RunLease, log: Logger) 
     await artifacts.flush();
     if (stopReason === "lease-lost") return { status: "lease-lost" };
     if (stopReason === "shutdown") {
-      if (await releaseRun(db, lease)) await deps.enqueueRun(run);
+      if (await releaseRun(db, lease)) await deps.enqueueRun(run, { isInterrupted: true });
       return { status: "released" };
     }
     if (stopReason === "cancel") {

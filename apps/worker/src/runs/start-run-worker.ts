@@ -1,13 +1,14 @@
 import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
 import { resolveEvaluateCommand } from "@distillery/evals";
-import { createProducer, QUEUES, runQueueFor } from "@distillery/jobs";
+import { createProducer, QUEUES, QueueUnavailableError, type RedisOutageReporter } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
 import { detectHfEngine } from "@distillery/trainer-hf";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
+import { enqueueRun } from "../queue-maintenance.ts";
 import type { EngineLauncher } from "./engine-launcher.ts";
 import { createHfLauncher } from "./hf-launcher.ts";
 import { createLocalLauncher } from "./local-launcher.ts";
@@ -27,6 +28,7 @@ export async function startRunWorker(options: {
   workerId: string;
   connection: Redis;
   publisher: Redis;
+  outages?: RedisOutageReporter;
   engines: string[];
   gpuCount: number;
 }) {
@@ -62,14 +64,15 @@ export async function startRunWorker(options: {
     launchers,
     store,
     shutdownSignal: shutdown.signal,
-    enqueueRun: async (run) => {
-      await producer.enqueue(
-        runQueueFor(run.engine === "hf" ? "hf" : "local"),
-        { runId: run.id, workspaceId: run.workspaceId },
-        {
-          jobId: `${run.id}-${Date.now()}`,
-        },
-      );
+    // an interrupted (released) run goes to the head of its queue; while Redis is down it stays
+    // queued in PostgreSQL and the queue sweep enqueues it later
+    enqueueRun: async (run, options) => {
+      await enqueueRun(producer, run, {
+        jobId: `${run.id}-${Date.now()}`,
+        isInterrupted: options?.isInterrupted ?? false,
+      }).catch((e: Error) => {
+        if (!(e instanceof QueueUnavailableError)) throw e;
+      });
     },
   });
   const queues = options.engines.includes("hf") ? [QUEUES.runsLocal, QUEUES.runsHf] : [QUEUES.runsLocal];
@@ -84,6 +87,7 @@ export async function startRunWorker(options: {
         maxStalledCount: 1,
       }),
   );
+  for (const w of workers) options.outages?.quiet(w, "run worker");
   for (const w of workers)
     w.on("failed", (job, err) => options.log.error({ jobId: job?.id, err: err.message }, "run job failed"));
   return {

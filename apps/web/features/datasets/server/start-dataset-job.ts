@@ -3,7 +3,7 @@ import { claimUpload, releaseUploadClaim, uploadKey } from "@distillery/catalog"
 import { resolveTemplate } from "@distillery/core";
 import { ZDatasetFilter } from "@distillery/datasets";
 import { createJob, type Prisma } from "@distillery/db";
-import { type DatasetJobPayloadInput, QUEUES } from "@distillery/jobs";
+import { type DatasetJobPayloadInput, QUEUES, QueueUnavailableError } from "@distillery/jobs";
 import type { z } from "zod";
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
@@ -60,15 +60,29 @@ async function enqueue(
       );
     return created;
   });
+  const data = payload(job.id);
   try {
-    await producer.enqueue(QUEUES.datasets, payload(job.id), { jobId: job.id });
+    await producer.enqueue(QUEUES.datasets, data, { jobId: job.id });
   } catch (e) {
-    if (uploadId) await releaseUploadClaim(db, uploadId, job.id);
+    if (!(e instanceof QueueUnavailableError)) {
+      if (uploadId) await releaseUploadClaim(db, uploadId, job.id);
+      await db.job.update({
+        where: { id: job.id },
+        data: { status: "failed", error: "the job could not be queued", finishedAt: new Date() },
+      });
+      throw e;
+    }
+    // Redis is down: the row is the truth. It stays queued with its payload (never a Hub token)
+    // and the workers' queue sweeper enqueues it once Redis is back.
+    const { token: _token, ...source } = "source" in data ? (data.source as { token?: string }) : {};
+    const queuePayload = ("source" in data ? { ...data, source } : data) as Prisma.InputJsonValue;
     await db.job.update({
       where: { id: job.id },
-      data: { status: "failed", error: "the queue is unavailable", finishedAt: new Date() },
+      data: { input: { ...(input as Prisma.JsonObject), queuePayload } },
     });
-    throw new AppError("unavailable", `cannot enqueue the job: ${(e as Error).message}`);
+    console.warn(
+      `[web] dataset job ${job.id} is queued in PostgreSQL; ${e.message}: it starts once Redis is back`,
+    );
   }
   return { jobId: job.id };
 }

@@ -1,0 +1,79 @@
+import { Worker } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createRedisConnection } from "./connections.ts";
+import { createProducer, QueueUnavailableError } from "./producer.ts";
+import { QUEUES } from "./queues.ts";
+import { createRedisOutageReporter } from "./redis-outage.ts";
+import { startRestartableRedis } from "./testing/restartable-redis.ts";
+
+let redis: Awaited<ReturnType<typeof startRestartableRedis>>;
+beforeAll(async () => {
+  redis = await startRestartableRedis();
+});
+afterAll(() => redis.stop());
+
+const echo = (jobId: string) => ({ jobId, workspaceId: "ws", message: "hi" });
+
+describe("Redis outages", () => {
+  it("a producer made while Redis is down refuses the job at once, not after the outage", async () => {
+    await redis.stop();
+    const connection = createRedisConnection(redis.url, "producer");
+    connection.on("error", () => {});
+    const producer = createProducer(connection, "outage-a");
+    let isRedisBack = false;
+    // before: BullMQ waited for the connection until Redis came back (9.4 s seen)
+    const outcome = producer.enqueue(QUEUES.echo, echo("j1")).then(
+      () => ({ isRedisBack, error: undefined }),
+      (e: Error) => ({ isRedisBack, error: e }),
+    );
+    const settled = await outcome;
+    isRedisBack = true;
+    await redis.start();
+    expect(settled.isRedisBack).toBe(false);
+    expect(settled.error).toBeInstanceOf(QueueUnavailableError);
+    expect(settled.error?.message).toMatch(/Redis is unreachable/);
+    // and it works again once Redis is back
+    await expect.poll(() => producer.isAvailable(), { timeout: 20_000 }).toBe(true);
+    const job = await producer.enqueue(QUEUES.echo, echo("j2"), { jobId: "j2" });
+    expect(job.id).toBe("j2");
+    await producer.close();
+    connection.disconnect();
+  });
+
+  it("logs one line when Redis drops and one when it is back, and no stack traces", async () => {
+    const lines: string[] = [];
+    const consoleError = vi.spyOn(console, "error");
+    const reporter = createRedisOutageReporter(redis.url, (level, m) => lines.push(`${level} ${m}`));
+    const connections = [
+      reporter.watch(createRedisConnection(redis.url, "producer")),
+      reporter.watch(createRedisConnection(redis.url, "worker")),
+      reporter.watch(createRedisConnection(redis.url, "subscriber")),
+    ];
+    const producer = createProducer(connections[0] as never, "outage-b");
+    const worker = reporter.quiet(
+      new Worker(QUEUES.echo, async () => "ok", { connection: connections[1] as never, prefix: "outage-b" }),
+      "echo worker",
+    );
+    await expect.poll(() => connections.every((c) => c.status === "ready"), { timeout: 20_000 }).toBe(true);
+    await worker.waitUntilReady();
+
+    await redis.stop();
+    await expect.poll(() => reporter.isDown(), { timeout: 20_000 }).toBe(true);
+    // the outage lasts a while: many reconnect attempts per connection
+    await expect
+      .poll(() => producer.enqueue(QUEUES.echo, echo("x")).catch((e: Error) => e.name))
+      .toBe("QueueUnavailableError");
+    await new Promise((r) => setTimeout(r, 3_000));
+    await redis.start();
+    await expect.poll(() => reporter.isDown(), { timeout: 30_000 }).toBe(false);
+
+    expect(lines.filter((l) => /unreachable/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /is back after/.test(l))).toHaveLength(1);
+    expect(lines).toHaveLength(2);
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
+    await worker.close();
+    await producer.close();
+    for (const c of connections) c.disconnect();
+  });
+});
