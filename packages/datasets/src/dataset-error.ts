@@ -11,6 +11,8 @@ export type DatasetErrorCode =
   | "unknown_format"
   | "unknown_shape"
   | "bad_row"
+  | "too_deep"
+  | "too_many_columns"
   | "empty"
   | "hub"
   | "aborted"

@@ -4,6 +4,7 @@ import {
   type DatasetShape,
   detectShape,
   mapRow,
+  nameShape,
   ZDatasetMapping,
 } from "@distillery/core";
 import { DatasetError, type RowError } from "./dataset-error.ts";
@@ -46,6 +47,28 @@ export interface IngestFileReport {
   badRows: number;
 }
 
+/**
+ * A conversion the import made without failing the row, counted per kind with the first place
+ * it happened: numbers or booleans stored as text, a number JSON cannot hold (`1e999` →
+ * "Infinity"), a key given twice in a row's JSON (the last one kept).
+ */
+export interface IngestCoercion {
+  kind: "number-as-text" | "non-finite-number" | "duplicate-key";
+  rows: number;
+  first: { file: string; line: number; field: string };
+}
+
+const COERCION_TEXT: Record<IngestCoercion["kind"], string> = {
+  "number-as-text": "numbers or booleans stored as text",
+  "non-finite-number": 'numbers too large for JSON stored as text (e.g. 1e999 → "Infinity")',
+  "duplicate-key": "a key given twice in one row (the last value was kept)",
+};
+
+/** One line per coercion, for the import summary. */
+export function describeCoercion(c: IngestCoercion): string {
+  return `${c.rows.toLocaleString("en-US")} row${c.rows === 1 ? "" : "s"}: ${COERCION_TEXT[c.kind]}; first at ${c.first.file}, line ${c.first.line}, field "${c.first.field}"`;
+}
+
 export interface IngestReport {
   files: IngestFileReport[];
   shape: DatasetShape;
@@ -56,6 +79,8 @@ export interface IngestReport {
   badRows: number;
   /** the first `limits.maxReportedErrors` bad rows */
   errors: RowError[];
+  /** silent conversions, reported (see IngestCoercion) */
+  coercions: IngestCoercion[];
   sink: RowSinkResult;
 }
 
@@ -79,6 +104,14 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
   let rows = 0;
   let badRows = 0;
   let batch: CanonicalExample[] = [];
+  const coercions = new Map<IngestCoercion["kind"], IngestCoercion>();
+  const noteCoercion = (kind: IngestCoercion["kind"], file: string, line: number, field: string) => {
+    const c = coercions.get(kind);
+    if (c) c.rows++;
+    else coercions.set(kind, { kind, rows: 1, first: { file, line, field } });
+  };
+  // the first rows of the first file, to name the shape of a mapping the caller gave
+  const namingSample: Record<string, unknown>[] = [];
 
   const reportBad = (error: RowError) => {
     badRows++;
@@ -113,6 +146,16 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
         const mapped = mapRow(event.row, m);
         if (!mapped.ok)
           return reportBad({ file, line: event.line, field: mapped.field, reason: mapped.reason });
+        if (mapped.coercions) {
+          const seen = new Set<string>();
+          for (const c of mapped.coercions)
+            if (!seen.has(c.kind)) {
+              seen.add(c.kind);
+              noteCoercion(c.kind, file, event.line, c.field);
+            }
+        }
+        if (event.duplicateKey !== undefined)
+          noteCoercion("duplicate-key", file, event.line, event.duplicateKey);
         const pending = options.onRow?.(mapped.example);
         if (pending) await pending;
         batch.push(mapped.example);
@@ -133,8 +176,10 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
           continue;
         }
         // columns are reported from each file's first rows, not collected from every row
-        if (seenRows++ < DETECT_ROWS && columns.size < 1000)
-          for (const k of Object.keys(event.row)) columns.add(k);
+        if (seenRows++ < DETECT_ROWS) {
+          if (columns.size < 1000) for (const k of Object.keys(event.row)) columns.add(k);
+          if (files.length === 1) namingSample.push(event.row);
+        }
         if (!mapping) {
           sample.push(event);
           if (sample.length < DETECT_ROWS) continue;
@@ -165,8 +210,19 @@ export async function ingestDataset(options: IngestOptions): Promise<IngestRepor
     // rows held back for shape detection report late; keep the report in file order
     const fileOrder = new Map(files.map((f, i) => [f.fileName, i]));
     errors.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) || a.line - b.line);
+    if (options.mapping) shape = nameShape(namingSample, mapping);
     const sink = await options.sink.commit();
-    return { files, shape, mapping, columns: [...columns], rows, badRows, errors, sink };
+    return {
+      files,
+      shape,
+      mapping,
+      columns: [...columns],
+      rows,
+      badRows,
+      errors,
+      coercions: [...coercions.values()],
+      sink,
+    };
   } catch (err) {
     await options.sink.abort(err);
     throw err;

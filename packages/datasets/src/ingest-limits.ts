@@ -24,6 +24,8 @@ export const ZIngestLimits = z.object({
     .int()
     .positive()
     .default(16 * MB),
+  /** columns (CSV header fields, keys of a JSON row); published reasoning sets have a few dozen */
+  maxColumns: z.number().int().positive().default(1000),
   /** rows kept in the report; the count is always exact */
   maxReportedErrors: z.number().int().min(0).default(100),
 });

@@ -88,6 +88,7 @@ export async function openRecords(source: DatasetSource, limits: IngestLimits): 
     records = readCsv(decodeUtf8(stream, fileName), {
       delimiter: format === "tsv" ? "\t" : ",",
       maxRecordChars: limits.maxLineBytes,
+      maxColumns: limits.maxColumns,
       file: fileName,
     });
   }

@@ -9,14 +9,15 @@ import type { RecordEvent } from "./record-event.ts";
  */
 export async function* readCsv(
   source: AsyncIterable<string>,
-  options: { delimiter: "," | "\t"; maxRecordChars: number; file: string },
+  options: { delimiter: "," | "\t"; maxRecordChars: number; maxColumns: number; file: string },
 ): AsyncGenerator<RecordEvent> {
   const skipped: RecordEvent[] = [];
   const parser = parse({
     delimiter: options.delimiter,
     columns: (header: string[]) => {
       const names = header.map((h) => h.trim());
-      const dup = names.find((n, i) => names.indexOf(n) !== i);
+      const seen = new Set<string>();
+      const dup = names.find((n) => seen.size === seen.add(n).size);
       if (dup !== undefined)
         throw new DatasetError("bad_format", `duplicate column "${dup}" in the header`, {
           file: options.file,
@@ -43,7 +44,7 @@ export async function* readCsv(
         });
     },
   });
-  const input = Readable.from(source);
+  const input = Readable.from(boundHeader(source, options));
   input.on("error", (err) => parser.destroy(err));
   input.pipe(parser);
   try {
@@ -67,5 +68,41 @@ export async function* readCsv(
     throw err;
   } finally {
     input.destroy();
+  }
+}
+
+/**
+ * Counts the header's fields as the text streams by (quotes honoured) and refuses a header
+ * wider than `maxColumns` before csv-parse builds a record of it: a 100,000-column header costs
+ * the parser ~1 s of one thread and every row an object of 100,000 keys.
+ */
+async function* boundHeader(
+  source: AsyncIterable<string>,
+  options: { delimiter: string; maxColumns: number; file: string },
+): AsyncGenerator<string> {
+  const delimiter = options.delimiter.charCodeAt(0);
+  let inHeader = true;
+  let quoted = false;
+  let fields = 1;
+  for await (const chunk of source) {
+    if (inHeader) {
+      for (let i = 0; i < chunk.length; i++) {
+        const c = chunk.charCodeAt(i);
+        if (c === 34) quoted = !quoted;
+        else if (quoted) continue;
+        else if (c === delimiter) {
+          if (++fields > options.maxColumns)
+            throw new DatasetError(
+              "too_many_columns",
+              `the header has more than ${options.maxColumns.toLocaleString("en-US")} columns (the limit is ${options.maxColumns.toLocaleString("en-US")})`,
+              { file: options.file, line: 1 },
+            );
+        } else if (c === 10) {
+          inHeader = false;
+          break;
+        }
+      }
+    }
+    yield chunk;
   }
 }

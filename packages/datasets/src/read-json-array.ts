@@ -1,4 +1,5 @@
 import { DatasetError } from "./dataset-error.ts";
+import { parseJsonRecord } from "./parse-json-record.ts";
 import type { RecordEvent } from "./record-event.ts";
 
 /**
@@ -35,18 +36,7 @@ export async function* readJsonArray(
       };
       return;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      yield { kind: "bad", line: elementLine, reason: `invalid JSON: ${(err as Error).message}` };
-      return;
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      yield { kind: "bad", line: elementLine, reason: "array element is not a JSON object" };
-      return;
-    }
-    yield { kind: "row", row: value as Record<string, unknown>, line: elementLine };
+    yield parseJsonRecord(text, elementLine, "element");
   }
   const keep = (s: string) => {
     if (overlong) return;

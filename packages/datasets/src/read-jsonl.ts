@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import type { ByteStream } from "./byte-stream.ts";
+import { parseJsonRecord } from "./parse-json-record.ts";
 import type { RecordEvent } from "./record-event.ts";
 
 const NL = 0x0a;
@@ -33,22 +34,7 @@ export async function* readJsonl(source: ByteStream, maxLineBytes: number): Asyn
       yield { kind: "bad", line, reason: "line is not valid UTF-8" };
       return;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(slice.toString("utf8"));
-    } catch (err) {
-      yield { kind: "bad", line, reason: `invalid JSON: ${(err as Error).message}` };
-      return;
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      yield {
-        kind: "bad",
-        line,
-        reason: `expected a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`,
-      };
-      return;
-    }
-    yield { kind: "row", row: value as Record<string, unknown>, line };
+    yield parseJsonRecord(slice.toString("utf8"), line, "line");
   }
 
   for await (const chunk of source) {
