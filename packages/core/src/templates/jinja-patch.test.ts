@@ -67,6 +67,16 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(() => render("{{ 'a' + 1 }}")).toThrow(/unsupported operand/);
   });
 
+  it("parses {% generation %} as a block, as transformers' AssistantTracker extension does", () => {
+    expect(
+      render("{% for m in ms %}<{% generation %}{{ m }}{% endgeneration %}>{% endfor %}", { ms: ["a", "b"] }),
+    ).toBe("<a><b>");
+    expect(render("x\n  {%- generation -%}\n y \n{%- endgeneration %}\nz")).toBe("xyz");
+    // unbalanced: Jinja2 refuses the template, so must we
+    expect(() => render("{% if a %}{% generation %}{% else %}b{% endif %}")).toThrow();
+    expect(() => render("{% generation %}a")).toThrow();
+  });
+
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
     expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
       "[0]",
