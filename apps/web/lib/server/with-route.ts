@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { AppError } from "./app-error.ts";
 import { fieldErrorsFromZod, problemResponse } from "./problem.ts";
+import { hasNulByte, readBodyText } from "./read-body.ts";
 
 /** Workspace roles, weakest first. */
 export const ROLES = ["viewer", "member", "admin", "owner"] as const;
@@ -155,9 +156,7 @@ function parsePart<S extends Schema | undefined>(
 }
 
 async function readJson(req: Request, maxBytes: number): Promise<unknown> {
-  const text = await req.text();
-  if (Buffer.byteLength(text) > maxBytes)
-    throw new AppError("payload_too_large", `request body is over ${maxBytes} bytes`);
+  const text = await readBodyText(req, maxBytes);
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
@@ -185,8 +184,18 @@ export function withRoute<
     const path = new URL(req.url).pathname;
     try {
       const actor = await authorize(req, permissionOf(def, req.method));
-      const params = parsePart("params", def.schemas?.params, (await context?.params) ?? {});
-      const query = parsePart("query", def.schemas?.query, Object.fromEntries(new URL(req.url).searchParams));
+      const rawParams = (await context?.params) ?? {};
+      if (hasNulByte(rawParams))
+        throw new AppError("not_found", "no such resource (the id holds a NUL byte)");
+      const rawQuery = Object.fromEntries(new URL(req.url).searchParams);
+      if (hasNulByte(rawQuery)) {
+        const field = Object.keys(rawQuery).find((k) => rawQuery[k]?.includes("\u0000")) ?? "";
+        throw new AppError("bad_request", `query.${field} holds a NUL byte`, [
+          { field: `query.${field}`, message: "holds a NUL byte" },
+        ]);
+      }
+      const params = parsePart("params", def.schemas?.params, rawParams);
+      const query = parsePart("query", def.schemas?.query, rawQuery);
       const body = def.schemas?.body
         ? parsePart("body", def.schemas.body, await readJson(req, def.maxBodyBytes ?? 1_000_000))
         : (undefined as Out<B>);
