@@ -3,6 +3,7 @@
  * reasoning normaliser, retries and rate limits, secrets, verification and the generation loop.
  */
 
+export * from "./generation/generation-config.ts";
 export * from "./generation/run-generation.ts";
 export * from "./list-models.ts";
 export * from "./normalize-completion.ts";

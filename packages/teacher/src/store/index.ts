@@ -1,0 +1,2 @@
+export * from "./generation-jobs.ts";
+export * from "./teachers.ts";
