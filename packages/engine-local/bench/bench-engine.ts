@@ -1,7 +1,8 @@
 /**
  * `npm run bench:engine` (root): the engine's median LoRA training step against PyTorch's (Debian
  * python3-torch, best of 1 and 2 threads) with identical shapes, init scale and optimizer. Prints
- * figures, then one JSON line: {"reference": {engine_ms, torch_ms, ratio}, "wide": {…}}.
+ * figures, then one JSON line: {"reference": {engine_ms, torch_ms, ratio}, "wide": {…}, "pytorch":
+ * {version, openblas_core, openblas_config} or {available: false, reason}}.
  * A benchmark, not a test: it asserts nothing.
  */
 import { spawnSync } from "node:child_process";
@@ -108,7 +109,7 @@ function benchEngine(s: Shape): number {
 }
 
 function benchTorch(s: Shape, round: number): { ms: number; threads: number } | null {
-  if (process.env.BENCH_ENGINE_ONLY) return null;
+  if (!torchInfo.available) return null;
   const script = fileURLToPath(new URL("../scripts/torch-llama.py", import.meta.url));
   let best: { ms: number; threads: number } | null = null;
   for (const threads of [1, 2]) {
@@ -132,6 +133,64 @@ function benchTorch(s: Shape, round: number): { ms: number; threads: number } | 
   }
   return best;
 }
+
+/**
+ * Which PyTorch the comparison runs, and which OpenBLAS kernel it picked (PyTorch's CPU speed
+ * varies ~3x between these machines with it: Debian's OpenBLAS 0.3.21 may not know a new CPU
+ * and fall back to a generic kernel). Installs python3-torch as `npm test` does (apt, as root)
+ * when it is missing; otherwise says why torch_ms is null and how to get it.
+ */
+const BLAS_PROBE = `
+import ctypes, json, torch
+torch.ones(2, 2) @ torch.ones(2, 2)
+libs = sorted({l.split()[-1] for l in open("/proc/self/maps") if "openblas" in l.lower() and l.split()[-1].startswith("/")})
+out = {"version": torch.__version__, "openblas_core": None, "openblas_config": None}
+for path in libs:
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError:
+        continue
+    if getattr(lib, "openblas_get_corename", None) is None:
+        continue
+    lib.openblas_get_corename.restype = ctypes.c_char_p
+    lib.openblas_get_config.restype = ctypes.c_char_p
+    out["openblas_core"] = lib.openblas_get_corename().decode()
+    out["openblas_config"] = lib.openblas_get_config().decode()
+    out["openblas_lib"] = path
+    break
+print(json.dumps(out))
+`;
+type TorchInfo =
+  | { available: true; version: string; openblas_core: string | null; openblas_config: string | null }
+  | { available: false; reason: string };
+
+function probeTorch(): TorchInfo {
+  const probe = () => spawnSync("/usr/bin/python3", ["-c", BLAS_PROBE], { encoding: "utf8" });
+  let res = probe();
+  if (res.status !== 0 && !process.env.BENCH_ENGINE_ONLY) {
+    console.log("python3-torch is missing: installing it as npm test does (scripts/setup-test-deps.sh)…");
+    const setup = fileURLToPath(new URL("../scripts/setup-test-deps.sh", import.meta.url));
+    spawnSync("sh", [setup], { stdio: "inherit" });
+    res = probe();
+  }
+  if (res.status !== 0) {
+    const why = (res.stderr || res.error?.message || "").trim().split("\n").pop() ?? "";
+    return {
+      available: false,
+      reason: `/usr/bin/python3 cannot import torch (${why}); install it with \`sudo apt-get install python3-torch libopenblas0-pthread\``,
+    };
+  }
+  return { available: true, ...JSON.parse(res.stdout.trim().split("\n").pop() as string) };
+}
+
+const torchInfo: TorchInfo = process.env.BENCH_ENGINE_ONLY
+  ? { available: false, reason: "BENCH_ENGINE_ONLY is set" }
+  : probeTorch();
+console.log(
+  torchInfo.available
+    ? `PyTorch ${torchInfo.version}, OpenBLAS kernel ${torchInfo.openblas_core ?? "unknown"} (${torchInfo.openblas_config ?? "no OpenBLAS found"})`
+    : `PyTorch comparison skipped: ${torchInfo.reason}; torch_ms will be null`,
+);
 
 const summary: Record<string, { engine_ms: number; torch_ms: number | null; ratio: number | null }> = {};
 console.log(
@@ -176,4 +235,4 @@ for (const [name, s] of [
     ratio: torch ? round(torch.ms / engineMs) : null,
   };
 }
-console.log(JSON.stringify(summary));
+console.log(JSON.stringify({ ...summary, pytorch: torchInfo }));
