@@ -4,8 +4,8 @@ type Stopper = { name: string; stop: () => Promise<void> };
 
 const RESTART_MIN_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
-/** an app that stayed up this long starts its backoff over */
-const RESTART_RESET_AFTER_MS = 60_000;
+/** an app that stayed up this long (past its start) starts its backoff over: a crash loop dies sooner */
+const RESTART_RESET_AFTER_MS = 10_000;
 
 /** An app under the supervisor: `child` is the current process (a new one after each restart). */
 export interface AppHandle {
@@ -55,7 +55,7 @@ export function createSupervisor(log: (message: string) => void = console.log) {
     /**
      * Spawns an app (no shell) in its own process group and prefixes its output. An app that
      * exits while the supervisor is not stopping is restarted with backoff (1 s, doubling to
-     * 30 s; back to 1 s after a minute up), and the others keep running: only Ctrl-C, SIGTERM
+     * 30 s; back to 1 s after 10 s up), and the others keep running: only Ctrl-C, SIGTERM
      * or stopAll() stop everything. The restarted app learns its restart count and the last
      * exit from DISTILLERY_RESTARTS / DISTILLERY_LAST_EXIT / DISTILLERY_LAST_EXIT_AT (the worker
      * shows them on the Workers page).
