@@ -21,6 +21,12 @@ _METRIC_KEYS = {
     "learning_rate": "learning_rate",
     "grad_norm": "grad_norm",
     "epoch": "epoch",
+    # distillation (DistillTrainer.log adds them, averaged over the logging window)
+    "kd_loss": "kd_loss",
+    "ce_loss": "ce_loss",
+    "top1_agreement": "top1_agreement",
+    "teacher_logprob": "teacher_logprob",
+    "sampled_length": "sampled_length",
 }
 
 

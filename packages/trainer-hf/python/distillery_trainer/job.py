@@ -17,6 +17,7 @@ class JobPaths:
     train_data: str
     out_dir: str
     eval_data: Optional[str] = None
+    teacher_model: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def parse_job(raw: Any) -> Job:
             train_data=paths["trainData"],
             out_dir=paths["outDir"],
             eval_data=paths.get("evalData"),
+            teacher_model=paths.get("teacherModel"),
         ),
         sample_prompts=[SamplePrompt(p["prompt"], p["rendered"]) for p in job["samplePrompts"]],
         start_seq=job["startSeq"],

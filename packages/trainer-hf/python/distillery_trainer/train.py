@@ -115,6 +115,13 @@ def run_training(job: Job, emitter: Emitter) -> int:
     tokenizer, model_template, new_ids = load_tokenizer(job.paths.base_model, config, revision)
     checks.check_template(config["data"]["template"], model_template)
     tokenizer.chat_template = chat_template_for(config["data"]["template"], model_template)
+    distillation = config.get("distillation") or {"mode": "sft"}
+    is_distill = distillation.get("mode", "sft") != "sft"
+    if is_distill:
+        from .distill_trainer import check_same_tokenizer
+
+        # before any model loads: a teacher of another tokenizer cannot be compared id by id
+        check_same_tokenizer(tokenizer, job.paths.teacher_model or "", config["model"]["id"])
 
     rows = read_examples(job.paths.train_data)
     if job.paths.eval_data:
@@ -192,11 +199,20 @@ def run_training(job: Job, emitter: Emitter) -> int:
     args = make_training_arguments(
         training_arguments(config, job.paths.out_dir, eval_dataset is not None, world_size), log
     )
+    trainer_cls, distill_kwargs = DistilleryTrainer, {}
+    if is_distill:
+        from .distill_trainer import load_teacher, make_distill_trainer
+
+        teacher_dtype = torch.bfloat16 if bf16_supported else (dtype if dtype != torch.float16 else torch.float32)
+        teacher = load_teacher(job.paths.teacher_model, teacher_dtype, device, len(tokenizer), log)
+        trainer_cls = make_distill_trainer(DistilleryTrainer)
+        distill_kwargs = {"teacher": teacher, "distillation": distillation, "tokenizer": tokenizer, "seed": t["seed"]}
+        log(f"{distillation['mode']} distillation: beta {distillation.get('beta')}, temperature {distillation['temperature']}, alpha {distillation['alpha']}")
     counter = TokenCounter()
     stop = StopFlag()
     stop.install()
     callback = EventCallback(emitter, job, tokenizer, counter, stop, checkpoints_dir(job.paths.out_dir))
-    trainer = DistilleryTrainer(
+    trainer = trainer_cls(
         model=model,
         args=args,
         train_dataset=train_dataset,
@@ -204,6 +220,7 @@ def run_training(job: Job, emitter: Emitter) -> int:
         data_collator=Collator(mode, tokenizer.pad_token_id, mask_dtype=dtype),
         callbacks=[callback],
         token_counter=counter,
+        **distill_kwargs,
     )
     _remove_stdout_callbacks(trainer)
 
