@@ -3,7 +3,15 @@
  */
 export { type CreateTinyModelOptions, createTinyModel } from "./create-tiny-model.ts";
 export { EngineError } from "./engine-error.ts";
-export { exportOnnx } from "./export/export-onnx.ts";
+export { exportOnnx, writeOnnxFile } from "./export/export-onnx.ts";
+export {
+  createOrtSession,
+  defaultPositionIds,
+  type OrtCausalLm,
+  type OrtForwardInput,
+  type OrtForwardOutput,
+  type OrtPast,
+} from "./export/ort-session.ts";
 export { createDecodeSession, type DecodeSession } from "./generate/decode-session.ts";
 export { type GenerateOptions, generateTokens } from "./generate/generate-tokens.ts";
 export { type GenerateTextOptions, generateText } from "./generate-text.ts";

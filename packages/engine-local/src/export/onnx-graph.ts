@@ -3,11 +3,7 @@ import type { Linear, LlamaModel } from "../model/llama-model.ts";
 import { buildRopeTables } from "../model/ops/rope.ts";
 import { type AttrValue, ONNX_FLOAT, ONNX_INT64, type OnnxNode, type OnnxTensor } from "./onnx-proto.ts";
 
-/**
- * Builds the ONNX graph of a (merged) Llama model from standard opset-17 ops: input_ids
- * [batch, seq] int64 → logits [batch, seq, vocab] float32, both dimensions dynamic. RoPE
- * tables are initializers sliced to the sequence length at run time; the causal mask is computed.
- */
+/** Collects the nodes and initializers of an ONNX graph (see buildLlamaGraph). */
 export class GraphBuilder {
   nodes: OnnxNode[] = [];
   initializers: OnnxTensor[] = [];
@@ -68,6 +64,23 @@ function rope(g: GraphBuilder, x: string, cos: string, sin: string, half: number
   return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rot, sin])]);
 }
 
+/** Graph input and output names, as optimum and transformers.js name them. */
+export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
+export const pastValueName = (layer: number) => `past_key_values.${layer}.value`;
+export const presentKeyName = (layer: number) => `present.${layer}.key`;
+export const presentValueName = (layer: number) => `present.${layer}.value`;
+
+/**
+ * The decoder graph in the layout optimum exports and transformers.js runs:
+ *   input_ids [batch, sequence] int64, attention_mask [batch, past + sequence] int64 (1 = real
+ *   token, 0 = padding), position_ids [batch, sequence] int64, past_key_values.{i}.key/value
+ *   [batch, kv_heads, past, head_dim] float32 (past = 0 for the first call)
+ *   → logits [batch, sequence, vocab], present.{i}.key/value [batch, kv_heads, past + sequence, head_dim].
+ * RoPE tables are initializers gathered by position_ids; the mask combines causality (a query at
+ * past + t sees keys 0 … past + t) with attention_mask, so left-padded batches and cached decoding
+ * both work. Masked scores get float32's lowest value (as transformers), which keeps a row that is
+ * all padding finite.
+ */
 export function buildLlamaGraph(model: LlamaModel): GraphBuilder {
   const c = model.config;
   const g = new GraphBuilder();
@@ -76,9 +89,6 @@ export function buildLlamaGraph(model: LlamaModel): GraphBuilder {
   const P = c.maxPositions;
   const eps = g.scalar(c.rmsNormEps);
 
-  // sequence length T as a 1-element tensor, to slice the tables
-  const shape = g.op("Shape", ["input_ids"]);
-  const T1 = g.op("Slice", [shape, g.ints([1]), g.ints([2]), g.ints([0])]);
   const tables = buildRopeTables(P, hd, c.ropeTheta);
   const cosFull = new Float32Array(P * hd);
   const sinFull = new Float32Array(P * hd);
@@ -88,50 +98,91 @@ export function buildLlamaGraph(model: LlamaModel): GraphBuilder {
       sinFull[p * hd + i] = sinFull[p * hd + i + half] = tables.sin[p * half + i] as number;
     }
   }
-  const zero = g.ints([0]);
-  const axis0 = g.ints([0]);
-  const cos = g.op("Slice", [g.floats("rope_cos", [P, hd], cosFull), zero, T1, axis0]);
-  const sin = g.op("Slice", [g.floats("rope_sin", [P, hd], sinFull), zero, T1, axis0]);
-  // causal mask built from the sequence length at run time (a [P, P] table would be 4 GB at 32k
-  // positions): mask[i, j] = −∞ where j > i, else 0
-  const T = g.op("Squeeze", [T1, g.ints([0])]);
-  const range = g.op("Range", [g.ints([0], []), T, g.ints([1], [])]);
-  const future = g.op("Greater", [
-    g.op("Unsqueeze", [range, g.ints([0])]),
-    g.op("Unsqueeze", [range, g.ints([1])]),
+  // [batch, 1, sequence, hd]: broadcast over heads
+  const gatherRope = (table: string) =>
+    g.op("Unsqueeze", [g.op("Gather", [table, "position_ids"], { axis: { i: 0 } }), g.ints([1])]);
+  const cos = gatherRope(g.floats("rope_cos", [P, hd], cosFull));
+  const sin = gatherRope(g.floats("rope_sin", [P, hd], sinFull));
+
+  // mask bias [batch, 1, sequence, total]: 0 where allowed, float32 lowest elsewhere
+  const scalarOf = (shapeOf: string, index: number) =>
+    g.op("Squeeze", [
+      g.op("Slice", [g.op("Shape", [shapeOf]), g.ints([index]), g.ints([index + 1]), g.ints([0])]),
+      g.ints([0]),
+    ]);
+  const total = scalarOf("attention_mask", 1);
+  const seqLen = scalarOf("input_ids", 1);
+  const past = g.op("Sub", [total, seqLen]);
+  const one = g.ints([1], []);
+  const keyPos = g.op("Range", [g.ints([0], []), total, one]);
+  const queryPos = g.op("Range", [past, total, one]);
+  const causal = g.op("LessOrEqual", [
+    g.op("Unsqueeze", [keyPos, g.ints([0])]),
+    g.op("Unsqueeze", [queryPos, g.ints([1])]),
   ]);
-  const mask = g.op("Where", [future, g.scalar(-3.4028234663852886e38), g.scalar(0)]);
+  const notPad = g.op("Unsqueeze", [g.op("Cast", ["attention_mask"], { to: { i: 9 } }), g.ints([1, 2])]);
+  const allowed = g.op("And", [causal, notPad]);
+  const maskBias = g.op("Where", [allowed, g.scalar(0), g.scalar(-3.4028234663852886e38)]);
   const scale = g.scalar(1 / Math.sqrt(hd));
 
   let h = g.op("Gather", [g.floats(model.embed.name, [V, d], model.embed.data), "input_ids"], {
     axis: { i: 0 },
   });
-  const heads = (x: string, n: number) =>
-    g.op("Transpose", [g.op("Reshape", [x, g.ints([0, 0, n, hd])])], { perm: { ints: [0, 2, 1, 3] } });
-  const repeatKv = (x: string) => {
-    if (KVH === H) return x;
-    const expanded = g.op("Expand", [g.op("Unsqueeze", [x, g.ints([2])]), g.ints([1, 1, H / KVH, 1, 1])]);
-    return g.op("Reshape", [expanded, g.ints([0, H, -1, hd])]);
-  };
-  for (const layer of model.layers) {
+  // [batch, seq, n·hd] → [batch, seq, n, hd] (norms over hd apply here) → [batch, n, seq, hd]
+  const split = (x: string, n: number) => g.op("Reshape", [x, g.ints([0, 0, n, hd])]);
+  const toHeads = (x: string) => g.op("Transpose", [x], { perm: { ints: [0, 2, 1, 3] } });
+  const group = H / KVH;
+  model.layers.forEach((layer, l) => {
     const L = layer.linears;
     const n1 = rmsnorm(g, h, layer.inputNorm.name, layer.inputNorm.data, eps);
-    const q = rope(g, heads(linear(g, n1, L.q_proj), H), cos, sin, half, hd);
-    const k = repeatKv(rope(g, heads(linear(g, n1, L.k_proj), KVH), cos, sin, half, hd));
-    const v = repeatKv(heads(linear(g, n1, L.v_proj), KVH));
-    const kT = g.op("Transpose", [k], { perm: { ints: [0, 1, 3, 2] } });
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), scale]), mask]);
-    const probs = g.op("Softmax", [scores], { axis: { i: -1 } });
-    const att = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: { ints: [0, 2, 1, 3] } });
-    const merged = g.op("Reshape", [att, g.ints([0, 0, H * hd])]);
+    let q = split(linear(g, n1, L.q_proj), H);
+    let k = split(linear(g, n1, L.k_proj), KVH);
+    if (layer.qNorm && layer.kNorm) {
+      q = rmsnorm(g, q, layer.qNorm.name, layer.qNorm.data, eps);
+      k = rmsnorm(g, k, layer.kNorm.name, layer.kNorm.data, eps);
+    }
+    q = rope(g, toHeads(q), cos, sin, half, hd);
+    k = rope(g, toHeads(k), cos, sin, half, hd);
+    const v = toHeads(split(linear(g, n1, L.v_proj), KVH));
+    g.nodes.push({
+      op: "Concat",
+      inputs: [pastKeyName(l), k],
+      outputs: [presentKeyName(l)],
+      attrs: { axis: { i: 2 } },
+    });
+    g.nodes.push({
+      op: "Concat",
+      inputs: [pastValueName(l), v],
+      outputs: [presentValueName(l)],
+      attrs: { axis: { i: 2 } },
+    });
+    // GQA without copying keys: the `group` query heads of one kv head become group·seq rows
+    const qGrouped = group === 1 ? q : g.op("Reshape", [q, g.ints([0, KVH, -1, hd])]);
+    const kT = g.op("Transpose", [presentKeyName(l)], { perm: { ints: [0, 1, 3, 2] } });
+    let scores = g.op("MatMul", [qGrouped, kT]);
+    if (group !== 1) scores = g.op("Reshape", [scores, g.ints([0, H, -1, 0])]);
+    scores = g.op("Add", [g.op("Mul", [scores, scale]), maskBias]);
+    let probs = g.op("Softmax", [scores], { axis: { i: -1 } });
+    if (group !== 1) probs = g.op("Reshape", [probs, g.ints([0, KVH, -1, 0])]);
+    let att = g.op("MatMul", [probs, presentValueName(l)]);
+    if (group !== 1) att = g.op("Reshape", [att, g.ints([0, H, -1, hd])]);
+    const merged = g.op("Reshape", [
+      g.op("Transpose", [att], { perm: { ints: [0, 2, 1, 3] } }),
+      g.ints([0, 0, H * hd]),
+    ]);
     h = g.op("Add", [h, linear(g, merged, L.o_proj)]);
     const n2 = rmsnorm(g, h, layer.postNorm.name, layer.postNorm.data, eps);
     const gate = linear(g, n2, L.gate_proj);
     const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), linear(g, n2, L.up_proj)]);
     h = g.op("Add", [h, linear(g, act, L.down_proj)]);
-  }
+  });
   const hn = rmsnorm(g, h, model.norm.name, model.norm.data, eps);
-  const head = g.floats("lm_head.weight.T", [d, V], transposed(model.lmHead.data, V, d));
-  g.nodes.push({ op: "MatMul", inputs: [hn, head], outputs: ["logits"] });
+  // the LM head as Gemm(x, W, transB): a tied head reuses the embedding initializer as stored
+  const headName =
+    model.lmHead === model.embed ? model.embed.name : g.floats(model.lmHead.name, [V, d], model.lmHead.data);
+  const flat = g.op("Reshape", [hn, g.ints([-1, d])]);
+  const logits2d = g.op("Gemm", [flat, headName], { transB: { i: 1 } });
+  const outShape = g.op("Concat", [g.op("Shape", ["input_ids"]), g.ints([V])], { axis: { i: 0 } });
+  g.nodes.push({ op: "Reshape", inputs: [logits2d, outShape], outputs: ["logits"] });
   return g;
 }

@@ -96,14 +96,33 @@ function encodeValueInfo(v: OnnxValueInfo): ProtoWriter {
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }
 
-export function encodeModel(graph: {
+export interface OnnxGraphSpec {
   name: string;
   nodes: OnnxNode[];
   initializers: OnnxTensor[];
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   opset: number;
-}): Uint8Array {
+  /** ModelProto.metadata_props */
+  metadata?: Record<string, string>;
+}
+
+/** Single-file ModelProto (protobuf caps it at 2 GiB). */
+export function encodeModel(graph: OnnxGraphSpec): Uint8Array {
+  return encodeModelParts(graph).model;
+}
+
+const entry = (key: string, value: string) => new ProtoWriter().string(1, key).string(2, value);
+
+/**
+ * ModelProto, with initializers larger than 1 KiB moved to an external data file when
+ * `externalData` names one (ONNX's external data: location / offset / length, 64-byte aligned,
+ * the form optimum writes as model.onnx_data). `data` is that file's content, in chunks.
+ */
+export function encodeModelParts(
+  graph: OnnxGraphSpec,
+  externalData?: string,
+): { model: Uint8Array; data: Uint8Array[] } {
   const g = new ProtoWriter();
   graph.nodes.forEach((n, i) => {
     const w = new ProtoWriter();
@@ -114,19 +133,33 @@ export function encodeModel(graph: {
     g.message(1, w);
   });
   g.string(2, graph.name);
+  const data: Uint8Array[] = [];
+  let offset = 0;
   for (const t of graph.initializers) {
     const w = new ProtoWriter();
     for (const d of t.dims) w.int(1, d);
-    w.int(2, t.dataType).string(8, t.name).bytes(9, t.raw);
+    w.int(2, t.dataType).string(8, t.name);
+    if (externalData && t.raw.length > 1024) {
+      const pad = (64 - (offset % 64)) % 64;
+      if (pad) data.push(new Uint8Array(pad));
+      offset += pad;
+      w.message(13, entry("location", externalData))
+        .message(13, entry("offset", String(offset)))
+        .message(13, entry("length", String(t.raw.length)))
+        .int(14, 1); // data_location EXTERNAL
+      data.push(t.raw);
+      offset += t.raw.length;
+    } else w.bytes(9, t.raw);
     g.message(5, w);
   }
   for (const v of graph.inputs) g.message(11, encodeValueInfo(v));
   for (const v of graph.outputs) g.message(12, encodeValueInfo(v));
-  return new ProtoWriter()
+  const m = new ProtoWriter()
     .int(1, 8) // ir_version 8 (onnx 1.10+), understood by every current runtime
     .string(2, "distillery-engine-local")
     .string(3, "0.1.0")
     .message(7, g)
-    .message(8, new ProtoWriter().string(1, "").int(2, graph.opset))
-    .finish();
+    .message(8, new ProtoWriter().string(1, "").int(2, graph.opset));
+  for (const [k, v] of Object.entries(graph.metadata ?? {})) m.message(14, entry(k, v));
+  return { model: m.finish(), data };
 }

@@ -1,7 +1,7 @@
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEventBody, EngineJob } from "@distillery/core";
-import { serializeOnnx } from "../export/export-onnx.ts";
+import { writeOnnxFile } from "../export/export-onnx.ts";
 import { saveModelDir } from "../io/hf-model-dir.ts";
 import { saveAdapterDir } from "../io/peft-adapter.ts";
 import { mergeLora } from "../model/lora.ts";
@@ -16,21 +16,11 @@ function sizeOf(path: string): number {
   }
 }
 
-/** ONNX of the final plain model, when it fits protobuf's single-file limit. */
+/** ONNX of the final plain model (weights in model.onnx_data beside it when over 1.5 GiB). */
 function writeOnnx(prepared: PreparedModel, out: string, emit: (e: EngineEventBody) => void): void {
-  const c = prepared.model.config;
-  const params =
-    c.vocabSize * c.hiddenSize * 2 +
-    c.numLayers * (4 * c.hiddenSize * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize);
-  if (params * 4 > 2 ** 31 - 2 ** 26) {
-    emit({ type: "log", level: "warn", message: "model too large for a single-file ONNX export; skipped" });
-    return;
-  }
   emit({ type: "status", phase: "exporting" });
-  const path = join(out, "model.onnx");
-  const bytes = serializeOnnx(prepared.model);
-  writeFileSync(path, bytes);
-  emit({ type: "artifact", kind: "onnx", path, bytes: bytes.length });
+  const { path, bytes } = writeOnnxFile(prepared.model, join(out, "model.onnx"));
+  emit({ type: "artifact", kind: "onnx", path, bytes });
 }
 
 /**
