@@ -77,6 +77,14 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(() => render("{% generation %}a")).toThrow();
   });
 
+  it("iterates strings as Python does (Llama-3.2-Vision loops over a string content; LLaVA selects from it)", () => {
+    expect(render("{% for c in 'aé🤖' %}[{{ c }}]{% endfor %}|{% for x in nothing %}x{% endfor %}")).toBe(
+      "[a][é][🤖]|",
+    );
+    expect(render("[{{ 'ab' | selectattr('type', 'equalto', 'image') | list | length }}]")).toBe("[0]");
+    expect(render("{{ [{'a': 1}, 'x'] | map(attribute='a', default=0) | list }}")).toBe("[1, 0]");
+  });
+
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
     expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
       "[0]",
