@@ -35,6 +35,12 @@ export async function createDatasetVersion<T extends { sink?: RowSinkResult }>(
     write: (sink: RowSink) => Promise<T>;
     /** statistics computed while writing (token histograms…) */
     stats?: (result: T) => Prisma.InputJsonValue;
+    /**
+     * Runs in the transaction that inserts the version row (e.g. completing the job that made
+     * it): if it throws, the row is rolled back and the rows removed, so a version exists only
+     * when its job succeeded.
+     */
+    finalize?: (tx: Prisma.TransactionClient, version: { id: string; version: number }) => Promise<void>;
   },
 ) {
   const versionId = newId("dv");
@@ -60,22 +66,30 @@ export async function createDatasetVersion<T extends { sink?: RowSinkResult }>(
         _max: { version: true },
       });
       try {
-        return await db.datasetVersion.create({
-          data: {
-            id: versionId,
-            workspaceId: input.workspaceId,
-            datasetId: input.datasetId,
-            parentId: input.parentId ?? null,
-            version: (last._max.version ?? 0) + 1,
-            status: "ready",
-            operation: input.operation,
-            schema: input.schema ?? {},
-            stats: input.stats ? input.stats(result) : {},
-            rowCount: rows.rows,
-            blobKey: key,
-            bytes: BigInt(rows.bytes),
-            ...(rows.blocks ? { rowBlocks: rows.blocks as unknown as Prisma.InputJsonValue } : {}),
-          },
+        const create = (client: Prisma.TransactionClient | Db) =>
+          client.datasetVersion.create({
+            data: {
+              id: versionId,
+              workspaceId: input.workspaceId,
+              datasetId: input.datasetId,
+              parentId: input.parentId ?? null,
+              version: (last._max.version ?? 0) + 1,
+              status: "ready",
+              operation: input.operation,
+              schema: input.schema ?? {},
+              stats: input.stats ? input.stats(result) : {},
+              rowCount: rows.rows,
+              blobKey: key,
+              bytes: BigInt(rows.bytes),
+              ...(rows.blocks ? { rowBlocks: rows.blocks as unknown as Prisma.InputJsonValue } : {}),
+            },
+          });
+        const finalize = input.finalize;
+        if (!finalize) return await create(db);
+        return await db.$transaction(async (tx) => {
+          const version = await create(tx);
+          await finalize(tx, version);
+          return version;
         });
       } catch (e) {
         if ((e as { code?: string }).code !== "P2002" || attempt >= 5) throw e;

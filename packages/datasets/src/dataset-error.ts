@@ -16,6 +16,7 @@ export type DatasetErrorCode =
   | "empty"
   | "hub"
   | "aborted"
+  | "unavailable"
   | "sink";
 
 export interface DatasetErrorDetails {

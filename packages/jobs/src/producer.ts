@@ -11,6 +11,7 @@ const JOB_NAME: Record<QueueKey, string> = {
   [QUEUES.runsHf]: JOBS.trainRun,
   [QUEUES.datasets]: JOBS.datasetImport,
   [QUEUES.models]: JOBS.modelAdd,
+  [QUEUES.generations]: JOBS.generate,
 };
 
 /**

@@ -6,7 +6,26 @@ import type { BlobStore } from "@distillery/storage";
 import type { Job } from "bullmq";
 import { deriveVersion } from "./derive-version.ts";
 import { importDataset, releaseSkippedImport } from "./import-dataset.ts";
-import { failJob, markJobCancelled, throttle, updateJobProgress, watchForCancel } from "./job-state.ts";
+import {
+  completeJobIn,
+  failJob,
+  markJobCancelled,
+  throttle,
+  updateJobProgress,
+  watchForCancel,
+} from "./job-state.ts";
+import { toStorableJson, toStorableText } from "./storable-json.ts";
+
+/**
+ * What the user reads when a job fails: a dataset error's own message (it names file, line and
+ * field, and is written for a person); anything else is the server's business — its message
+ * can carry paths, SQL or driver details — so the user gets a plain sentence and the job id,
+ * and the log gets the details.
+ */
+export function userFacingError(e: unknown, jobId: string): string {
+  if (e instanceof DatasetError) return toStorableText(e.message);
+  return `the job failed on the server (job ${jobId}); the worker's log has the details`;
+}
 
 /** Where a failure happened, for the UI (the message already names file and line). */
 function describeError(e: unknown) {
@@ -23,6 +42,8 @@ export interface DatasetProcessorDeps {
   uploadRetentionMs?: number;
   /** how often a running job looks for a cancel request on its row */
   cancelPollMs?: number;
+  /** where the details of an unexpected failure go (the user sees only userFacingError) */
+  logError?: (details: { jobId: string; err: unknown }, message: string) => void;
 }
 
 /**
@@ -69,11 +90,14 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
                   writeProgress(p as unknown as Prisma.InputJsonValue);
                 },
                 signal: stop,
+                // completed in the version's own transaction: no version without a completed job
+                finish: (tx, out) => completeJobIn(tx, payload.jobId, workerId, out),
               },
               payload,
             )
           : await deriveVersion({ ...deps, signal: stop }, payload);
-      await finishJob(db, payload.jobId, workerId, { output: output as unknown as Prisma.InputJsonValue });
+      if (payload.op !== "import")
+        await finishJob(db, payload.jobId, workerId, { output: toStorableJson(output) });
       return { versionIds: "versionId" in output ? [output.versionId] : output.versions.map((v) => v.id) };
     } catch (e) {
       if (cancel.signal.aborted) {
@@ -85,7 +109,9 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
         });
         return { cancelled: true };
       }
-      const message = e instanceof Error ? e.message : String(e);
+      if (!(e instanceof DatasetError))
+        deps.logError?.({ jobId: payload.jobId, err: e }, "dataset job failed");
+      const message = userFacingError(e, payload.jobId);
       await failJob(db, payload.jobId, workerId, message, { failure: describeError(e) });
       return { failed: message };
     } finally {

@@ -3,6 +3,7 @@ import { consumeUpload, createDatasetVersion, ensureDataset, isUploadHeldBy } fr
 import { type DatasetMapping, resolveTemplate } from "@distillery/core";
 import {
   createTokenStats,
+  DatasetError,
   type DatasetSource,
   type IngestProgress,
   type IngestReport,
@@ -14,6 +15,7 @@ import type { Db, Prisma } from "@distillery/db";
 import type { DatasetJobPayload } from "@distillery/jobs";
 import type { BlobStore } from "@distillery/storage";
 import { resolveStatsTokenizer } from "./resolve-stats-tokenizer.ts";
+import { toStorableJson } from "./storable-json.ts";
 
 export type ImportPayload = Extract<DatasetJobPayload, { op: "import" }>;
 
@@ -48,14 +50,22 @@ function describeSource(source: ImportPayload["source"]) {
  * requested (the sweeper leaves it alone); it is consumed here whatever happens.
  */
 export async function importDataset(
-  deps: { db: Db; store: BlobStore; onProgress?: (p: ImportProgress) => void; signal?: AbortSignal },
+  deps: {
+    db: Db;
+    store: BlobStore;
+    onProgress?: (p: ImportProgress) => void;
+    signal?: AbortSignal;
+    /** completes the job in the transaction that inserts the version (see createDatasetVersion) */
+    finish?: (tx: Prisma.TransactionClient, output: Prisma.InputJsonValue) => Promise<void>;
+  },
   p: ImportPayload,
 ) {
   const { db, store } = deps;
   let createdDatasetId: string | undefined;
   try {
     if (p.source.kind === "upload" && !(await isUploadHeldBy(db, p.source.key, p.jobId)))
-      throw new Error(
+      throw new DatasetError(
+        "unavailable",
         "the upload is no longer available (it expired before the import started); upload the file again",
       );
     const template = resolveTemplate(p.template);
@@ -109,18 +119,35 @@ export async function importDataset(
       });
     };
     let report: IngestReport | undefined;
+    const outputOf = (version: { id: string; version: number }) => {
+      const r = report as IngestReport;
+      return {
+        datasetId: dataset.id,
+        versionId: version.id,
+        version: version.version,
+        rows: r.rows,
+        badRows: r.badRows,
+        errors: r.errors,
+        coercions: r.coercions,
+        files: r.files,
+        shape: r.shape,
+        mapping: r.mapping,
+        tokenizer,
+      };
+    };
+    const finish = deps.finish;
     const version = await createDatasetVersion(db, store, {
       workspaceId: p.workspaceId,
       datasetId: dataset.id,
       parentId: null,
-      operation: { kind: "import", source: describeSource(p.source), policy: p.policy },
-      schema: { template: p.template, ...(mapping ? { mapping: mapping as Prisma.InputJsonValue } : {}) },
+      operation: toStorableJson({ kind: "import", source: describeSource(p.source), policy: p.policy }),
+      schema: toStorableJson({ template: p.template, ...(mapping ? { mapping } : {}) }),
       write: async (sink) => {
         report = await write(sink);
         return report;
       },
       stats: (r) =>
-        ({
+        toStorableJson({
           ...stats.result(),
           tokenizer,
           template: p.template,
@@ -130,23 +157,13 @@ export async function importDataset(
             columns: r.columns,
             files: r.files,
             badRows: r.badRows,
+            coercions: r.coercions,
           },
         }) as unknown as Prisma.InputJsonValue,
+      ...(finish ? { finalize: (tx, v) => finish(tx, toStorableJson(outputOf(v))) } : {}),
     });
-    const r = report as IngestReport;
-    await db.dataset.update({ where: { id: dataset.id }, data: { updatedAt: new Date() } });
-    return {
-      datasetId: dataset.id,
-      versionId: version.id,
-      version: version.version,
-      rows: r.rows,
-      badRows: r.badRows,
-      errors: r.errors,
-      files: r.files,
-      shape: r.shape,
-      mapping: r.mapping,
-      tokenizer,
-    };
+    await db.dataset.update({ where: { id: dataset.id }, data: { updatedAt: new Date() } }).catch(() => {});
+    return outputOf(version);
   } catch (e) {
     // a first import that failed leaves no empty dataset behind either
     if (createdDatasetId)

@@ -12,6 +12,24 @@ export function updateJobProgress(db: Db, jobId: string, workerId: string, progr
   });
 }
 
+/**
+ * The completing update, in the transaction that inserts the job's version (createDatasetVersion's
+ * `finalize`): a job that cannot complete (fenced out, or an output Postgres refuses) rolls the
+ * version back with it.
+ */
+export async function completeJobIn(
+  tx: Prisma.TransactionClient,
+  jobId: string,
+  workerId: string,
+  output: Prisma.InputJsonValue,
+): Promise<void> {
+  const { count } = await tx.job.updateMany({
+    where: { id: jobId, workerId, status: "active" },
+    data: { status: "completed", output, finishedAt: new Date() },
+  });
+  if (count !== 1) throw new Error(`job ${jobId} is no longer held by this worker`);
+}
+
 export async function failJob(
   db: Db,
   jobId: string,

@@ -1,4 +1,4 @@
-import { createTokenCounter, type TokenCounter } from "@distillery/datasets";
+import { createTokenCounter, DatasetError, type TokenCounter } from "@distillery/datasets";
 import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
 
@@ -38,7 +38,8 @@ export async function resolveStatsTokenizer(
     orderBy: { createdAt: "asc" },
     select: { id: true, name: true, location: true },
   });
-  if (input.modelId && models.length === 0) throw new Error(`model ${input.modelId} does not exist`);
+  if (input.modelId && models.length === 0)
+    throw new DatasetError("unavailable", `model ${input.modelId} does not exist`);
   for (const m of models) {
     const prefix = modelPrefix(m.location);
     if (!prefix || !(await store.exists(`${prefix}/tokenizer.json`))) continue;
@@ -49,7 +50,7 @@ export async function resolveStatsTokenizer(
     const counter = createTokenCounter(json, config);
     return { counter, tokenizer: { kind: "model", modelId: m.id, modelName: m.name, path: counter.path } };
   }
-  if (input.modelId) throw new Error(`model ${input.modelId} has no tokenizer.json in blob storage`);
+  if (input.modelId) throw new DatasetError("unavailable", `model ${input.modelId} has no tokenizer.json`);
   return {
     counter: createByteTokenCounter(),
     tokenizer: { kind: "bytes", reason: "no model in this workspace has a tokenizer.json" },

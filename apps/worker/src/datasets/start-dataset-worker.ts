@@ -45,7 +45,14 @@ export async function startDatasetWorker(options: {
   const uploadRetentionMs = env.DATASET_UPLOAD_RETENTION_HOURS * 3_600_000;
   const worker = new Worker(
     QUEUES.datasets,
-    createDatasetProcessor({ db: options.db, store, workerId: options.workerId, uploadRetentionMs }),
+    createDatasetProcessor({
+      db: options.db,
+      store,
+      workerId: options.workerId,
+      uploadRetentionMs,
+      logError: ({ jobId, err }, message) =>
+        log.error({ jobId, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, message),
+    }),
     { connection: options.connection, prefix: env.QUEUE_PREFIX, concurrency: 2 },
   );
   options.outages?.quiet(worker, "dataset worker");
