@@ -107,5 +107,5 @@ describe("chat templates render exactly as transformers (Python Jinja2) renders 
     );
     expect(unexpected, unexpected.slice(0, 30).join("\n")).toEqual([]);
     expect(stale).toEqual([]);
-  });
+  }, 300_000);
 });
