@@ -58,6 +58,10 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(render("{% set d = {1: 'one'} %}{% for k, v in d.items() %}{{ k + 1 }}={{ v }}{% endfor %}")).toBe(
       "2=one",
     );
+    // Seed-OSS sorts a budget table keyed by integers
+    expect(
+      render("{% for k, v in {512: 'b', 0: 'a', 16: 'c'} | dictsort %}{{ k }}={{ v }};{% endfor %}"),
+    ).toBe("0=a;16=c;512=b;");
   });
 
   it("prints booleans as Python does, and refuses str + int as Python does", () => {
