@@ -165,6 +165,8 @@ async function launchWatchAndCancel(page: Page) {
 
   // cancel from the run page: the worker stops the engine within a few seconds
   await page.getByRole("button", { name: "Cancel run" }).click();
+  // cancelling asks first
+  await page.getByRole("button", { name: "Yes, cancel the run" }).click();
   await expect(page.getByTestId("run-status")).toHaveText("cancelled", { timeout: 30_000 });
 
   // clone it into the form: every field comes back

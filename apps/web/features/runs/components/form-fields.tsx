@@ -27,7 +27,12 @@ function FieldShell({ id, label, error, hint, children }: FieldProps & { id: str
  * when the text is one, otherwise the raw text, which the schema then names as invalid.
  */
 export function NumberField(
-  props: FieldProps & { value: unknown; onChange: (v: number | string) => void; step?: string },
+  props: FieldProps & {
+    value: unknown;
+    onChange: (v: number | string) => void;
+    step?: string;
+    disabled?: boolean;
+  },
 ) {
   const id = useId();
   const [text, setText] = useState(
@@ -39,6 +44,7 @@ export function NumberField(
         id={id}
         inputMode="decimal"
         value={text}
+        disabled={props.disabled}
         aria-invalid={props.error ? true : undefined}
         onChange={(e) => {
           setText(e.target.value);

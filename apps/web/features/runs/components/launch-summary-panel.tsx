@@ -2,6 +2,21 @@
 import type { RunConfig } from "@distillery/core";
 import { computeLaunchSummary, formatCount, formatDuration } from "../lib/launch-summary.ts";
 import type { ModelShape } from "../lib/model-shapes.ts";
+import type { SequenceFit } from "../lib/sequence-fit.ts";
+
+const percent = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+/** "3 epochs × 4 steps", or "max steps; 4 per epoch, 2.5 passes": the length as the config decides it. */
+export function describeLength(
+  s: { stepsPerEpoch: number; epochs: number },
+  maxSteps: number,
+  epochs: number,
+) {
+  const passes = Number(s.epochs.toFixed(2));
+  return maxSteps > 0
+    ? `set by max steps; ${s.stepsPerEpoch} per epoch, so ${passes} ${passes === 1 ? "pass" : "passes"} over the data`
+    : `${epochs} ${epochs === 1 ? "epoch" : "epochs"} × ${s.stepsPerEpoch} per epoch`;
+}
 
 /** What the run will cost, shown before launch (computed from the parsed config). */
 export function LaunchSummaryPanel(props: {
@@ -9,6 +24,7 @@ export function LaunchSummaryPanel(props: {
   shape: ModelShape | null;
   dataset: { rows: number; meanTokens: number | null } | null;
   throughput: { tokensPerSecond: number; runs: number } | null;
+  fit?: SequenceFit;
 }) {
   if (!props.config) return <p className="muted">Fix the fields marked in red to see the summary.</p>;
   const s = computeLaunchSummary({
@@ -53,7 +69,24 @@ export function LaunchSummaryPanel(props: {
         {props.dataset && (
           <span className="muted">
             {" "}
-            ({s.stepsPerEpoch} per epoch × {Number(s.epochs.toFixed(2))} epochs)
+            ({describeLength(s, props.config.training.maxSteps, props.config.training.epochs)})
+          </span>
+        )}
+      </dd>
+      <dt>Sequence length</dt>
+      <dd data-testid="summary-truncation">
+        {props.config.training.maxSeqLength} tokens
+        {props.fit?.error ? (
+          <span className="error"> · {props.fit.error}</span>
+        ) : props.fit?.truncatedShare === null || props.fit?.truncatedShare === undefined ? (
+          <span className="muted"> · no token statistics to check it against</span>
+        ) : props.fit.truncatedShare === 0 ? (
+          <span className="muted"> · every row fits</span>
+        ) : (
+          <span className="warn-text">
+            {" "}
+            · {percent(props.fit.truncatedShare)} of rows truncated
+            {props.fit.answerLostShare ? `, ${percent(props.fit.answerLostShare)} with no answer left` : ""}
           </span>
         )}
       </dd>

@@ -1,14 +1,7 @@
 "use client";
-import {
-  CHAT_TEMPLATE_IDS,
-  LORA_QUANTIZATIONS,
-  LORA_TARGET_MODULES,
-  RUN_PRESETS,
-  type RunConfigInput,
-  ZRunConfig,
-} from "@distillery/core";
+import { RUN_PRESETS, type RunConfigInput, ZEvaluationConfig, ZRunConfig } from "@distillery/core";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError } from "@/lib/client/api.ts";
 import {
   useDatasetVersions,
@@ -16,14 +9,20 @@ import {
   useModels,
   useRunDetail,
   useThroughput,
+  useVersionPrompts,
 } from "../hooks/use-runs.ts";
 import { fieldErrorMap, getAtPath, setAtPath } from "../lib/config-path.ts";
 import { KNOWN_MODEL_SHAPES } from "../lib/model-shapes.ts";
+import { defaultsFor, pickModel } from "../lib/run-defaults.ts";
+import { LORA_SECTION, SAMPLING_SECTION, TRAINING_SECTION } from "../lib/run-form-fields.ts";
+import { checkSequenceFit } from "../lib/sequence-fit.ts";
+import { type Bind, ConfigSection } from "./config-field.tsx";
 import { ExportSection } from "./export-section.tsx";
-import { CheckboxField, NumberField, SelectField, TextAreaField, TextField } from "./form-fields.tsx";
+import { SelectField, TextField } from "./form-fields.tsx";
 import { LaunchSummaryPanel } from "./launch-summary-panel.tsx";
+import { DataSection, EvaluationSection, ModelSection, TargetModules } from "./run-form-sections.tsx";
 
-type PresetId = (typeof RUN_PRESETS)[number]["id"];
+type PresetId = (typeof RUN_PRESETS)[number]["id"] | "data";
 type FormConfig = Record<string, unknown>;
 
 /** A preset with every default filled in (the dataset version stays for the person to pick). */
@@ -33,61 +32,114 @@ function presetForm(id: PresetId, datasetVersionId = ""): FormConfig {
   return { ...parsed, data: { ...parsed.data, datasetVersionId } } as FormConfig;
 }
 
-const SECTIONS = ["model", "data", "lora", "training", "sampling", "export"] as const;
-
-const QUANTIZATION_LABELS: Record<(typeof LORA_QUANTIZATIONS)[number], string> = {
-  none: "none",
-  nf4: "nf4 (4-bit QLoRA)",
-  int8: "int8 (8-bit)",
-};
+const SECTIONS = ["model", "data", "lora", "training", "sampling", "evaluation", "export"] as const;
+/** the demo's training set: what the demo preset trains on, never its held-out set */
+const DEMO_TRAINING_DATASET = "demo-arith-traces";
 
 /**
  * The new-run form. One source of truth for validity: the same ZRunConfig the API parses runs
  * on every change, and its messages show next to their fields; the server's 400/422 answers
- * (`body.config.<field>`) land next to the same fields.
+ * (`body.config.<field>`) land next to the same fields. On top of the schema, the max sequence
+ * length is checked against the chosen model's context and the data's token lengths.
  */
-export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datasetVersionId?: string }) {
+export function RunForm(props: { cloneId?: string; datasetVersionId?: string; modelId?: string }) {
+  const { cloneId } = props;
   const router = useRouter();
   const models = useModels();
   const versions = useDatasetVersions();
   const throughput = useThroughput();
   const clone = useRunDetail(cloneId ?? "");
   const launch = useLaunchRun();
-  const [presetId, setPresetId] = useState<PresetId>("tiny-reasoning-demo");
-  // "Use in a new run" on a dataset version links here with ?datasetVersionId=
+  // "Use in a new run" (a dataset version) and "Train" (a model) start from defaults for them
+  const isForData = Boolean(props.datasetVersionId || props.modelId);
+  const [presetId, setPresetId] = useState<PresetId>(isForData ? "data" : "tiny-reasoning-demo");
   const [config, setConfig] = useState<FormConfig>(() =>
-    presetForm("tiny-reasoning-demo", datasetVersionId ?? ""),
+    isForData ? presetForm("seed-recipe", props.datasetVersionId ?? "") : presetForm("tiny-reasoning-demo"),
   );
   const [formKey, setFormKey] = useState(0);
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [isSubmitted, setSubmitted] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
-  const [isCloneApplied, setCloneApplied] = useState(false);
+  const [isStarted, setStarted] = useState(false);
 
-  useEffect(() => {
-    if (!cloneId || isCloneApplied || !clone.data) return;
-    const source = clone.data.run;
-    // a run launched before a field existed lacks it: fill the defaults the API would, so the
-    // form shows what the clone will run with
-    const filled = ZRunConfig.safeParse(source.config);
-    const config = (filled.success ? filled.data : source.config) as FormConfig;
-    setConfig({ ...config, name: `${source.name} (clone)` });
+  const versionId = String(getAtPath(config, "data.datasetVersionId") ?? "");
+  const version = versions.data?.find((v) => v.id === versionId) ?? null;
+  const prompts = useVersionPrompts(presetId === "data" && version ? version : null);
+
+  const replaceConfig = useCallback((next: FormConfig) => {
+    setConfig(next);
     setFormKey((k) => k + 1);
-    setCloneApplied(true);
-  }, [cloneId, clone.data, isCloneApplied]);
+    setTouched(new Set());
+    setServerErrors({});
+  }, []);
 
-  // the first ready version is picked for a fresh form, so the demo launches in one click
+  // where the form starts: a clone, defaults for the given data or model, or the demo
   useEffect(() => {
-    const first = versions.data?.[0];
-    if (!cloneId && first && getAtPath(config, "data.datasetVersionId") === "") {
-      setConfig((c) => setAtPath(c, "data.datasetVersionId", first.id));
+    if (isStarted) return;
+    if (cloneId) {
+      if (!clone.data) return;
+      const source = clone.data.run;
+      // a run launched before a field existed lacks it: fill the defaults the API would
+      const filled = ZRunConfig.safeParse(source.config);
+      replaceConfig({
+        ...((filled.success ? filled.data : source.config) as FormConfig),
+        name: `${source.name} (clone)`,
+      });
+      setStarted(true);
+      return;
     }
-  }, [versions.data, cloneId, config]);
+    if (!models.data || !versions.data) return;
+    if (isForData) {
+      const v = versions.data.find((x) => x.id === props.datasetVersionId) ?? null;
+      replaceConfig(
+        defaultsFor({ version: v, model: pickModel(models.data, props.modelId), samplePrompts: [] }),
+      );
+    } else {
+      // the demo preset trains on the demo's traces when they are here; nothing else is guessed
+      const traces = versions.data.find((v) => v.name === DEMO_TRAINING_DATASET);
+      if (traces) setConfig((c) => setAtPath(c, "data.datasetVersionId", traces.id));
+    }
+    setStarted(true);
+  }, [
+    isStarted,
+    cloneId,
+    clone.data,
+    models.data,
+    versions.data,
+    isForData,
+    props.datasetVersionId,
+    props.modelId,
+    replaceConfig,
+  ]);
+
+  // the data's own prompts become the sample prompts, unless the person has typed some
+  useEffect(() => {
+    if (!prompts.data?.length || touched.has("sampling.prompts") || presetId !== "data") return;
+    setConfig((c) => setAtPath(c, "sampling.prompts", prompts.data.slice(0, 3)));
+    setFormKey((k) => k + 1);
+  }, [prompts.data, touched, presetId]);
+
+  const engine = String(getAtPath(config, "engine"));
+  const modelId = String(getAtPath(config, "model.id") ?? "");
+  const model = models.data?.find((m) => m.id === modelId || m.hubId === modelId);
+  const shape = model?.shape ?? KNOWN_MODEL_SHAPES[modelId] ?? null;
 
   const parsed = useMemo(() => ZRunConfig.safeParse(config), [config]);
-  const clientErrors = useMemo(() => (parsed.success ? {} : fieldErrorMap(parsed.error.issues)), [parsed]);
+  const maxSeqLength = Number(getAtPath(config, "training.maxSeqLength"));
+  const fit = checkSequenceFit({
+    maxSeqLength,
+    contextLength: model?.contextLength ?? null,
+    modelName: model?.name,
+    stats: version?.tokenStats ?? null,
+  });
+  const clientErrors = useMemo(() => {
+    const errors = parsed.success ? {} : fieldErrorMap(parsed.error.issues);
+    if (fit.error) errors["training.maxSeqLength"] ??= fit.error;
+    return errors;
+  }, [parsed, fit.error]);
   const errorFor = (path: string) =>
-    serverErrors[path] ?? (isSubmitted || touched.has(path) ? clientErrors[path] : undefined);
+    serverErrors[path] ??
+    (isSubmitted || touched.has(path) || path === "training.maxSeqLength" ? clientErrors[path] : undefined);
   const set = (path: string) => (value: unknown) => {
     setConfig((c) => setAtPath(c, path, value));
     setTouched((t) => new Set(t).add(path));
@@ -96,7 +148,7 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
       return rest;
     });
   };
-  const bind = (path: string) => ({
+  const bind: Bind = (path) => ({
     value: getAtPath(config, path),
     onChange: set(path),
     error: errorFor(path),
@@ -118,23 +170,44 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
 
   const applyPreset = (id: PresetId) => {
     setPresetId(id);
-    setConfig(presetForm(id, String(getAtPath(config, "data.datasetVersionId") ?? "")));
-    setFormKey((k) => k + 1);
-    setTouched(new Set());
-    setServerErrors({});
+    replaceConfig(
+      id === "data"
+        ? defaultsFor({
+            version,
+            model: model ?? pickModel(models.data ?? []),
+            samplePrompts: prompts.data ?? [],
+          })
+        : presetForm(id, versionId),
+    );
   };
 
-  const engine = String(getAtPath(config, "engine"));
-  const modelId = String(getAtPath(config, "model.id") ?? "");
-  const model = models.data?.find((m) => m.id === modelId || m.hubId === modelId);
-  const version = versions.data?.find((v) => v.id === getAtPath(config, "data.datasetVersionId"));
-  const shape = model?.shape ?? KNOWN_MODEL_SHAPES[modelId] ?? null;
-  const isHubId = engine === "hf" && !model && modelId !== "";
+  const toggleEvaluation = (on: boolean) => {
+    const evalSet = String(getAtPath(config, "data.evalDatasetVersionId") ?? "");
+    set("evaluation")(
+      on ? { ...ZEvaluationConfig.parse({ datasetVersionId: "x" }), datasetVersionId: evalSet } : undefined,
+    );
+  };
+
+  const maxSteps = Number(getAtPath(config, "training.maxSteps"));
+  const override = (spec: { path: string }) => {
+    if (spec.path === "training.epochs" && maxSteps > 0)
+      return { disabled: true, hint: `unused: max steps (${maxSteps}) decides how long the run trains` };
+    if (spec.path === "training.maxSeqLength" && fit.warning)
+      return { hint: <span className="warn-text">{fit.warning}</span> };
+    if (spec.path === "lora.quantization")
+      return engine === "local"
+        ? {
+            disabled: true,
+            hint: "the local (CPU) engine trains an unquantized base: QLoRA needs the hf engine",
+          }
+        : { hint: "QLoRA: the frozen base in 4 or 8 bits via bitsandbytes on the GPU worker" };
+    return undefined;
+  };
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setSubmitted(true);
-    if (!parsed.success) return;
+    if (!parsed.success || fit.error) return;
     try {
       const run = await launch.mutateAsync(config as RunConfigInput);
       router.push(`/runs/${run.id}`);
@@ -157,7 +230,10 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
           label="Preset"
           value={presetId}
           onChange={(v) => applyPreset(v as PresetId)}
-          options={RUN_PRESETS.map((p) => ({ value: p.id, label: p.label }))}
+          options={[
+            { value: "data", label: "Defaults for the chosen data and model" },
+            ...RUN_PRESETS.map((p) => ({ value: p.id, label: p.label })),
+          ]}
         />
         <TextField label="Run name" {...bind("name")} placeholder="optional" />
         {cloneId && (
@@ -170,211 +246,25 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
           </span>
         )}
       </div>
-
-      <section className="panel" aria-labelledby="sec-model">
-        <h2 id="sec-model" className="panel-title">
-          Model
-        </h2>
-        <div className="form-grid">
-          <SelectField
-            label="Engine"
-            {...bind("engine")}
-            onChange={setEngine}
-            options={[
-              { value: "local", label: "local (CPU, engine-local)" },
-              { value: "hf", label: "hf (GPU, transformers + peft)" },
-            ]}
-          />
-          <SelectField
-            label="Base model"
-            value={model ? model.id : isHubId ? "__hub" : modelId}
-            error={errorFor("model.id")}
-            placeholder={models.isLoading ? "loading…" : "pick a base model"}
-            onChange={(v) => set("model.id")(v === "__hub" ? "" : v)}
-            options={[
-              ...(models.data ?? []).map((m) => ({
-                value: m.id,
-                label: `${m.name}${m.parameters ? ` · ${(m.parameters / 1e6).toFixed(1)}M` : ""}`,
-              })),
-              ...(engine === "hf" ? [{ value: "__hub", label: "a Hugging Face Hub id…" }] : []),
-            ]}
-          />
-          {engine === "hf" && !model && (
-            <TextField
-              label="Hub model id"
-              {...bind("model.id")}
-              placeholder="microsoft/Phi-3-mini-4k-instruct"
-              list="hub-models"
-            />
-          )}
-          <TextField
-            label="Special tokens"
-            value={((getAtPath(config, "specialTokens") as string[] | undefined) ?? []).join(", ")}
-            onChange={(v) =>
-              set("specialTokens")(
-                v
-                  .split(",")
-                  .map((s) => s.trim())
-                  .filter(Boolean),
-              )
-            }
-            error={errorFor("specialTokens")}
-            hint="added to the tokenizer; their embedding rows train"
-          />
-          <TextField label="Pad token" {...bind("padToken")} hint='"eos" sets pad = eos' />
-        </div>
-        <datalist id="hub-models">
-          {Object.keys(KNOWN_MODEL_SHAPES).map((id) => (
-            <option key={id} value={id} />
-          ))}
-        </datalist>
-      </section>
-
-      <section className="panel" aria-labelledby="sec-data">
-        <h2 id="sec-data" className="panel-title">
-          Data
-        </h2>
-        <div className="form-grid">
-          <SelectField
-            label="Dataset version"
-            {...bind("data.datasetVersionId")}
-            placeholder={
-              versions.isLoading
-                ? "loading…"
-                : versions.data?.length
-                  ? "pick a dataset version"
-                  : "no ready dataset version"
-            }
-            options={(versions.data ?? []).map((v) => ({
-              value: v.id,
-              label: `${v.label} · ${v.rows} rows`,
-            }))}
-          />
-          <SelectField label="Chat template" {...bind("data.template")} options={CHAT_TEMPLATE_IDS} />
-          <NumberField label="Eval fraction" {...bind("data.evalFraction")} />
-          <TextField label="System prompt" {...bind("data.systemPrompt")} placeholder="optional" />
-        </div>
-      </section>
-
-      <section className="panel" aria-labelledby="sec-lora">
-        <h2 id="sec-lora" className="panel-title">
-          LoRA
-        </h2>
-        <div className="form-grid">
-          <SelectField label="Method" {...bind("lora.method")} options={["lora", "full"]} />
-          <NumberField label="Rank (r)" {...bind("lora.r")} />
-          <NumberField label="Alpha" {...bind("lora.alpha")} />
-          <NumberField label="Dropout" {...bind("lora.dropout")} />
-          <SelectField label="Bias" {...bind("lora.bias")} options={["none", "all", "lora_only"]} />
-          <SelectField
-            label="Quantization"
-            {...bind("lora.quantization")}
-            disabled={engine === "local"}
-            options={LORA_QUANTIZATIONS.map((q) => ({ value: q, label: QUANTIZATION_LABELS[q] }))}
-            hint={
-              engine === "local"
-                ? "the local (CPU) engine trains an unquantized base: QLoRA needs the hf engine"
-                : "QLoRA: the frozen base in 4 or 8 bits via bitsandbytes on the GPU worker; the merge uses an unquantized copy"
-            }
-          />
-        </div>
-        <fieldset className="targets">
-          <legend>Target modules</legend>
-          {LORA_TARGET_MODULES.map((m) => {
-            const targets = (getAtPath(config, "lora.targetModules") as string[] | undefined) ?? [];
-            return (
-              <CheckboxField
-                key={m}
-                label={m}
-                value={targets.includes(m)}
-                onChange={(on) =>
-                  set("lora.targetModules")(on ? [...targets, m] : targets.filter((t) => t !== m))
-                }
-              />
-            );
-          })}
-          {errorFor("lora.targetModules") && <span className="error">{errorFor("lora.targetModules")}</span>}
-        </fieldset>
-        <div className="row">
-          <CheckboxField label="rsLoRA" {...bind("lora.useRslora")} />
-          <CheckboxField label="DoRA" {...bind("lora.useDora")} />
-        </div>
-      </section>
-
-      <section className="panel" aria-labelledby="sec-training">
-        <h2 id="sec-training" className="panel-title">
-          Training
-        </h2>
-        <div className="form-grid">
-          <NumberField label="Epochs" {...bind("training.epochs")} />
-          <NumberField label="Max steps" {...bind("training.maxSteps")} hint="-1: train for the epochs" />
-          <NumberField label="Per-device batch size" {...bind("training.perDeviceBatchSize")} />
-          <NumberField label="Gradient accumulation" {...bind("training.gradientAccumulationSteps")} />
-          <NumberField label="Learning rate" {...bind("training.learningRate")} />
-          <SelectField
-            label="Scheduler"
-            {...bind("training.scheduler")}
-            options={["linear", "cosine", "constant", "constant_with_warmup"]}
-          />
-          <NumberField label="Warmup ratio" {...bind("training.warmupRatio")} />
-          <NumberField label="Max grad norm" {...bind("training.maxGradNorm")} />
-          <NumberField label="Weight decay" {...bind("training.weightDecay")} />
-          <SelectField
-            label="Optimizer"
-            {...bind("training.optimizer")}
-            options={["adamw_torch", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit"]}
-          />
-          <SelectField label="Precision" {...bind("training.precision")} options={["fp32", "fp16", "bf16"]} />
-          <NumberField label="Max sequence length" {...bind("training.maxSeqLength")} />
-          <SelectField
-            label="Eval strategy"
-            {...bind("training.evalStrategy")}
-            options={["no", "steps", "epoch"]}
-          />
-          <NumberField label="Eval steps" {...bind("training.evalSteps")} />
-          <SelectField
-            label="Save strategy"
-            {...bind("training.saveStrategy")}
-            options={["no", "steps", "epoch"]}
-          />
-          <NumberField label="Save steps" {...bind("training.saveSteps")} />
-          <NumberField label="Logging steps" {...bind("training.loggingSteps")} />
-          <NumberField label="Seed" {...bind("training.seed")} />
-        </div>
-        <div className="row">
-          <CheckboxField label="Completion-only loss" {...bind("training.completionOnlyLoss")} />
-          <CheckboxField label="Packing" {...bind("training.packing")} />
-          <CheckboxField label="Gradient checkpointing" {...bind("training.gradientCheckpointing")} />
-          <CheckboxField label="Merge and unload at the end" {...bind("merge.mergeAndUnload")} />
-        </div>
-        <div className="form-grid">
-          <NumberField label="GPUs" {...bind("resources.gpus")} />
-          <SelectField
-            label="Multi-GPU strategy"
-            {...bind("resources.strategy")}
-            options={["auto", "ddp", "fsdp"]}
-          />
-        </div>
-      </section>
-
-      <section className="panel" aria-labelledby="sec-sampling">
-        <h2 id="sec-sampling" className="panel-title">
-          Sampling
-        </h2>
-        <TextAreaField
-          label="Sample prompts (one per line)"
-          value={((getAtPath(config, "sampling.prompts") as string[] | undefined) ?? []).join("\n")}
-          onChange={(v) => set("sampling.prompts")(v.split("\n").filter((l) => l.trim() !== ""))}
-          error={errorFor("sampling.prompts")}
-        />
-        <div className="form-grid">
-          <NumberField label="Sample every N steps" {...bind("sampling.everySteps")} />
-          <NumberField label="Temperature" {...bind("sampling.temperature")} />
-          <NumberField label="Top-p" {...bind("sampling.topP")} />
-          <NumberField label="Max new tokens" {...bind("sampling.maxNewTokens")} />
-        </div>
-      </section>
-
+      <ModelSection
+        config={config}
+        bind={bind}
+        setEngine={setEngine}
+        models={models.data}
+        isLoading={models.isLoading}
+      />
+      <DataSection
+        bind={bind}
+        versions={versions.data}
+        isLoading={versions.isLoading}
+        onVersion={(id) => set("data.datasetVersionId")(id)}
+      />
+      <ConfigSection {...LORA_SECTION} bind={bind} override={override}>
+        <TargetModules config={config} bind={bind} />
+      </ConfigSection>
+      <ConfigSection {...TRAINING_SECTION} bind={bind} override={override} />
+      <ConfigSection {...SAMPLING_SECTION} bind={bind} />
+      <EvaluationSection config={config} bind={bind} versions={versions.data} onToggle={toggleEvaluation} />
       <ExportSection engine={engine} bind={bind} />
 
       <section className="panel" aria-labelledby="sec-summary">
@@ -386,6 +276,7 @@ export function RunForm({ cloneId, datasetVersionId }: { cloneId?: string; datas
           shape={shape}
           dataset={version ? { rows: version.rows, meanTokens: version.meanTokens } : null}
           throughput={throughput.data?.[engine] ?? null}
+          fit={fit}
         />
         <div className="row">
           <button type="submit" disabled={launch.isPending}>

@@ -134,6 +134,7 @@ function RunHeader({
 }) {
   const run = detail.run;
   const cancel = useCancelRun();
+  const [isConfirming, setConfirming] = useState(false);
   const isActive = isActiveStatus(run.status);
   const step = state.latest?.step ?? state.status?.step ?? null;
   const total = state.totalSteps;
@@ -163,24 +164,48 @@ function RunHeader({
         </div>
         <div className="row">
           <Link href={`/runs/new?clone=${run.id}`}>Clone</Link>
-          {isActive && (
+          {isActive && !isConfirming && (
             <button
               type="button"
               className="danger"
               disabled={cancel.isPending || run.isCancelRequested}
-              onClick={() => cancel.mutate(run.id)}
+              onClick={() => setConfirming(true)}
             >
               {run.isCancelRequested ? "Cancelling…" : "Cancel run"}
             </button>
           )}
+          {isActive && isConfirming && (
+            <span className="row" role="alertdialog" aria-label="Confirm cancel">
+              <span>Stop this run? Training ends at the next step; checkpoints so far are kept.</span>
+              <button
+                type="button"
+                className="danger"
+                onClick={() => {
+                  setConfirming(false);
+                  cancel.mutate(run.id);
+                }}
+              >
+                Yes, cancel the run
+              </button>
+              <button type="button" onClick={() => setConfirming(false)}>
+                Keep training
+              </button>
+            </span>
+          )}
         </div>
       </div>
       {cancel.error && <p className="error">{cancel.error.message}</p>}
-      {run.error && (
-        <p className="error" data-testid="run-error">
-          {run.error}
-        </p>
-      )}
+      {run.error &&
+        (run.status === "cancelled" ? (
+          // a cancel is the person's decision, not a failure
+          <p className="muted" data-testid="run-cancelled">
+            {run.error}
+          </p>
+        ) : (
+          <p className="error" data-testid="run-error">
+            {run.error}
+          </p>
+        ))}
       <div className="progress-line">
         <div
           className="progress"

@@ -130,7 +130,7 @@ export function RunsTable() {
                   <td>
                     <span className={`badge ${r.status}`}>{r.status}</span>
                     {r.error && (
-                      <div className="error" title={r.error}>
+                      <div className={r.status === "cancelled" ? "muted" : "error"} title={r.error}>
                         {r.error.slice(0, 80)}
                       </div>
                     )}

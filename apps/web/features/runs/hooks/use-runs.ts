@@ -1,5 +1,10 @@
 "use client";
-import type { RunConfigInput, SampleEvent } from "@distillery/core";
+import {
+  type CanonicalExample,
+  getLastUserMessage,
+  type RunConfigInput,
+  type SampleEvent,
+} from "@distillery/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { fetchJson } from "@/lib/client/api.ts";
 import type { ConfigDifference } from "../lib/config-diff.ts";
@@ -32,6 +37,7 @@ export const modelKeys = { all: ["models"] as const, list: () => [...modelKeys.a
 export const datasetVersionKeys = {
   all: ["dataset-versions"] as const,
   ready: () => [...datasetVersionKeys.all, "ready"] as const,
+  prompts: (id: string) => [...datasetVersionKeys.all, "prompts", id] as const,
 };
 
 export const isActiveStatus = (s: string) => s === "queued" || s === "claimed" || s === "running";
@@ -154,5 +160,20 @@ export function useCancelRun() {
       void client.invalidateQueries({ queryKey: runKeys.lists() });
       void client.invalidateQueries({ queryKey: ["queue"] });
     },
+  });
+}
+
+/** The first prompts of a dataset version: a new run's sample prompts on that data. */
+export function useVersionPrompts(version: { id: string; datasetId: string } | null) {
+  return useQuery({
+    queryKey: datasetVersionKeys.prompts(version?.id ?? ""),
+    queryFn: () =>
+      fetchJson<{ rows: { example: CanonicalExample }[] }>(
+        `/api/datasets/${encodeURIComponent(version?.datasetId ?? "")}/versions/${encodeURIComponent(version?.id ?? "")}/rows?limit=3`,
+      ).then((r) =>
+        r.rows.map((row) => getLastUserMessage(row.example).slice(0, 2000)).filter((p) => p.trim() !== ""),
+      ),
+    enabled: version !== null,
+    staleTime: Number.POSITIVE_INFINITY,
   });
 }

@@ -143,3 +143,13 @@ describe("formatDuration", () => {
     expect(formatDuration(4000)).toBe("1 h 7 min");
   });
 });
+
+describe("the run's length in the summary", () => {
+  it("says what decides it, so epochs and max steps never disagree", async () => {
+    const { describeLength } = await import("../components/launch-summary-panel.tsx");
+    expect(describeLength({ stepsPerEpoch: 3, epochs: 266.666 }, 800, 3)).toBe(
+      "set by max steps; 3 per epoch, so 266.67 passes over the data",
+    );
+    expect(describeLength({ stepsPerEpoch: 3, epochs: 3 }, -1, 3)).toBe("3 epochs × 3 per epoch");
+  });
+});

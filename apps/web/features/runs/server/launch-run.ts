@@ -143,12 +143,23 @@ async function resolveModel(workspaceId: string, config: RunConfig): Promise<str
       workspaceId,
       OR: [{ id: config.model.id }, { name: config.model.id }, { hubId: config.model.id }],
     },
-    select: { id: true, name: true, engines: true },
+    select: { id: true, name: true, engines: true, facts: true, config: true },
   });
   if (model) {
     if (model.engines.length > 0 && !model.engines.includes(config.engine)) {
       const reason = `model ${model.name} runs on ${model.engines.join(", ")}, not on the ${config.engine} engine`;
       throw new AppError("unprocessable", reason, [{ field: "body.config.engine", message: reason }]);
+    }
+    // past its context window a model has no position to put a token at: the engine would
+    // silently cut every row there, so the run is refused naming the window
+    const context =
+      (model.facts as { contextLength?: number } | null)?.contextLength ??
+      (model.config as { max_position_embeddings?: number } | null)?.max_position_embeddings;
+    if (typeof context === "number" && config.training.maxSeqLength > context) {
+      const reason = `max sequence length ${config.training.maxSeqLength} is over ${model.name}'s context of ${context} tokens`;
+      throw new AppError("unprocessable", reason, [
+        { field: "body.config.training.maxSeqLength", message: reason },
+      ]);
     }
     return model.id;
   }
