@@ -54,6 +54,21 @@ describe.skipIf(!isRoot)("embedded PostgreSQL from a 0700 folder, as root", () =
 });
 
 describe("embedded Redis", () => {
+  it("stops a server left behind by a killed supervisor before using its data folder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "distillery-redis-"));
+    const leftover = await startRedis({ dataDir: dir, persistent: true });
+    const logs: string[] = [];
+    // the supervisor died without stopping it: a new start on the same folder
+    const next = await startRedis({ dataDir: dir, persistent: true, log: (m) => logs.push(m) });
+    try {
+      expect(logs.join("\n")).toMatch(new RegExp(`stopping a leftover server \\(pid ${leftover.pid}\\)`));
+      expect(() => process.kill(leftover.pid ?? 0, 0)).toThrow();
+    } finally {
+      await next.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("runs in its own process group", async () => {
     const dir = mkdtempSync(join(tmpdir(), "distillery-redis-"));
     const redis = await startRedis({ dataDir: dir, persistent: false });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ensureDebianPackage } from "./ensure-debian-package.ts";
 import { findFreePort, isPortOpen } from "./free-port.ts";
 
@@ -13,6 +14,32 @@ export interface RedisHandle {
 const HOW_TO_GET_REDIS =
   "Install Redis ≥ 6.2: `sudo apt-get install redis-server` (Debian/Ubuntu), `brew install redis` (macOS), " +
   "or `docker compose up -d redis` and set REDIS_URL=redis://127.0.0.1:6379.";
+
+/**
+ * A redis-server left behind by a killed supervisor (it runs in its own process group, so it
+ * outlives one) still writes this data folder: stop it before a new one uses the folder.
+ */
+async function stopLeftoverRedis(pidFile: string, log: (m: string) => void): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt(readFileSync(pidFile, "utf8").trim(), 10);
+  if (!Number.isFinite(pid) || pid <= 0) return;
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("redis-server")) return;
+  } catch {
+    return; // not running
+  }
+  log(`[redis] stopping a leftover server (pid ${pid}) that holds ${pidFile.replace(/\/redis\.pid$/, "")}`);
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  process.kill(pid, "SIGKILL");
+}
 
 /**
  * Starts `redis-server` from the PATH on 127.0.0.1 with its data in `dataDir` (append-only file
@@ -32,6 +59,8 @@ export async function startRedis(options: {
     throw new Error(`port ${port} for the embedded Redis is taken; stop what holds it or set REDIS_URL`);
   }
   mkdirSync(options.dataDir, { recursive: true });
+  const pidFile = join(options.dataDir, "redis.pid");
+  await stopLeftoverRedis(pidFile, log);
   const persistent = options.persistent ?? true;
   const args = [
     "--port",
@@ -46,6 +75,8 @@ export async function startRedis(options: {
     persistent ? "yes" : "no",
     "--daemonize",
     "no",
+    "--pidfile",
+    pidFile,
     "--maxmemory-policy",
     "noeviction",
   ];
