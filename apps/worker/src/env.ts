@@ -31,6 +31,8 @@ export const ZWorkerEnv = ZS3Env.extend({
     .positive()
     .max(24 * 365)
     .default(24),
+  /** seals teacher API keys (AES-256-GCM, 32 bytes as hex or base64); unset: <data dir>/secret.key */
+  DISTILLERY_SECRET_KEY: z.string().optional(),
   /** set by the supervisor of `npm start` when it restarts this worker after a crash */
   DISTILLERY_RESTARTS: z.coerce.number().int().min(0).default(0),
   DISTILLERY_LAST_EXIT: z.string().max(100).optional(),

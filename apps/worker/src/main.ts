@@ -19,6 +19,7 @@ import {
 import { Worker } from "bullmq";
 import { detectCapabilities } from "./capabilities.ts";
 import { startDatasetWorker } from "./datasets/start-dataset-worker.ts";
+import { startGenerationWorker } from "./generations/start-generation-worker.ts";
 import { createEchoProcessor } from "./echo-processor.ts";
 import { parseWorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
@@ -112,6 +113,7 @@ async function main() {
   });
 
   const modelWorker = startModelWorker({ db, env, log, workerId, connection: workerConnection });
+  const generationWorker = await startGenerationWorker({ db, env, log, workerId, connection: workerConnection });
 
   const runWorker = await startRunWorker({
     db,
@@ -138,6 +140,7 @@ async function main() {
           clearInterval(sweeper);
         },
         () => runWorker.stop(),
+        () => generationWorker.stop(),
       ],
       workers: [echoWorker, datasetWorker, modelWorker, runWorker.worker],
       queues: [producer],

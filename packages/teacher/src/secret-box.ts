@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 
 /**
  * Secrets at rest (teacher API keys): AES-256-GCM with a 32-byte key from DISTILLERY_SECRET_KEY
@@ -55,7 +55,25 @@ export function loadOrCreateSecretKeyFile(path: string): string {
   }
   mkdirSync(dirname(path), { recursive: true });
   const hex = randomBytes(32).toString("hex");
-  writeFileSync(path, `${hex}\n`, { mode: 0o600, flag: "wx" });
+  try {
+    writeFileSync(path, `${hex}\n`, { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    // the web and the worker start together: whoever wrote first wins, the other reads it
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return loadOrCreateSecretKeyFile(path);
+    throw e;
+  }
   chmodSync(path, 0o600);
   return hex;
+}
+
+/** Where `npm start` keeps the generated key, inside the data folder. */
+export const SECRET_KEY_FILE = "secret.key";
+
+/**
+ * The secrets key: DISTILLERY_SECRET_KEY when set (production: the same value on every web and
+ * worker machine), else the key file in the data folder, generated on first start.
+ */
+export function resolveSecretKey(options: { value?: string | undefined; dataDir: string }): Buffer {
+  if (options.value) return parseSecretKey(options.value);
+  return parseSecretKey(loadOrCreateSecretKeyFile(join(options.dataDir, SECRET_KEY_FILE)));
 }

@@ -67,6 +67,21 @@ export interface GenerationOptions {
   onRetry?: (error: TeacherError, delayMs: number) => void;
   signal?: AbortSignal;
   random?: () => number;
+  /** filled as the work goes (in flight, retries, …) for live figures; returned at the end */
+  counters?: LiveCounters;
+}
+
+export function newLiveCounters(): LiveCounters {
+  return {
+    done: 0,
+    accepted: 0,
+    failed: 0,
+    tokensIn: 0,
+    tokensOut: 0,
+    reasoningTokens: 0,
+    retries: 0,
+    inFlight: 0,
+  };
 }
 
 interface PromptState {
@@ -88,7 +103,7 @@ interface PromptState {
  * in flight (nothing half-done is persisted). Returns the counters of this session.
  */
 export async function runGeneration(o: GenerationOptions): Promise<LiveCounters> {
-  const counters: LiveCounters = {
+  const counters: LiveCounters = o.counters ?? {
     done: 0,
     accepted: 0,
     failed: 0,
