@@ -1,0 +1,169 @@
+/**
+ * A model process: owns one model (optionally + adapter) for its whole life and runs the
+ * continuous batching loop. Each turn of the loop admits waiting sequences into free KV slots
+ * (prefill), then decodes one token for every active sequence in one batched step, sends the
+ * new tokens to the parent in one message, and yields to the event loop so that new requests
+ * and cancellations arrive between steps. Evicting the model is ending this process.
+ */
+import {
+  createDecodeSession,
+  type DecodeSession,
+  loadAdapterDir,
+  loadModelDir,
+  setMatmulThreads,
+} from "@distillery/engine-local";
+import type { AddMessage, FromModel, TokenEvent, ToModel } from "./protocol.ts";
+import { createRng, type SampledToken, sampleNext } from "./sample-next.ts";
+
+interface Sequence {
+  req: AddMessage;
+  slot: number;
+  rng: () => number;
+  generated: number;
+  stops: Set<number>;
+  last: number;
+}
+
+const send = (m: FromModel) => process.send?.(m);
+let session: DecodeSession | null = null;
+let vocab = 0;
+const waiting: AddMessage[] = [];
+const active = new Map<string, Sequence>();
+const freeSlots: number[] = [];
+let scheduled = false;
+
+function finish(seq: Sequence, reason: "stop" | "length" | "cancelled") {
+  active.delete(seq.req.id);
+  session?.reset(seq.slot);
+  freeSlots.push(seq.slot);
+  send({
+    type: "done",
+    id: seq.req.id,
+    reason,
+    promptTokens: seq.req.promptIds.length,
+    completionTokens: seq.generated,
+  });
+}
+
+/** records a sampled token; false when the sequence ended with it */
+function accept(seq: Sequence, picked: SampledToken, out: TokenEvent[]): boolean {
+  if (seq.stops.has(picked.id)) {
+    finish(seq, "stop");
+    return false;
+  }
+  seq.generated++;
+  seq.last = picked.id;
+  out.push({ id: seq.req.id, token: picked.id, logprob: picked.logprob, top: picked.top });
+  const full = session ? session.length(seq.slot) + 1 > session.capacity : true;
+  if (seq.generated >= seq.req.maxTokens || full) {
+    finish(seq, "length");
+    return false;
+  }
+  return true;
+}
+
+function settingsOf(req: AddMessage) {
+  return { temperature: req.temperature, topP: req.topP, topLogprobs: req.topLogprobs };
+}
+
+function turn() {
+  scheduled = false;
+  if (!session) return;
+  const out: TokenEvent[] = [];
+  try {
+    // admit: prefill waiting sequences into free slots (one prefill per turn keeps decoding
+    // of the others going while a long prompt arrives)
+    const req = freeSlots.length > 0 ? waiting.shift() : undefined;
+    if (req) {
+      const slot = freeSlots.pop() as number;
+      const seq: Sequence = {
+        req,
+        slot,
+        rng: createRng(req.seed),
+        generated: 0,
+        stops: new Set(req.stopTokenIds),
+        last: -1,
+      };
+      active.set(req.id, seq);
+      try {
+        const logits = session.prefill(slot, req.promptIds);
+        accept(seq, sampleNext(logits, vocab, settingsOf(req), seq.rng), out);
+      } catch (e) {
+        active.delete(req.id);
+        session.reset(slot);
+        freeSlots.push(slot);
+        send({ type: "error", id: req.id, message: (e as Error).message });
+      }
+    }
+    // decode: one batched step for every sequence that already has a token to feed
+    const batch = [...active.values()].filter((s) => s.last >= 0 && s.req !== req);
+    if (batch.length > 0) {
+      const logits = session.decode(
+        batch.map((s) => s.slot),
+        batch.map((s) => s.last),
+      );
+      batch.forEach((s, i) => {
+        accept(s, sampleNext(logits[i] as Float32Array, vocab, settingsOf(s.req), s.rng), out);
+      });
+    }
+  } catch (e) {
+    send({ type: "error", message: (e as Error).stack ?? String(e) });
+  }
+  if (out.length > 0) send({ type: "tokens", events: out });
+  schedule();
+}
+
+function schedule() {
+  if (scheduled) return;
+  if (active.size === 0 && (waiting.length === 0 || freeSlots.length === 0)) return;
+  scheduled = true;
+  setImmediate(turn);
+}
+
+process.on("message", (m: ToModel) => {
+  if (m.type === "load") {
+    try {
+      if (m.threads) setMatmulThreads(m.threads);
+      const model = loadModelDir(m.modelDir);
+      if (m.adapterDir) loadAdapterDir(model, m.adapterDir);
+      session = createDecodeSession(model, { slots: m.slots, capacity: m.capacity });
+      vocab = model.config.vocabSize;
+      for (let s = m.slots - 1; s >= 0; s--) freeSlots.push(s);
+      send({
+        type: "ready",
+        vocabSize: vocab,
+        maxPositions: model.config.maxPositions,
+        slots: m.slots,
+        capacity: session.capacity,
+      });
+    } catch (e) {
+      send({ type: "error", message: `could not load the model: ${(e as Error).message}` });
+      process.exitCode = 1;
+      process.disconnect?.();
+    }
+    return;
+  }
+  if (m.type === "add") {
+    waiting.push(m);
+    schedule();
+    return;
+  }
+  if (m.type === "cancel") {
+    const i = waiting.findIndex((w) => w.id === m.id);
+    if (i >= 0) {
+      const [req] = waiting.splice(i, 1);
+      send({
+        type: "done",
+        id: m.id,
+        reason: "cancelled",
+        promptTokens: req?.promptIds.length ?? 0,
+        completionTokens: 0,
+      });
+      return;
+    }
+    const seq = active.get(m.id);
+    if (seq) finish(seq, "cancelled");
+  }
+});
+// the parent went away: nothing left to serve
+process.on("disconnect", () => process.exit(0));

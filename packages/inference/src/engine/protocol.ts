@@ -1,0 +1,47 @@
+/** Messages between the serving parent and a model process (child_process IPC, JSON). */
+export interface LoadMessage {
+  type: "load";
+  modelDir: string;
+  adapterDir?: string;
+  /** KV slots = most sequences decoded together */
+  slots: number;
+  /** positions per slot (defaults to the model's context) */
+  capacity?: number;
+  /** matmul threads in the model process */
+  threads?: number;
+}
+
+export interface AddMessage {
+  type: "add";
+  id: string;
+  promptIds: number[];
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+  /** -1: none; else how many alternatives per token */
+  topLogprobs: number;
+  stopTokenIds: number[];
+}
+
+export interface CancelMessage {
+  type: "cancel";
+  id: string;
+}
+
+export type ToModel = LoadMessage | AddMessage | CancelMessage;
+
+export interface TokenEvent {
+  id: string;
+  token: number;
+  logprob?: number;
+  top?: [number, number][];
+}
+
+export type FinishReason = "stop" | "length" | "cancelled";
+
+export type FromModel =
+  | { type: "ready"; vocabSize: number; maxPositions: number; slots: number; capacity: number }
+  | { type: "tokens"; events: TokenEvent[] }
+  | { type: "done"; id: string; reason: FinishReason; promptTokens: number; completionTokens: number }
+  | { type: "error"; id?: string; message: string };

@@ -1,0 +1,103 @@
+import type { z } from "zod";
+import type { ModelPool } from "../pool/model-pool.ts";
+import { type ServableModel, UnknownModelError } from "../pool/servable-models.ts";
+import { chatInput, createCompletion, streamCompletion, textInput } from "./create-completion.ts";
+import { OpenAiError, openAiErrorFromZod } from "./openai-error.ts";
+import { ZChatCompletionRequest, ZCompletionRequest } from "./openai-schemas.ts";
+
+/**
+ * The /v1 endpoints as plain Request → Response functions (the web's route handlers call
+ * these after authorising; tests serve them over HTTP). Every failure is an OpenAI error object.
+ */
+export interface V1Deps {
+  pool: ModelPool;
+}
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  const text = await req.text();
+  if (text.length > 4_000_000)
+    throw new OpenAiError(413, "request body is over 4 MB", null, "payload_too_large");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new OpenAiError(
+      400,
+      `We could not parse the JSON body of your request: ${(e as Error).message}`,
+      "body",
+      "invalid_json",
+    );
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    throw new OpenAiError(400, "the request body must be a JSON object", "body", "invalid_json");
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw openAiErrorFromZod(parsed.error.issues);
+  return parsed.data;
+}
+
+async function acquire(deps: V1Deps, id: string) {
+  try {
+    return await deps.pool.acquire(id);
+  } catch (e) {
+    if (e instanceof UnknownModelError) throw new OpenAiError(404, e.message, "model", "model_not_found");
+    throw new OpenAiError(
+      503,
+      `The model \`${id}\` could not be loaded: ${(e as Error).message}`,
+      "model",
+      "model_load_failed",
+    );
+  }
+}
+
+export function toOpenAiErrorResponse(e: unknown): Response {
+  if (e instanceof OpenAiError) return e.toResponse();
+  console.error("[inference] request failed:", e);
+  return new OpenAiError(500, "internal error; see the server log", null, "internal_error").toResponse();
+}
+
+export async function handleChatCompletions(deps: V1Deps, req: Request): Promise<Response> {
+  try {
+    const body = await readBody(req, ZChatCompletionRequest);
+    const model = await acquire(deps, body.model);
+    const input = chatInput(model, body.model, body, req.signal);
+    if (input.stream) return new Response(streamCompletion(input), { headers: SSE_HEADERS });
+    return Response.json(await createCompletion(input));
+  } catch (e) {
+    return toOpenAiErrorResponse(e);
+  }
+}
+
+export async function handleCompletions(deps: V1Deps, req: Request): Promise<Response> {
+  try {
+    const body = await readBody(req, ZCompletionRequest);
+    const model = await acquire(deps, body.model);
+    const input = textInput(model, body.model, body, req.signal);
+    if (input.stream) return new Response(streamCompletion(input), { headers: SSE_HEADERS });
+    return Response.json(await createCompletion(input));
+  } catch (e) {
+    return toOpenAiErrorResponse(e);
+  }
+}
+
+/** GET /v1/models: every servable model, with its load state (an extension field). */
+export function modelsResponse(models: ServableModel[], pool: ModelPool): Response {
+  return Response.json({
+    object: "list",
+    data: models.map((m) => ({
+      id: m.id,
+      object: "model",
+      created: m.created,
+      owned_by: m.runId ? `run:${m.runId}` : "distillery",
+      kind: m.kind,
+      label: m.label,
+      status: pool.stateOf(m.id) ?? "unloaded",
+    })),
+  });
+}
