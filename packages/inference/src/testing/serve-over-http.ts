@@ -38,7 +38,11 @@ export async function serveOverHttp(
       signal: aborter.signal,
     });
     const response = await handler(request);
-    res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
+    const outHeaders: Record<string, string> = {};
+    response.headers.forEach((v, k) => {
+      outHeaders[k] = v;
+    });
+    res.writeHead(response.status, outHeaders);
     if (!response.body) {
       res.end();
       return;
