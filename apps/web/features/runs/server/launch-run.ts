@@ -115,11 +115,34 @@ async function checkDistillationTeacher(workspaceId: string, config: RunConfig, 
   const { db } = getContext();
   const teacher = await db.model.findFirst({
     where: { workspaceId, OR: [{ id: teacherRef }, { name: teacherRef }, { hubId: teacherRef }] },
-    select: { id: true, name: true, location: true },
+    select: { id: true, name: true, location: true, parameters: true, engines: true },
   });
   if (!teacher) {
     const reason = `teacher model ${teacherRef} does not exist in this workspace`;
     throw new AppError("unprocessable", reason, [{ field, message: reason }]);
+  }
+  if (teacher.engines.length > 0 && !teacher.engines.includes(config.engine)) {
+    const reason = `teacher model ${teacher.name} runs on ${teacher.engines.join(", ")}, not on the ${config.engine} engine`;
+    throw new AppError("unprocessable", reason, [{ field, message: reason }]);
+  }
+  // the teacher is held in memory beside the student for the whole run: float32 on the CPU
+  // engine, bf16 on GPUs; refused when no worker of the run's engine seen lately has that much
+  if (teacher.parameters) {
+    const bytes = Number(teacher.parameters) * (config.engine === "local" ? 4 : 2);
+    const workers = await db.worker.findMany({
+      where: {
+        workspaceId,
+        stoppedAt: null,
+        engines: { has: config.engine },
+        lastSeenAt: { gt: new Date(Date.now() - 5 * 60_000) },
+      },
+      select: { memoryMb: true },
+    });
+    const largest = Math.max(0, ...workers.map((w) => w.memoryMb));
+    if (largest > 0 && bytes / 2 ** 20 > largest) {
+      const reason = `teacher model ${teacher.name} needs about ${(bytes / 2 ** 30).toFixed(1)} GiB to hold its weights, more than the largest ${config.engine} worker's ${(largest / 1024).toFixed(1)} GiB`;
+      throw new AppError("unprocessable", reason, [{ field, message: reason }]);
+    }
   }
   const student = studentId
     ? await db.model.findUnique({ where: { id: studentId }, select: { name: true, location: true } })

@@ -1,0 +1,123 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Db, ensureDefaultWorkspace } from "@distillery/db";
+import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ensureTestServices } from "./test-services.ts";
+
+vi.mock("server-only", () => ({}));
+
+// no queue needed: a refused launch never enqueues, an accepted one stays queued in PostgreSQL
+process.env.REDIS_URL = "redis://127.0.0.1:1";
+const dataDir = mkdtempSync(join(tmpdir(), "distillery-kd-launch-"));
+process.env.DISTILLERY_DATA_DIR = dataDir;
+
+let POST: (req: Request) => Promise<Response>;
+let stopServices: (() => Promise<void>) | undefined;
+let db: Db;
+let drop: (() => Promise<void>) | undefined;
+let workspaceId = "";
+
+/** a model row whose tokenizer.json is in the web's blob store */
+async function addModel(id: string, vocab: Record<string, number>, added: string[], extra = {}) {
+  const prefix = `models/${id}`;
+  mkdirSync(join(dataDir, "blobs", prefix), { recursive: true });
+  const base = Object.keys(vocab).length;
+  writeFileSync(
+    join(dataDir, "blobs", prefix, "tokenizer.json"),
+    JSON.stringify({
+      model: { type: "BPE", vocab },
+      added_tokens: added.map((content, i) => ({ id: base + i, content, special: true })),
+    }),
+  );
+  await db.model.create({
+    data: { id, workspaceId, name: id, engines: ["local"], location: `blob:${prefix}`, ...extra },
+  });
+}
+
+beforeAll(async () => {
+  stopServices = await ensureTestServices();
+  const created = await createTestDatabase(testAdminDatabaseUrl());
+  ({ db, drop } = created);
+  process.env.DATABASE_URL = created.url;
+  ({ workspaceId } = await ensureDefaultWorkspace(db));
+  const vocab = { a: 0, b: 1, c: 2 };
+  await addModel("student", vocab, ["<|end|>"]);
+  // trained with the run's special tokens: same ids once the student adds them
+  await addModel("teacher", vocab, ["<|end|>", "<think>", "</think>"]);
+  await addModel("stranger", { a: 0, x: 1, c: 2 }, ["<|end|>", "<think>", "</think>"]);
+  await addModel("giant", vocab, ["<|end|>", "<think>", "</think>"], { parameters: 70_000_000_000n });
+  await db.worker.create({
+    data: { id: "wrk_1", workspaceId, host: "h", pid: 1, cpuCount: 2, memoryMb: 24_000, engines: ["local"] },
+  });
+  await db.dataset.create({ data: { id: "ds_t", workspaceId, name: "sums" } });
+  await db.datasetVersion.create({
+    data: { id: "dsv_t", workspaceId, datasetId: "ds_t", version: 1, operation: {}, rowCount: 10 },
+  });
+  ({ POST } = await import("@/app/api/runs/route.ts"));
+  const { setActorResolver } = await import("@/lib/server/with-route.ts");
+  setActorResolver(async () => ({ userId: "", workspaceId, name: "T", email: "t@example.com" }));
+}, 120_000);
+afterAll(async () => {
+  const { getContext } = await import("@/lib/server/context.ts");
+  await getContext().db.$disconnect();
+  getContext().redis.disconnect();
+  await drop?.();
+  await stopServices?.();
+});
+
+const launch = (distillation: Record<string, unknown>) =>
+  POST(
+    new Request("http://x/api/runs", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        config: {
+          engine: "local",
+          model: { id: "student" },
+          data: { datasetVersionId: "dsv_t" },
+          distillation,
+        },
+      }),
+    }),
+  );
+
+describe("POST /api/runs with a distillation teacher", () => {
+  it("a teacher of the same tokenizer (with the run's special tokens) is accepted", async () => {
+    const res = await launch({ mode: "logit", teacher: { modelId: "teacher" } });
+    expect(res.status).toBe(201);
+  });
+
+  it("a teacher that is not in the workspace is refused before queueing, at its field", async () => {
+    const before = await db.run.count();
+    const res = await launch({ mode: "on-policy", teacher: { modelId: "nobody" } });
+    expect(res.status).toBe(422);
+    const body = JSON.stringify(await res.json());
+    expect(body).toMatch(/body\.config\.distillation\.teacher\.modelId/);
+    expect(body).toMatch(/teacher model nobody does not exist in this workspace/);
+    expect(await db.run.count()).toBe(before);
+  });
+
+  it("a teacher of another tokenizer is refused, naming both and the first differing token", async () => {
+    const res = await launch({ mode: "logit", teacher: { modelId: "stranger" } });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(await res.json())).toContain(
+      'the student (student) and the teacher (stranger) have different tokenizers: id 1 is \\"b\\" in the student and \\"x\\" in the teacher',
+    );
+  });
+
+  it("a teacher too large for every worker of the engine is refused with the sizes", async () => {
+    const res = await launch({ mode: "logit", teacher: { modelId: "giant" } });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(await res.json())).toMatch(
+      /needs about 260\.8 GiB .* largest local worker's 23\.4 GiB/,
+    );
+  });
+
+  it("logit mode without a teacher is a validation error naming the field", async () => {
+    const res = await launch({ mode: "logit" });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toMatch(/distillation\.teacher\.modelId/);
+  });
+});
