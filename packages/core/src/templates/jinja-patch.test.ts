@@ -89,6 +89,22 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(render("{{ [{'a': 1}, 'x'] | map(attribute='a', default=0) | list }}")).toBe("[1, 0]");
   });
 
+  it("passes arguments to tests, with or without parentheses (Olmo-3: `value is sameas true`)", () => {
+    expect(
+      render(
+        "{{ x is sameas true }}|{{ 1 is sameas true }}|{{ 6 is divisibleby 3 }}|{{ 7 is divisibleby(3) }}",
+        { x: true },
+      ),
+    ).toBe("True|False|True|False");
+    expect(
+      render(
+        "{{ 'a' is equalto 'a' }}|{{ 2 is gt 1 }}|{{ 'b' is in ['a', 'b'] }}|{{ x is defined and true }}",
+        {},
+      ),
+    ).toBe("True|True|True|False");
+    expect(render("{{ {} is iterable }}|{{ true is number }}|{{ y is iterable }}")).toBe("True|True|True");
+  });
+
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
     expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
       "[0]",
