@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useCancelDatasetJob, useDatasetJob } from "../hooks/use-datasets.ts";
+import { type ImportCoercion, ImportCoercions, shapeLabel } from "./import-summary.tsx";
 
 interface Progress {
   rows?: number;
@@ -78,9 +79,18 @@ export function DatasetJobPanel({ jobId }: { jobId: string }) {
             <p>
               Imported <strong>{out.rows as number}</strong> rows
               {typeof out.badRows === "number" && out.badRows > 0 ? `, skipped ${out.badRows} bad rows` : ""}
-              {out.shape ? ` (shape: ${String(out.shape)})` : ""}.
+              {out.shape ? (
+                <>
+                  {" "}
+                  (shape: <span data-testid="job-shape">{shapeLabel(out.shape)}</span>)
+                </>
+              ) : (
+                ""
+              )}
+              .
             </p>
           )}
+          <ImportCoercions coercions={out.coercions as ImportCoercion[] | undefined} />
           {Array.isArray(out.dropped) && (
             <p>
               Dropped:{" "}

@@ -1,4 +1,5 @@
 "use client";
+import { DATASET_SHAPE_LABELS } from "@distillery/core";
 import { useState } from "react";
 import type { ApiError } from "@/lib/client/api.ts";
 import { useStartImport } from "../hooks/use-datasets.ts";
@@ -37,7 +38,7 @@ export function NewDatasetForm() {
     try {
       const view = await uploadFile(file, (loaded, total) => setProgress({ loaded, total }));
       setUpload(view);
-      setDraft(draftFromMapping(view.preview.detected?.mapping, view.preview.columns));
+      setDraft(draftFromMapping(view.preview.detected?.mapping));
     } catch (e) {
       setUploadError((e as ApiError).message);
     }
@@ -172,8 +173,13 @@ export function NewDatasetForm() {
           <h2 className="panel-title">Columns</h2>
           <p className="muted" data-testid="upload-summary">
             {upload.fileName}: {upload.preview.format}
-            {upload.preview.compressed ? " (gzip)" : ""}, columns {upload.preview.columns.join(", ")};
-            detected shape: <strong>{upload.preview.detected?.shape ?? "none (map the columns)"}</strong>
+            {upload.preview.compressed ? " (gzip)" : ""}, {upload.preview.columns.length} columns; detected
+            shape:{" "}
+            <strong data-testid="detected-shape">
+              {upload.preview.detected
+                ? DATASET_SHAPE_LABELS[upload.preview.detected.shape]
+                : "none (map the columns)"}
+            </strong>
           </p>
           {upload.preview.badRows.length > 0 && (
             <p className="error">

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { useDatasetVersion } from "../hooks/use-datasets.ts";
 import { DerivePanel } from "./derive-panel.tsx";
 import { describeOperation } from "./describe-operation.ts";
+import { type ImportCoercion, ImportCoercions, shapeLabel } from "./import-summary.tsx";
 import { RowBrowser } from "./row-browser.tsx";
 import { VersionStats } from "./version-stats.tsx";
 
@@ -12,6 +13,7 @@ export function VersionPage({ datasetId, versionId }: { datasetId: string; versi
   if (error) return <p className="error">{error.message}</p>;
   if (!v) return <p className="muted">Loading…</p>;
   const template = String(v.schema.template ?? v.stats.template ?? "phi3");
+  const imported = v.stats.import as { shape?: string; coercions?: ImportCoercion[] } | undefined;
   const tok = v.stats.tokenizer as { kind?: string; modelId?: string } | undefined;
   return (
     <>
@@ -30,7 +32,14 @@ export function VersionPage({ datasetId, versionId }: { datasetId: string; versi
       <p className="muted">
         {v.rowCount.toLocaleString()} rows · {describeOperation(v.operation)} ·{" "}
         <span className="mono">{v.id}</span>
+        {imported?.shape ? (
+          <>
+            {" "}
+            · shape <span data-testid="version-shape">{shapeLabel(imported.shape)}</span>
+          </>
+        ) : null}
       </p>
+      <ImportCoercions coercions={imported?.coercions} />
       <h2>Statistics</h2>
       <VersionStats stats={v.stats} />
       <h2>Rows</h2>
