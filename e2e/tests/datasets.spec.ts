@@ -22,7 +22,7 @@ async function uploadAndMap(page: Page, path: string, name: string) {
   await page.goto("/datasets/new");
   await page.getByLabel(/^File/).setInputFiles(path);
   await expect(page.getByTestId("upload-progress")).toHaveText("uploaded");
-  await expect(page.getByTestId("upload-summary")).toContainText("magpie");
+  await expect(page.getByTestId("upload-summary")).toContainText("Magpie");
   await page.getByLabel("Dataset name").fill(name);
 }
 
@@ -41,12 +41,12 @@ test("upload traces, fix the mapping, see rendered rows and histograms, filter, 
   await expect(preview.locator(".special-token", { hasText: "<think>" }).first()).toBeVisible();
 
   // break the mapping, see why, then fix it (and map the reference column detection missed)
-  await page.getByLabel("Response (reasoning in <think>)").selectOption("");
+  await page.getByLabel("Response (reasoning inside markers)").fill("");
   await expect(page.getByTestId("mapping-error")).toContainText(
     "map either a response column or an answer column",
   );
-  await page.getByLabel("Response (reasoning in <think>)").selectOption("response");
-  await page.getByLabel("Reference answer").selectOption("expected");
+  await page.getByLabel("Response (reasoning inside markers)").fill("response");
+  await page.getByLabel("Reference answer").fill("expected");
   await expect(page.getByTestId("mapping-error")).toHaveCount(0);
   await page.getByLabel("Chat template").selectOption("chatml");
   await expect(preview.locator(".special-token").first()).toHaveText("<|im_start|>");

@@ -126,7 +126,14 @@ async function test(args: string[]): Promise<number> {
       const baseUrl = await startWeb(supervisor, appEnv, port);
       const e2eCode = await runCommand(
         process.execPath,
-        [join(ROOT, "node_modules/@playwright/test/cli.js"), "test"],
+        // `npm test -- --e2e-only --e2e-grep=<pattern>` runs only the matching specs
+        [
+          join(ROOT, "node_modules/@playwright/test/cli.js"),
+          "test",
+          ...args
+            .filter((a) => a.startsWith("--e2e-grep="))
+            .map((a) => `--grep=${a.slice("--e2e-grep=".length)}`),
+        ],
         {
           cwd: join(ROOT, "e2e"),
           env: { ...appEnv, BASE_URL: baseUrl, E2E_DATABASE_URL: e2eDatabase },
