@@ -105,6 +105,14 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(render("{{ {} is iterable }}|{{ true is number }}|{{ y is iterable }}")).toBe("True|True|True");
   });
 
+  it("keeps {% raw %} bodies as text, with Jinja2's whitespace rules (dse-qwen2-vl's template)", () => {
+    // expectations rendered by Python Jinja2 with trim_blocks and lstrip_blocks
+    expect(render("a{% raw %}\n{{ x }}{% if %}\n{% endraw %}\nb")).toBe("a\n{{ x }}{% if %}\nb");
+    expect(render("a\n  {% raw -%}  \n x \n  {%- endraw %}\nb")).toBe("a\nxb");
+    expect(render("a\n  {% raw %}\n x \n  {% endraw -%}\n  b")).toBe("a\n\n x \nb");
+    expect(render('{%- raw %}"q" \\ {% endraw %}')).toBe('"q" \\ ');
+  });
+
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
     expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
       "[0]",
