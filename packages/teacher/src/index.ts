@@ -15,3 +15,4 @@ export * from "./teacher-endpoint.ts";
 export * from "./teacher-error.ts";
 export * from "./test-teacher-connection.ts";
 export * from "./verify-completion.ts";
+export * from "./generation/parse-prompt-file.ts";

@@ -96,6 +96,7 @@ export async function runClaimedGeneration(
     return fail(`cannot read the prompts: ${(e as Error).message}`);
   }
   const stored = await listStoredAttempts(db, lease.jobId);
+  const promptOf = new Map(loaded.prompts.map((p) => [p.index, p.prompt]));
   await markGenerationRunning(db, lease);
   log.info(
     { jobId: lease.jobId, prompts: loaded.prompts.length, stored: stored.length },
@@ -160,7 +161,7 @@ export async function runClaimedGeneration(
       },
       counters: live,
       persist: async (row: GeneratedRow) => {
-        await insertGenerationRow(db, lease.jobId, row);
+        await insertGenerationRow(db, lease.jobId, row, promptOf.get(row.promptIndex) ?? null);
         window.add(row.completion?.usage.completionTokens ?? 0);
         if (row.error) lastError = row.error;
       },

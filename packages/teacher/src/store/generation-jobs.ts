@@ -198,15 +198,20 @@ export async function requeueStaleGenerationJobs(
  * Stores one row as it arrives. Idempotent on (job, prompt, sample): a replay (or a stale worker
  * racing the one that owns the job) never duplicates a row; the first stored wins.
  */
-export async function insertGenerationRow(db: Db, jobId: string, row: GeneratedRow): Promise<void> {
+export async function insertGenerationRow(
+  db: Db,
+  jobId: string,
+  row: GeneratedRow,
+  prompt: string | null = null,
+): Promise<void> {
   const c = row.completion;
   const v = row.verification;
   const verification = v ? JSON.stringify(v) : null;
   await db.$executeRaw`
-    INSERT INTO "GenerationRow" ("jobId", "promptIndex", sample, status, reasoning, answer, "finishReason",
+    INSERT INTO "GenerationRow" ("jobId", "promptIndex", sample, status, prompt, reasoning, answer, "finishReason",
       "reasoningSource", "promptTokens", "completionTokens", "reasoningTokens", "latencyMs", tries, error,
       "isVerified", verification)
-    VALUES (${jobId}, ${row.promptIndex}, ${row.sample}, ${row.status}, ${c?.reasoning ?? null},
+    VALUES (${jobId}, ${row.promptIndex}, ${row.sample}, ${row.status}, ${prompt}, ${c?.reasoning ?? null},
       ${c ? c.answer : null}, ${c?.finishReason ?? null}, ${c?.reasoningSource ?? null},
       ${c?.usage.promptTokens ?? 0}, ${c?.usage.completionTokens ?? 0}, ${c?.usage.reasoningTokens ?? 0},
       ${Math.round(c?.latencyMs ?? 0)}, ${row.tries}, ${row.error ?? null}, ${v?.isVerified ?? false},

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "GenerationRow" ADD COLUMN     "prompt" TEXT;
