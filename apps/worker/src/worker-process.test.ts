@@ -43,7 +43,9 @@ describe("worker process", () => {
     expect(w.output()).toMatch(/REDIS_URL: cannot connect to Redis at redis:\/\/127.0.0.1:1/);
   });
 
-  it("registers with its capabilities, heartbeats, and turns offline once killed", async () => {
+  it("registers with its capabilities, heartbeats, and turns offline once killed", {
+    timeout: 180_000,
+  }, async () => {
     const workerId = `wkr_test_${Date.now()}`;
     const w = startWorker({
       DATABASE_URL: url,
@@ -51,12 +53,22 @@ describe("worker process", () => {
       WORKER_ID: workerId,
       WORKER_HEARTBEAT_MS: "300",
       QUEUE_PREFIX: `t${Date.now()}`,
+      // what the supervisor of `npm start` tells a worker it restarted after a crash
+      DISTILLERY_RESTARTS: "2",
+      DISTILLERY_LAST_EXIT: "SIGKILL",
+      DISTILLERY_LAST_EXIT_AT: "2026-12-03T12:00:00.000Z",
     });
     await expect
-      .poll(() => db.worker.findUnique({ where: { id: workerId } }), { timeout: 30_000 })
+      .poll(() => db.worker.findUnique({ where: { id: workerId } }), { timeout: 150_000 })
       .not.toBeNull();
     const first = await db.worker.findUniqueOrThrow({ where: { id: workerId } });
     expect(first.workspaceId).toBe(DEFAULT_WORKSPACE_ID);
+    // the Workers page shows them
+    expect((first.capabilities as { supervisor?: unknown }).supervisor).toEqual({
+      restarts: 2,
+      lastExit: "SIGKILL",
+      lastExitAt: "2026-12-03T12:00:00.000Z",
+    });
     expect(first.engines).toEqual(expect.arrayContaining(["echo", "local"]));
     expect(first.cpuCount).toBeGreaterThan(0);
     // heartbeats move lastSeenAt forward
