@@ -1,0 +1,219 @@
+/**
+ * `npx tsx scripts/drills/hostile-datasets.ts [--no-build]`: a suite of hostile dataset files
+ * sent through the real upload route of the real stack (embedded PostgreSQL, redis-server, the
+ * built web, the worker). Each file must be refused with a 4xx naming the problem, or, once
+ * uploaded, its import (policy "reject") must end `failed` naming the problem; no dataset version
+ * may exist afterwards, and no upload may be left behind. /api/health is asked every 100 ms
+ * throughout (the slowest answer is printed, not asserted: figures, not a test), with the web's
+ * RSS before and after. Exits 1 when a check fails.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { createDb, runMigrations } from "@distillery/db";
+import {
+  createSupervisor,
+  ensureDatabase,
+  findFreePort,
+  startEmbeddedPostgres,
+  startRedis,
+} from "@distillery/services";
+import { buildWeb, hasWebBuild, ROOT, startWeb, startWorker } from "../stack/apps.ts";
+import { type Hostile, hostileFiles } from "./hostile-dataset-files.ts";
+
+const args = process.argv.slice(2);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const failures: string[] = [];
+const check = (ok: boolean, what: string) => {
+  console.log(`  ${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures.push(what);
+};
+
+/** Asks /api/health every 100 ms; the slowest answer and the count of answers over 1 s. */
+function probeHealth(url: string) {
+  const stats = { asked: 0, answered: 0, failed: 0, slowestMs: 0, over1s: 0 };
+  let isOn = true;
+  const loop = (async () => {
+    while (isOn) {
+      const t0 = performance.now();
+      stats.asked++;
+      try {
+        const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        stats.answered++;
+      } catch {
+        stats.failed++;
+      }
+      const ms = Math.round(performance.now() - t0);
+      stats.slowestMs = Math.max(stats.slowestMs, ms);
+      if (ms > 1000) stats.over1s++;
+      await sleep(100);
+    }
+  })();
+  return {
+    stats,
+    stop: async () => {
+      isOn = false;
+      await loop;
+    },
+  };
+}
+
+function rssMbOfGroup(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    } catch {
+      // gone
+    }
+  }
+  return Math.round(total);
+}
+
+function findWebPid(url: string): number | undefined {
+  const port = new URL(url).port;
+  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmd.includes("next") && cmd.includes("start") && cmd.includes(port)) return Number(pid);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+async function runFile(url: string, f: Hostile, i: number) {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/api/datasets/uploads?fileName=${encodeURIComponent(f.fileName)}`, {
+    method: "POST",
+    body: f.body,
+  });
+  const body = (await res.json().catch(() => ({}))) as {
+    detail?: string;
+    uploadId?: string;
+    fileName?: string;
+    preview?: { detected?: { mapping?: unknown } | null };
+  };
+  if (res.status >= 400) {
+    return { outcome: `${res.status}`, text: body.detail ?? "", ms: Math.round(performance.now() - t0) };
+  }
+  const imp = await fetch(`${url}/api/datasets/imports`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      datasetName: `hostile-${i}`,
+      policy: "reject",
+      source: { kind: "upload", uploadId: body.uploadId, fileName: body.fileName },
+      ...(body.preview?.detected?.mapping ? { mapping: body.preview.detected.mapping } : {}),
+    }),
+  });
+  const started = (await imp.json()) as { jobId?: string; detail?: string };
+  if (!started.jobId) return { outcome: `import ${imp.status}`, text: started.detail ?? "", ms: 0 };
+  for (;;) {
+    const job = (await (await fetch(`${url}/api/datasets/jobs/${started.jobId}`)).json()) as {
+      job: { status: string; error: string | null };
+    };
+    if (!["queued", "active"].includes(job.job.status))
+      return {
+        outcome: `job ${job.job.status}`,
+        text: job.job.error ?? "",
+        ms: Math.round(performance.now() - t0),
+      };
+    await sleep(150);
+  }
+}
+
+async function main(): Promise<number> {
+  mkdirSync(join(ROOT, ".data"), { recursive: true });
+  const dataDir = mkdtempSync(join(ROOT, ".data", "hostile-"));
+  const supervisor = createSupervisor(() => {});
+  const stopped = supervisor.waitUntilStopped();
+  const figures: Record<string, unknown> = {};
+  try {
+    const pg = await startEmbeddedPostgres({
+      dataDir: join(dataDir, "postgres"),
+      persistent: false,
+      log: () => {},
+    });
+    supervisor.add("postgres", pg.stop);
+    const databaseUrl = await ensureDatabase(pg.adminUrl, "distillery");
+    await runMigrations(databaseUrl, join(ROOT, "prisma/migrations"));
+    const redis = await startRedis({
+      dataDir: join(dataDir, "redis"),
+      port: await findFreePort(),
+      persistent: false,
+    });
+    supervisor.add("redis", async () => redis.stop());
+    const env = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redis.url,
+      DISTILLERY_DATA_DIR: join(dataDir, "app"),
+      QUEUE_PREFIX: "hostile",
+      HF_ENGINE: "0",
+      DISTILLERY_SEED_DEMO: "0",
+    };
+    if (!args.includes("--no-build") || !hasWebBuild()) await buildWeb(env);
+    startWorker(supervisor, env);
+    const url = await startWeb(supervisor, env, await findFreePort());
+    const files = hostileFiles();
+    console.log(`[hostile] stack up at ${url}; ${files.length} hostile files`);
+    const webPid = findWebPid(url);
+    await fetch(`${url}/api/health`);
+    const rssBefore = webPid ? rssMbOfGroup(webPid) : 0;
+    const health = probeHealth(url);
+    const rows: { name: string; outcome: string; text: string; ms: number }[] = [];
+    for (const [i, f] of files.entries()) {
+      const r = await runFile(url, f, i);
+      rows.push({ name: f.name, ...r });
+      const isRefused = /^4\d\d$/.test(r.outcome) || r.outcome === "job failed";
+      const hasNoInternals = !/\/(work|tmp|home|root)\/|prisma|at .*\(|stack|SELECT|INSERT/i.test(r.text);
+      check(
+        isRefused && f.expect.test(r.text) && hasNoInternals,
+        `${f.name}: ${r.outcome} (${r.ms} ms) — ${r.text.slice(0, 160)}`,
+      );
+    }
+    await health.stop();
+    const rssAfter = webPid ? rssMbOfGroup(webPid) : 0;
+    const db = createDb(databaseUrl);
+    const versions = await db.datasetVersion.count();
+    const uploadsLeft = await db.datasetUpload.count({
+      where: { status: { in: ["receiving", "received", "importing"] } },
+    });
+    const blobsLeft = (() => {
+      try {
+        return readdirSync(join(dataDir, "app", "blobs"), { recursive: true }).filter(
+          (p) => /^(uploads|datasets)\/.+\/[^/]+$/.test(String(p)) && !String(p).endsWith("/"),
+        ).length;
+      } catch {
+        return 0;
+      }
+    })();
+    await db.$disconnect();
+    check(versions === 0, `no dataset version exists (${versions})`);
+    check(uploadsLeft === 0, `no upload is left receiving/received/importing (${uploadsLeft})`);
+    figures.files = files.length;
+    figures.refused4xx = rows.filter((r) => /^4\d\d$/.test(r.outcome)).length;
+    figures.failedJobs = rows.filter((r) => r.outcome === "job failed").length;
+    figures.health = health.stats;
+    figures.webRssMb = { before: rssBefore, after: rssAfter };
+    figures.blobFilesLeft = blobsLeft;
+    console.log(
+      `[hostile] /api/health: ${health.stats.answered}/${health.stats.asked} answered, slowest ${health.stats.slowestMs} ms, ${health.stats.over1s} over 1 s`,
+    );
+    console.log(`[hostile] web RSS ${rssBefore} MB before, ${rssAfter} MB after`);
+  } catch (e) {
+    failures.push((e as Error).message);
+    console.log(`[hostile] ${(e as Error).stack}`);
+  }
+  console.log(JSON.stringify({ figures, failures }));
+  await supervisor.stopAll(failures.length > 0 ? 1 : 0);
+  const code = await stopped;
+  rmSync(dataDir, { recursive: true, force: true });
+  return code;
+}
+
+main().then((code) => process.exit(code));
