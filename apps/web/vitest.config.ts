@@ -3,5 +3,10 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: { alias: { "@": fileURLToPath(new URL(".", import.meta.url)) } },
-  test: { include: ["**/*.test.ts"], exclude: ["node_modules", ".next"] },
+  test: {
+    include: ["**/*.test.ts"],
+    exclude: ["node_modules", ".next"],
+    // route tests act as the local owner unless they sign in (features/auth tests set "accounts")
+    env: { DISTILLERY_AUTH: "local" },
+  },
 });

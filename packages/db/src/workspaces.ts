@@ -30,10 +30,5 @@ export async function ensureDefaultWorkspace(db: Db): Promise<Actor> {
       name: "Local user",
     },
   });
-  await db.membership.upsert({
-    where: { workspaceId_userId: { workspaceId: DEFAULT_WORKSPACE_ID, userId: user.id } },
-    update: {},
-    create: { id: `mem_${user.id}`, workspaceId: DEFAULT_WORKSPACE_ID, userId: user.id, role: "owner" },
-  });
   return { userId: user.id, workspaceId: DEFAULT_WORKSPACE_ID, name: user.name, email: user.email };
 }

@@ -150,7 +150,8 @@ ALTER TABLE "Invitation" ADD CONSTRAINT "Invitation_workspaceId_fkey" FOREIGN KE
 ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_workspaceId_fkey" FOREIGN KEY ("workspaceId") REFERENCES "Workspace"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- the local default user (single-user mode, before accounts) keeps owning the default workspace
+-- the local default user (single-user mode, before accounts) owns the default workspace until the
+-- first-start page makes the real owner (who then replaces it)
 INSERT INTO "Membership" ("id", "workspaceId", "userId", "role")
 SELECT 'mem_' || "id", "workspaceId", "id", 'owner' FROM "User" WHERE "workspaceId" IS NOT NULL
 ON CONFLICT DO NOTHING;

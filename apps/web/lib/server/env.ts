@@ -8,6 +8,8 @@ export const ZWebEnv = ZS3Env.extend({
   DATABASE_URL: ZDatabaseUrl,
   REDIS_URL: ZRedisUrl,
   DISTILLERY_DATA_DIR: z.string().default(".data"),
+  /** seals teacher API keys (AES-256-GCM, 32 bytes as hex or base64); unset: <data dir>/secret.key */
+  DISTILLERY_SECRET_KEY: z.string().optional(),
   QUEUE_PREFIX: z.string().default("distillery"),
   /** a worker is offline when its last heartbeat is older than this */
   WORKER_OFFLINE_AFTER_MS: z.coerce.number().int().min(500).default(10_000),
@@ -31,6 +33,17 @@ export const ZWebEnv = ZS3Env.extend({
   DISTILLERY_RESTARTS: z.coerce.number().int().min(0).default(0),
   DISTILLERY_LAST_EXIT: z.string().max(100).optional(),
   DISTILLERY_LAST_EXIT_AT: z.string().max(40).optional(),
+  /**
+   * "accounts" (default): sign-in required, roles per workspace. "local": no sign-in, every request
+   * is the local owner — only for a machine nobody else can reach (tests of single routes use it).
+   */
+  DISTILLERY_AUTH: z.enum(["accounts", "local"]).default("accounts"),
+  /** signs session cookies; when unset a random one is kept in the database (Setting auth.secret) */
+  BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** the studio's public URL (https://distillery.example.com): links in invitations and resets */
+  DISTILLERY_PUBLIC_URL: z.url().optional(),
+  /** host names the web answers (comma-separated; DNS rebinding guard). Loopback names always. */
+  DISTILLERY_ALLOWED_HOSTS: z.string().default(""),
 });
 export type WebEnv = z.infer<typeof ZWebEnv>;
 

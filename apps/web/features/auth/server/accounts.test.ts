@@ -1,0 +1,178 @@
+import type { Db } from "@distillery/db";
+import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ensureTestServices } from "@/features/runs/server/test-services.ts";
+import { type Handler, TestBrowser } from "./test-client.ts";
+
+vi.mock("server-only", () => ({}));
+process.env.DISTILLERY_AUTH = "accounts";
+
+/** First start, sign-in, invitations, roles and tokens through the real routes and Postgres. */
+let db: Db;
+let drop: (() => Promise<void>) | undefined;
+let stopServices: (() => Promise<void>) | undefined;
+const r: Record<string, Handler> = {};
+
+beforeAll(async () => {
+  stopServices = await ensureTestServices();
+  process.env.REDIS_URL = process.env.TEST_REDIS_URL;
+  const created = await createTestDatabase(testAdminDatabaseUrl());
+  ({ db, drop } = created);
+  process.env.DATABASE_URL = created.url;
+  const auth = await import("@/app/api/auth/[...all]/route.ts");
+  r.authGet = auth.GET;
+  r.authPost = auth.POST;
+  const setup = await import("@/app/api/setup/route.ts");
+  r.setupGet = setup.GET;
+  r.setupPost = setup.POST;
+  r.me = (await import("@/app/api/me/route.ts")).GET;
+  r.invite = (await import("@/app/api/invitations/route.ts")).POST;
+  const accept = await import("@/app/api/invitations/[secret]/route.ts");
+  r.inviteInfo = accept.GET;
+  r.accept = accept.POST;
+  r.members = (await import("@/app/api/members/route.ts")).GET;
+  r.member = (await import("@/app/api/members/[userId]/route.ts")).PATCH;
+  r.tokens = (await import("@/app/api/tokens/route.ts")).POST;
+  r.revoke = (await import("@/app/api/tokens/[tokenId]/route.ts")).DELETE;
+  r.audit = (await import("@/app/api/audit/route.ts")).GET;
+}, 120_000);
+afterAll(async () => {
+  const { getContext } = await import("@/lib/server/context.ts");
+  const context = getContext();
+  await context.producer.close();
+  context.redis.disconnect();
+  await context.db.$disconnect();
+  await drop?.();
+  await stopServices?.();
+});
+
+const owner = new TestBrowser();
+const OWNER = { name: "Olive Owner", email: "olive@example.com", password: "correct horse battery" };
+
+describe("accounts", { timeout: 60_000 }, () => {
+  it("leads the first visitor to create the owner, once", async () => {
+    expect(await (await owner.call(r.setupGet, "/api/setup")).json()).toEqual({
+      needsSetup: true,
+      canStartLocally: true,
+    });
+    expect((await owner.call(r.me, "/api/me")).status).toBe(401);
+    const res = await owner.call(r.setupPost, "/api/setup", { body: OWNER });
+    expect(res.status).toBe(201);
+    expect(res.headers.getSetCookie().join(";")).toMatch(/SameSite=Lax/i);
+    const me = await (await owner.call(r.me, "/api/me")).json();
+    expect(me).toMatchObject({ user: { email: OWNER.email }, role: "owner", workspaceId: "ws_default" });
+    const again = await new TestBrowser().call(r.setupPost, "/api/setup", {
+      body: { ...OWNER, email: "x@example.com" },
+    });
+    expect(again.status).toBe(409);
+    expect(await db.user.count({ where: { email: "x@example.com" } })).toBe(0);
+  });
+
+  it("signs in with the right password only, and closes open sign-up", async () => {
+    const b = new TestBrowser();
+    const wrong = await b.call(r.authPost, "/api/auth/sign-in/email", {
+      body: { email: OWNER.email, password: "nope nope nope" },
+    });
+    expect(wrong.status).toBe(401);
+    expect(b.cookies.size).toBe(0);
+    const ok = await b.call(r.authPost, "/api/auth/sign-in/email", {
+      body: { email: OWNER.email, password: OWNER.password },
+    });
+    expect(ok.status).toBe(200);
+    expect((await b.call(r.me, "/api/me")).status).toBe(200);
+    const signUp = await new TestBrowser().call(r.authPost, "/api/auth/sign-up/email", {
+      body: { name: "x", email: "y@example.com", password: "12345678910" },
+    });
+    expect(signUp.status).toBe(403);
+    const events = await db.auditEvent.findMany({ where: { action: "auth.sign_in" } });
+    expect(events.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("invites a viewer by link; the link works once", async () => {
+    const inv = await owner.call(r.invite, "/api/invitations", { body: { role: "viewer" } });
+    expect(inv.status).toBe(201);
+    const { url } = await inv.json();
+    const secret = new URL(url).pathname.split("/").pop() as string;
+    expect(
+      (await (await owner.call(r.inviteInfo, `/api/invitations/${secret}`, { params: { secret } })).json())
+        .role,
+    ).toBe("viewer");
+    const viewer = new TestBrowser();
+    const joined = await viewer.call(r.accept, `/api/invitations/${secret}`, {
+      body: { account: { name: "Vic Viewer", email: "vic@example.com", password: "viewer password" } },
+      params: { secret },
+    });
+    expect(joined.status).toBe(201);
+    expect(await (await viewer.call(r.me, "/api/me")).json()).toMatchObject({
+      role: "viewer",
+      workspaceId: "ws_default",
+    });
+    const reuse = await new TestBrowser().call(r.accept, `/api/invitations/${secret}`, {
+      body: { account: { name: "Eve", email: "eve@example.com", password: "eve password" } },
+      params: { secret },
+    });
+    expect(reuse.status).toBe(409);
+    expect(await db.user.count({ where: { email: "eve@example.com" } })).toBe(0);
+    // a viewer cannot invite
+    expect((await viewer.call(r.invite, "/api/invitations", { body: { role: "member" } })).status).toBe(403);
+  });
+
+  it("refuses an expired invitation and changes nothing", async () => {
+    const inv = await (await owner.call(r.invite, "/api/invitations", { body: { role: "member" } })).json();
+    await db.invitation.update({ where: { id: inv.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const secret = new URL(inv.url).pathname.split("/").pop() as string;
+    const res = await new TestBrowser().call(r.accept, `/api/invitations/${secret}`, {
+      body: { account: { name: "Late", email: "late@example.com", password: "late password" } },
+      params: { secret },
+    });
+    expect(res.status).toBe(409);
+    expect((await res.json()).detail).toMatch(/expired/);
+    expect(await db.user.count({ where: { email: "late@example.com" } })).toBe(0);
+  });
+
+  it("keeps an owner: the last owner cannot be demoted", async () => {
+    const me = await (await owner.call(r.me, "/api/me")).json();
+    const res = await owner.call(r.member, `/api/members/${me.user.id}`, {
+      method: "PATCH",
+      body: { role: "admin" },
+      params: { userId: me.user.id },
+    });
+    expect(res.status).toBe(409);
+    expect((await res.json()).detail).toMatch(/without an owner/);
+    expect((await db.membership.findFirst({ where: { userId: me.user.id } }))?.role).toBe("owner");
+  });
+
+  it("issues tokens shown once, stored hashed, capped by scope, revocable", async () => {
+    const res = await owner.call(r.tokens, "/api/tokens", {
+      body: { name: "ci", scope: "read", expiresInDays: 30 },
+    });
+    expect(res.status).toBe(201);
+    const { token, id } = await res.json();
+    expect(token).toMatch(/^dst_[0-9a-f]{8}_/);
+    const row = await db.apiToken.findUniqueOrThrow({ where: { id } });
+    expect(JSON.stringify(row)).not.toContain(token.slice(14));
+    const script = new TestBrowser(token);
+    expect(await (await script.call(r.me, "/api/me")).json()).toMatchObject({
+      via: "token",
+      tokenScope: "read",
+      role: "owner",
+    });
+    expect((await script.call(r.invite, "/api/invitations", { body: { role: "member" } })).status).toBe(403);
+    expect(
+      (await owner.call(r.revoke, `/api/tokens/${id}`, { method: "DELETE", params: { tokenId: id } })).status,
+    ).toBe(204);
+    const revoked = await script.call(r.me, "/api/me");
+    expect(revoked.status).toBe(401);
+    expect((await revoked.json()).detail).toMatch(/revoked/);
+    const foreign = await new TestBrowser(`dst_00000000_${"a".repeat(43)}`).call(r.me, "/api/me");
+    expect((await foreign.json()).detail).toMatch(/another Distillery deployment/);
+  });
+
+  it("records role changes and token changes in the audit log, for admins", async () => {
+    const res = await owner.call(r.audit, "/api/audit");
+    const actions = (await res.json()).events.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(["token.create", "token.revoke", "invitation.accept", "auth.sign_in"]),
+    );
+  });
+});
