@@ -41,7 +41,8 @@ const ENTRY_REL = join("packages", "inference", "src", "engine", "model-process.
  */
 export function resolveModelProcessEntry(): { entry: string; root: string } {
   try {
-    const here = fileURLToPath(new URL("./model-process.ts", import.meta.url));
+    // not `new URL("./model-process.ts", import.meta.url)`: bundlers turn that into an asset copy
+    const here = join(dirname(fileURLToPath(import.meta.url)), "model-process.ts");
     if (existsSync(here)) return { entry: here, root: join(dirname(here), "..", "..", "..", "..") };
   } catch {
     // not a file: URL once bundled
@@ -83,14 +84,12 @@ export async function startEngineBackend(options: Omit<LoadMessage, "type">): Pr
           pending.get(e.id)?.push({ type: "token", token: e.token, logprob: e.logprob, top: e.top });
       } else if (m.type === "done") {
         finished[m.reason]++;
-        pending
-          .get(m.id)
-          ?.push({
-            type: "done",
-            reason: m.reason,
-            promptTokens: m.promptTokens,
-            completionTokens: m.completionTokens,
-          });
+        pending.get(m.id)?.push({
+          type: "done",
+          reason: m.reason,
+          promptTokens: m.promptTokens,
+          completionTokens: m.completionTokens,
+        });
         pending.delete(m.id);
       } else if (m.type === "error") {
         if (m.id) {

@@ -1,0 +1,14 @@
+import { handleChatCompletions } from "@distillery/inference";
+import { withOpenAiErrors } from "@/features/serving/server/openai-route.ts";
+import { getModelPool } from "@/features/serving/server/serving.ts";
+import { withRoute } from "@/lib/server/route.ts";
+
+export const dynamic = "force-dynamic";
+
+/** OpenAI-compatible chat completions (streamed or not) with any model the workspace holds. */
+export const POST = withOpenAiErrors(
+  withRoute({
+    permission: "read",
+    handler: ({ req, actor }) => handleChatCompletions({ pool: getModelPool(actor.workspaceId) }, req),
+  }),
+);
