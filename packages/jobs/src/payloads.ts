@@ -108,6 +108,12 @@ export const ZGenerationPayload = z.object({
   workspaceId: z.string().min(1),
 });
 
+/** An evaluation: the Evaluation row holds model, eval set and settings; Postgres owns its state. */
+export const ZEvaluationPayload = z.object({
+  evaluationId: z.string().min(1),
+  workspaceId: z.string().min(1),
+});
+
 export const PAYLOADS = {
   [QUEUES.echo]: ZEchoPayload,
   [QUEUES.runsLocal]: ZTrainRunPayload,
@@ -115,6 +121,7 @@ export const PAYLOADS = {
   [QUEUES.datasets]: ZDatasetJobPayload,
   [QUEUES.models]: ZModelJobPayload,
   [QUEUES.generations]: ZGenerationPayload,
+  [QUEUES.evaluations]: ZEvaluationPayload,
 } as const;
 
 export type EchoPayload = z.infer<typeof ZEchoPayload>;
@@ -123,5 +130,6 @@ export type DatasetJobPayload = z.infer<typeof ZDatasetJobPayload>;
 export type DatasetJobPayloadInput = z.input<typeof ZDatasetJobPayload>;
 export type ModelJobPayload = z.infer<typeof ZModelJobPayload>;
 export type GenerationPayload = z.infer<typeof ZGenerationPayload>;
+export type EvaluationPayload = z.infer<typeof ZEvaluationPayload>;
 export type PayloadOf<Q extends keyof typeof PAYLOADS> = z.infer<(typeof PAYLOADS)[Q]>;
 export type PayloadInputOf<Q extends keyof typeof PAYLOADS> = z.input<(typeof PAYLOADS)[Q]>;

@@ -12,6 +12,7 @@ const JOB_NAME: Record<QueueKey, string> = {
   [QUEUES.datasets]: JOBS.datasetImport,
   [QUEUES.models]: JOBS.modelAdd,
   [QUEUES.generations]: JOBS.generate,
+  [QUEUES.evaluations]: JOBS.evaluate,
 };
 
 /**

@@ -11,6 +11,8 @@ export const QUEUES = {
   models: "models",
   /** generation jobs: prompts sent to a teacher endpoint (packages/teacher); every worker consumes it */
   generations: "generations",
+  /** evaluations: a served model answers an eval set (packages/evals); every worker consumes it */
+  evaluations: "evaluations",
 } as const;
 
 export const JOBS = {
@@ -21,6 +23,7 @@ export const JOBS = {
   sweepDatasetUploads: "sweep-dataset-uploads",
   modelAdd: "model-add",
   generate: "generate",
+  evaluate: "evaluate",
 } as const;
 
 /** BullMQ job scheduler ids (upserted by every worker at start; one schedule per id fleet-wide) */

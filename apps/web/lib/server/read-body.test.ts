@@ -80,6 +80,18 @@ describe("NUL bytes in ids", () => {
     expect(handled).toBe(before);
   });
 
+  it("answers 400, not 500, when PostgreSQL refuses a NUL byte the handler passed on", async () => {
+    const store = withRoute({
+      permission: "write",
+      handler: async () => {
+        throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: "22021" });
+      },
+    });
+    const res = await store(new Request("http://x/api/things", { method: "POST" }));
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/NUL byte/);
+  });
+
   it("answers 400 naming the query field that holds a NUL", async () => {
     const get = withRoute({ permission: "read", handler: async () => ({}) });
     const res = await get(new Request("http://x/api/runs?status=a%00b"));

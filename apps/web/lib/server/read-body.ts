@@ -34,3 +34,11 @@ export function hasNulByte(values: Record<string, string | string[]> | undefined
   if (!values) return false;
   return Object.values(values).some((v) => (Array.isArray(v) ? v : [v]).some((s) => s.includes("\u0000")));
 }
+
+/** PostgreSQL's refusal of a NUL byte in text (22P05 through JSON, 22021 as a string parameter). */
+export function isNulByteError(e: unknown): boolean {
+  const text = `${(e as { code?: string })?.code ?? ""} ${(e as Error)?.message ?? ""}`;
+  return /22P05|22021|unsupported Unicode escape sequence|invalid byte sequence for encoding "UTF8": 0x00/.test(
+    text,
+  );
+}

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { AppError } from "./app-error.ts";
 import { fieldErrorsFromZod, problemResponse } from "./problem.ts";
-import { hasNulByte, readBodyText } from "./read-body.ts";
+import { hasNulByte, isNulByteError, readBodyText } from "./read-body.ts";
 
 /** Workspace roles, weakest first. */
 export const ROLES = ["viewer", "member", "admin", "owner"] as const;
@@ -204,6 +204,13 @@ export function withRoute<
       return Response.json(result ?? null, { headers: { "cache-control": "no-store" } });
     } catch (e) {
       if (e instanceof AppError) return problemResponse(e, path);
+      if (isNulByteError(e)) {
+        // PostgreSQL stores no NUL in text (22P05 / 22021): input that holds one is the client's to fix
+        return problemResponse(
+          new AppError("bad_request", "the request holds a NUL byte (\\u0000), which text cannot store"),
+          path,
+        );
+      }
       console.error(`[web] ${req.method} ${path} failed:`, e);
       return problemResponse(new AppError("internal", "internal error; see the server log"), path);
     }
