@@ -11,7 +11,21 @@ process.env.DISTILLERY_AUTH = "accounts";
 let db: Db;
 let drop: (() => Promise<void>) | undefined;
 let stopServices: (() => Promise<void>) | undefined;
-const r: Record<string, Handler> = {};
+type RouteName =
+  | "authGet"
+  | "authPost"
+  | "setupGet"
+  | "setupPost"
+  | "me"
+  | "invite"
+  | "inviteInfo"
+  | "accept"
+  | "members"
+  | "member"
+  | "tokens"
+  | "revoke"
+  | "audit";
+const r = {} as Record<RouteName, Handler>;
 
 beforeAll(async () => {
   stopServices = await ensureTestServices();
