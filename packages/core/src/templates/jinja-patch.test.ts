@@ -113,6 +113,15 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(render('{%- raw %}"q" \\ {% endraw %}')).toBe('"q" \\ ');
   });
 
+  it("first/last of an empty list are undefined; reading from undefined fails, as Jinja2's Undefined does", () => {
+    expect(
+      render("[{{ [] | first }}]|{{ ([] | last) is defined }}|{{ [] | first | default('d', true) }}"),
+    ).toBe("[]|False|d");
+    expect(() => render("{{ ([] | first).content }}")).toThrow();
+    expect(() => render("{{ nothing['a'] }}")).toThrow();
+    expect(render("[{{ none.content }}]")).toBe("[]");
+  });
+
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
     expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
       "[0]",
