@@ -15,7 +15,9 @@ afterAll(() => redis.stop());
 const echo = (jobId: string) => ({ jobId, workspaceId: "ws", message: "hi" });
 
 describe("Redis outages", () => {
-  it("a producer made while Redis is down refuses the job at once, not after the outage", async () => {
+  it("a producer made while Redis is down refuses the job at once, not after the outage", {
+    timeout: 120_000,
+  }, async () => {
     await redis.stop();
     const connection = createRedisConnection(redis.url, "producer");
     connection.on("error", () => {});
@@ -40,7 +42,9 @@ describe("Redis outages", () => {
     connection.disconnect();
   });
 
-  it("logs one line when Redis drops and one when it is back, and no stack traces", async () => {
+  it("logs one line when Redis drops and one when it is back, and no stack traces", {
+    timeout: 120_000,
+  }, async () => {
     const lines: string[] = [];
     const consoleError = vi.spyOn(console, "error");
     const reporter = createRedisOutageReporter(redis.url, (level, m) => lines.push(`${level} ${m}`));
