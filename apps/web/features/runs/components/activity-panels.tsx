@@ -1,7 +1,17 @@
 "use client";
 import type { EngineEvent } from "@distillery/core";
+import { formatNumber } from "../lib/chart-ticks.ts";
+import { EVAL_METRIC_LABELS } from "../lib/run-form-fields.ts";
 
 type Eval = Extract<EngineEvent, { type: "eval" }>;
+
+/** metrics that are shares of problems or samples read as percentages */
+const SHARE_METRICS = new Set(["accuracy", "pass_at_1", "cons_at_k", "format_compliance", "answered"]);
+
+export function formatEvalValue(metric: string, v: number): string {
+  if (SHARE_METRICS.has(metric) && v >= 0 && v <= 1) return `${Number((v * 100).toFixed(1))}%`;
+  return formatNumber(v);
+}
 
 const time = (ts: number) => new Date(ts).toLocaleTimeString();
 
@@ -76,10 +86,10 @@ export function EvalsPanel({ activity }: { activity: EngineEvent[] }) {
         <tbody>
           {metrics.map((m) => (
             <tr key={m}>
-              <td>{m}</td>
+              <td title={m}>{EVAL_METRIC_LABELS[m] ?? m}</td>
               {evals.map((e) => (
                 <td key={e.name} className="mono">
-                  {e.metrics[m] === undefined ? "—" : Number((e.metrics[m] as number).toPrecision(4))}
+                  {e.metrics[m] === undefined ? "—" : formatEvalValue(m, e.metrics[m] as number)}
                 </td>
               ))}
             </tr>

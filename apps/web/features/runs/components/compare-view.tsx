@@ -37,6 +37,7 @@ export function CompareView({ ids }: { ids: string[] }) {
             key={m}
             id={`compare-${m}`}
             title={METRIC_LABELS[m] ?? m}
+            yLabel={RUN_CHARTS.find((c) => (c.metrics as readonly string[]).includes(m))?.yLabel}
             smoothing={m === "learning_rate" ? 0 : smoothing}
             isLogScale={isLogScale}
             lines={data.runs.map((r, i) => ({

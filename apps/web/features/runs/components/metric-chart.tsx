@@ -1,6 +1,8 @@
 "use client";
-import { useMemo } from "react";
+import { useMemo, useRef } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { chartToCsv, downloadBlob, svgToPng } from "../lib/chart-export.ts";
+import { formatNumber, niceTicks } from "../lib/chart-ticks.ts";
 import type { Point } from "../lib/downsample.ts";
 import { smoothSeries } from "../lib/metric-series.ts";
 
@@ -22,12 +24,11 @@ export interface ChartLine {
   color?: string;
 }
 
-const formatValue = (v: number) => {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(2);
-  return Number(v.toPrecision(4)).toString();
-};
+/** Curves drawn as dots and a line: they have a point every few hundred steps, not every step. */
+const SPARSE_METRICS = new Set(["eval_loss"]);
+
+const extent = (values: number[]): [number, number] =>
+  values.length ? [Math.min(...values), Math.max(...values)] : [0, 1];
 
 /**
  * One chart of one or more curves over steps. Smoothing is an EMA drawn over the faint raw
@@ -40,99 +41,155 @@ export function MetricChart(props: {
   smoothing: number;
   isLogScale: boolean;
   height?: number;
+  /** the y axis's quantity and unit, e.g. "loss (nats per token)" */
+  yLabel?: string;
+  /** file names of the PNG and CSV saves */
+  fileName?: string;
 }) {
   const { lines, smoothing, isLogScale } = props;
+  const box = useRef<HTMLDivElement>(null);
   const prepared = useMemo(
     () =>
       lines.map((l, i) => {
         const raw = isLogScale ? l.points.filter((p) => p[1] > 0) : l.points;
         const toData = (pts: readonly Point[]) => pts.map(([step, value]) => ({ step, value }));
+        const isSparse = SPARSE_METRICS.has(l.key);
         return {
           ...l,
+          isSparse,
           color: l.color ?? SERIES_COLORS[i % SERIES_COLORS.length],
           raw: toData(raw),
-          smooth: smoothing > 0 ? toData(smoothSeries(raw, smoothing)) : null,
+          // a few eval points are not smoothed: each is a measurement of its own
+          smooth: smoothing > 0 && !isSparse ? toData(smoothSeries(raw, smoothing)) : null,
         };
       }),
     [lines, smoothing, isLogScale],
   );
   const total = lines.reduce((n, l) => n + l.points.length, 0);
+  const [xTicks, yTicks] = useMemo(() => {
+    const points = lines.flatMap((l) => l.points);
+    const [x0, x1] = extent(points.map((p) => p[0]));
+    const [y0, y1] = extent(points.map((p) => p[1]).filter((v) => Number.isFinite(v)));
+    return [niceTicks(x0, x1, 5, true), niceTicks(y0, y1, 4)];
+  }, [lines]);
+  const name = props.fileName ?? props.id;
+  const savePng = async () => {
+    const svg = box.current?.querySelector("svg.recharts-surface");
+    if (svg) downloadBlob(await svgToPng(svg as SVGSVGElement, props.title), `${name}.png`);
+  };
+  const saveCsv = () => downloadBlob(new Blob([chartToCsv(lines)], { type: "text/csv" }), `${name}.csv`);
   return (
     <div className="panel chart" data-testid={`chart-${props.id}`} data-points={total}>
       <div className="chart-title">
         <span>{props.title}</span>
-        <span className="muted mono">{total === 0 ? "no points yet" : `${total} pts`}</span>
+        <span className="row">
+          <span className="muted mono">{total === 0 ? "no points yet" : `${total} pts`}</span>
+          {total > 0 && (
+            <>
+              <button type="button" className="link-button small" onClick={() => void savePng()}>
+                PNG
+              </button>
+              <button type="button" className="link-button small" onClick={saveCsv}>
+                CSV
+              </button>
+            </>
+          )}
+        </span>
       </div>
       {total === 0 ? (
         <div className="chart-empty muted">Waiting for the first {props.title.toLowerCase()} point…</div>
       ) : (
-        <ResponsiveContainer width="100%" height={props.height ?? 220}>
-          <LineChart margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
-            <CartesianGrid stroke="#2a2f3a" strokeDasharray="3 3" />
-            <XAxis
-              dataKey="step"
-              type="number"
-              domain={["dataMin", "dataMax"]}
-              allowDuplicatedCategory={false}
-              stroke="#8b93a7"
-              fontSize={11}
-            />
-            <YAxis
-              type="number"
-              scale={isLogScale ? "log" : "linear"}
-              domain={["auto", "auto"]}
-              allowDataOverflow
-              stroke="#8b93a7"
-              fontSize={11}
-              width={64}
-              tickFormatter={formatValue}
-            />
-            <Tooltip
-              contentStyle={{ background: "#171a21", border: "1px solid #2a2f3a" }}
-              labelFormatter={(s) => `step ${s}`}
-              formatter={(v) => (typeof v === "number" ? formatValue(v) : String(v))}
-            />
-            {prepared.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
-            {prepared.map((l) =>
-              l.smooth ? (
-                [
-                  <Line
-                    key={`${l.key}-raw`}
-                    data={l.raw}
-                    dataKey="value"
-                    name={`${l.label} (raw)`}
-                    stroke={l.color}
-                    strokeOpacity={0.25}
-                    dot={false}
-                    isAnimationActive={false}
-                    legendType="none"
-                  />,
+        <div ref={box}>
+          <ResponsiveContainer width="100%" height={props.height ?? 240}>
+            <LineChart margin={{ top: 8, right: 16, bottom: 18, left: 12 }}>
+              <CartesianGrid stroke="#2a2f3a" strokeDasharray="3 3" />
+              <XAxis
+                dataKey="step"
+                type="number"
+                domain={[xTicks[0] ?? "dataMin", xTicks.at(-1) ?? "dataMax"]}
+                ticks={xTicks}
+                tickFormatter={formatNumber}
+                allowDuplicatedCategory={false}
+                stroke="#8b93a7"
+                fontSize={11}
+                label={{
+                  value: "step",
+                  position: "insideBottom",
+                  offset: -12,
+                  fill: "#8b93a7",
+                  fontSize: 11,
+                }}
+              />
+              <YAxis
+                type="number"
+                scale={isLogScale ? "log" : "linear"}
+                domain={isLogScale ? ["auto", "auto"] : [yTicks[0] ?? "auto", yTicks.at(-1) ?? "auto"]}
+                {...(isLogScale ? {} : { ticks: yTicks })}
+                allowDataOverflow
+                stroke="#8b93a7"
+                fontSize={11}
+                width={72}
+                tickFormatter={formatNumber}
+                label={
+                  props.yLabel
+                    ? {
+                        value: props.yLabel,
+                        angle: -90,
+                        position: "insideLeft",
+                        fill: "#8b93a7",
+                        fontSize: 11,
+                        dy: 50,
+                      }
+                    : undefined
+                }
+              />
+              <Tooltip
+                contentStyle={{ background: "#171a21", border: "1px solid #2a2f3a" }}
+                labelFormatter={(s) => `step ${s}`}
+                formatter={(v) => (typeof v === "number" ? formatNumber(v) : String(v))}
+              />
+              {prepared.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
+              {prepared.map((l) =>
+                l.smooth ? (
+                  [
+                    <Line
+                      key={`${l.key}-raw`}
+                      data={l.raw}
+                      dataKey="value"
+                      name={`${l.label} (raw)`}
+                      stroke={l.color}
+                      strokeOpacity={0.25}
+                      dot={false}
+                      isAnimationActive={false}
+                      legendType="none"
+                    />,
+                    <Line
+                      key={l.key}
+                      data={l.smooth}
+                      dataKey="value"
+                      name={l.label}
+                      stroke={l.color}
+                      dot={false}
+                      isAnimationActive={false}
+                      strokeWidth={2}
+                    />,
+                  ]
+                ) : (
                   <Line
                     key={l.key}
-                    data={l.smooth}
+                    data={l.raw}
                     dataKey="value"
                     name={l.label}
                     stroke={l.color}
-                    dot={false}
+                    dot={l.isSparse ? { r: 3.5, fill: l.color, strokeWidth: 0 } : false}
                     isAnimationActive={false}
-                    strokeWidth={2}
-                  />,
-                ]
-              ) : (
-                <Line
-                  key={l.key}
-                  data={l.raw}
-                  dataKey="value"
-                  name={l.label}
-                  stroke={l.color}
-                  dot={false}
-                  isAnimationActive={false}
-                  strokeWidth={1.5}
-                />
-              ),
-            )}
-          </LineChart>
-        </ResponsiveContainer>
+                    strokeWidth={l.isSparse ? 2.5 : 1.5}
+                  />
+                ),
+              )}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
       )}
     </div>
   );
@@ -179,10 +236,10 @@ export function ChartControls(props: {
 
 /** The charts every run page and the compare view show, in order. */
 export const RUN_CHARTS = [
-  { id: "loss", title: "Loss", metrics: ["loss", "eval_loss"] },
-  { id: "learning_rate", title: "Learning rate", metrics: ["learning_rate"] },
-  { id: "grad_norm", title: "Grad norm", metrics: ["grad_norm"] },
-  { id: "tokens_per_second", title: "Tokens / s", metrics: ["tokens_per_second"] },
+  { id: "loss", title: "Loss", metrics: ["loss", "eval_loss"], yLabel: "loss (nats / token)" },
+  { id: "learning_rate", title: "Learning rate", metrics: ["learning_rate"], yLabel: "learning rate" },
+  { id: "grad_norm", title: "Grad norm", metrics: ["grad_norm"], yLabel: "gradient L2 norm" },
+  { id: "tokens_per_second", title: "Tokens / s", metrics: ["tokens_per_second"], yLabel: "tokens / second" },
 ] as const;
 
 export const METRIC_LABELS: Record<string, string> = {

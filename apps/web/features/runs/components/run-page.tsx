@@ -18,6 +18,7 @@ import { estimateEtaSeconds } from "../lib/run-progress.ts";
 import type { RunDetail } from "../server/get-run-detail.ts";
 import type { RunMetrics } from "../server/run-metrics.ts";
 import { EvalsPanel, LogsPanel } from "./activity-panels.tsx";
+import { ArtifactsPanel } from "./artifacts-panel.tsx";
 import { ChartControls, METRIC_LABELS, MetricChart, RUN_CHARTS } from "./metric-chart.tsx";
 import { SamplesPanel } from "./sample-card.tsx";
 
@@ -100,6 +101,8 @@ function RunLiveView(props: {
             key={c.id}
             id={c.id}
             title={c.title}
+            yLabel={c.yLabel}
+            fileName={`${run.name}-${c.id}`.replace(/[^\w.-]+/g, "-")}
             smoothing={c.id === "learning_rate" ? 0 : smoothing}
             isLogScale={isLogScale}
             lines={c.metrics
@@ -109,6 +112,7 @@ function RunLiveView(props: {
         ))}
       </div>
       <EvalsPanel activity={state.activity} />
+      <ArtifactsPanel runId={runId} status={run.status} />
       <div className="run-columns">
         <SamplesPanel samples={state.samples} />
         <LogsPanel activity={state.activity} />

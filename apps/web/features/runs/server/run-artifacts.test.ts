@@ -115,7 +115,7 @@ async function untar(res: Response): Promise<Record<string, Buffer>> {
   const done = new Promise<void>((resolve, reject) => {
     ex.on("entry", (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("data", (c) => chunks.push(c as Buffer));
       stream.on("end", () => {
         out[header.name] = Buffer.concat(chunks);
         next();
