@@ -1,0 +1,15 @@
+export { bootstrapMeanInterval, type Interval, passAtK, wilsonInterval } from "./eval-stats.ts";
+export {
+  computeEvaluationMetrics,
+  type EvaluationMetrics,
+  type ExampleResult,
+  type SampleScore,
+} from "./evaluation-metrics.ts";
+export { type EvalProblem, type EvalSet, loadEvalSet, ZEvalSet } from "./load-eval-set.ts";
+export {
+  type EvalSettings,
+  type EvaluationOutcome,
+  type RunEvaluationOptions,
+  runEvaluation,
+  ZEvalSettings,
+} from "./run-evaluation.ts";
