@@ -84,6 +84,8 @@ async function test(args: string[]): Promise<number> {
     if (!args.includes("--e2e-only")) {
       // Debian's python3-torch for the engine's PyTorch parity test (skips with a reason if it cannot)
       await runCommand("sh", [join(ROOT, "packages/engine-local/scripts/setup-test-deps.sh")], { cwd: ROOT });
+      // Debian's python3-jinja2 for the chat-template parity test (which fails, naming it, without it)
+      await runCommand("sh", [join(ROOT, "packages/core/scripts/setup-test-deps.sh")], { cwd: ROOT });
       code = await runCommand(
         process.execPath,
         [
