@@ -19,6 +19,7 @@ import {
 import { Worker } from "bullmq";
 import { detectCapabilities } from "./capabilities.ts";
 import { startDatasetWorker } from "./datasets/start-dataset-worker.ts";
+import { startEvaluationWorker } from "./evaluations/start-evaluation-worker.ts";
 import { startGenerationWorker } from "./generations/start-generation-worker.ts";
 import { createEchoProcessor } from "./echo-processor.ts";
 import { parseWorkerEnv } from "./env.ts";
@@ -113,6 +114,7 @@ async function main() {
   });
 
   const modelWorker = startModelWorker({ db, env, log, workerId, connection: workerConnection });
+  const evaluationWorker = startEvaluationWorker({ db, env, log, workerId, connection: workerConnection });
   const generationWorker = await startGenerationWorker({ db, env, log, workerId, connection: workerConnection });
 
   const runWorker = await startRunWorker({
@@ -141,6 +143,7 @@ async function main() {
         },
         () => runWorker.stop(),
         () => generationWorker.stop(),
+        () => evaluationWorker.stop(),
       ],
       workers: [echoWorker, datasetWorker, modelWorker, runWorker.worker],
       queues: [producer],

@@ -1,0 +1,83 @@
+import { join, resolve } from "node:path";
+import type { Db } from "@distillery/db";
+import { runEvaluation } from "@distillery/evals/evaluations";
+import { createModelPool, type ModelPool, resolveServableFiles } from "@distillery/inference";
+import { QUEUES, ZEvaluationPayload } from "@distillery/jobs";
+import { createBlobStore } from "@distillery/storage";
+import { UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { WorkerEnv } from "../env.ts";
+import type { Logger } from "../logger.ts";
+
+/** Resident models of this worker's evaluations; the least recently used idle one goes first. */
+const MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
+const SLOTS_PER_MODEL = 8;
+
+/**
+ * The evaluations queue: the processor is thin (parse, delegate to runEvaluation, report). Models
+ * are served by this worker's own model pool (one per workspace), the same code as /v1.
+ * Postgres owns each evaluation's state; a job that comes back after a crash resumes it.
+ */
+export function startEvaluationWorker(options: {
+  db: Db;
+  env: WorkerEnv;
+  log: Logger;
+  workerId: string;
+  connection: Redis;
+}) {
+  const { db, env, log } = options;
+  const dataDir = resolve(env.DISTILLERY_DATA_DIR);
+  const store = createBlobStore({ ...env, blobDir: join(dataDir, "blobs") });
+  const cacheDir = join(dataDir, "cache", "evaluations");
+  const pools = new Map<string, ModelPool>();
+  const poolFor = (workspaceId: string) => {
+    let pool = pools.get(workspaceId);
+    if (!pool) {
+      pool = createModelPool({
+        budgetBytes: MEMORY_BUDGET_BYTES,
+        slots: SLOTS_PER_MODEL,
+        resolve: (id) => resolveServableFiles(db, store, workspaceId, id, cacheDir),
+        log: (m) => log.info(m),
+      });
+      pools.set(workspaceId, pool);
+    }
+    return pool;
+  };
+  const shutdown = new AbortController();
+  const worker = new Worker(
+    QUEUES.evaluations,
+    async (job) => {
+      const parsed = ZEvaluationPayload.safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableError(`bad evaluation payload: ${parsed.error.message}`);
+      const { evaluationId, workspaceId } = parsed.data;
+      const outcome = await runEvaluation({
+        db,
+        store,
+        pool: poolFor(workspaceId),
+        evaluationId,
+        workerId: options.workerId,
+        cacheDir,
+        signal: shutdown.signal,
+        heartbeatMs: env.WORKER_HEARTBEAT_MS,
+      });
+      log.info({ evaluationId, outcome }, "evaluation finished");
+      return { outcome };
+    },
+    {
+      connection: options.connection,
+      prefix: env.QUEUE_PREFIX,
+      concurrency: 2,
+      lockDuration: 60_000,
+      maxStalledCount: 2,
+    },
+  );
+  worker.on("failed", (job, err) => log.error({ jobId: job?.id, err: err.message }, "evaluation job failed"));
+  return {
+    worker,
+    async stop() {
+      shutdown.abort();
+      await worker.close();
+      await Promise.all([...pools.values()].map((p) => p.close()));
+    },
+  };
+}
