@@ -1,7 +1,8 @@
 import { expect, test } from "@playwright/test";
 
 test("the studio shows a worker online and carries an echo job through the worker", async ({ page }) => {
-  await page.goto("/");
+  // the echo job is a worker diagnostic: it lives on the Workers page, not the home page
+  await page.goto("/workers");
   await expect(page.getByRole("navigation", { name: "Main" })).toContainText("Workers");
   const online = page.getByTestId("workers-table").getByTestId("worker-row");
   await expect(online.first()).toContainText("online");
@@ -27,7 +28,7 @@ test("an empty echo message is refused with the field named, in the UI and the A
   page,
   request,
 }) => {
-  await page.goto("/");
+  await page.goto("/workers");
   await page.getByRole("button", { name: "Send echo job" }).click();
   await expect(page.getByText("type a message")).toBeVisible();
 
