@@ -38,7 +38,7 @@ export async function startWeb(
   );
   const url = `http://localhost:${port}`;
   // a web that dies before it first answers is a failed start (a broken build), not a crash to restart
-  await waitForHttp(`${url}/api/health`, 60_000, () => !app.isRunning());
+  await waitForHttp(`${url}/api/health`, 180_000, () => !app.isRunning());
   return url;
 }
 
