@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { OWNER_STATE } from "./fixtures/owner.ts";
 
 /**
  * The stack (services, web, worker) is started by `npm test` (scripts/stack/main.ts), which passes
@@ -7,6 +8,8 @@ import { defineConfig } from "@playwright/test";
  */
 export default defineConfig({
   testDir: "./tests",
+  // signs the owner in once; every spec starts signed in (specs of other roles use their own contexts)
+  globalSetup: "./global-setup.ts",
   timeout: 120_000,
   expect: { timeout: 20_000 },
   fullyParallel: false,
@@ -15,6 +18,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: process.env.BASE_URL ?? "http://localhost:3000",
+    storageState: OWNER_STATE,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {

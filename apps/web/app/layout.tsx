@@ -9,6 +9,9 @@ export const metadata: Metadata = {
   description: "Distil a large reasoning model into a small student.",
 };
 
+// every page renders per request: the proxy's CSP nonce must reach Next's scripts
+export const dynamic = "force-dynamic";
+
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">

@@ -1,10 +1,13 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { UserMenu } from "@/features/auth/components/user-menu.tsx";
 
 const LINKS = [
   { href: "/datasets", label: "Datasets" },
   { href: "/models", label: "Models" },
+  { href: "/generations", label: "Generate" },
+  { href: "/teachers", label: "Teachers" },
   { href: "/runs", label: "Runs" },
   { href: "/queue", label: "Queue" },
   { href: "/workers", label: "Workers" },
@@ -22,6 +25,7 @@ export function Nav() {
           {l.label}
         </Link>
       ))}
+      <UserMenu />
     </nav>
   );
 }

@@ -28,6 +28,13 @@ export function VersionPage({ datasetId, versionId }: { datasetId: string; versi
         >
           Use in a new run
         </Link>
+        <Link
+          className="button"
+          href={`/generations/new?versionId=${encodeURIComponent(v.id)}`}
+          data-testid="generate-with-teacher"
+        >
+          Generate with a teacher
+        </Link>
       </div>
       <p className="muted">
         {v.rowCount.toLocaleString()} rows · {describeOperation(v.operation)} ·{" "}

@@ -1,0 +1,5 @@
+import { AuditLog } from "@/features/auth/components/audit-log.tsx";
+
+export default function AuditPage() {
+  return <AuditLog />;
+}

@@ -1,0 +1,5 @@
+import { TokenSettings } from "@/features/auth/components/token-settings.tsx";
+
+export default function TokensPage() {
+  return <TokenSettings />;
+}
