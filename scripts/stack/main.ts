@@ -111,6 +111,7 @@ async function test(args: string[]): Promise<number> {
         log,
       );
       const e2eDatabase = await ensureDatabase(adminUrl, "distillery_e2e");
+      const hubPort = await findFreePort();
       await runMigrations(e2eDatabase, MIGRATIONS_DIR);
       const appEnv = {
         ...process.env,
@@ -121,6 +122,10 @@ async function test(args: string[]): Promise<number> {
         WORKER_HEARTBEAT_MS: "1000",
         WORKER_OFFLINE_AFTER_MS: "4000",
         RUN_STALE_AFTER_MS: "6000",
+        // specs serve the Hub's routes on this port (packages/catalog's hub test server): the
+        // studio downloads models from it as it would from huggingface.co
+        HF_ENDPOINT: `http://127.0.0.1:${hubPort}`,
+        E2E_HUB_PORT: String(hubPort),
       };
       await buildWeb(appEnv);
       startWorker(supervisor, appEnv);
