@@ -1,3 +1,4 @@
+import { GenerationsQueuePanel } from "@/features/generations/components/generations-queue-panel.tsx";
 import { QueueView } from "@/features/queue/components/queue-view.tsx";
 
 export default function QueuePage() {
@@ -9,6 +10,7 @@ export default function QueuePage() {
         workers free up.
       </p>
       <QueueView />
+      <GenerationsQueuePanel />
     </>
   );
 }

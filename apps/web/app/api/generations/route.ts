@@ -1,0 +1,19 @@
+import { createGeneration } from "@/features/generations/server/create-generation.ts";
+import { ZCreateGenerationBody } from "@/features/generations/server/generation-schemas.ts";
+import { listGenerationViews } from "@/features/generations/server/generation-view.ts";
+import { withRoute } from "@/lib/server/route.ts";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withRoute({
+  permission: "read",
+  handler: async ({ actor }) => ({ jobs: await listGenerationViews(actor.workspaceId) }),
+});
+
+/** Generate with a teacher: checked (teacher, prompts, columns) before any request is sent. */
+export const POST = withRoute({
+  permission: "write",
+  maxBodyBytes: 60_000_000,
+  schemas: { body: ZCreateGenerationBody },
+  handler: async ({ actor, body }) => createGeneration(actor, body),
+});
