@@ -69,7 +69,7 @@ export function encodeSafetensors(
 
 export async function startHubTestServer(
   repos: Record<string, HubTestRepo>,
-  options: { pageSize?: number; lfsThreshold?: number } = {},
+  options: { pageSize?: number; lfsThreshold?: number; port?: number } = {},
 ): Promise<HubTestServer> {
   const pageSize = options.pageSize ?? 50;
   const lfsThreshold = options.lfsThreshold ?? 10_000;
@@ -195,7 +195,7 @@ export async function startHubTestServer(
     }
     res.writeHead(404).end("not a Hub route");
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(options.port ?? 0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
