@@ -9,6 +9,7 @@ import {
   isPortOpen,
   startServices,
 } from "@distillery/services";
+import { loadOrCreateSecretKeyFile, SECRET_KEY_FILE } from "@distillery/teacher";
 import { buildWeb, generatePrismaClient, ROOT, startWeb, startWorker } from "./apps.ts";
 import { runCommand } from "./run-command.ts";
 import { seedDemoAt } from "./seed-demo.ts";
@@ -44,6 +45,9 @@ async function start(args: string[]): Promise<number> {
       DATABASE_URL: urls.databaseUrl,
       REDIS_URL: urls.redisUrl,
       DISTILLERY_DATA_DIR: dataDir,
+      // seals teacher API keys; unset: generated into the data folder on first start, then reused
+      DISTILLERY_SECRET_KEY:
+        process.env.DISTILLERY_SECRET_KEY ?? loadOrCreateSecretKeyFile(join(dataDir, SECRET_KEY_FILE)),
     };
     if (process.env.DISTILLERY_SEED_DEMO !== "0") {
       await seedDemoAt({ ...urls, dataDir, queuePrefix: process.env.QUEUE_PREFIX }, log).catch((e: Error) =>
