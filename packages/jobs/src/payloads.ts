@@ -72,6 +72,12 @@ export const ZDatasetJobPayload = z.discriminatedUnion("op", [
     testFraction: z.number().gt(0).lt(1).default(0.1),
     seed: z.number().int().default(42),
   }),
+  /** token statistics of a version recounted with another model's tokenizer (the student's) */
+  z.object({
+    op: z.literal("stats"),
+    ...ZDatasetJobCommon,
+    versionId: z.string().min(1),
+  }),
   /** maintenance, from a job scheduler: no Job row, nothing to claim */
   z.object({ op: z.literal("sweep-uploads") }),
 ]);

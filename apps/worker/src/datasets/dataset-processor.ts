@@ -14,6 +14,7 @@ import {
   updateJobProgress,
   watchForCancel,
 } from "./job-state.ts";
+import { recountVersion } from "./recount-version.ts";
 import { toStorableJson, toStorableText } from "./storable-json.ts";
 
 /**
@@ -95,7 +96,19 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
               },
               payload,
             )
-          : await deriveVersion({ ...deps, signal: stop }, payload);
+          : payload.op === "stats"
+            ? await recountVersion(
+                {
+                  ...deps,
+                  signal: stop,
+                  onProgress: (p) => {
+                    lastProgress = p;
+                    writeProgress(p);
+                  },
+                },
+                payload,
+              )
+            : await deriveVersion({ ...deps, signal: stop }, payload);
       if (payload.op !== "import")
         await finishJob(db, payload.jobId, workerId, { output: toStorableJson(output) });
       return { versionIds: "versionId" in output ? [output.versionId] : output.versions.map((v) => v.id) };

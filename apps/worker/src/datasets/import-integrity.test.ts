@@ -136,3 +136,59 @@ describe("an import leaves a version only when its job succeeded", () => {
     expect(logged).toHaveLength(1);
   });
 });
+
+describe("statistics with the student's tokenizer", () => {
+  it("a version's statistics are recounted with a chosen model's tokenizer.json; the rows stay", async () => {
+    const { createTinyModel } = await import("@distillery/engine-local");
+    const { registerModelDir } = await import("@distillery/catalog");
+    const { job, payload } = await prepareImport(
+      `${Array.from({ length: 12 }, () => JSON.stringify(STRATOS_ROW)).join("\n")}\n`,
+    );
+    const processor = createDatasetProcessor({ db, store, workerId });
+    await processor({ data: payload } as Job);
+    const imported = await db.job.findUniqueOrThrow({ where: { id: job.id } });
+    const { versionId } = imported.output as { versionId: string };
+    const before = await db.datasetVersion.findUniqueOrThrow({ where: { id: versionId } });
+    const statsBefore = before.stats as {
+      tokenizer: { kind: string };
+      histograms: { total: { mean: number } };
+    };
+    expect(statsBefore.tokenizer.kind).toBe("bytes");
+
+    const dir = join(root, "tiny-model");
+    createTinyModel(dir, {
+      corpus: ["What is 2 + 3 * 4? Multiplication comes first."],
+      vocabSize: 300,
+      hiddenSize: 16,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: 64,
+    });
+    const model = await registerModelDir(db, store, { workspaceId, name: "student", dir });
+    const statsJob = await createJob(db, { workspaceId, kind: "dataset-stats", input: { versionId } });
+    await processor({
+      data: ZDatasetJobPayload.parse({
+        op: "stats",
+        jobId: statsJob.id,
+        workspaceId,
+        versionId,
+        tokenizerModelId: model.id,
+      }),
+    } as Job);
+    const done = await db.job.findUniqueOrThrow({ where: { id: statsJob.id } });
+    expect(done.status).toBe("completed");
+    const after = await db.datasetVersion.findUniqueOrThrow({ where: { id: versionId } });
+    const statsAfter = after.stats as {
+      rows: number;
+      tokenizer: { kind: string; modelName: string };
+      histograms: { total: { mean: number } };
+      import: { shape: string };
+    };
+    expect(statsAfter.tokenizer).toMatchObject({ kind: "model", modelName: "student" });
+    expect(statsAfter.rows).toBe(12);
+    expect(statsAfter.import.shape).toBe("sharegpt");
+    // a BPE vocabulary counts fewer tokens than one per byte
+    expect(statsAfter.histograms.total.mean).toBeLessThan(statsBefore.histograms.total.mean);
+    expect(after.blobKey).toBe(before.blobKey);
+  });
+});

@@ -4,6 +4,7 @@ import { useDatasetVersion } from "../hooks/use-datasets.ts";
 import { DerivePanel } from "./derive-panel.tsx";
 import { describeOperation } from "./describe-operation.ts";
 import { type ImportCoercion, ImportCoercions, shapeLabel } from "./import-summary.tsx";
+import { RecountStats } from "./recount-stats.tsx";
 import { RowBrowser } from "./row-browser.tsx";
 import { VersionStats } from "./version-stats.tsx";
 
@@ -48,6 +49,12 @@ export function VersionPage({ datasetId, versionId }: { datasetId: string; versi
       </p>
       <ImportCoercions coercions={imported?.coercions} />
       <h2>Statistics</h2>
+      <RecountStats
+        datasetId={datasetId}
+        versionId={versionId}
+        template={template}
+        {...(tok?.kind === "model" && tok.modelId ? { currentModelId: tok.modelId } : {})}
+      />
       <VersionStats stats={v.stats} />
       <h2>Rows</h2>
       <RowBrowser datasetId={datasetId} versionId={versionId} defaultTemplate={template} />

@@ -52,5 +52,12 @@ export const ZDeriveRequest = z.discriminatedUnion("op", [
     template: z.string().min(1).default("phi3"),
     tokenizerModelId: z.string().min(1).optional(),
   }),
+  /** recount the token statistics with the chosen model's tokenizer (the student's) */
+  z.object({
+    op: z.literal("stats"),
+    template: z.string().min(1).default("phi3"),
+    tokenizerModelId: z.string().min(1, "choose a model"),
+    maxLength: z.number().int().positive().max(1_000_000).optional(),
+  }),
 ]);
 export type DeriveRequest = z.input<typeof ZDeriveRequest>;

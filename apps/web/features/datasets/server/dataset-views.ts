@@ -2,7 +2,7 @@ import "server-only";
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 
-export const DATASET_JOB_KINDS = ["dataset-import", "dataset-filter", "dataset-split"];
+export const DATASET_JOB_KINDS = ["dataset-import", "dataset-filter", "dataset-split", "dataset-stats"];
 
 /** GET /api/datasets: name, versions, rows of the newest version, last update. */
 export async function listDatasets(workspaceId: string) {

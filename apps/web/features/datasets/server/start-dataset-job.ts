@@ -145,7 +145,9 @@ export async function startDerive(
     select: { id: true, stats: true },
   });
   if (!version) throw new AppError("not_found", `dataset version ${ids.versionId} does not exist`);
-  const maxLength = Number((version.stats as { maxLength?: number } | null)?.maxLength ?? 2048) || 2048;
+  const maxLength =
+    (body.op === "stats" ? body.maxLength : undefined) ??
+    (Number((version.stats as { maxLength?: number } | null)?.maxLength ?? 2048) || 2048);
   const common = {
     workspaceId: actor.workspaceId,
     versionId: version.id,
@@ -185,6 +187,17 @@ export async function startDerive(
       }),
     );
   }
+  if (body.op === "stats")
+    return enqueue(
+      actor,
+      "dataset-stats",
+      { versionId: version.id, tokenizerModelId: body.tokenizerModelId },
+      (jobId) => ({
+        op: "stats",
+        jobId,
+        ...common,
+      }),
+    );
   return enqueue(
     actor,
     "dataset-split",
