@@ -5,7 +5,7 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const POST = withRoute({
-  auth: "user",
+  permission: "write",
   schemas: { body: ZImportRequest },
   handler: async ({ actor, body }) => startImport(actor, body),
 });

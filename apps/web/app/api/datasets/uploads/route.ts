@@ -7,7 +7,7 @@ export const runtime = "nodejs";
 
 /** The file is the raw request body (streamed to blob storage); its name is ?fileName= or X-File-Name. */
 export const POST = withRoute({
-  auth: "user",
+  permission: "write",
   schemas: { query: z.object({ fileName: z.string().max(1000).optional() }) },
   handler: async ({ actor, req, query }) => createUpload(actor, req, query.fileName),
 });

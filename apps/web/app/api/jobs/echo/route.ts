@@ -4,7 +4,8 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const POST = withRoute({
-  auth: "user",
+  permission: "write",
   schemas: { body: ZCreateEchoJob },
-  handler: async ({ actor, body }) => Response.json({ job: await createEchoJob(actor, body) }, { status: 201 }),
+  handler: async ({ actor, body }) =>
+    Response.json({ job: await createEchoJob(actor, body) }, { status: 201 }),
 });

@@ -5,7 +5,7 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const GET = withRoute({
-  auth: "user",
+  permission: "read",
   schemas: { params: z.object({ runId: z.string().min(1) }) },
   handler: async ({ actor, params }) => getRunDetail(actor.workspaceId, params.runId),
 });

@@ -5,7 +5,7 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const GET = withRoute({
-  auth: "user",
+  permission: "read",
   schemas: {
     query: z.object({
       ids: z

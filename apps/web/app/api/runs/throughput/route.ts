@@ -4,6 +4,6 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const GET = withRoute({
-  auth: "user",
+  permission: "read",
   handler: async ({ actor }) => ({ engines: await measureThroughput(actor.workspaceId) }),
 });

@@ -5,7 +5,7 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const GET = withRoute({
-  auth: "user",
+  permission: "read",
   schemas: { params: z.object({ jobId: z.string().min(1) }) },
   handler: async ({ actor, params }) => ({ job: await getDatasetJob(actor.workspaceId, params.jobId) }),
 });

@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
  * EventSource resumes by itself. Ends with `event: end` once the run is finished.
  */
 export const GET = withRoute({
-  auth: "user",
+  permission: "read",
   schemas: {
     params: z.object({ runId: z.string().min(1) }),
     query: z.object({ after: z.coerce.number().int().min(-1).optional() }),

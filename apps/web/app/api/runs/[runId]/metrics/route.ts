@@ -7,7 +7,7 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const GET = withRoute({
-  auth: "user",
+  permission: "read",
   schemas: {
     params: z.object({ runId: z.string().min(1) }),
     query: z.object({ points: z.coerce.number().int().min(10).max(20_000).default(MAX_POINTS_PER_SERIES) }),

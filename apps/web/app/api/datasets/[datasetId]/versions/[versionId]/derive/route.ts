@@ -6,7 +6,7 @@ import { withRoute } from "@/lib/server/route.ts";
 export const dynamic = "force-dynamic";
 
 export const POST = withRoute({
-  auth: "user",
+  permission: "write",
   schemas: {
     params: z.object({ datasetId: z.string().min(1), versionId: z.string().min(1) }),
     body: ZDeriveRequest,
