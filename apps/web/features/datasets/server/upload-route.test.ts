@@ -125,6 +125,39 @@ describe("POST /api/datasets/uploads", () => {
     expect(await db.datasetUpload.count({ where: { status: { not: "received" } } })).toBe(0);
   });
 
+  it("a JSON row nested 10,000 deep: 422 naming the row and the depth limit, nothing kept (was a 500)", async () => {
+    const before = await store.list("uploads/");
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const res = await upload(`${magpieLine(1)}{"instruction":"a","response":${deep}}\n`, {}, "deep.jsonl");
+    expect(res.status).toBe(422);
+    expect((await res.json()).detail).toBe(
+      "deep.jsonl, line 2: the row is nested more than 64 levels deep (the limit is 64)",
+    );
+    expect(await store.list("uploads/")).toEqual(before);
+  });
+
+  it("a 25,000-column CSV (the body limit here is 256 KiB) is refused with a 422 while /api/health keeps answering", async () => {
+    const { GET: health } = await import("@/app/api/health/route.ts");
+    const cols = Array.from({ length: 25_000 }, (_, i) => `c${i}`);
+    const body = `${cols.join(",")}\n${cols.map(() => "v").join(",")}\n`;
+    const t0 = performance.now();
+    const uploading = upload(body, {}, "wide.csv");
+    // a health request sent while the upload is being read and previewed
+    const healthAnswer = (health as unknown as (req: Request) => Promise<Response>)(
+      new Request("http://x/api/health"),
+    ).then((r) => ({ status: r.status, ms: performance.now() - t0 }));
+    const [res, h] = await Promise.all([uploading, healthAnswer]);
+    expect(res.status).toBe(422);
+    expect((await res.json()).detail).toBe(
+      "wide.csv, line 1: the header has more than 1,000 columns (the limit is 1,000)",
+    );
+    expect(h.status).toBeLessThan(600);
+    // a figure, not an assertion: the preview once blocked the process for 31 s here
+    console.log(
+      `[figures] 25,000-column CSV (${(body.length / 1024).toFixed(0)} KiB): 422 after ${Math.round(performance.now() - t0)} ms; concurrent health answered after ${Math.round(h.ms)} ms`,
+    );
+  });
+
   it("refuses an empty body", async () => {
     const res = await upload("");
     expect(res.status).toBe(400);
