@@ -150,7 +150,8 @@ def generate_samples(model, tokenizer, job) -> list:
         with torch.random.fork_rng(devices=devices), torch.no_grad():
             torch.manual_seed(job.training["seed"])
             for p in job.sample_prompts:
-                enc = model_inputs(tokenizer(p.rendered, return_tensors="pt"), device)
+                # the rendered prompt carries its own special tokens (see templates.encode_rendered)
+                enc = model_inputs(tokenizer(p.rendered, return_tensors="pt", add_special_tokens=False), device)
                 temperature = float(sampling["temperature"])
                 gen_kwargs = {
                     "max_new_tokens": int(sampling["maxNewTokens"]),

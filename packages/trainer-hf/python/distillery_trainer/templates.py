@@ -1,50 +1,41 @@
-"""Jinja chat templates for the built-in template ids, saved with the adapter and the merged
-model so that `tokenizer.apply_chat_template` renders prompts the way the run trained.
+"""Chat templates saved with the adapter and the merged model, and how rendered rows become ids.
 
-They mirror the seed recipe's formats (DESIGN.md). The TypeScript renderer in packages/core is
-the source of truth for training text; see README ("changes wanted in core") for moving these
-strings there so both sides read one copy.
+One source with the studio: builtin_templates.json is generated from core's BUILTIN_TEMPLATES
+(the templates the worker renders the training rows with; `npm run export-templates -w
+packages/trainer-hf`, checked by a test), so the saved `chat_template` is exactly the template
+the rows were rendered with. For template "model" it is the model's own template, which the
+worker also rendered with.
 """
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Optional
 
-PHI3 = (
-    "{% for message in messages %}"
-    "{% if message['role'] == 'system' %}{{ '<|system|>\n' + message['content'] + '\n<|end|>\n' }}"
-    "{% elif message['role'] == 'user' %}{{ '<|user|>\n' + message['content'] + '\n<|end|>\n' }}"
-    "{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\n' + message['content'] + '\n<|end|>\n' }}"
-    "{% endif %}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
-)
 
-CHATML = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-
-LLAMA3 = (
-    "{{ bos_token }}{% for message in messages %}"
-    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] + '<|eot_id|>' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
-)
-
-DEEPSEEK_R1 = (
-    "{{ bos_token }}{% for message in messages %}"
-    "{% if message['role'] == 'system' %}{{ message['content'] }}"
-    "{% elif message['role'] == 'user' %}{{ '<｜User｜>' + message['content'] }}"
-    "{% elif message['role'] == 'assistant' %}{{ '<｜Assistant｜>' + message['content'] + '<｜end▁of▁sentence｜>' }}"
-    "{% endif %}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<｜Assistant｜>' }}{% endif %}"
-)
-
-_BY_ID = {"phi3": PHI3, "chatml": CHATML, "llama3": LLAMA3, "deepseek-r1": DEEPSEEK_R1}
+def builtin_templates() -> dict:
+    """{template id: {"chat_template", "bos_token", "eos_token", "source"}} from core's templates."""
+    text = resources.files("distillery_trainer").joinpath("builtin_templates.json").read_text(encoding="utf-8")
+    return json.loads(text)
 
 
 def chat_template_for(template_id: str, model_template: Optional[str]) -> Optional[str]:
     """The Jinja template to ship: the built-in one, or the model's own for "model"."""
-    return model_template if template_id == "model" else _BY_ID[template_id]
+    if template_id == "model":
+        return model_template
+    templates = builtin_templates()
+    if template_id not in templates:
+        raise ValueError(f"unknown chat template {template_id!r}; built-in: {', '.join(sorted(templates))}")
+    return templates[template_id]["chat_template"]
+
+
+def encode_rendered(tokenizer, text: str) -> list:
+    """Token ids of text the chat template rendered (a prompt, a completion, a sample prompt).
+
+    The template writes every special token it wants (Llama-3's and R1's BOS included), so the
+    tokenizer adds none: `add_special_tokens=False`, as transformers'
+    `apply_chat_template(tokenize=True)` and the local engine do. Adding them would put a second
+    BOS in front of a Llama-3 or R1-Distill prompt that already starts with one.
+    """
+    return tokenizer(text, add_special_tokens=False)["input_ids"]

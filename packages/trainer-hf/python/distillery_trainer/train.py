@@ -37,7 +37,7 @@ from .model_setup import (
     trainable_summary,
     wrap_with_lora,
 )
-from .templates import chat_template_for
+from .templates import chat_template_for, encode_rendered
 
 
 class DistilleryTrainer(Trainer):
@@ -130,11 +130,12 @@ def run_training(job: Job, emitter: Emitter) -> int:
         rows, eval_rows = split_eval(rows, config["data"]["evalFraction"], t["seed"])
     max_len = int(t["maxSeqLength"])
 
+    # rows are rendered by the chat template, special tokens included: the tokenizer adds none
     def encode_prompt(text: str) -> list:
-        return tokenizer(text, add_special_tokens=True)["input_ids"]
+        return encode_rendered(tokenizer, text)
 
     def encode_completion(text: str) -> list:
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
+        return encode_rendered(tokenizer, text)
 
     train_examples, stats = tokenize_rows(rows, encode_prompt, encode_completion, max_len, t["completionOnlyLoss"])
     eval_examples, _ = tokenize_rows(eval_rows, encode_prompt, encode_completion, max_len, t["completionOnlyLoss"])
