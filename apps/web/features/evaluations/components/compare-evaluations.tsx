@@ -141,7 +141,7 @@ export function CompareEvaluations({ ids }: { ids: string[] }) {
         ))}
       </div>
       <LengthChart evaluations={evaluations} />
-      <div className="row filters" role="group" aria-label="Filter examples">
+      <fieldset className="row filters" aria-label="Filter examples" style={{ border: 0, padding: 0 }}>
         {COMPARE_FILTERS.filter((f) => evaluations.length > 1 || f === "all" || f === "wrong").map((f) => (
           <button
             key={f}
@@ -156,7 +156,7 @@ export function CompareEvaluations({ ids }: { ids: string[] }) {
             {FILTER_LABELS[f]} ({counts[f]})
           </button>
         ))}
-      </div>
+      </fieldset>
       <table aria-label="Examples">
         <thead>
           <tr>

@@ -52,7 +52,9 @@ export function NewEvaluationForm({
     <section className="panel" aria-label="New evaluation">
       <h2 className="panel-title">New evaluation</h2>
       <div className="field">
-        <label>Models (1–4; the first is the baseline for “fixed / broken by distillation”)</label>
+        <span className="muted">
+          Models (1–4; the first is the baseline for “fixed / broken by distillation”)
+        </span>
         <div className="row">
           {(models.data ?? []).map((m) => (
             <label key={m.id} className="row" style={{ gap: 4 }}>
