@@ -18,6 +18,7 @@ export class TestBrowser {
       body?: unknown;
       params?: Record<string, string>;
       headers?: Record<string, string>;
+      signal?: AbortSignal;
     } = {},
   ): Promise<Response> {
     const method = opts.method ?? (opts.body === undefined ? "GET" : "POST");
@@ -29,6 +30,7 @@ export class TestBrowser {
       method,
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
     });
     const res = await handler(req, { params: Promise.resolve(opts.params ?? {}) });
     for (const c of res.headers.getSetCookie()) {
