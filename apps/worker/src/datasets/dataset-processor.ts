@@ -35,6 +35,15 @@ function describeError(e: unknown) {
   return { code: "internal" };
 }
 
+/** Removes versions (rows and blobs) that a job made but could not complete. */
+async function discardVersions(db: Db, store: BlobStore, ids: string[]) {
+  for (const id of ids) {
+    const v = await db.datasetVersion.findUnique({ where: { id }, select: { blobKey: true } });
+    await db.datasetVersion.deleteMany({ where: { id } }).catch(() => {});
+    if (v?.blobKey) await store.delete(v.blobKey).catch(() => {});
+  }
+}
+
 export interface DatasetProcessorDeps {
   db: Db;
   store: BlobStore;
@@ -109,8 +118,21 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
                 payload,
               )
             : await deriveVersion({ ...deps, signal: stop }, payload);
-      if (payload.op !== "import")
+      if (payload.op === "filter" || payload.op === "split") {
+        // a derive's versions are inserted before the job completes: if it cannot complete
+        // (fenced out by another delivery, or the write fails), they go, so no version outlives
+        // a job that did not succeed
+        const made = "versions" in output ? output.versions.map((v) => v.id) : [];
+        const isDone = await finishJob(db, payload.jobId, workerId, { output: toStorableJson(output) }).catch(
+          () => false,
+        );
+        if (!isDone) {
+          await discardVersions(db, store, made);
+          throw new Error(`job ${payload.jobId} could not be completed; its versions were removed`);
+        }
+      } else if (payload.op === "stats") {
         await finishJob(db, payload.jobId, workerId, { output: toStorableJson(output) });
+      }
       return { versionIds: "versionId" in output ? [output.versionId] : output.versions.map((v) => v.id) };
     } catch (e) {
       if (cancel.signal.aborted) {
