@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { runMigrations } from "@distillery/db";
+import { createDb, runMigrations } from "@distillery/db";
 import {
   createSupervisor,
   ensureDatabase,
@@ -19,6 +19,25 @@ const log = (m: string) => console.log(m);
 
 async function portOrFree(preferred: number): Promise<number> {
   return (await isPortOpen(preferred)) ? findFreePort() : preferred;
+}
+
+/** Until someone has an account, the first visitor creates the owner: say where. */
+async function printFirstStart(databaseUrl: string, url: string) {
+  const db = createDb(databaseUrl, { max: 1 });
+  try {
+    const hasAccount = await db.account.findFirst({
+      where: { providerId: "credential" },
+      select: { id: true },
+    });
+    if (!hasAccount)
+      log(
+        `  First start: open ${url}/setup to create the owner account (or start on this machine in one click).\n`,
+      );
+  } catch {
+    // the web shows the same page; the hint is a convenience
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 /** `npm start`: the studio with its services on embedded defaults (or DATABASE_URL / REDIS_URL). */
@@ -61,6 +80,7 @@ async function start(args: string[]): Promise<number> {
     log(
       `\n  Distillery is running at ${url}  (started in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops everything)\n`,
     );
+    await printFirstStart(urls.databaseUrl, url);
   } catch (e) {
     log(`[stack] cannot start: ${(e as Error).message}`);
     await supervisor.stopAll(1);
