@@ -29,6 +29,7 @@ export { OpenAiError, openAiErrorFromZod } from "./openai/openai-error.ts";
 export * from "./openai/openai-schemas.ts";
 export {
   createModelPool,
+  loadChatTemplate,
   estimateModelBytes,
   type LoadedModel,
   type ModelPool,

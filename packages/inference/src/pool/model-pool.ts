@@ -81,7 +81,8 @@ function loadServingTokenizer(files: ServableFiles): EngineTokenizer {
   return loadTokenizer(files.modelDir);
 }
 
-function loadTemplate(files: ServableFiles, id: string): ChatTemplateSpec {
+/** The chat template a served model uses: its own (adapter first), else the run's template id. */
+export function loadChatTemplate(files: ServableFiles, id: string): ChatTemplateSpec {
   const config =
     (files.adapterDir ? readTokenizerConfig(files.adapterDir) : null) ?? readTokenizerConfig(files.modelDir);
   if (config && config.chat_template) return getModelTemplate(config, id);
@@ -124,7 +125,7 @@ export function createModelPool(options: ModelPoolOptions): ModelPool {
   async function load(id: string): Promise<LoadedModel> {
     const files = await options.resolve(id);
     const tokenizer = loadServingTokenizer(files);
-    const template = loadTemplate(files, id);
+    const template = loadChatTemplate(files, id);
     const bytes = estimateModelBytes(files, options.slots);
     await makeRoom(bytes);
     const started = performance.now();
