@@ -143,6 +143,14 @@ test("a model added from the Hub by id trains on the CPU, and its adapter downlo
 
   await page.waitForURL(/\/runs\/run_/);
   await expect(page.getByTestId("run-status")).toHaveText("succeeded", { timeout: 180_000 });
+  // the loss curve saves as CSV: one row per step, train loss in its own column
+  const [csv] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByTestId("chart-loss").getByRole("button", { name: "CSV" }).click(),
+  ]);
+  expect(csv.suggestedFilename()).toMatch(/-loss\.csv$/);
+  expect(readFileSync(await csv.path()).toString()).toMatch(/^step,train loss\n1,\d/);
+
   const artifacts = page.getByTestId("artifacts");
   await expect(artifacts.getByTestId("artifact-row").first()).toBeVisible({ timeout: 30_000 });
   await expect(artifacts).toContainText("LoRA adapter");
