@@ -149,7 +149,7 @@ test("a model added from the Hub by id trains on the CPU, and its adapter downlo
     page.getByTestId("chart-loss").getByRole("button", { name: "CSV" }).click(),
   ]);
   expect(csv.suggestedFilename()).toMatch(/-loss\.csv$/);
-  expect(readFileSync(await csv.path()).toString()).toMatch(/^step,train loss\n1,\d/);
+  expect(readFileSync(await csv.path()).toString()).toMatch(/^step,train loss\n\d+,\d/);
 
   const artifacts = page.getByTestId("artifacts");
   await expect(artifacts.getByTestId("artifact-row").first()).toBeVisible({ timeout: 30_000 });
