@@ -25,7 +25,7 @@ import {
   startRedis,
 } from "@distillery/services";
 import { createFsBlobStore } from "@distillery/storage";
-import { buildWeb, hasWebBuild, ROOT, startWeb, startWorker } from "../stack/apps.ts";
+import { buildWeb, hasWebBuild, ROOT, startWebApp, startWorker } from "../stack/apps.ts";
 
 const args = process.argv.slice(2);
 const argValue = (name: string, fallback: string) => {
@@ -227,7 +227,7 @@ async function main(): Promise<number> {
     };
     if (!args.includes("--no-build") || !hasWebBuild()) await buildWeb(env);
     const worker = startWorker(supervisor, env);
-    const url = await startWeb(supervisor, env, await findFreePort());
+    const { url, app: web } = await startWebApp(supervisor, env, await findFreePort());
     console.log(`[drills] stack up at ${url} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const health = probeHealth(url);
 
@@ -356,7 +356,7 @@ async function main(): Promise<number> {
     }
 
     // 3. an oversized body
-    const webPid = (await waitFor("the web's pid", 5_000, async () => readWebPid(url))) as number;
+    const webPid = web.child.pid ?? 0;
     const before = rssMbOfGroup(webPid);
     const chunk = new Uint8Array(1 << 20).fill(0x20);
     let sent = 0;
@@ -399,20 +399,6 @@ async function main(): Promise<number> {
   const code = await stopped;
   rmSync(dataDir, { recursive: true, force: true });
   return code;
-}
-
-/** The pid of `next start` (the leader of the web's process group) serving `url`. */
-async function readWebPid(url: string): Promise<number | undefined> {
-  const port = new URL(url).port;
-  for (const pid of listPids()) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (cmd.includes("next") && cmd.includes("start") && cmd.includes(port)) return Number(pid);
-    } catch {
-      // gone
-    }
-  }
-  return undefined;
 }
 
 main().then((code) => process.exit(code));

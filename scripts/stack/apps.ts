@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Supervisor } from "@distillery/services";
+import type { AppHandle, Supervisor } from "@distillery/services";
 import { runCommand, waitForHttp } from "./run-command.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -23,12 +23,21 @@ export function hasWebBuild(): boolean {
   return existsSync(join(ROOT, "apps/web/.next/BUILD_ID"));
 }
 
-/** Starts the built web app and waits until /api/health answers. */
+/** Starts the built web app and waits until /api/health answers; returns its URL. */
 export async function startWeb(
   supervisor: Supervisor,
   env: NodeJS.ProcessEnv,
   port: number,
 ): Promise<string> {
+  return (await startWebApp(supervisor, env, port)).url;
+}
+
+/** startWeb, also returning the supervisor's handle on the web (its pid, its restarts). */
+export async function startWebApp(
+  supervisor: Supervisor,
+  env: NodeJS.ProcessEnv,
+  port: number,
+): Promise<{ url: string; app: AppHandle }> {
   const app = supervisor.spawnApp(
     "web",
     process.execPath,
@@ -39,7 +48,7 @@ export async function startWeb(
   const url = `http://localhost:${port}`;
   // a web that dies before it first answers is a failed start (a broken build), not a crash to restart
   await waitForHttp(`${url}/api/health`, 180_000, () => !app.isRunning());
-  return url;
+  return { url, app };
 }
 
 export function startWorker(supervisor: Supervisor, env: NodeJS.ProcessEnv, name = "worker") {

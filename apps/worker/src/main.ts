@@ -117,6 +117,11 @@ async function main() {
   const evaluationWorker = startEvaluationWorker({ db, env, log, workerId, connection: workerConnection });
   const generationWorker = await startGenerationWorker({ db, env, log, workerId, connection: workerConnection });
 
+  // every BullMQ worker re-emits its connections' errors: the outage reporter says them once
+  outages.quiet(modelWorker, "model worker");
+  outages.quiet(evaluationWorker.worker, "evaluation worker");
+  outages.quiet(generationWorker.worker, "generation worker");
+
   const runWorker = await startRunWorker({
     db,
     env,

@@ -43,6 +43,13 @@ async function waitUntilConnected(connection: Redis, timeoutMs: number): Promise
 
 /** Redis did not take the job (it is down); the caller's row stays queued for the sweeper. */
 export class QueueUnavailableError extends Error {
+  /**
+   * `instanceof` checks the name: a bundler (Next.js) may load this module twice, and then the
+   * class of the thrower is not the class of the catcher (a launch answered 500 for that).
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return (value as Error | null)?.name === "QueueUnavailableError";
+  }
   constructor(message: string) {
     super(message);
     this.name = "QueueUnavailableError";

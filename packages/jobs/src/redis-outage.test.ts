@@ -33,6 +33,10 @@ describe("Redis outages", () => {
     await redis.start();
     expect(settled.isRedisBack).toBe(false);
     expect(settled.error).toBeInstanceOf(QueueUnavailableError);
+    // a second copy of the module (as a bundler may load) still recognises it
+    const copy = Object.assign(new Error("x"), { name: "QueueUnavailableError" });
+    expect(copy instanceof QueueUnavailableError).toBe(true);
+    expect(new Error("x") instanceof QueueUnavailableError).toBe(false);
     expect(settled.error?.message).toMatch(/Redis is unreachable/);
     // and it works again once Redis is back
     await expect.poll(() => producer.isAvailable(), { timeout: 20_000 }).toBe(true);
