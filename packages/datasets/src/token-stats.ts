@@ -92,6 +92,34 @@ class LengthTally {
  * structure with empty texts, so the total is what the engine sees to within a token or two at
  * text/marker boundaries, without rendering Jinja for every row.
  */
+/**
+ * Tokens a template adds to a row of this structure: the rendering of the row with empty texts.
+ * Should a template refuse empty texts, one-character texts are rendered instead and their own
+ * tokens taken off.
+ */
+function measureOverhead(empty: CanonicalExample, template: ChatTemplateSpec, counter: TokenCounter): number {
+  try {
+    const parts = toEngineExample(empty, template);
+    return counter.count(parts.prompt) + counter.count(parts.completion);
+  } catch {
+    const x = "Ω"; // a letter no template writes, so the answer is found as itself
+    const filled: CanonicalExample = {
+      ...empty,
+      ...(empty.system !== undefined ? { system: x } : {}),
+      messages: empty.messages.map((m) => ({ ...m, content: x })),
+      reasoning: empty.reasoning === null ? null : x,
+      answer: x,
+    };
+    const parts = toEngineExample(filled, template);
+    const texts =
+      (empty.system !== undefined ? 1 : 0) + empty.messages.length + (empty.reasoning === null ? 0 : 1) + 1;
+    return Math.max(
+      0,
+      counter.count(parts.prompt) + counter.count(parts.completion) - texts * counter.count(x),
+    );
+  }
+}
+
 export function createTokenStats(options: TokenStatsOptions) {
   const maxLength = options.maxLength ?? 2048;
   const bins = options.bins ?? 32;
@@ -121,8 +149,7 @@ export function createTokenStats(options: TokenStatsOptions) {
         answer: "",
         think: e.think,
       };
-      const parts = toEngineExample(empty, template);
-      o = counter.count(parts.prompt) + counter.count(parts.completion);
+      o = measureOverhead(empty, template, counter);
       overheadByShape.set(key, o);
     }
     return o;
