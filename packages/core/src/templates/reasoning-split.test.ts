@@ -161,6 +161,21 @@ describe("the split on the reasoning formats the issue names", () => {
   };
   const row = examples.single as CanonicalExample;
 
+  it("splits empty texts too (token statistics measure a template's overhead with them)", () => {
+    const empty: CanonicalExample = {
+      messages: [{ role: "user", content: "" }],
+      reasoning: "",
+      answer: "",
+      think: "ok",
+    };
+    expect(toEngineExample(empty, byModel("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B")).completion).toBe(
+      "\n</think>\n\n<｜end▁of▁sentence｜>",
+    );
+    expect(toEngineExample(empty, byModel("Qwen/Qwen2.5-Instruct (axolotl)")).completion).toBe(
+      "<think>\n\n</think>\n\n<|im_end|>\n",
+    );
+  });
+
   it("R1-Distill: the prompt opens `<think>\\n`, the completion starts inside the block", () => {
     const parts = toEngineExample(row, byModel("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"));
     expect(parts.prompt.endsWith("<｜Assistant｜><think>\n")).toBe(true);

@@ -131,7 +131,13 @@ function writtenInsideThink(prompt: string, example: CanonicalExample): string |
  */
 function isWellFormed(parts: EngineExampleParts, example: CanonicalExample): boolean {
   const region = assistantRegion(parts, example);
-  const end = region.lastIndexOf(example.answer);
+  // an empty answer (token statistics measure a template's overhead with one) ends at the block
+  const firstClose = region.indexOf(CLOSE);
+  const end = example.answer
+    ? region.lastIndexOf(example.answer)
+    : firstClose === -1
+      ? region.length
+      : firstClose + CLOSE.length;
   if (end === -1) return false;
   const before = region.slice(0, end);
   const opens = count(before, OPEN);
@@ -142,14 +148,10 @@ function isWellFormed(parts: EngineExampleParts, example: CanonicalExample): boo
     if (opens === 0) return closes === 0 || (closes === 1 && !parts.completion.includes(CLOSE));
     return opens === 1 && closes === 1 && open < close;
   }
+  if (opens !== 1 || closes !== 1 || close < open) return false;
+  if (example.reasoning === "") return true;
   const reasoning = before.indexOf(example.reasoning);
-  return (
-    opens === 1 &&
-    closes === 1 &&
-    open < reasoning &&
-    reasoning < close &&
-    count(before, example.reasoning) === 1
-  );
+  return open < reasoning && reasoning < close && count(before, example.reasoning) === 1;
 }
 
 /** The text after the last user message: the generation prompt's own part plus the completion. */
