@@ -28,21 +28,38 @@ export interface PackableWeight {
 
 /**
  * Copies the weights into a new arena span (transposed, and also as they are when `asStored`)
- * and returns the function that drops them. Skipped (a no-op) without the kernel or an arena,
- * or past `maxBytes`. The caller promises the weights do not change until it drops them.
+ * and returns the function that drops them. Skipped (a no-op) without the kernel or an arena.
+ * Within `maxBytes` the transposed copies come first (they save a transpose per product), then
+ * the stored ones; whatever does not fit is copied per product as before, so a checkpoint
+ * larger than wasm memory still trains. The caller promises the weights do not change until it
+ * drops them.
  */
-export function packWeights(weights: PackableWeight[], asStored = false, maxBytes = 512 << 20): () => void {
+export function packWeights(weights: PackableWeight[], asStored = false, maxBytes = 1024 << 20): () => void {
   const k = loadWasmKernel();
   const fresh = [...new Map(weights.filter((w) => !transposed.has(w.data)).map((w) => [w.data, w])).values()];
-  const bytes = fresh.reduce((n, w) => n + w.data.length * (asStored ? 8 : 4), 0);
-  if (!k || fresh.length === 0 || bytes > maxBytes) return () => {};
+  if (!k || fresh.length === 0) return () => {};
+  let budget = maxBytes;
+  const plan: { w: PackableWeight; stored: boolean }[] = [];
+  for (const w of fresh) {
+    if (w.data.length * 4 > budget) continue;
+    budget -= w.data.length * 4;
+    plan.push({ w, stored: false });
+  }
+  if (asStored) {
+    for (const p of plan) {
+      if (p.w.data.length * 4 > budget) continue;
+      budget -= p.w.data.length * 4;
+      p.stored = true;
+    }
+  }
+  if (plan.length === 0) return () => {};
   const done: Float32Array[] = [];
   // pinned, not an open span: a training loop around this must not allocate into the arena
   const release = allocPinned(() => {
-    for (const w of fresh) {
+    for (const { w, stored } of plan) {
       const dst = allocArenaF32(w.data.length, true);
-      const copy = asStored ? allocArenaF32(w.data.length, true) : null;
-      if (!dst || (asStored && !copy)) break;
+      const copy = stored ? allocArenaF32(w.data.length, true) : null;
+      if (!dst || (stored && !copy)) break;
       const src = copy ? copy.byteOffset : copyToScratch(w.data);
       copy?.set(w.data);
       const { i32 } = taskArgs();
@@ -132,18 +149,39 @@ export function matmulWasm(
   }
   const cInPlace = isArenaView(c);
   const pC = cInPlace ? c.byteOffset : accumulate ? place(c, sizeC) : reserve(sizeC);
-  i32[0] = pA;
-  i32[1] = transA ? 4 : K * 4; // rowA
-  i32[2] = transA ? M * 4 : 4; // stepA
-  i32[3] = pB;
-  i32[4] = N * 4; // ldb
-  i32[5] = pC;
-  i32[6] = N * 4; // ldc
-  i32[7] = M;
-  i32[8] = K;
-  i32[9] = N;
-  i32[10] = accumulate ? 1 : 0;
-  f32[11] = alpha;
-  runTask(k, OP.gemm, M, chunkFor(M, 4), M * K * N);
+  const rowA = transA ? 4 : K * 4;
+  const stepA = transA ? M * 4 : 4;
+  const gemm = (k0: number, kn: number, j0: number, nn: number, acc: boolean) => {
+    i32[0] = pA + k0 * stepA;
+    i32[1] = rowA;
+    i32[2] = stepA;
+    i32[3] = pB + k0 * N * 4 + j0 * 4;
+    i32[4] = N * 4; // ldb
+    i32[5] = pC + j0 * 4;
+    i32[6] = N * 4; // ldc
+    i32[7] = M;
+    i32[8] = kn;
+    i32[9] = nn;
+    i32[10] = acc ? 1 : 0;
+    f32[11] = alpha;
+    runTask(k, OP.gemm, M, chunkFor(M, 4), M * kn * nn);
+  };
+  if (K * N <= BLOCK_ABOVE) gemm(0, K, 0, N, accumulate);
+  else {
+    // a B larger than the caches (an LM head of 150k rows): column panels, and row chunks of B
+    // when K is long too, so each block of B is reused by every row of A while it is in cache
+    // and its rows stay within a few pages. Smaller products keep one pass (and their exact
+    // summation order); a long K is summed chunk by chunk.
+    const kc = K > K_CHUNK * 2 ? K_CHUNK : K;
+    for (let j0 = 0; j0 < N; j0 += N_PANEL) {
+      const nn = Math.min(N_PANEL, N - j0);
+      for (let k0 = 0; k0 < K; k0 += kc) gemm(k0, Math.min(kc, K - k0), j0, nn, accumulate || k0 > 0);
+    }
+  }
   if (!cInPlace) c.set(heapF32().subarray(pC / 4, pC / 4 + sizeC));
 }
+
+/** products whose B holds more floats than this run in cache-sized blocks */
+const BLOCK_ABOVE = 4 << 20;
+const N_PANEL = 256;
+const K_CHUNK = 512;
