@@ -9,6 +9,8 @@ const LINKS = [
   { href: "/generations", label: "Generate" },
   { href: "/teachers", label: "Teachers" },
   { href: "/runs", label: "Runs" },
+  { href: "/evaluations", label: "Evaluations" },
+  { href: "/playground", label: "Playground" },
   { href: "/queue", label: "Queue" },
   { href: "/workers", label: "Workers" },
 ] as const;
