@@ -6,6 +6,7 @@ import { createDb, createRun, type Db, ensureDefaultWorkspace } from "@distiller
 import { buildDemoPlan, createBaseRunConfig, createDistillRunConfig, DEMO_MODEL_IDS } from "@distillery/demo";
 import { createProducer, createRedisConnection, type Producer, runQueueFor } from "@distillery/jobs";
 import { type BlobStore, createBlobStore, ZS3Env } from "@distillery/storage";
+import { generateDemoTraces } from "./seed-demo-teacher.ts";
 
 export const DEMO_DATASETS = {
   direct: "demo · arithmetic, direct answers (base student)",
@@ -95,14 +96,16 @@ export async function seedDemo(options: {
     plan.datasets.direct.location,
     "Arithmetic answered directly, without reasoning: what the base student learns.",
   );
-  const traces = await importVersion(
+  // the traces come from the demo's teacher through a generation job (scripts/stack/seed-demo-teacher.ts)
+  const traces = await generateDemoTraces({
     db,
     store,
-    actor.workspaceId,
-    DEMO_DATASETS.traces,
-    plan.datasets.traces.location,
-    "Column addition worked step by step inside <think>, then the answer, in the Phi-3 format of the seed recipe.",
-  );
+    workspaceId: actor.workspaceId,
+    createdById: actor.userId,
+    problemsPath: plan.datasets.traces.location,
+    datasetName: DEMO_DATASETS.traces,
+    log,
+  });
   const heldout = await importVersion(
     db,
     store,

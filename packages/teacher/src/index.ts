@@ -4,6 +4,7 @@
  */
 
 export * from "./generation/generation-config.ts";
+export * from "./generation/parse-prompt-file.ts";
 export * from "./generation/run-generation.ts";
 export * from "./list-models.ts";
 export * from "./normalize-completion.ts";
@@ -15,4 +16,3 @@ export * from "./teacher-endpoint.ts";
 export * from "./teacher-error.ts";
 export * from "./test-teacher-connection.ts";
 export * from "./verify-completion.ts";
-export * from "./generation/parse-prompt-file.ts";

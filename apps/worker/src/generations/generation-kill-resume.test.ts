@@ -105,11 +105,12 @@ describe("a worker killed with kill -9 mid generation job", () => {
     startWorker("wkr_gen_second");
     await expect
       .poll(async () => (await db.generationJob.findUniqueOrThrow({ where: { id: job.id } })).status, {
-        timeout: 120_000,
+        timeout: 200_000,
         interval: 300,
       })
-      .toBe("succeeded");
+      .toMatch(/succeeded|failed|cancelled/);
     const done = await db.generationJob.findUniqueOrThrow({ where: { id: job.id } });
+    expect({ status: done.status, error: done.error }).toEqual({ status: "succeeded", error: null });
     expect(done).toMatchObject({ interruptions: 1, attempt: 2, claimedById: "wkr_gen_second" });
 
     // every prompt once, no duplicate, all verified
@@ -149,5 +150,5 @@ describe("a worker killed with kill -9 mid generation job", () => {
     expect(text).not.toContain("sk-test");
     await producer.close();
     connection.disconnect();
-  });
+  }, 300_000);
 });

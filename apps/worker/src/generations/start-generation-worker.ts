@@ -6,6 +6,7 @@ import { resolveSecretKey } from "@distillery/teacher";
 import { requeueStaleGenerationJobs } from "@distillery/teacher/store";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { resolveStatsTokenizer } from "../datasets/resolve-stats-tokenizer.ts";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { createGenerationProcessor } from "./process-generation.ts";
@@ -39,6 +40,7 @@ export async function startGenerationWorker(options: {
       log,
       workerId: options.workerId,
       secretKey,
+      resolveStats: (workspaceId) => resolveStatsTokenizer(db, store, { workspaceId }),
       heartbeatMs: env.WORKER_HEARTBEAT_MS,
       shutdownSignal: shutdown.signal,
       enqueue,

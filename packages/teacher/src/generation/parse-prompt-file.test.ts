@@ -16,7 +16,9 @@ describe("parsePromptFile / selectPrompts", () => {
     expect(parsePromptFile('{"q":"a","r":1}\n{"q":"b"}\n').columns).toEqual(["q", "r"]);
     expect(parsePromptFile('[{"q":"a"}]').format).toBe("json");
     const csv = parsePromptFile('q,r\n"what, then?",2\n', { fileName: "p.csv" });
-    expect(selectPrompts(csv, { prompt: "q", reference: "r" }).prompts).toEqual([{ prompt: "what, then?", reference: "2" }]);
+    expect(selectPrompts(csv, { prompt: "q", reference: "r" }).prompts).toEqual([
+      { prompt: "what, then?", reference: "2" },
+    ]);
     expect(selectPrompts(parsePromptFile("one\n\ntwo\n"), { prompt: "prompt" }).prompts).toEqual([
       { prompt: "one" },
       { prompt: "two" },
@@ -32,10 +34,14 @@ describe("parsePromptFile / selectPrompts", () => {
   });
 
   it("an empty file, a bad line, an empty column", () => {
-    expect(error(() => parsePromptFile("  \n", { fileName: "p.jsonl" })).message).toBe("p.jsonl: the file is empty");
+    expect(error(() => parsePromptFile("  \n", { fileName: "p.jsonl" })).message).toBe(
+      "p.jsonl: the file is empty",
+    );
     const bad = error(() => parsePromptFile('{"q":"a"}\n{oops\n', { fileName: "p.jsonl" }));
     expect(bad.message).toBe("p.jsonl: line 2 is not valid JSON");
     expect(bad.line).toBe(2);
-    expect(error(() => selectPrompts(parsePromptFile('{"q":""}'), { prompt: "q" })).message).toMatch(/empty in every row/);
+    expect(error(() => selectPrompts(parsePromptFile('{"q":""}'), { prompt: "q" })).message).toMatch(
+      /empty in every row/,
+    );
   });
 });

@@ -38,7 +38,10 @@ const MAX_RECORDS = 100_000;
  * Pasted or uploaded prompts as a table: JSONL, a JSON array of objects, CSV/TSV with a header,
  * or plain text (one prompt a line, column "prompt"). Errors name the line.
  */
-export function parsePromptFile(text: string, options: { fileName?: string; field?: string } = {}): PromptTable {
+export function parsePromptFile(
+  text: string,
+  options: { fileName?: string; field?: string } = {},
+): PromptTable {
   const field = options.field ?? "body.text";
   const where = options.fileName ? `${options.fileName}: ` : "";
   if (text.trim() === "") throw new PromptInputError(`${where}the file is empty`, field);
@@ -72,7 +75,8 @@ export function parsePromptFile(text: string, options: { fileName?: string; fiel
     } catch (e) {
       throw new PromptInputError(`${where}not valid JSON: ${(e as Error).message}`, field);
     }
-    if (!Array.isArray(v)) throw new PromptInputError(`${where}a JSON file must hold an array of objects`, field);
+    if (!Array.isArray(v))
+      throw new PromptInputError(`${where}a JSON file must hold an array of objects`, field);
     v.forEach((r, i) => {
       if (typeof r !== "object" || r === null || Array.isArray(r)) {
         throw new PromptInputError(`${where}item ${i + 1} is not an object`, field);
@@ -94,7 +98,10 @@ export function parsePromptFile(text: string, options: { fileName?: string; fiel
   }
   if (records.length === 0) throw new PromptInputError(`${where}the file has no rows`, field);
   if (records.length > MAX_RECORDS) {
-    throw new PromptInputError(`${where}${records.length} rows: at most ${MAX_RECORDS} prompts per job`, field);
+    throw new PromptInputError(
+      `${where}${records.length} rows: at most ${MAX_RECORDS} prompts per job`,
+      field,
+    );
   }
   const columns: string[] = [];
   const seen = new Set<string>();
@@ -108,7 +115,13 @@ export function parsePromptFile(text: string, options: { fileName?: string; fiel
 }
 
 const asText = (v: unknown): string =>
-  v === null || v === undefined ? "" : typeof v === "string" ? v : typeof v === "number" ? String(v) : JSON.stringify(v);
+  v === null || v === undefined
+    ? ""
+    : typeof v === "string"
+      ? v
+      : typeof v === "number"
+        ? String(v)
+        : JSON.stringify(v);
 
 /**
  * The prompts (and references) of a table: a column that does not exist is an error naming it
@@ -117,14 +130,23 @@ const asText = (v: unknown): string =>
 export function selectPrompts(
   table: PromptTable,
   columns: { prompt: string; reference?: string | null },
-  fields: { prompt: string; reference: string } = { prompt: "body.promptColumn", reference: "body.referenceColumn" },
+  fields: { prompt: string; reference: string } = {
+    prompt: "body.promptColumn",
+    reference: "body.referenceColumn",
+  },
 ): { prompts: PromptItem[]; skipped: number } {
   const list = table.columns.map((c) => `"${c}"`).join(", ");
   if (!table.columns.includes(columns.prompt)) {
-    throw new PromptInputError(`prompt column "${columns.prompt}" does not exist (columns: ${list})`, fields.prompt);
+    throw new PromptInputError(
+      `prompt column "${columns.prompt}" does not exist (columns: ${list})`,
+      fields.prompt,
+    );
   }
   if (columns.reference && !table.columns.includes(columns.reference)) {
-    throw new PromptInputError(`reference column "${columns.reference}" does not exist (columns: ${list})`, fields.reference);
+    throw new PromptInputError(
+      `reference column "${columns.reference}" does not exist (columns: ${list})`,
+      fields.reference,
+    );
   }
   const prompts: PromptItem[] = [];
   let skipped = 0;

@@ -1,9 +1,10 @@
 import { type CanonicalExample, getLastUserMessage } from "@distillery/core";
 import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
-import { type GenerationConfig, type GenerationPrompt, ZPromptItem } from "@distillery/teacher";
 import { z } from "zod";
-import { openVersionRows } from "../datasets/version-rows-source.ts";
+import { type GenerationConfig, ZPromptItem } from "../generation/generation-config.ts";
+import type { GenerationPrompt } from "../generation/run-generation.ts";
+import { openVersionRows } from "./open-version-rows.ts";
 
 /** A version row's value for one of the columns a generation job offers. */
 export function versionColumnValue(row: CanonicalExample, column: string): string | null {
