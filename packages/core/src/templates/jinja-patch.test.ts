@@ -45,6 +45,14 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(render(qwen3, { c: "<think>\n\nwhy\n\n</think>\n\nanswer" })).toBe("why");
   });
 
+  it("strips, trims and splits on Python's whitespace: U+FEFF is not, U+001C..U+001F are", () => {
+    const text = "\u001f \u3000a b\ufeff";
+    expect(render("[{{ t.strip() }}][{{ t | trim }}][{{ u | trim }}]", { t: text, u: "\u00a0x\u001c" })).toBe(
+      "[a b\ufeff][a b\ufeff][x]",
+    );
+    expect(render("{{ t.split() | join('|') }}", { t: "\u001fa\ufeffb c" })).toBe("a\ufeffb|c");
+  });
+
   it("a backslash-newline inside a string literal continues the line; unknown escapes stay", () => {
     expect(render("{{ 'a\\\nb' }}")).toBe("ab");
     expect(render('{{ "one.\\\n\\\ntwo" }}')).toBe("one.two");

@@ -95,6 +95,26 @@ export const CONVERSATIONS: Conversation[] = [
     options: {},
   },
   {
+    id: "whitespace",
+    messages: [
+      sys(" \t Be terse.\r\n"),
+      user("\u00a0\u2028 17 * 3?\u3000\u001f\ufeff"),
+      assistant("\u200b51\u0085 \n"),
+      user("\n\nAnd 18 * 3?\n\n"),
+    ],
+    options: { addGenerationPrompt: true },
+  },
+  {
+    id: "reasoning-content-history",
+    messages: [
+      user("Hi!"),
+      assistant("Hello.", "The user greets me."),
+      user(Q),
+      assistant("The answer is 51.", "17 * 3 = 51."),
+    ],
+    options: {},
+  },
+  {
     id: "thinking-off+gen",
     messages: [user(Q)],
     options: { addGenerationPrompt: true, templateKwargs: { enable_thinking: false } },
