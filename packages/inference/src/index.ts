@@ -29,9 +29,9 @@ export { OpenAiError, openAiErrorFromZod } from "./openai/openai-error.ts";
 export * from "./openai/openai-schemas.ts";
 export {
   createModelPool,
-  loadChatTemplate,
   estimateModelBytes,
   type LoadedModel,
+  loadChatTemplate,
   type ModelPool,
   type ModelPoolOptions,
   type ModelState,

@@ -42,14 +42,19 @@ const ENTRY_REL = join("packages", "inference", "src", "engine", "model-process.
 export function resolveModelProcessEntry(): { entry: string; root: string } {
   try {
     // not `new URL("./model-process.ts", import.meta.url)`: bundlers turn that into an asset copy
-    const here = join(dirname(fileURLToPath(import.meta.url)), "model-process.ts");
-    if (existsSync(here)) return { entry: here, root: join(dirname(here), "..", "..", "..", "..") };
+    const here = join(
+      /* turbopackIgnore: true */ dirname(fileURLToPath(import.meta.url)),
+      "model-process.ts",
+    );
+    if (existsSync(/* turbopackIgnore: true */ here))
+      return { entry: here, root: join(/* turbopackIgnore: true */ dirname(here), "..", "..", "..", "..") };
   } catch {
     // not a file: URL once bundled
   }
   let dir = process.cwd();
   for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, ENTRY_REL))) return { entry: join(dir, ENTRY_REL), root: dir };
+    const candidate = join(/* turbopackIgnore: true */ dir, ENTRY_REL);
+    if (existsSync(/* turbopackIgnore: true */ candidate)) return { entry: candidate, root: dir };
     dir = dirname(dir);
   }
   throw new Error(`cannot find ${ENTRY_REL} above ${process.cwd()}`);
@@ -63,7 +68,7 @@ interface Pending {
 /** Forks a model process, loads the model and resolves once it is ready to decode. */
 export async function startEngineBackend(options: Omit<LoadMessage, "type">): Promise<ModelBackend> {
   const { entry, root } = resolveModelProcessEntry();
-  const child: ChildProcess = fork(entry, [], {
+  const child: ChildProcess = fork(/* turbopackIgnore: true */ entry, [], {
     cwd: root,
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "ignore", "pipe", "ipc"],

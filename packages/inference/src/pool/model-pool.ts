@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type ChatTemplateSpec, getModelTemplate, resolveTemplate } from "@distillery/core";
-import { type EngineTokenizer, loadTokenizer } from "@distillery/engine-local";
+// the tokenizer alone: engine-local's index also resolves its CLI (tsx), which must stay out of the web bundle
+import { type EngineTokenizer, loadTokenizer } from "@distillery/engine-local/tokenizer";
 import { type ModelBackend, startEngineBackend } from "../engine/engine-backend.ts";
 import { readTokenizerConfig, type ServableFiles } from "./servable-models.ts";
 
@@ -45,14 +46,17 @@ export interface ModelPool {
 function filesBytes(dir: string | undefined): number {
   if (!dir) return 0;
   let n = 0;
-  for (const f of readdirSync(dir))
-    if (f.endsWith(".safetensors") || f.endsWith(".bin")) n += statSync(join(dir, f)).size;
+  for (const f of readdirSync(/* turbopackIgnore: true */ dir))
+    if (f.endsWith(".safetensors") || f.endsWith(".bin"))
+      n += statSync(join(/* turbopackIgnore: true */ dir, f)).size;
   return n;
 }
 
 function kvBytes(dir: string, slots: number): number {
   try {
-    const c = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, number>;
+    const c = JSON.parse(
+      readFileSync(join(/* turbopackIgnore: true */ dir, "config.json"), "utf8"),
+    ) as Record<string, number>;
     const heads = c.num_attention_heads ?? 1;
     const kvHeads = c.num_key_value_heads ?? heads;
     const headDim = c.head_dim ?? (c.hidden_size ?? 0) / heads;

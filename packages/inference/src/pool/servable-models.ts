@@ -94,11 +94,15 @@ export async function materializeBlobDir(
   const first = keys[0] as string;
   const local = store.localPath(first);
   if (local) return local.slice(0, local.length - first.length + prefix.length);
-  const target = join(cacheDir, ...prefix.split("/"));
+  const target = join(/* turbopackIgnore: true */ cacheDir, ...prefix.split("/"));
   if (existsSync(target)) return target;
   const temp = `${target}.${process.pid}.partial`;
   rmSync(temp, { recursive: true, force: true });
-  for (const key of keys) await store.getToFile(key, join(temp, ...key.slice(prefix.length + 1).split("/")));
+  for (const key of keys)
+    await store.getToFile(
+      key,
+      join(/* turbopackIgnore: true */ temp, ...key.slice(prefix.length + 1).split("/")),
+    );
   mkdirSync(join(target, ".."), { recursive: true });
   renameSync(temp, target);
   return target;
@@ -121,7 +125,7 @@ async function modelRowDir(
   if (!model) return null;
   const location = model.location ?? "";
   if (location.startsWith("blob:")) return materializeBlobDir(store, location.slice(5), cacheDir);
-  if (location && existsSync(join(location, "config.json"))) return location;
+  if (location && existsSync(join(/* turbopackIgnore: true */ location, "config.json"))) return location;
   throw new Error(`model ${model.name} has no local files to serve (location: ${location || "none"})`);
 }
 
@@ -158,7 +162,7 @@ export async function resolveServableFiles(
   const modelDir =
     (run.modelId ? await modelRowDir(db, store, cacheDir, { workspaceId, id: run.modelId }) : null) ??
     (baseRef ? await modelRowDir(db, store, cacheDir, { workspaceId, ref: baseRef }) : null) ??
-    (baseRef && existsSync(join(baseRef, "config.json")) ? baseRef : null);
+    (baseRef && existsSync(join(/* turbopackIgnore: true */ baseRef, "config.json")) ? baseRef : null);
   if (!modelDir) throw new Error(`run ${run.id}: its base model is no longer in the workspace`);
   return { modelDir, adapterDir: await materializeBlobDir(store, adapter.blobKey, cacheDir), templateId };
 }
@@ -166,7 +170,9 @@ export async function resolveServableFiles(
 /** The model's own chat template (tokenizer_config.json), if it ships one. */
 export function readTokenizerConfig(dir: string): Record<string, unknown> | null {
   try {
-    return JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
+    return JSON.parse(
+      readFileSync(join(/* turbopackIgnore: true */ dir, "tokenizer_config.json"), "utf8"),
+    ) as Record<string, unknown>;
   } catch {
     return null;
   }
