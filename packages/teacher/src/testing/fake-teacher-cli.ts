@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
  * The fake teacher as a process (the benchmark, the demo and e2e start it this way):
- *   tsx fake-teacher-cli.ts [--port N] [--delay-ms N] [--tokens N] [--reasoning reasoning_content|reasoning|inline|none]
+ *   tsx fake-teacher-cli.ts [--port N] [--delay-ms N] [--chunk-interval-ms N] [--tokens N] [--reasoning reasoning_content|reasoning|inline|none]
  *                           [--api-key K] [--model M]
  * Prints one line `{"url": "...", "baseUrl": ".../v1"}` when it listens; stops on SIGTERM.
  */
@@ -12,6 +12,7 @@ const { values } = parseArgs({
   options: {
     port: { type: "string" },
     "delay-ms": { type: "string" },
+    "chunk-interval-ms": { type: "string" },
     tokens: { type: "string" },
     reasoning: { type: "string" },
     "api-key": { type: "string" },
@@ -21,6 +22,7 @@ const { values } = parseArgs({
 const teacher = await startFakeTeacher({
   ...(values.port ? { port: Number(values.port) } : {}),
   ...(values["delay-ms"] ? { delayMs: Number(values["delay-ms"]) } : {}),
+  ...(values["chunk-interval-ms"] ? { chunkIntervalMs: Number(values["chunk-interval-ms"]) } : {}),
   ...(values.tokens ? { tokens: Number(values.tokens) } : {}),
   ...(values.reasoning ? { reasoning: values.reasoning as ReasoningShape } : {}),
   ...(values["api-key"] ? { apiKey: values["api-key"] } : {}),
