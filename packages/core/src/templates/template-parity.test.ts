@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { chatTemplateVariables, renderTemplate } from "./render-chat.ts";
-import { CONVERSATIONS, loadCorpus, toSpec } from "./test-corpus.ts";
+import { builtinCorpus, CONVERSATIONS, loadCorpus, toSpec } from "./test-corpus.ts";
 
 // Every template of the corpus × every conversation, rendered here and by Python Jinja2 set up
 // as transformers does (scripts/render-jinja2.py, Debian's python3-jinja2): the text must be
@@ -46,7 +46,10 @@ function firstDifference(a: string, b: string): string {
 
 describe("chat templates render exactly as transformers (Python Jinja2) renders them", () => {
   const corpus = loadCorpus();
-  const cases = corpus.flatMap((t) =>
+  // the studio's built-in templates too (those not already in the corpus, by text)
+  const texts = new Set(corpus.map((t) => t.template));
+  const templates = [...corpus, ...builtinCorpus().filter((t) => !texts.has(t.template))];
+  const cases = templates.flatMap((t) =>
     CONVERSATIONS.map((c) => ({
       key: `${t.id} × ${c.id}`,
       template: t.template,
@@ -102,7 +105,7 @@ describe("chat templates render exactly as transformers (Python Jinja2) renders 
       (k) => !differences.some((d) => d.startsWith(`${k}:`)),
     );
     console.log(
-      `template parity: ${corpus.length} templates × ${CONVERSATIONS.length} conversations = ${cases.length} renders; ` +
+      `template parity: ${templates.length} templates (${corpus.length} of the corpus, ${templates.length - corpus.length} built-in) × ${CONVERSATIONS.length} conversations = ${cases.length} renders; ` +
         `${identical} identical, ${sameError} fail in both, ${differences.length} differ (${differences.length - unexpected.length} known)`,
     );
     expect(unexpected, unexpected.slice(0, 30).join("\n")).toEqual([]);

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ChatTemplateSpec } from "./builtin-templates.ts";
+import { BUILTIN_TEMPLATES, type ChatTemplateSpec } from "./builtin-templates.ts";
 import type { RenderMessage, RenderOptions } from "./render-chat.ts";
 
 export interface CorpusTemplate {
@@ -25,6 +25,18 @@ const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/ch
 
 export function loadCorpus(): CorpusTemplate[] {
   return (JSON.parse(readFileSync(FIXTURE, "utf8")) as { templates: CorpusTemplate[] }).templates;
+}
+
+/** The built-in templates (copied from their models' tokenizer_config.json) as corpus entries. */
+export function builtinCorpus(): CorpusTemplate[] {
+  return Object.values(BUILTIN_TEMPLATES).map((t) => ({
+    id: `builtin-${t.id}`,
+    model: t.source,
+    family: t.id,
+    source: { repo: t.source, path: "tokenizer_config.json", commit: null },
+    tokens: { ...(t.bosToken === null ? {} : { bos_token: t.bosToken }), eos_token: t.eosToken },
+    template: t.template,
+  }));
 }
 
 export function toSpec(t: CorpusTemplate): ChatTemplateSpec {
