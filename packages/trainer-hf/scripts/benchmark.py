@@ -125,7 +125,7 @@ def run_baseline(model_dir: str, data: str, steps: int, batch: int, work: str) -
     rows = [json.loads(line) for line in open(data, encoding="utf-8")]
     features = []
     for r in rows:
-        p = tok(r["prompt"])["input_ids"]
+        p = tok(r["prompt"], add_special_tokens=False)["input_ids"]  # as the trainer (templates.encode_rendered)
         c = tok(r["completion"], add_special_tokens=False)["input_ids"]
         ids = (p + c)[:2048]
         features.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": ([-100] * len(p) + c)[:2048]})
