@@ -74,6 +74,8 @@ export interface RouteDefinition<
   Q extends Schema | undefined,
   B extends Schema | undefined,
 > {
+  /** one line for the API reference (GET /api/openapi.json) */
+  summary?: string;
   /** what the route needs; see Permission. Every route declares one. */
   permission?: Permission;
   /**

@@ -1,0 +1,5 @@
+import { ApiReference } from "@/features/openapi/api-reference.tsx";
+
+export default function ApiReferencePage() {
+  return <ApiReference />;
+}
