@@ -16,6 +16,10 @@ describe("extractFinalAnswer", () => {
   it("skips a truncated \\boxed{ for an earlier complete one", () => {
     expect(extractBoxed("\\boxed{5} and \\boxed{6")).toBe("5");
   });
+  it("ends on an unbalanced \\boxed{ at the very start (a model's output once hung the scorer here)", () => {
+    expect(extractFinalAnswer("\\boxed{15\n{1+95}")).toBe("95");
+    expect(extractFinalAnswer("\\boxed{")).toBeNull();
+  });
   it("has no answer when there is nothing to extract or the think block never closes", () => {
     expect(extractFinalAnswer("no digits here")).toBeNull();
     expect(extractFinalAnswer("<think>\n7+5=12\n")).toBeNull();

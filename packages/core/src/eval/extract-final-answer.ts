@@ -15,8 +15,9 @@ export function extractBoxed(text: string): string | null {
         depth--;
       }
     }
-    // unbalanced (a truncated generation): try an earlier, complete one
-    at = text.lastIndexOf(BOXED, at - 1);
+    // unbalanced (a truncated generation): try an earlier, complete one. lastIndexOf clamps a
+    // negative start to 0, so an unbalanced box at 0 would be found again for ever: stop there
+    at = at === 0 ? -1 : text.lastIndexOf(BOXED, at - 1);
   }
   return null;
 }
