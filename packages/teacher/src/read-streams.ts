@@ -9,20 +9,6 @@ interface Accumulated {
   thinking: string;
 }
 
-/** Reads a web stream chunk by chunk (the DOM typings have no async iterator). */
-async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
 /**
@@ -31,7 +17,7 @@ const str = (v: unknown) => (typeof v === "string" ? v : "");
  * `[DONE]` or a finish reason was dropped; a chunk that is not JSON is malformed.
  */
 export async function readOpenAiStream(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   name: string,
   onChunk: () => void,
 ): Promise<OpenAiCompletionBody> {
@@ -74,7 +60,7 @@ export async function readOpenAiStream(
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
   };
-  for await (const bytes of iterate(body)) {
+  for await (const bytes of body) {
     onChunk();
     parser.feed(decoder.decode(bytes, { stream: true }));
     for (const e of pending) handle(e);
@@ -94,7 +80,7 @@ export async function readOpenAiStream(
  * `done: true` line with the counts) into one /api/chat body.
  */
 export async function readOllamaStream(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   name: string,
   onChunk: () => void,
 ): Promise<OllamaChatBody> {
@@ -115,7 +101,7 @@ export async function readOllamaStream(
     if (obj.done) last = obj;
   };
   const decoder = new TextDecoder();
-  for await (const bytes of iterate(body)) {
+  for await (const bytes of body) {
     onChunk();
     buffered += decoder.decode(bytes, { stream: true });
     let nl = buffered.indexOf("\n");

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import { readText, sendRequest } from "./http-send.ts";
 import {
   estimateTokens,
   type NormalizedCompletion,
@@ -83,23 +85,23 @@ export function buildMessages(
   return messages;
 }
 
-async function failFromStatus(res: Response, endpoint: TeacherEndpoint): Promise<never> {
+async function failFromStatus(res: IncomingMessage, endpoint: TeacherEndpoint): Promise<never> {
   const name = endpoint.name;
-  const text = await res.text().catch(() => "");
-  if (res.status === 401 || res.status === 403) {
-    throw new TeacherError("auth", `teacher "${name}" rejected the API key (HTTP ${res.status})`, {
-      status: res.status,
-    });
+  const status = res.statusCode ?? 0;
+  const text = await readText(res).catch(() => "");
+  if (status === 401 || status === 403) {
+    throw new TeacherError("auth", `teacher "${name}" rejected the API key (HTTP ${status})`, { status });
   }
-  if (res.status === 429) {
-    const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+  if (status === 429) {
+    const header = res.headers["retry-after"];
+    const retryAfterMs = parseRetryAfter(Array.isArray(header) ? (header[0] ?? null) : (header ?? null));
     throw new TeacherError("rate_limited", `teacher "${name}" is rate limiting (HTTP 429)`, {
       status: 429,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
   }
-  if (res.status >= 500) {
-    throw new TeacherError("server", `teacher "${name}" failed (HTTP ${res.status})`, { status: res.status });
+  if (status >= 500) {
+    throw new TeacherError("server", `teacher "${name}" failed (HTTP ${status})`, { status });
   }
   // a 4xx other than auth and rate limits: the request itself is wrong (unknown model, …)
   let detail = "";
@@ -110,8 +112,8 @@ async function failFromStatus(res: Response, endpoint: TeacherEndpoint): Promise
   detail = redactKey(detail.replace(/\s+/g, " ").slice(0, 200), endpoint.apiKey);
   throw new TeacherError(
     "bad_request",
-    `teacher "${name}" refused the request (HTTP ${res.status}${detail ? `: ${detail}` : ""})`,
-    { status: res.status },
+    `teacher "${name}" refused the request (HTTP ${status}${detail ? `: ${detail}` : ""})`,
+    { status },
   );
 }
 
@@ -121,9 +123,15 @@ function describeFetchError(e: unknown, name: string, reason: "timeout" | "cance
     return new TeacherError("timeout", `teacher "${name}" stopped answering (timed out)`);
   if (reason === "cancel") return new TeacherError("aborted", "cancelled");
   const err = e as Error & { cause?: { code?: string; message?: string } };
-  const code = err.cause?.code ?? "";
-  // undici says "terminated" when the socket closes mid-body
-  if (err.message === "terminated" || code === "UND_ERR_SOCKET" || code === "ECONNRESET") {
+  const code = err.cause?.code ?? (err as { code?: string }).code ?? "";
+  // the socket closed mid-answer
+  if (
+    err.message === "aborted" ||
+    err.message === "socket hang up" ||
+    err.message === "terminated" ||
+    code === "ECONNRESET" ||
+    (err as { code?: string }).code === "ECONNRESET"
+  ) {
     return new TeacherError("dropped", `teacher "${name}" dropped the connection mid-answer`);
   }
   return new TeacherError(
@@ -168,24 +176,23 @@ export async function requestCompletion(
   let firstByteMs = 0;
   arm();
   try {
-    const res = await fetch(req.url, {
+    const res = await sendRequest(req.url, {
       method: "POST",
       headers: req.headers,
       body: JSON.stringify(req.body),
       signal: controller.signal,
-      redirect: "error",
     });
     arm();
-    if (!res.ok) await failFromStatus(res, endpoint);
-    const type = res.headers.get("content-type") ?? "";
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) await failFromStatus(res, endpoint);
+    const type = String(res.headers["content-type"] ?? "");
     if (type.includes("text/html")) {
-      await res.body?.cancel().catch(() => {});
+      res.destroy();
       throw new TeacherError(
         "not_a_teacher",
         `teacher "${name}" answered with an HTML page, not a chat completion`,
       );
     }
-    if (!res.body) throw new TeacherError("empty", `teacher "${name}" answered with an empty body`);
     const promptTokensEstimate = estimateTokens(messages.map((m) => m.content).join("\n"));
     let body: OpenAiCompletionBody | OllamaChatBody;
     const onChunk = () => {
@@ -193,11 +200,11 @@ export async function requestCompletion(
       arm();
     };
     if (stream && type.includes("text/event-stream")) {
-      body = await readOpenAiStream(res.body, name, onChunk);
+      body = await readOpenAiStream(res, name, onChunk);
     } else if (stream && endpoint.api === "ollama") {
-      body = await readOllamaStream(res.body, name, onChunk);
+      body = await readOllamaStream(res, name, onChunk);
     } else {
-      const text = await res.text();
+      const text = await readText(res);
       onChunk();
       if (text.trim() === "")
         throw new TeacherError("empty", `teacher "${name}" answered with an empty body`);
