@@ -130,6 +130,19 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     expect(render("[{{ none.content }}]")).toBe("[]");
   });
 
+  it("prints lists and dicts as Python does (`tools|string` in Mistral's tool templates)", () => {
+    const tools = [{ type: "function", function: { name: "f", parameters: { a: 1 } } }];
+    expect(render("{{ tools | string }}|{{ [1, 'a', none, true, (1, 2)] }}", { tools })).toBe(
+      "[{'type': 'function', 'function': {'name': 'f', 'parameters': {'a': 1}}}]|[1, 'a', None, True, (1, 2)]",
+    );
+    expect(
+      render("{{ [\"it's\", 'say \"hi\"', 'both \\' \"', 'tab\\t\\n\\\\', '\u00e9\u00a0\u200b\u2028'] }}"),
+    ).toBe("[\"it's\", 'say \"hi\"', 'both \\' \"', 'tab\\t\\n\\\\', '\u00e9\\xa0\\u200b\\u2028']");
+    expect(render("{% set ns = namespace(a=1) %}{{ ns }}|{{ 'ab' | list }}|{{ {1: 'a'} }}")).toBe(
+      "<Namespace {'a': 1}>|['a', 'b']|{1: 'a'}",
+    );
+  });
+
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
     expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
       "[0]",
