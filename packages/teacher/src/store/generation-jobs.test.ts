@@ -56,6 +56,11 @@ describe("teachers", () => {
   });
 });
 
+function held<T>(v: T | null | undefined): T {
+  if (v === null || v === undefined) throw new Error("expected a lease");
+  return v;
+}
+
 const row = (promptIndex: number, sample: number, isVerified = true): GeneratedRow => ({
   promptIndex,
   sample,
@@ -97,7 +102,7 @@ describe("generation jobs", () => {
     const lease = await claimGenerationJob(db, job.id, "wkr_a");
     expect(lease?.attempt).toBe(1);
     expect(await claimGenerationJob(db, job.id, "wkr_b")).toBeNull();
-    expect(await markGenerationRunning(db, lease!)).toBe(true);
+    expect(await markGenerationRunning(db, held(lease))).toBe(true);
     await insertGenerationRow(db, job.id, row(0, 0));
     await insertGenerationRow(db, job.id, row(0, 0, false));
     await insertGenerationRow(db, job.id, row(1, 0, false));
@@ -121,9 +126,11 @@ describe("generation jobs", () => {
     expect((await requeueStaleGenerationJobs(db, 30_000)).map((j) => j.id)).toEqual([job.id]);
     const next = await claimGenerationJob(db, job.id, "wkr_b");
     expect(next?.attempt).toBe(2);
-    expect((await heartbeatGenerationJob(db, lease!)).isLeaseHeld).toBe(false);
-    expect(await finishGenerationJob(db, lease!, { status: "succeeded" })).toBe(false);
-    expect(await finishGenerationJob(db, next!, { status: "succeeded", resultVersionId: "dv_x" })).toBe(true);
+    expect((await heartbeatGenerationJob(db, held(lease))).isLeaseHeld).toBe(false);
+    expect(await finishGenerationJob(db, held(lease), { status: "succeeded" })).toBe(false);
+    expect(await finishGenerationJob(db, held(next), { status: "succeeded", resultVersionId: "dv_x" })).toBe(
+      true,
+    );
     const done = await db.generationJob.findUniqueOrThrow({ where: { id: job.id } });
     expect(done).toMatchObject({ status: "succeeded", interruptions: 1, resultVersionId: "dv_x" });
   });
@@ -148,11 +155,11 @@ describe("generation jobs", () => {
     const lease = await claimGenerationJob(db, job.id, "wkr_a");
     expect(lease).not.toBeNull();
     await requestGenerationAction(db, workspaceId, job.id, "pause");
-    expect(await heartbeatGenerationJob(db, lease!, { inFlight: 3 })).toMatchObject({
+    expect(await heartbeatGenerationJob(db, held(lease), { inFlight: 3 })).toMatchObject({
       isPauseRequested: true,
       isLeaseHeld: true,
     });
-    expect(await finishGenerationJob(db, lease!, { status: "paused" })).toBe(true);
+    expect(await finishGenerationJob(db, held(lease), { status: "paused" })).toBe(true);
     expect(await requestGenerationAction(db, workspaceId, job.id, "cancel")).toEqual({
       status: "cancelled",
       shouldEnqueue: false,
