@@ -143,6 +143,13 @@ describe("@huggingface/jinja patch: Python semantics real templates rely on", ()
     );
   });
 
+  it("prints none as None, as str(None); a macro definition still prints nothing", () => {
+    expect(
+      render("[{{ none }}][{{ none | string }}][{{ 'a' ~ none }}][{{ x }}][{{ d.k }}]", { d: { k: null } }),
+    ).toBe("[None][None][aNone][][None]");
+    expect(render("{% macro m() %}x{% endmacro %}[{{ m() }}]")).toBe("[x]");
+  });
+
   it("none | selectattr(…) and friends yield nothing instead of failing", () => {
     expect(render("[{{ x | selectattr('role', 'equalto', 'user') | list | length }}]", { x: null })).toBe(
       "[0]",
