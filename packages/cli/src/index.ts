@@ -1,0 +1,2 @@
+export { EXIT } from "./exit-codes.ts";
+export { buildProgram } from "./main.ts";
