@@ -116,7 +116,7 @@ export async function startEngineBackend(options: Omit<LoadMessage, "type">): Pr
   const info = await ready;
 
   return {
-    name: "engine",
+    name: info.backend,
     contextLength: info.capacity,
     vocabSize: info.vocabSize,
     get activeCount() {

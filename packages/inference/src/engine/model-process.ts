@@ -5,14 +5,9 @@
  * new tokens to the parent in one message, and yields to the event loop so that new requests
  * and cancellations arrive between steps. Evicting the model is ending this process.
  */
-import {
-  createDecodeSession,
-  type DecodeSession,
-  loadAdapterDir,
-  loadModelDir,
-  setMatmulThreads,
-} from "@distillery/engine-local";
-import type { AddMessage, FromModel, TokenEvent, ToModel } from "./protocol.ts";
+import { setMatmulThreads } from "@distillery/engine-local";
+import type { AddMessage, FromModel, LoadMessage, TokenEvent, ToModel } from "./protocol.ts";
+import { createEngineRunner, createOrtRunner, type Runner } from "./runners.ts";
 import { createRng, type SampledToken, sampleNext } from "./sample-next.ts";
 
 interface Sequence {
@@ -25,7 +20,7 @@ interface Sequence {
 }
 
 const send = (m: FromModel) => process.send?.(m);
-let session: DecodeSession | null = null;
+let session: Runner | null = null;
 let vocab = 0;
 const waiting: AddMessage[] = [];
 const active = new Map<string, Sequence>();
@@ -66,8 +61,7 @@ function settingsOf(req: AddMessage) {
   return { temperature: req.temperature, topP: req.topP, topLogprobs: req.topLogprobs };
 }
 
-function turn() {
-  scheduled = false;
+async function turn() {
   if (!session) return;
   const out: TokenEvent[] = [];
   try {
@@ -86,8 +80,9 @@ function turn() {
       };
       active.set(req.id, seq);
       try {
-        const logits = session.prefill(slot, req.promptIds);
-        accept(seq, sampleNext(logits, vocab, settingsOf(req), seq.rng), out);
+        const logits = await session.prefill(slot, req.promptIds);
+        // cancelled while the prompt was read: finish() has already freed the slot
+        if (active.get(req.id) === seq) accept(seq, sampleNext(logits, vocab, settingsOf(req), seq.rng), out);
       } catch (e) {
         active.delete(req.id);
         session.reset(slot);
@@ -98,11 +93,13 @@ function turn() {
     // decode: one batched step for every sequence that already has a token to feed
     const batch = [...active.values()].filter((s) => s.last >= 0 && s.req !== req);
     if (batch.length > 0) {
-      const logits = session.decode(
+      const logits = await session.decode(
         batch.map((s) => s.slot),
         batch.map((s) => s.last),
       );
       batch.forEach((s, i) => {
+        // a sequence cancelled while the step ran is gone (its slot already freed)
+        if (active.get(s.req.id) !== s) return;
         accept(s, sampleNext(logits[i] as Float32Array, vocab, settingsOf(s.req), s.rng), out);
       });
     }
@@ -110,6 +107,7 @@ function turn() {
     send({ type: "error", message: (e as Error).stack ?? String(e) });
   }
   if (out.length > 0) send({ type: "tokens", events: out });
+  scheduled = false;
   schedule();
 }
 
@@ -117,30 +115,47 @@ function schedule() {
   if (scheduled) return;
   if (active.size === 0 && (waiting.length === 0 || freeSlots.length === 0)) return;
   scheduled = true;
-  setImmediate(turn);
+  setImmediate(() => void turn());
+}
+
+async function load(m: LoadMessage) {
+  try {
+    if (m.threads) setMatmulThreads(m.threads);
+    // onnxruntime serves plain models; an adapter on its base runs on the engine
+    session =
+      m.backend === "ort" && !m.adapterDir
+        ? await createOrtRunner({
+            modelDir: m.modelDir,
+            slots: m.slots,
+            capacity: m.capacity,
+            threads: m.threads,
+          })
+        : createEngineRunner({
+            modelDir: m.modelDir,
+            adapterDir: m.adapterDir,
+            slots: m.slots,
+            capacity: m.capacity,
+          });
+    vocab = session.vocabSize;
+    for (let s = m.slots - 1; s >= 0; s--) freeSlots.push(s);
+    send({
+      type: "ready",
+      backend: session.name,
+      vocabSize: vocab,
+      maxPositions: session.capacity,
+      slots: m.slots,
+      capacity: session.capacity,
+    });
+  } catch (e) {
+    send({ type: "error", message: `could not load the model: ${(e as Error).message}` });
+    process.exitCode = 1;
+    process.disconnect?.();
+  }
 }
 
 process.on("message", (m: ToModel) => {
   if (m.type === "load") {
-    try {
-      if (m.threads) setMatmulThreads(m.threads);
-      const model = loadModelDir(m.modelDir);
-      if (m.adapterDir) loadAdapterDir(model, m.adapterDir);
-      session = createDecodeSession(model, { slots: m.slots, capacity: m.capacity });
-      vocab = model.config.vocabSize;
-      for (let s = m.slots - 1; s >= 0; s--) freeSlots.push(s);
-      send({
-        type: "ready",
-        vocabSize: vocab,
-        maxPositions: model.config.maxPositions,
-        slots: m.slots,
-        capacity: session.capacity,
-      });
-    } catch (e) {
-      send({ type: "error", message: `could not load the model: ${(e as Error).message}` });
-      process.exitCode = 1;
-      process.disconnect?.();
-    }
+    void load(m);
     return;
   }
   if (m.type === "add") {

@@ -9,6 +9,8 @@ export interface LoadMessage {
   capacity?: number;
   /** matmul threads in the model process */
   threads?: number;
+  /** "ort": onnxruntime-node on the ONNX export (plain models); "engine" (default) */
+  backend?: "engine" | "ort";
 }
 
 export interface AddMessage {
@@ -41,7 +43,14 @@ export interface TokenEvent {
 export type FinishReason = "stop" | "length" | "cancelled";
 
 export type FromModel =
-  | { type: "ready"; vocabSize: number; maxPositions: number; slots: number; capacity: number }
+  | {
+      type: "ready";
+      backend: "engine" | "ort";
+      vocabSize: number;
+      maxPositions: number;
+      slots: number;
+      capacity: number;
+    }
   | { type: "tokens"; events: TokenEvent[] }
   | { type: "done"; id: string; reason: FinishReason; promptTokens: number; completionTokens: number }
   | { type: "error"; id?: string; message: string };

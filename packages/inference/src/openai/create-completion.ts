@@ -21,6 +21,8 @@ export interface CompletionInput {
   /** -1: none */
   topLogprobs: number;
   reasoningFormat: "parsed" | "raw" | "hidden";
+  /** generate past the tokenizer's end-of-sequence tokens */
+  ignoreEos?: boolean;
   stream: boolean;
   includeUsage: boolean;
   signal?: AbortSignal;
@@ -56,6 +58,7 @@ export function chatInput(
     stop: req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop,
     topLogprobs: req.logprobs ? (req.top_logprobs ?? 0) : -1,
     reasoningFormat: req.reasoning_format ?? "parsed",
+    ignoreEos: req.ignore_eos ?? false,
     stream: req.stream ?? false,
     includeUsage: req.stream_options?.include_usage ?? false,
     signal,
@@ -82,6 +85,7 @@ export function textInput(
     stop: req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop,
     topLogprobs: req.logprobs == null ? -1 : req.logprobs,
     reasoningFormat: "raw",
+    ignoreEos: req.ignore_eos ?? false,
     stream: req.stream ?? false,
     includeUsage: req.stream_options?.include_usage ?? false,
     signal,
@@ -124,7 +128,7 @@ function prepare(input: CompletionInput): Prepared {
           topP: input.topP,
           seed: (baseSeed + p * 1_000_003 + j * 7919) >>> 0,
           topLogprobs: input.topLogprobs,
-          stopTokenIds: model.tokenizer.stopTokenIds,
+          stopTokenIds: input.ignoreEos ? [] : model.tokenizer.stopTokenIds,
         },
       });
   });

@@ -182,7 +182,16 @@ describe("/v1 with the openai client", () => {
     const cancelledBefore = model.backend.finished.cancelled;
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
-      { model: "tiny", messages: ask, max_tokens: 1000, temperature: 1, seed: 11, stream: true },
+      // ignore_eos (vLLM's extension): the sequence cannot end on its own before the client leaves
+      {
+        model: "tiny",
+        messages: ask,
+        max_tokens: 1000,
+        temperature: 1,
+        seed: 11,
+        stream: true,
+        ignore_eos: true,
+      } as OpenAI.ChatCompletionCreateParamsStreaming,
       { signal: controller.signal },
     );
     let seen = 0;
@@ -200,7 +209,7 @@ describe("/v1 with the openai client", () => {
     // the model process ended the sequence as cancelled, not by running out its 1000 tokens
     for (let i = 0; i < 200 && model.backend.finished.cancelled === cancelledBefore; i++)
       await new Promise((r) => setTimeout(r, 10));
-    expect(model.backend.finished.cancelled).toBe(cancelledBefore + 1);
+    expect(model.backend.finished).toMatchObject({ cancelled: cancelledBefore + 1 });
     // and the model still serves
     const after = await client.chat.completions.create({ model: "tiny", messages: ask, max_tokens: 3 });
     expect(after.choices[0]?.finish_reason).toBeTruthy();
@@ -270,5 +279,34 @@ describe("/v1 bad input: OpenAI error objects naming the field", () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { param: string; type: string } };
     expect(body.error).toMatchObject({ param: "body", type: "invalid_request_error" });
+  });
+});
+
+describe("/v1 on onnxruntime-node", () => {
+  it("serves the same greedy answer as the engine, batched", async () => {
+    const ortPool = createModelPool({
+      budgetBytes: 1 << 30,
+      slots: 4,
+      threads: 1,
+      backend: "ort",
+      resolve: async () => ({ modelDir, templateId: "phi3" }),
+    });
+    try {
+      const ortServer = await serveOverHttp({
+        "POST /v1/chat/completions": (req) => handleChatCompletions({ pool: ortPool }, req),
+      });
+      const ortClient = new OpenAI({ baseURL: `${ortServer.url}/v1`, apiKey: "x", maxRetries: 0 });
+      const settings = { model: "tiny", messages: ask, max_tokens: 16, temperature: 0 };
+      const [viaOrt, viaEngine] = await Promise.all([
+        Promise.all([1, 2, 3].map(() => ortClient.chat.completions.create(settings))),
+        client.chat.completions.create(settings),
+      ]);
+      expect((await ortPool.acquire("tiny")).backend.name).toBe("ort");
+      for (const r of viaOrt)
+        expect(r.choices[0]?.message.content).toBe(viaEngine.choices[0]?.message.content);
+      await ortServer.close();
+    } finally {
+      await ortPool.close();
+    }
   });
 });

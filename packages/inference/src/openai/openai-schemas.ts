@@ -16,6 +16,8 @@ const ZSampling = {
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   max_tokens: z.number().int().min(1, "max_tokens must be at least 1").nullish(),
   user: z.string().nullish(),
+  /** vLLM's extension: keep generating past end-of-sequence tokens (benchmarks, fixed lengths) */
+  ignore_eos: z.boolean().nullish(),
 };
 
 const ZContentPart = z.object({ type: z.literal("text"), text: z.string() });

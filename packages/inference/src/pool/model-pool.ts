@@ -26,6 +26,8 @@ export interface ModelPoolOptions {
   resolve: (id: string) => Promise<ServableFiles>;
   /** matmul threads per model process */
   threads?: number;
+  /** "ort": onnxruntime-node on the ONNX export (plain models; adapters run on the engine) */
+  backend?: "engine" | "ort";
   /** the backend to start (the engine's own generation by default) */
   startBackend?: (
     files: ServableFiles,
@@ -103,6 +105,7 @@ export function createModelPool(options: ModelPoolOptions): ModelPool {
         adapterDir: files.adapterDir,
         slots: o.slots,
         threads: o.threads,
+        backend: options.backend,
       }));
   const ready = new Map<string, LoadedModel>();
   const loading = new Map<string, Promise<LoadedModel>>();
