@@ -72,7 +72,7 @@ test("add a teacher, test it, generate from a version, watch the rows arrive, us
       rows.push({ messages: [{ role: "user", content: "What is " + a + " + " + b + "?" }], reasoning: null, answer: String(a + b), think: "missing" });
     }
     const dir = join(mkdtempSync(join(tmpdir(), "e2e-teacher-")), "tiny");
-    const corpus = rows.flatMap((r) => [r.messages[0].content, "We add the units, then the tens. The sum is \\boxed{" + r.answer + "}."]);
+    const corpus = rows.flatMap((r) => [r.messages[0].content, "We add the units, then the tens. The sum is " + r.answer + "."]);
     createTinyModel(dir, { corpus, vocabSize: 300, hiddenSize: 32, numLayers: 1, numHeads: 2, maxPositions: 256, seed: 5 });
     const model = await registerModelDir(db, store, { workspaceId, name: "e2e teacher tiny ${tag}", dir, engines: ["local"] });
     const ds = await ensureDataset(db, { workspaceId, name: "e2e prompts ${tag}" });
