@@ -62,6 +62,24 @@ export async function startGenerationWorker(options: {
             log.warn({ generationJobId: j.id }, "generation job's worker stopped heartbeating: re-queued");
             await enqueue({ generationJobId: j.id, workspaceId: j.workspaceId });
           }
+          // a queued row whose enqueue was lost (Redis down at the time): one queue job per state of
+          // the row (the id carries updatedAt, so BullMQ drops repeats); the claim decides who runs it
+          const stuck = await db.generationJob.findMany({
+            where: {
+              status: "queued",
+              cancelRequestedAt: null,
+              updatedAt: { lt: new Date(Date.now() - env.QUEUE_SWEEP_GRACE_MS) },
+            },
+            select: { id: true, workspaceId: true, updatedAt: true },
+            take: 100,
+          });
+          for (const j of stuck) {
+            await producer.enqueue(
+              QUEUES.generations,
+              { generationJobId: j.id, workspaceId: j.workspaceId },
+              { jobId: `${j.id}-sweep-${j.updatedAt.getTime()}` },
+            );
+          }
         })
         .catch((e: Error) => log.warn({ err: e.message }, "reaping stale generation jobs failed"));
     },
