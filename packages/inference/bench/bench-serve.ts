@@ -7,13 +7,13 @@
  * the values). Streams use ignore_eos so every one decodes exactly MAX_TOKENS tokens.
  * The last line is one JSON object: {"ort_tps_1","ort_tps_8","engine_tps_1","engine_tps_8","ttft_p95_ms"}.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { buildDemoPlan } from "@distillery/demo";
-import { handleChatCompletions } from "../src/openai/handle-v1.ts";
-import { createModelPool } from "../src/pool/model-pool.ts";
-import { serveOverHttp } from "../src/testing/serve-over-http.ts";
 
 const MAX_TOKENS = 64;
 const ROUNDS = 3;
@@ -96,17 +96,19 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] as number;
 };
 
+/** the server in its own process, so the clients' work is not counted against it */
+async function startServer(modelDir: string, backend: string) {
+  const entry = join(import.meta.dirname, "serve-student.ts");
+  const child = spawn(process.execPath, ["--import", "tsx", entry, modelDir, backend], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  for await (const line of createInterface({ input: child.stdout }))
+    if (line.startsWith("ready ")) return { server: { url: line.slice(6) }, child };
+  throw new Error(`the ${backend} server exited before it was ready`);
+}
+
 async function benchBackend(backend: "ort" | "engine", modelDir: string) {
-  const pool = createModelPool({
-    budgetBytes: 1 << 30,
-    slots: 8,
-    threads: 1,
-    backend,
-    resolve: async () => ({ modelDir, templateId: "phi3" }),
-  });
-  const server = await serveOverHttp({
-    "POST /v1/chat/completions": (req) => handleChatCompletions({ pool }, req),
-  });
+  const { server, child } = await startServer(modelDir, backend);
   try {
     await streamOnce(server.url, "What is 1 + 2?", 8); // load + warm up
     const tps1 = await decodeTps(server.url, 1);
@@ -122,8 +124,8 @@ async function benchBackend(backend: "ort" | "engine", modelDir: string) {
     );
     return result;
   } finally {
-    await server.close();
-    await pool.close();
+    child.kill("SIGTERM");
+    await once(child, "exit");
   }
 }
 
