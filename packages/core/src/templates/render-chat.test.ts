@@ -143,6 +143,15 @@ describe("a model's own template", () => {
   it("names what is missing", () => {
     expect(() => resolveTemplate("model", { eos_token: "x" }, "a/b")).toThrow(/a\/b has no chat_template/);
     expect(() => resolveTemplate("model")).toThrow(/needs the model's tokenizer_config.json/);
+  });
+
+  it("prefers the folder's chat_template.jinja over tokenizer_config.json, as transformers does", () => {
+    const config = { chat_template: "{{ 'old' }}", eos_token: "</s>" };
+    expect(getModelTemplate(config, "a/b", "{{ 'new' }}").template).toBe("{{ 'new' }}");
+    expect(resolveTemplate("model", { eos_token: "</s>" }, "a/b", "{{ 'file' }}").template).toBe(
+      "{{ 'file' }}",
+    );
+    expect(getModelTemplate(config, "a/b").template).toBe("{{ 'old' }}");
     expect(() => resolveTemplate("vicuna")).toThrow(/unknown chat template "vicuna"/);
   });
   it("rejects a template whose generation prompt is not a prefix", () => {

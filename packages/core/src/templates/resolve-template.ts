@@ -29,19 +29,27 @@ export const ZTokenizerConfig = z
 export type TokenizerConfig = z.input<typeof ZTokenizerConfig>;
 
 /**
- * The template a model ships in its tokenizer_config.json. A list of named templates picks
- * "default", as transformers does. Throws with the field name when there is none.
+ * The template a model ships: its chat_template.jinja when the folder has one (transformers reads
+ * that file over the tokenizer_config.json field, and saves templates there since 4.5x), else
+ * tokenizer_config.json's `chat_template`; a list of named templates picks "default", as
+ * transformers does. Throws with the field name when there is none.
  */
-export function getModelTemplate(config: unknown, modelId = "model"): ChatTemplateSpec {
+export function getModelTemplate(
+  config: unknown,
+  modelId = "model",
+  chatTemplateFile?: string,
+): ChatTemplateSpec {
   const parsed = ZTokenizerConfig.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`tokenizer_config.json of ${modelId}: ${issue?.path.join(".")}: ${issue?.message}`);
   }
   const c = parsed.data;
-  const template = Array.isArray(c.chat_template)
-    ? c.chat_template.find((t) => t.name === "default")?.template
-    : c.chat_template;
+  const template =
+    chatTemplateFile ??
+    (Array.isArray(c.chat_template)
+      ? c.chat_template.find((t) => t.name === "default")?.template
+      : c.chat_template);
   if (!template)
     throw new Error(`tokenizer_config.json of ${modelId} has no chat_template (or no "default" one)`);
   const specials = Object.values(c.added_tokens_decoder ?? {})
@@ -61,12 +69,20 @@ export function getModelTemplate(config: unknown, modelId = "model"): ChatTempla
   };
 }
 
-/** A run config's `data.template` id to a spec; "model" needs the model's tokenizer_config.json. */
-export function resolveTemplate(id: string, tokenizerConfig?: unknown, modelId?: string): ChatTemplateSpec {
+/**
+ * A run config's `data.template` id to a spec; "model" needs the model's tokenizer_config.json
+ * (and its chat_template.jinja, when the folder has one).
+ */
+export function resolveTemplate(
+  id: string,
+  tokenizerConfig?: unknown,
+  modelId?: string,
+  chatTemplateFile?: string,
+): ChatTemplateSpec {
   if (id === "model") {
     if (tokenizerConfig === undefined)
       throw new Error('template "model" needs the model\'s tokenizer_config.json');
-    return getModelTemplate(tokenizerConfig, modelId);
+    return getModelTemplate(tokenizerConfig, modelId, chatTemplateFile);
   }
   const spec = (BUILTIN_TEMPLATES as Record<string, ChatTemplateSpec>)[id];
   if (!spec)
