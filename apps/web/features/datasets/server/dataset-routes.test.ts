@@ -23,7 +23,14 @@ process.env.QUEUE_PREFIX = `dr${randomBytes(3).toString("hex")}`;
 const store = createFsBlobStore(join(dataDir, "blobs"));
 
 type Handler = (req: Request, ctx?: { params: Promise<Record<string, string>> }) => Promise<Response>;
-let routes: { upload: Handler; importFrom: Handler; cancel: Handler; rows: Handler; job: Handler };
+let routes: {
+  upload: Handler;
+  importFrom: Handler;
+  cancel: Handler;
+  rows: Handler;
+  job: Handler;
+  derive: Handler;
+};
 let stopServices: (() => Promise<void>) | undefined;
 let db: Db;
 let drop: (() => Promise<void>) | undefined;
@@ -42,6 +49,7 @@ beforeAll(async () => {
     cancel: (await import("@/app/api/datasets/jobs/[jobId]/cancel/route.ts")).POST,
     job: (await import("@/app/api/datasets/jobs/[jobId]/route.ts")).GET,
     rows: (await import("@/app/api/datasets/[datasetId]/versions/[versionId]/rows/route.ts")).GET,
+    derive: (await import("@/app/api/datasets/[datasetId]/versions/[versionId]/derive/route.ts")).POST,
   };
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
   setActorResolver(async () => ({ userId: "", workspaceId, name: "T", email: "t@example.com" }));
@@ -194,5 +202,46 @@ describe("GET …/versions/[versionId]/rows", () => {
     const rest = await get(`q=needle&limit=20&from=${first.next}`);
     expect(rest.rows.map((r: { index: number }) => r.index)).toEqual([125, 150, 175, 200, 225, 250, 275]);
     expect(rest.next).toBeNull();
+  });
+});
+
+describe("POST …/versions/[versionId]/derive with op stats", () => {
+  it("recounts with a chosen model: the model is required, an unknown one is refused, a known one queues a job", async () => {
+    const dataset = await ensureDataset(db, { workspaceId, name: "recount" });
+    const version = await createDatasetVersion(db, store, {
+      workspaceId,
+      datasetId: dataset.id,
+      operation: { kind: "import" },
+      write: async (sink) => {
+        await sink.write([
+          { messages: [{ role: "user", content: "q" }], reasoning: null, answer: "a", think: "missing" },
+        ]);
+        return {};
+      },
+    });
+    const derive = (body: unknown) =>
+      routes.derive(
+        new Request("http://x/derive", { method: "POST", body: JSON.stringify(body) }),
+        params({ datasetId: dataset.id, versionId: version.id }),
+      );
+    const missing = await derive({ op: "stats" });
+    expect(missing.status).toBe(400);
+    expect(JSON.stringify(await missing.json())).toContain("tokenizerModelId");
+    const unknown = await derive({ op: "stats", tokenizerModelId: "mdl_nope" });
+    expect([400, 404, 422]).toContain(unknown.status);
+    expect(JSON.stringify(await unknown.json())).toContain("mdl_nope");
+    const model = await db.model.create({
+      data: {
+        id: `mdl_${randomBytes(4).toString("hex")}`,
+        workspaceId,
+        name: "student",
+        location: "blob:models/x",
+      },
+    });
+    const ok = await derive({ op: "stats", tokenizerModelId: model.id });
+    expect(ok.status).toBeLessThan(300);
+    const { jobId } = await ok.json();
+    const job = await db.job.findUniqueOrThrow({ where: { id: jobId } });
+    expect(job).toMatchObject({ kind: "dataset-stats", status: "queued" });
   });
 });
