@@ -65,9 +65,7 @@ beforeAll(async () => {
         index,
         prompt: `What is ${index} + 1?`,
         reference: String(index + 1),
-        outputs: [
-          index === 3 ? '<script>alert("x")</script>, "quoted"' : `\\boxed{${isCorrect ? index + 1 : 0}}`,
-        ],
+        outputs: [index === 3 ? '=HYPERLINK("x"), <script>' : `\\boxed{${isCorrect ? index + 1 : 0}}`],
         scores: [],
         isCorrect,
       })),
@@ -114,10 +112,11 @@ describe("evaluation routes", () => {
       params({ evaluationId: ids[1]! }),
     );
     expect(res.headers.get("content-type")).toMatch(/text\/csv/);
-    const lines = (await res.text()).trim().split("\n");
+    const lines = (await res.text()).trim().split("\r\n");
     expect(lines[0]).toMatch(/^index,prompt,reference,output,is_correct/);
     expect(lines).toHaveLength(5);
-    expect(lines[4]).toContain('"<script>alert(""x"")</script>, ""quoted"""');
+    // a formula-like cell is defused, and model text stays text
+    expect(lines[4]).toContain(`"'=HYPERLINK(""x""), <script>"`);
   });
 
   it("creating an evaluation names a bad field; a good one is queued and can be cancelled", async () => {

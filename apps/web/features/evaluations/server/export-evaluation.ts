@@ -1,10 +1,6 @@
 import "server-only";
+import { escapeCsvCell } from "@distillery/core";
 import { AppError, getContext } from "@/lib/server/route.ts";
-
-function csvCell(v: unknown): string {
-  const s = typeof v === "string" ? v : JSON.stringify(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 const COLUMNS = [
   "index",
@@ -33,7 +29,7 @@ export async function exportEvaluation(
   let started = false;
   const stream = new ReadableStream<Uint8Array>({
     async pull(sink) {
-      if (!started && format === "csv") sink.enqueue(encoder.encode(`${COLUMNS.join(",")}\n`));
+      if (!started && format === "csv") sink.enqueue(encoder.encode(`${COLUMNS.join(",")}\r\n`));
       started = true;
       const page = await db.evaluationResult.findMany({
         where: { evaluationId: id, index: { gt: after } },
@@ -58,9 +54,11 @@ export async function exportEvaluation(
           outputs: r.outputs,
           scores: r.scores,
         };
-        return format === "jsonl" ? JSON.stringify(rec) : COLUMNS.map((c) => csvCell(rec[c])).join(",");
+        return format === "jsonl" ? JSON.stringify(rec) : COLUMNS.map((c) => escapeCsvCell(rec[c])).join(",");
       });
-      sink.enqueue(encoder.encode(`${lines.join("\n")}\n`));
+      sink.enqueue(
+        encoder.encode(`${lines.join(format === "csv" ? "\r\n" : "\n")}${format === "csv" ? "\r\n" : "\n"}`),
+      );
     },
   });
   const safe = ev.name.replace(/[^\w.-]+/g, "-").slice(0, 80) || "evaluation";
