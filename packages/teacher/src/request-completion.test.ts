@@ -186,6 +186,33 @@ describe("testTeacherConnection", () => {
     expect(r.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
+  it("names the teacher when the endpoint answers nothing, or is not there", async () => {
+    const { createServer } = await import("node:http");
+    const silent = createServer((_req, res) => res.end());
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const r = await testTeacherConnection({
+        name: "silent",
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        api: "openai",
+        model: "m",
+      });
+      expect(r).toMatchObject({ isOk: false, errorKind: "not_a_teacher" });
+      expect(r.error).toBe(`teacher "silent" answered http://127.0.0.1:${port}/v1/models with nothing`);
+    } finally {
+      silent.close();
+    }
+    const gone = await testTeacherConnection({
+      name: "gone",
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      api: "openai",
+      model: "m",
+    });
+    expect(gone).toMatchObject({ isOk: false, errorKind: "network" });
+    expect(gone.error).toContain('teacher "gone" cannot be reached');
+  });
+
   it("names the teacher when the URL serves a web page", async () => {
     server = await startFakeTeacher({ isHtmlSite: true });
     const r = await testTeacherConnection(endpoint(server, { name: "my site" }));
