@@ -37,7 +37,7 @@ async function versionRowsPath(
     throw new Error(`evalSet.versionId: dataset version ${versionId} is ${version.status}, not ready`);
   const local = store.localPath(version.blobKey);
   if (local) return local;
-  const path = join(cacheDir, "eval-sets", ...version.blobKey.split("/"));
+  const path = join(/* turbopackIgnore: true */ cacheDir, "eval-sets", ...version.blobKey.split("/"));
   await store.getToFile(version.blobKey, path);
   return path;
 }
