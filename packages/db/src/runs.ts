@@ -30,6 +30,8 @@ export async function createRun(
     launchedById?: string | null;
     /** the run waits until this one has succeeded (and fails if it does not) */
     dependsOnRunId?: string | null;
+    /** its turn within its priority (packages/core fair-queue.ts) */
+    queueRank?: number;
   },
 ) {
   return db.run.create({ data: { id: newId("run"), status: "queued", ...input } });

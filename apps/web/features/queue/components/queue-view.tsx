@@ -91,6 +91,10 @@ export function QueueView() {
                   <td>
                     <Link href={`/runs/${r.id}`}>{r.name}</Link>
                     {r.interruptions > 0 && <span className="badge warn"> interrupted, resumes</span>}
+                    {r.priority !== 0 && <span className="badge"> priority {r.priority}</span>}
+                    <div className="muted small" data-testid="wait-reason">
+                      {r.waitReason}
+                    </div>
                   </td>
                   <td>{r.engine}</td>
                   <td>{r.launchedBy?.name ?? ""}</td>

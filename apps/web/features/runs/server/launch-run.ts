@@ -1,7 +1,9 @@
 import "server-only";
 import {
+  bullmqPriorityFor,
   describeTokenizerDifference,
   firstTokenizerDifference,
+  queueRankFor,
   type RunConfig,
   ZRunConfig,
 } from "@distillery/core";
@@ -53,6 +55,13 @@ export async function launchRun(actor: Actor, config: RunConfig) {
     "body.config.evaluation.datasetVersionId",
   );
   await checkDistillationTeacher(actor.workspaceId, config, modelId);
+  // users take turns within a priority: the launcher's n-th waiting run ranks behind others' first
+  const waiting = { status: "queued" as const, engine: config.engine, priority: 0 };
+  const [userWaiting, workspaceWaiting] = await Promise.all([
+    db.run.count({ where: { ...waiting, launchedById: actor.userId || null } }),
+    db.run.count({ where: { ...waiting, workspaceId: actor.workspaceId } }),
+  ]);
+  const queueRank = queueRankFor({ userWaiting, workspaceWaiting });
   const run = await createRun(db, {
     workspaceId: actor.workspaceId,
     name:
@@ -63,12 +72,13 @@ export async function launchRun(actor: Actor, config: RunConfig) {
     modelId,
     datasetVersionId: version.id,
     launchedById: actor.userId || null,
+    queueRank,
   });
   try {
     await producer.enqueue(
       runQueueFor(config.engine),
       { runId: run.id, workspaceId: actor.workspaceId },
-      { jobId: run.id },
+      { jobId: run.id, priority: bullmqPriorityFor(0, queueRank) },
     );
   } catch (e) {
     if (!(e instanceof QueueUnavailableError)) throw e;
