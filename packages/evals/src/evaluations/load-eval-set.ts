@@ -3,20 +3,9 @@ import type { RenderMessage } from "@distillery/core";
 import { readVersionRows } from "@distillery/datasets";
 import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
-import { z } from "zod";
+import type { EvalSet } from "./schemas.ts";
 
-/** Where an evaluation's problems come from. */
-export const ZEvalSet = z.discriminatedUnion("kind", [
-  /** a dataset version (a test split, a held-out set): each row's messages and reference */
-  z.object({
-    kind: z.literal("version"),
-    versionId: z.string().min(1),
-    maxExamples: z.number().int().min(1).max(100_000).optional(),
-  }),
-  /** the held-out set a run evaluates on (its config's evaluation.datasetVersionId / maxExamples) */
-  z.object({ kind: z.literal("run-heldout"), runId: z.string().min(1) }),
-]);
-export type EvalSet = z.infer<typeof ZEvalSet>;
+export { type EvalSet, ZEvalSet } from "./schemas.ts";
 
 export interface EvalProblem {
   messages: RenderMessage[];

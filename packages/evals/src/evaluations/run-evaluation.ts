@@ -2,19 +2,11 @@ import { checkThinkFormat, renderChat, scoreResponse } from "@distillery/core";
 import type { Db, Prisma } from "@distillery/db";
 import { createCompletion, type ModelPool } from "@distillery/inference";
 import type { BlobStore } from "@distillery/storage";
-import { z } from "zod";
 import { computeEvaluationMetrics, type ExampleResult, type SampleScore } from "./evaluation-metrics.ts";
-import { loadEvalSet, ZEvalSet } from "./load-eval-set.ts";
+import { loadEvalSet } from "./load-eval-set.ts";
+import { ZEvalSet, ZEvalSettings } from "./schemas.ts";
 
-/** Generation settings of an evaluation (R1's pass@1 uses k samples at temperature 0.6). */
-export const ZEvalSettings = z.object({
-  temperature: z.number().min(0).max(2).default(0),
-  topP: z.number().gt(0).max(1).default(1),
-  maxTokens: z.number().int().min(1).max(32_768).default(256),
-  k: z.number().int().min(1).max(64).default(1),
-  seed: z.number().int().min(0).default(0),
-});
-export type EvalSettings = z.infer<typeof ZEvalSettings>;
+export { type EvalSettings, ZEvalSettings } from "./schemas.ts";
 
 export type EvaluationOutcome = "succeeded" | "cancelled" | "failed" | "skipped";
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { newId, type Prisma } from "@distillery/db";
-import { ZEvalSet, ZEvalSettings } from "@distillery/evals/evaluations";
+import { ZEvalSet, ZEvalSettings } from "@distillery/evals/evaluations/schemas";
 import { listServableModels } from "@distillery/inference";
 import { QUEUES } from "@distillery/jobs";
 import { z } from "zod";
