@@ -1,23 +1,74 @@
 import type { FArray } from "./float-array.ts";
 import { matmulJs } from "./matmul-js.ts";
 import { matmulWasm } from "./matmul-wasm.ts";
-import { loadWasmKernel } from "./wasm-kernel.ts";
+import { getNativeVariant, loadNativeKernel, nativeKernelStatus } from "./native-kernel.ts";
+import { getMatmulThreads } from "./parallel.ts";
+import { getWasmKernelVariant, loadWasmKernel } from "./wasm-kernel.ts";
 
-let useWasm = loadWasmKernel() !== null;
+/**
+ * Which kernel runs float32 products: "native" (the addon in native/, AVX2+FMA or its portable
+ * C++ kernel), "wasm" (WebAssembly SIMD) or "auto" (default: native when the addon loaded and
+ * this CPU has AVX2+FMA, else wasm). The CLI maps DISTILLERY_ENGINE_KERNEL onto this.
+ */
+export type MatmulKernelChoice = "auto" | "native" | "wasm";
+
+const wasmLoaded = loadWasmKernel() !== null;
+/** setWasmMatmul(false): every product in plain JS (tests) */
+let jsOnly = false;
+let choice: MatmulKernelChoice = "auto";
+let useNative = resolveNative(choice);
+
+function resolveNative(c: MatmulKernelChoice): boolean {
+  if (c === "wasm") return false;
+  const variant = getNativeVariant();
+  return c === "native" ? variant !== null : variant === "avx2";
+}
 
 /** Tests and benchmarks switch the float32 path between the WASM kernel and plain JS. */
 export function setWasmMatmul(enabled: boolean): void {
-  useWasm = enabled && loadWasmKernel() !== null;
+  jsOnly = !enabled;
 }
 
 export function isWasmMatmulEnabled(): boolean {
-  return useWasm;
+  return !jsOnly && wasmLoaded;
+}
+
+/** "auto", "native" or "wasm" (an unknown value throws; "native" without the addon throws, naming why). */
+export function setMatmulKernel(kernel: string): void {
+  if (kernel !== "auto" && kernel !== "native" && kernel !== "wasm")
+    throw new Error(`kernel must be auto, native or wasm (got "${kernel}")`);
+  if (kernel === "native" && !loadNativeKernel())
+    throw new Error(`native kernels unavailable: ${nativeKernelStatus()}`);
+  choice = kernel;
+  useNative = resolveNative(kernel);
+}
+
+export function getMatmulKernelChoice(): MatmulKernelChoice {
+  return choice;
+}
+
+/**
+ * The path float32 products take, for logs and bench output: "native-avx2", "native-scalar",
+ * "wasm-relaxed-simd", "wasm-simd" or "js".
+ */
+export function activeMatmulKernel(): string {
+  if (jsOnly) return "js";
+  if (useNative) return `native-${getNativeVariant()}`;
+  const wasm = getWasmKernelVariant();
+  return wasm ? `wasm-${wasm}` : "js";
+}
+
+/** One line for a run's log: the path, and why not native when it is not. */
+export function describeMatmulKernel(): string {
+  const path = activeMatmulKernel();
+  if (path.startsWith("native") || choice === "wasm") return `matmul kernel ${path}`;
+  return `matmul kernel ${path} (native kernels: ${nativeKernelStatus()})`;
 }
 
 /**
  * C[M,N] (+)= alpha · op(A)[M,K] · op(B)[K,N]. op(A) = Aᵀ when transA (A stored [K,M]);
  * op(B) = Bᵀ when transB (B stored [N,K], the HF Linear weight layout).
- * float32 goes to the WebAssembly SIMD kernel; float64 (gradient checks) to plain JS.
+ * float32 goes to the native kernel or the WebAssembly SIMD kernel; float64 (gradient checks) to plain JS.
  */
 export function matmul(
   a: FArray,
@@ -37,8 +88,24 @@ export function matmul(
     if (!accumulate) c.fill(0, 0, M * N);
     return;
   }
-  if (useWasm && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
-    matmulWasm(a, b, c, M, K, N, transA, transB, accumulate, alpha);
+  if (!jsOnly && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
+    if (useNative)
+      (loadNativeKernel() as NonNullable<ReturnType<typeof loadNativeKernel>>).sgemm(
+        a,
+        b,
+        c,
+        M,
+        K,
+        N,
+        transA,
+        transB,
+        accumulate,
+        alpha,
+        getMatmulThreads(),
+        "auto",
+      );
+    else if (wasmLoaded) matmulWasm(a, b, c, M, K, N, transA, transB, accumulate, alpha);
+    else matmulJs(a, b, c, M, K, N, transA, transB, accumulate, alpha);
   } else {
     matmulJs(a, b, c, M, K, N, transA, transB, accumulate, alpha);
   }

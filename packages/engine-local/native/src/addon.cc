@@ -1,0 +1,135 @@
+// N-API surface of the native kernels (plain node_api.h, no dependencies):
+//   sgemm(a, b, c, M, K, N, transA, transB, accumulate, alpha, threads, kernel) -> undefined
+//     a, b, c: Float32Array (any backing store, a SharedArrayBuffer included; used in place)
+//     kernel: "auto" | "avx2" | "scalar" (tests force the portable one)
+//   kernel() -> "avx2" | "scalar": what "auto" runs on this CPU
+#include <node_api.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "sgemm.h"
+
+namespace {
+
+using distillery::Kernel;
+
+bool check(napi_env env, napi_status status, const char* what) {
+  if (status == napi_ok) return true;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, nullptr, what);
+  return false;
+}
+
+bool float32_array(napi_env env, napi_value v, const char* name, double need, float** out) {
+  bool is = false;
+  if (!check(env, napi_is_typedarray(env, v, &is), name)) return false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (is) {
+    // data already points at the first element (byte_offset applied)
+    if (!check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), name)) return false;
+  }
+  if (!is || type != napi_float32_array) {
+    std::string msg = std::string(name) + " must be a Float32Array";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return false;
+  }
+  if (static_cast<double>(length) < need) {
+    std::string msg = std::string(name) + " holds " + std::to_string(length) + " floats, the product needs " +
+                      std::to_string(static_cast<long long>(need));
+    napi_throw_range_error(env, nullptr, msg.c_str());
+    return false;
+  }
+  *out = static_cast<float*>(data);
+  return true;
+}
+
+bool int_arg(napi_env env, napi_value v, const char* name, int* out) {
+  double d = 0;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 2147483647.0 || std::floor(d) != d) {
+    std::string msg = std::string(name) + " must be a non-negative integer";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return false;
+  }
+  *out = static_cast<int>(d);
+  return true;
+}
+
+bool bool_arg(napi_env env, napi_value v, const char* name, bool* out) {
+  if (napi_get_value_bool(env, v, out) != napi_ok) {
+    std::string msg = std::string(name) + " must be a boolean";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return false;
+  }
+  return true;
+}
+
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "sgemm: arguments")) return nullptr;
+  if (argc < 12) {
+    napi_throw_type_error(env, nullptr,
+                          "sgemm(a, b, c, M, K, N, transA, transB, accumulate, alpha, threads, kernel)");
+    return nullptr;
+  }
+  int M, K, N, threads;
+  bool transA, transB, accumulate;
+  double alpha = 1;
+  if (!int_arg(env, argv[3], "M", &M) || !int_arg(env, argv[4], "K", &K) || !int_arg(env, argv[5], "N", &N) ||
+      !bool_arg(env, argv[6], "transA", &transA) || !bool_arg(env, argv[7], "transB", &transB) ||
+      !bool_arg(env, argv[8], "accumulate", &accumulate) || !int_arg(env, argv[10], "threads", &threads))
+    return nullptr;
+  if (napi_get_value_double(env, argv[9], &alpha) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "alpha must be a number");
+    return nullptr;
+  }
+  char name[16] = {0};
+  size_t nameLen = 0;
+  if (napi_get_value_string_utf8(env, argv[11], name, sizeof name, &nameLen) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "kernel must be a string");
+    return nullptr;
+  }
+  Kernel kernel = distillery::best_kernel();
+  if (std::strcmp(name, "scalar") == 0) kernel = Kernel::Scalar;
+  else if (std::strcmp(name, "avx2") == 0) {
+    if (kernel != Kernel::Avx2) {
+      napi_throw_error(env, nullptr, "this CPU has no AVX2+FMA");
+      return nullptr;
+    }
+  } else if (std::strcmp(name, "auto") != 0) {
+    napi_throw_type_error(env, nullptr, "kernel must be auto, avx2 or scalar");
+    return nullptr;
+  }
+  float *a, *b, *c;
+  const double mk = static_cast<double>(M) * K, kn = static_cast<double>(K) * N, mn = static_cast<double>(M) * N;
+  if (!float32_array(env, argv[0], "a", mk, &a) || !float32_array(env, argv[1], "b", kn, &b) ||
+      !float32_array(env, argv[2], "c", mn, &c))
+    return nullptr;
+  distillery::sgemm(a, b, c, M, K, N, transA, transB, accumulate, static_cast<float>(alpha), threads, kernel);
+  return nullptr;
+}
+
+napi_value KernelName(napi_env env, napi_callback_info) {
+  napi_value out;
+  const char* name = distillery::kernel_name(distillery::best_kernel());
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"kernel", nullptr, KernelName, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

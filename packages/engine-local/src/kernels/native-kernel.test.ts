@@ -1,0 +1,184 @@
+import { describe, expect, it } from "vitest";
+import { matmulWasm } from "./matmul-wasm.ts";
+import { loadNativeKernel, type NativeVariant } from "./native-kernel.ts";
+import { setMatmulThreads } from "./parallel.ts";
+import { Rng } from "./rng.ts";
+
+/**
+ * The float32 product kernels (native AVX2+FMA, native portable C++, WebAssembly) against a
+ * float64 reference on odd shapes that cross every tile, panel and block edge (the native
+ * kernel's 6×16 tiles, 256-deep K blocks, 144-row A blocks, 2048-column B blocks).
+ */
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 7, 63],
+  [7, 63, 65],
+  [63, 65, 7],
+  [65, 1, 511],
+  [511, 7, 63],
+  [7, 511, 65],
+  [65, 511, 1],
+  [63, 65, 511],
+  [511, 300, 65],
+  [5, 33, 2100],
+  [64, 512, 200],
+];
+
+function reference(
+  a: Float32Array,
+  b: Float32Array,
+  c0: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  transA: boolean,
+  transB: boolean,
+  accumulate: boolean,
+  alpha: number,
+): { value: Float64Array; bound: Float64Array } {
+  const value = new Float64Array(M * N);
+  const bound = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      let mag = 0;
+      for (let k = 0; k < K; k++) {
+        const x = (transA ? a[k * M + i] : a[i * K + k]) as number;
+        const y = (transB ? b[j * K + k] : b[k * N + j]) as number;
+        s += x * y;
+        mag += Math.abs(x * y);
+      }
+      const prior = accumulate ? (c0[i * N + j] as number) : 0;
+      value[i * N + j] = prior + alpha * s;
+      bound[i * N + j] = Math.abs(prior) + Math.abs(alpha) * mag;
+    }
+  }
+  return { value, bound };
+}
+
+type Gemm = (
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  transA: boolean,
+  transB: boolean,
+  accumulate: boolean,
+  alpha: number,
+) => void;
+
+/** the float64 products, computed once for all kernels (inputs come from the shape's seed) */
+const references = new Map<string, { value: Float64Array; bound: Float64Array }>();
+
+function checkKernel(gemm: Gemm, M: number, K: number, N: number): void {
+  const rng = Rng.fromSeed(M * 7919 + K * 31 + N);
+  const a = Float32Array.from({ length: M * K }, () => rng.normal());
+  const b = Float32Array.from({ length: K * N }, () => rng.normal());
+  const c0 = Float32Array.from({ length: M * N }, () => rng.normal());
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      for (const [accumulate, alpha] of [
+        [false, 1],
+        [true, 1],
+        [false, 0.25],
+        [true, -1.5],
+      ] as const) {
+        const key = `${M}x${K}x${N}/${transA}/${transB}/${accumulate}/${alpha}`;
+        const want = references.get(key) ?? reference(a, b, c0, M, K, N, transA, transB, accumulate, alpha);
+        references.set(key, want);
+        // a C that is not overwritten where it should be shows up as NaN
+        const got = accumulate ? Float32Array.from(c0) : new Float32Array(M * N).fill(Number.NaN);
+        gemm(a, b, got, M, K, N, transA, transB, accumulate, alpha);
+        for (let i = 0; i < got.length; i++) {
+          const err = Math.abs((got[i] as number) - (want.value[i] as number));
+          // float32 summation of K terms: a few ulps of the magnitudes summed
+          if (!(err <= 4e-7 * (K + 2) * (want.bound[i] as number) + 1e-30))
+            throw new Error(
+              `${M}x${K}x${N} transA=${transA} transB=${transB} accumulate=${accumulate} alpha=${alpha}: ` +
+                `[${i}] got ${got[i]}, want ${want.value[i]}`,
+            );
+        }
+      }
+    }
+  }
+}
+
+const native = loadNativeKernel();
+
+describe("native kernels (native/)", () => {
+  it("are built at install and load on this machine (DISTILLERY_ENGINE_NATIVE_BUILD=0 skips the build)", () => {
+    if (process.env.DISTILLERY_ENGINE_NATIVE_BUILD === "0") return;
+    expect(native).not.toBeNull();
+  });
+
+  const variants: NativeVariant[] = native?.kernel() === "avx2" ? ["avx2", "scalar"] : ["scalar"];
+  for (const variant of variants) {
+    for (const threads of [1, 2]) {
+      for (const [M, K, N] of shapes) {
+        it.skipIf(!native)(
+          `${variant}, ${threads} thread(s): ${M}x${K}x${N} matches float64 in every op/accumulate/alpha`,
+          () => {
+            checkKernel(
+              (a, b, c, m, k, n, tA, tB, acc, alpha) =>
+                native?.sgemm(a, b, c, m, k, n, tA, tB, acc, alpha, threads, variant),
+              M,
+              K,
+              N,
+            );
+          },
+        );
+      }
+    }
+  }
+
+  it.skipIf(!native)("uses typed-array views in place (offsets into a shared buffer, no copy)", () => {
+    const sab = new SharedArrayBuffer(4 * 1000);
+    const a = new Float32Array(sab, 4 * 3, 6).fill(1); // [2,3]
+    const b = new Float32Array(sab, 4 * 100, 12).fill(2); // [3,4]
+    const c = new Float32Array(sab, 4 * 200, 8);
+    native?.sgemm(a, b, c, 2, 3, 4, false, false, false, 1, 1, "auto");
+    expect(Array.from(c)).toEqual(Array(8).fill(6));
+    expect(new Float32Array(sab)[199]).toBe(0);
+    expect(new Float32Array(sab)[208]).toBe(0);
+  });
+
+  it.skipIf(!native)("refuses arrays too short for the product and non-float32 arrays", () => {
+    const f = new Float32Array(4);
+    expect(() => native?.sgemm(f, f, f, 2, 3, 2, false, false, false, 1, 1, "auto")).toThrow(
+      /a holds 4 floats/,
+    );
+    expect(() =>
+      native?.sgemm(
+        new Float64Array(4) as unknown as Float32Array,
+        f,
+        f,
+        2,
+        2,
+        2,
+        false,
+        false,
+        false,
+        1,
+        1,
+        "auto",
+      ),
+    ).toThrow(/Float32Array/);
+  });
+});
+
+describe("WebAssembly kernel on the same shapes", () => {
+  for (const threads of [1, 2]) {
+    for (const [M, K, N] of shapes) {
+      it(`${threads} thread(s): ${M}x${K}x${N} matches float64 in every op/accumulate/alpha`, () => {
+        setMatmulThreads(threads);
+        try {
+          checkKernel(matmulWasm, M, K, N);
+        } finally {
+          setMatmulThreads(1);
+        }
+      });
+    }
+  }
+});
