@@ -20,6 +20,7 @@ export function DatasetsTable() {
           <th>Versions</th>
           <th>Rows (latest)</th>
           <th>Updated</th>
+          <th>Created by</th>
         </tr>
       </thead>
       <tbody>
@@ -31,6 +32,7 @@ export function DatasetsTable() {
             <td>{d.versions}</td>
             <td>{d.rows.toLocaleString()}</td>
             <td className="muted">{new Date(d.updatedAt).toLocaleString()}</td>
+            <td className="muted">{d.createdBy ?? ""}</td>
           </tr>
         ))}
       </tbody>

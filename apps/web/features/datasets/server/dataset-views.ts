@@ -16,6 +16,7 @@ export async function listDatasets(workspaceId: string) {
         select: { id: true, version: true, rowCount: true, createdAt: true },
       },
       _count: { select: { versions: true } },
+      createdBy: { select: { name: true } },
     },
   });
   return datasets.map((d) => {
@@ -29,6 +30,7 @@ export async function listDatasets(workspaceId: string) {
       latestVersion: latest?.version ?? null,
       rows: latest?.rowCount ?? 0,
       updatedAt: updated.toISOString(),
+      createdBy: d.createdBy?.name ?? null,
     };
   });
 }
