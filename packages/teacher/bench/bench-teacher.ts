@@ -1,8 +1,8 @@
 /**
  * bench:teacher — the generation loop against a local endpoint that answers each request after
  * a fixed 200 ms and streams 200 tokens (SSE, reasoning_content), at concurrency 64. The
- * endpoint runs in its own process. Rows go to an in-memory sink (the loop's own cost; the
- * Postgres insert is measured separately with --db). Last line:
+ * endpoint runs in its own process. Rows go to memory, or with BENCH_DB=<admin url> to Postgres
+ * as the worker stores them. Last line:
  *   {"requests_per_s", "bound_per_s", "efficiency", "p95_overhead_ms"}
  * bound = concurrency / latency; overhead = a request's wall time in the loop − 200 ms.
  */
@@ -39,6 +39,33 @@ const prompts = Array.from({ length: PROMPTS }, (_, i) => ({
   reference: String(2 * i + 7),
 }));
 const rows: GeneratedRow[] = [];
+// BENCH_DB=<admin url> (or BENCH_DB=1 with TEST_ADMIN_DATABASE_URL): rows go to Postgres as the
+// worker stores them (one idempotent insert per row), in a throwaway database
+let persistRow = async (_r: GeneratedRow) => {};
+let dropDb = async () => {};
+if (process.env.BENCH_DB) {
+  const { createTestDatabase } = await import("@distillery/db/testing");
+  const { ensureDefaultWorkspace } = await import("@distillery/db");
+  const { createGenerationJob, createRowBatcher, insertGenerationRows } = await import(
+    "../src/store/generation-jobs.ts"
+  );
+  const admin =
+    process.env.BENCH_DB === "1" ? (process.env.TEST_ADMIN_DATABASE_URL ?? "") : process.env.BENCH_DB;
+  const t = await createTestDatabase(admin);
+  dropDb = t.drop;
+  const { workspaceId } = await ensureDefaultWorkspace(t.db);
+  const job = await createGenerationJob(t.db, {
+    workspaceId,
+    name: "bench",
+    teacherId: null as unknown as string,
+    config: {},
+    total: PROMPTS,
+  });
+  const batcher = createRowBatcher<{ row: GeneratedRow; prompt: string | null }>((rs) =>
+    insertGenerationRows(t.db, job.id, rs),
+  );
+  persistRow = (r) => batcher.add({ row: r, prompt: null });
+}
 const endpoint = { name: "bench", baseUrl, api: "openai" as const, model: "fake-r1" };
 const sampling = ZSampling.parse({ maxTokens: 512 });
 // warm the connection pool and the JIT (not measured)
@@ -60,6 +87,7 @@ const counters = await runGeneration({
   samplesPerPrompt: 1,
   concurrency: CONCURRENCY,
   persist: async (r) => {
+    await persistRow(r);
     rows.push(r);
   },
 });
@@ -67,6 +95,7 @@ const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / PROMPTS;
 child.kill("SIGTERM");
+await dropDb();
 
 const overheads = rows.map((r) => r.wallMs - LATENCY_MS).sort((a, b) => a - b);
 const p = (q: number) => overheads[Math.min(overheads.length - 1, Math.floor(q * overheads.length))] ?? 0;
@@ -76,7 +105,7 @@ const boundPerS = CONCURRENCY / (LATENCY_MS / 1000);
 console.log(
   `${rows.length} requests in ${seconds.toFixed(2)} s, ${counters.accepted} verified, ${counters.failed} failed, ` +
     `${Math.round(tokens / seconds)} tokens/s streamed; overhead p50 ${p(0.5).toFixed(2)} ms, p95 ${p(0.95).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms; ` +
-    `the loop's CPU ${cpuMsPerRequest.toFixed(2)} ms a request (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
+    `${process.env.BENCH_DB ? "rows stored in Postgres; " : ""}the loop's CPU ${cpuMsPerRequest.toFixed(2)} ms a request (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
 );
 console.log(
   JSON.stringify({

@@ -3,10 +3,11 @@ import type { BlobStore } from "@distillery/storage";
 import { ZGenerationConfig } from "../generation/generation-config.ts";
 import { type GeneratedRow, newLiveCounters, runGeneration } from "../generation/run-generation.ts";
 import {
+  createRowBatcher,
   finishGenerationJob,
   type GenerationLease,
   heartbeatGenerationJob,
-  insertGenerationRow,
+  insertGenerationRows,
   listStoredAttempts,
   markGenerationRunning,
   releaseGenerationJob,
@@ -96,6 +97,18 @@ export async function executeGenerationJob(
   }
   const stored = await listStoredAttempts(db, lease.jobId);
   const promptOf = new Map(loaded.prompts.map((p) => [p.index, p.prompt]));
+  // rows are stored in small batches as they arrive (a few ms apart at most); a database hiccup is
+  // retried, and the insert is idempotent on (job, prompt, sample)
+  const batcher = createRowBatcher<{ row: GeneratedRow; prompt: string | null }>(async (rows) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await insertGenerationRows(db, lease.jobId, rows);
+      } catch (e) {
+        if (attempt >= 4) throw e;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
+  });
   await markGenerationRunning(db, lease);
   log.info(
     { jobId: lease.jobId, prompts: loaded.prompts.length, stored: stored.length },
@@ -160,16 +173,7 @@ export async function executeGenerationJob(
       },
       counters: live,
       persist: async (row: GeneratedRow) => {
-        // a database hiccup is retried; the insert is idempotent on (job, prompt, sample)
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await insertGenerationRow(db, lease.jobId, row, promptOf.get(row.promptIndex) ?? null);
-            break;
-          } catch (e) {
-            if (attempt >= 4 || stop.signal.aborted) throw e;
-            await new Promise((r) => setTimeout(r, 250 * attempt));
-          }
-        }
+        await batcher.add({ row, prompt: promptOf.get(row.promptIndex) ?? null });
         window.add(row.completion?.usage.completionTokens ?? 0);
         if (row.error) lastError = row.error;
       },

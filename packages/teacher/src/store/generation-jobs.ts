@@ -219,6 +219,87 @@ export async function insertGenerationRow(
     ON CONFLICT ("jobId", "promptIndex", sample) DO NOTHING`;
 }
 
+/** The row as stored (one shape for the single and the batched insert). */
+function toRowData(jobId: string, row: GeneratedRow, prompt: string | null) {
+  const c = row.completion;
+  const v = row.verification;
+  return {
+    jobId,
+    promptIndex: row.promptIndex,
+    sample: row.sample,
+    status: row.status,
+    prompt,
+    reasoning: c?.reasoning ?? null,
+    answer: c ? c.answer : null,
+    finishReason: c?.finishReason ?? null,
+    reasoningSource: c?.reasoningSource ?? null,
+    promptTokens: c?.usage.promptTokens ?? 0,
+    completionTokens: c?.usage.completionTokens ?? 0,
+    reasoningTokens: c?.usage.reasoningTokens ?? 0,
+    latencyMs: Math.round(c?.latencyMs ?? 0),
+    tries: row.tries,
+    error: row.error ?? null,
+    isVerified: v?.isVerified ?? false,
+    ...(v ? { verification: v as unknown as Prisma.InputJsonValue } : {}),
+  };
+}
+
+/** Several rows in one statement, idempotent on (job, prompt, sample) like the single insert. */
+export async function insertGenerationRows(
+  db: Db,
+  jobId: string,
+  rows: readonly { row: GeneratedRow; prompt: string | null }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.generationRow.createMany({
+    data: rows.map((r) => toRowData(jobId, r.row, r.prompt)),
+    skipDuplicates: true,
+  });
+}
+
+/**
+ * Rows as they arrive, written in small batches: `add` resolves once its row is stored (so a row
+ * is counted only when it is in Postgres), a batch goes when it holds `maxRows` or its first row
+ * has waited `maxWaitMs`; one batch is written at a time. A failed write rejects its rows' adds.
+ */
+export function createRowBatcher<T>(
+  write: (rows: T[]) => Promise<void>,
+  options: { maxRows?: number; maxWaitMs?: number } = {},
+) {
+  const maxRows = options.maxRows ?? 200;
+  const maxWaitMs = options.maxWaitMs ?? 10;
+  let pending: { row: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    writing = writing.then(() =>
+      write(batch.map((b) => b.row)).then(
+        () => {
+          for (const b of batch) b.resolve();
+        },
+        (e) => {
+          for (const b of batch) b.reject(e);
+        },
+      ),
+    );
+  };
+  return {
+    add(row: T): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ row, resolve, reject });
+        if (pending.length >= maxRows) flush();
+        else timer ??= setTimeout(flush, maxWaitMs);
+      });
+    },
+    flush,
+  };
+}
+
 /** What a resumed job already has: never asked for again. */
 export async function listStoredAttempts(db: Db, jobId: string): Promise<StoredAttempt[]> {
   const rows = await db.generationRow.findMany({
