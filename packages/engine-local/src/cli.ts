@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { EngineError } from "./engine-error.ts";
 import { exportOnnx } from "./export/export-onnx.ts";
 import { generateText } from "./generate-text.ts";
+import { setMatmulKernel } from "./kernels/matmul.ts";
 import { resolveThreads } from "./kernels/parallel.ts";
 import { mergeAdapter } from "./merge-adapter.ts";
 import { runTraining } from "./train/run-training.ts";
@@ -41,6 +42,16 @@ async function main(argv: string[]): Promise<number> {
     if (typeof v !== "string" || !v) throw new EngineError("usage", `--${name} is required\n${USAGE}`);
     return v;
   };
+  // DISTILLERY_ENGINE_KERNEL=auto|native|wasm: which kernels run float32 products (default auto:
+  // native when built and the CPU has AVX2+FMA, else WebAssembly)
+  const kernel = process.env.DISTILLERY_ENGINE_KERNEL;
+  if (kernel) {
+    try {
+      setMatmulKernel(kernel);
+    } catch (e) {
+      throw new EngineError("usage", `DISTILLERY_ENGINE_KERNEL: ${(e as Error).message}`);
+    }
+  }
   switch (command) {
     case "train": {
       const path = need("config");

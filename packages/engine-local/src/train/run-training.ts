@@ -9,7 +9,8 @@ import {
 import { EngineError } from "../engine-error.ts";
 import { generateTokens } from "../generate/generate-tokens.ts";
 import { packWeights, withPackedWeights } from "../kernels/matmul-wasm.ts";
-import { setMatmulThreads } from "../kernels/parallel.ts";
+import { describeMatmulKernel } from "../kernels/matmul.ts";
+import { getMatmulThreads, setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng, shuffleInPlace } from "../kernels/rng.ts";
 import { runInArena } from "../kernels/wasm-memory.ts";
 import { packableWeights } from "../model/llama-model.ts";
@@ -116,6 +117,8 @@ async function trainJob(
   signal?: AbortSignal,
 ): Promise<RunTrainingResult> {
   const t = job.config.training;
+  // the run's first log line: which kernels run its products (native / WebAssembly) and on how many threads
+  emit({ type: "log", level: "info", message: `engine: ${describeMatmulKernel()}, ${getMatmulThreads()} thread(s)` });
   emit({ type: "status", phase: "loading", message: `loading ${job.paths.baseModel}` });
   const prepared = prepareModelForRun(job.paths.baseModel, job.config);
   const { model, tokenizer, trainable } = prepared;
