@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   type EngineJob,
   type RunConfig,
+  reasoningTemplateKwargs,
   renderChat,
   resolveTemplate,
   toEngineExample,
@@ -78,9 +79,18 @@ export async function prepareJobFiles(options: {
   // logit / on-policy distillation: the frozen teacher's folder, resolved like the base model
   const teacherModelDir = config.distillation.teacher
     ? (
-        await resolveModelDir(db, store, run.workspaceId, config.distillation.teacher.modelId, cacheDir).catch((e) => {
+        await resolveModelDir(
+          db,
+          store,
+          run.workspaceId,
+          config.distillation.teacher.modelId,
+          cacheDir,
+        ).catch((e) => {
           throw e instanceof RunSetupError
-            ? new RunSetupError(e.message.replace(/^model /, "teacher model "), "distillation.teacher.modelId")
+            ? new RunSetupError(
+                e.message.replace(/^model /, "teacher model "),
+                "distillation.teacher.modelId",
+              )
             : e;
         })
       ).dir
@@ -91,7 +101,14 @@ export async function prepareJobFiles(options: {
     : undefined;
   let spec: ReturnType<typeof resolveTemplate>;
   try {
-    spec = resolveTemplate(config.data.template, tokenizerConfig, config.model.id);
+    // transformers prefers a model folder's chat_template.jinja over tokenizer_config.json's field
+    const templateFile = join(baseModelDir, "chat_template.jinja");
+    spec = resolveTemplate(
+      config.data.template,
+      tokenizerConfig,
+      config.model.id,
+      existsSync(templateFile) ? readFileSync(templateFile, "utf8") : undefined,
+    );
   } catch (e) {
     throw new RunSetupError((e as Error).message, "data.template");
   }
@@ -172,7 +189,9 @@ export async function prepareJobFiles(options: {
         ...(config.data.systemPrompt ? [{ role: "system" as const, content: config.data.systemPrompt }] : []),
         { role: "user", content: prompt },
       ],
-      { addGenerationPrompt: true },
+      // rendered as the training prompts of rows with reasoning are (enable_thinking on), so
+      // a Qwen3 / DeepSeek-V3.1 template opens the think block the student learned to fill
+      { addGenerationPrompt: true, templateKwargs: reasoningTemplateKwargs(true) },
     ),
   }));
   const job: EngineJob = {
