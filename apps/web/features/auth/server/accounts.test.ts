@@ -102,6 +102,21 @@ describe("accounts", { timeout: 60_000 }, () => {
     expect(events.length).toBeGreaterThanOrEqual(2);
   });
 
+  it("rate-limits sign-in per address", async () => {
+    const b = new TestBrowser();
+    const attempt = (ip: string) =>
+      b.call(r.authPost, "/api/auth/sign-in/email", {
+        body: { email: OWNER.email, password: "guessing guessing" },
+        headers: { "x-forwarded-for": ip },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attempt("203.0.113.7")).status);
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    // another address is not held back
+    expect((await attempt("203.0.113.8")).status).toBe(401);
+  });
+
   it("invites a viewer by link; the link works once", async () => {
     const inv = await owner.call(r.invite, "/api/invitations", { body: { role: "viewer" } });
     expect(inv.status).toBe(201);
