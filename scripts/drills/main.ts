@@ -224,6 +224,8 @@ async function main(): Promise<number> {
       QUEUE_SWEEP_GRACE_MS: "2000",
       HF_ENGINE: "0",
       LOG_LEVEL: "info",
+      // a drill on this machine only: every request is the local owner (no sign-in)
+      DISTILLERY_AUTH: "local",
     };
     if (!args.includes("--no-build") || !hasWebBuild()) await buildWeb(env);
     const worker = startWorker(supervisor, env);
