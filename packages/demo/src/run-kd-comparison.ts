@@ -6,7 +6,8 @@ import { evaluateModel } from "@distillery/evals";
 import { buildDemoPlan, type DemoPlanOptions } from "./build-demo-plan.ts";
 import { renderVersionForEngine } from "./render-version.ts";
 
-export type KdMode = "sft" | "logit" | "on_policy";
+/** on_policy: every batch sampled by the student (λ = 1); on_policy_mixed: half of them (λ = 0.5, GKD) */
+export type KdMode = "sft" | "logit" | "on_policy" | "on_policy_mixed";
 
 export interface KdComparisonOptions extends DemoPlanOptions {
   /** optimizer steps of each of the three student runs (the same for all) */
@@ -163,7 +164,13 @@ export async function runKdComparison(
           ? { mode: "sft" }
           : mode === "logit"
             ? { mode: "logit", teacher: { modelId: "demo-teacher" }, beta: 0 }
-            : { mode: "on-policy", teacher: { modelId: "demo-teacher" }, beta: 1, maxNewTokens: 48 },
+            : {
+                mode: "on-policy",
+                teacher: { modelId: "demo-teacher" },
+                beta: 1,
+                maxNewTokens: 96,
+                lmbda: mode === "on_policy_mixed" ? 0.5 : 1,
+              },
     });
 
   const curves: Partial<Record<KdMode, KdCurve>> = {};
