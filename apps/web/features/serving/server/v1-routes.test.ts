@@ -74,16 +74,26 @@ beforeAll(async () => {
   const completions = (await import("@/app/v1/completions/route.ts")).POST;
   const models = (await import("@/app/v1/models/route.ts")).GET;
   // after the routes' imports, which wire the app's own resolver (sessions, API tokens)
+  // the app's own resolver (Bearer API tokens), behind a switch that signs everyone out
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
-  setActorResolver(async () =>
-    signedIn ? { userId, workspaceId, name: "T", email: "t@example.com" } : null,
-  );
+  const { resolveRequestActor } = await import("@/lib/server/actor.ts");
+  setActorResolver(async (req) => (signedIn ? resolveRequestActor(req) : null));
+  const { createApiToken } = await import("@/features/auth/server/tokens.ts");
+  const { addMember } = await import("@/features/auth/server/memberships.ts");
+  await addMember(db, workspaceId, userId, "member");
+  const { token } = await createApiToken(db, {
+    userId,
+    workspaceId,
+    name: "v1 test",
+    scope: "read",
+    expiresAt: null,
+  });
   server = await serveOverHttp({
     "POST /v1/chat/completions": (req) => chat(req),
     "POST /v1/completions": (req) => completions(req),
     "GET /v1/models": (req) => models(req),
   });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "local", maxRetries: 0 });
+  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: token, maxRetries: 0 });
 }, 120_000);
 
 afterAll(async () => {
@@ -128,12 +138,19 @@ describe("/v1 in the web app", () => {
     expect(listed.find((m) => m.id === runId)?.status).toBe("ready");
   }, 120_000);
 
-  it("an unknown model and a signed-out request are OpenAI error objects", async () => {
+  it("an unknown model, a bad API token and a signed-out request are OpenAI error objects", async () => {
     const e = await client.chat.completions
       .create({ model: "nope", messages: [{ role: "user", content: "hi" }] })
       .catch((x) => x);
     expect(e).toBeInstanceOf(OpenAI.NotFoundError);
     expect(e.param).toBe("model");
+    const stranger = new OpenAI({
+      baseURL: `${server?.url}/v1`,
+      apiKey: "dst_00000000_not-a-real-token",
+      maxRetries: 0,
+    });
+    const refused = await stranger.models.list().catch((x) => x);
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
     signedIn = false;
     try {
       const denied = await client.models.list().catch((x) => x);
