@@ -2,17 +2,18 @@
  * `npm run bench:engine` (root): the engine's median LoRA training step against PyTorch's (Debian
  * python3-torch, best of 1 and 2 threads) with identical shapes, init scale and optimizer. Prints
  * figures, then one JSON line: {"reference": {engine_ms, torch_ms, ratio}, "wide": {…}, "pytorch":
- * {version, openblas_core, openblas_config} or {available: false, reason}}.
+ * {version, openblas_core, openblas_config} or {available: false, reason}, "kernel": the path
+ * engine_ms ran on (native-avx2, wasm-relaxed-simd…)}; each shape also carries `by_kernel`: the
+ * engine's ms and ratio on every kernel path measured in this run (BENCH_KERNEL=native|wasm: one).
  * A benchmark, not a test: it asserts nothing.
  */
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { isWasmMatmulEnabled } from "../src/kernels/matmul.ts";
+import { activeMatmulKernel, describeMatmulKernel, setMatmulKernel } from "../src/kernels/matmul.ts";
 import { packWeights } from "../src/kernels/matmul-wasm.ts";
 import { getMatmulThreads, setMatmulThreads } from "../src/kernels/parallel.ts";
 import { Rng } from "../src/kernels/rng.ts";
-import { getWasmKernelVariant } from "../src/kernels/wasm-kernel.ts";
 import { runInArena } from "../src/kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "../src/model/llama-forward.ts";
 import { allocateModel, initializeModel, listLoraParams, packableWeights } from "../src/model/llama-model.ts";
@@ -192,10 +193,23 @@ console.log(
     : `PyTorch comparison skipped: ${torchInfo.reason}; torch_ms will be null`,
 );
 
-const summary: Record<string, { engine_ms: number; torch_ms: number | null; ratio: number | null }> = {};
-console.log(
-  `engine matmul: ${isWasmMatmulEnabled() ? `WebAssembly ${getWasmKernelVariant()}` : "plain JS (run npm run build)"}`,
-);
+type Timing = { engine_ms: number; torch_ms: number | null; ratio: number | null };
+const summary: Record<string, Timing & { by_kernel: Record<string, Timing> }> = {};
+console.log(`engine (default): ${describeMatmulKernel()}`);
+const defaultKernel = activeMatmulKernel();
+// every path this machine has, the default first; BENCH_KERNEL=native|wasm measures one
+const kernels: string[] = [];
+for (const k of process.env.BENCH_KERNEL ? [process.env.BENCH_KERNEL] : ["auto", "native", "wasm"]) {
+  try {
+    setMatmulKernel(k);
+  } catch (e) {
+    console.log(`  kernel ${k}: ${(e as Error).message}`);
+    continue;
+  }
+  if (!kernels.includes(activeMatmulKernel())) kernels.push(activeMatmulKernel());
+}
+const kernelChoice = (path: string) => (path.startsWith("native") ? "native" : "wasm");
+const reported = process.env.BENCH_KERNEL ? (kernels[0] ?? defaultKernel) : defaultKernel;
 for (const [name, s] of [
   ["reference", REFERENCE],
   ["wide", WIDE],
@@ -208,31 +222,43 @@ for (const [name, s] of [
   // machines are shared, and alternating keeps a burst of someone else's load from landing on
   // one side only.
   const defaultThreads = getMatmulThreads();
-  let engineMs = Number.POSITIVE_INFINITY;
+  const bestMs: Record<string, number> = {};
   let torch: { ms: number; threads: number } | null = null;
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const threads of availableParallelism() > 1 ? [1, 2] : [1]) {
-      setMatmulThreads(threads);
-      const ms = benchEngine(s);
-      console.log(`  round ${round}: engine ${threads} thread(s): ${ms.toFixed(1)} ms/step`);
-      engineMs = Math.min(engineMs, ms);
+    for (const kernel of kernels) {
+      setMatmulKernel(kernelChoice(kernel));
+      for (const threads of availableParallelism() > 1 ? [1, 2] : [1]) {
+        setMatmulThreads(threads);
+        const ms = benchEngine(s);
+        console.log(`  round ${round}: engine ${kernel}, ${threads} thread(s): ${ms.toFixed(1)} ms/step`);
+        bestMs[kernel] = Math.min(bestMs[kernel] ?? Number.POSITIVE_INFINITY, ms);
+      }
     }
     const t = benchTorch(s, round);
     if (t && (!torch || t.ms < torch.ms)) torch = t;
   }
   setMatmulThreads(defaultThreads);
-  console.log(
-    `  engine best: ${engineMs.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / engineMs)} tokens/s`,
-  );
+  setMatmulKernel("auto");
+  for (const kernel of kernels) {
+    const ms = bestMs[kernel] as number;
+    console.log(
+      `  engine best (${kernel}): ${ms.toFixed(1)} ms/step, ${Math.round((tokens * 1000) / ms)} tokens/s`,
+    );
+  }
+  const engineMs = bestMs[reported] ?? Math.min(...Object.values(bestMs));
   if (torch) {
     const tps = Math.round((tokens * 1000) / torch.ms);
     console.log(`  torch best (${torch.threads} thread(s)): ${torch.ms.toFixed(1)} ms/step, ${tps} tokens/s`);
   }
   const round = (x: number) => Math.round(x * 100) / 100;
-  summary[name] = {
-    engine_ms: round(engineMs),
+  const timing = (ms: number): Timing => ({
+    engine_ms: round(ms),
     torch_ms: torch ? round(torch.ms) : null,
-    ratio: torch ? round(torch.ms / engineMs) : null,
+    ratio: torch ? round(torch.ms / ms) : null,
+  });
+  summary[name] = {
+    ...timing(engineMs),
+    by_kernel: Object.fromEntries(kernels.map((k) => [k, timing(bestMs[k] as number)])),
   };
 }
-console.log(JSON.stringify({ ...summary, pytorch: torchInfo }));
+console.log(JSON.stringify({ ...summary, pytorch: torchInfo, kernel: reported }));
