@@ -28,6 +28,8 @@ export interface ModelBackend {
   readonly activeCount: number;
   /** sequences ended so far, by how they ended (cancelled = a client went away or a stop string hit) */
   readonly finished: Record<FinishReason, number>;
+  /** false once the model process has exited (killed, out of memory): the pool drops it */
+  readonly isAlive: boolean;
   generate(req: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateEvent>;
   close(): Promise<void>;
 }
@@ -121,6 +123,9 @@ export async function startEngineBackend(options: Omit<LoadMessage, "type">): Pr
     vocabSize: info.vocabSize,
     get activeCount() {
       return pending.size;
+    },
+    get isAlive() {
+      return exited === null;
     },
     finished,
     generate(req, signal) {

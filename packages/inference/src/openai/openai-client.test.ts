@@ -310,3 +310,34 @@ describe("/v1 on onnxruntime-node", () => {
     }
   });
 });
+
+describe("the model pool", () => {
+  it("loads a model again when its process died", async () => {
+    const model = await pool.acquire("tiny");
+    await model.backend.close();
+    expect(model.backend.isAlive).toBe(false);
+    const again = await client.chat.completions.create({ model: "tiny", messages: ask, max_tokens: 3 });
+    expect(again.choices[0]?.finish_reason).toBeTruthy();
+    expect((await pool.acquire("tiny")).backend.isAlive).toBe(true);
+  });
+
+  it("evicts the least recently used idle model to stay within its budget, and says what is loading", async () => {
+    const small = createModelPool({
+      budgetBytes: 1, // room for one model at a time
+      slots: 2,
+      threads: 1,
+      resolve: async () => ({ modelDir, templateId: "phi3" }),
+    });
+    try {
+      const loading = small.acquire("a");
+      expect(small.stateOf("a")).toBe("loading");
+      await loading;
+      expect(small.stateOf("a")).toBe("ready");
+      await small.acquire("b");
+      expect(small.list().map((m) => m.id)).toEqual(["b"]);
+      expect(small.stateOf("a")).toBe(null);
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -144,9 +144,15 @@ export function createModelPool(options: ModelPoolOptions): ModelPool {
   return {
     async acquire(id) {
       const have = ready.get(id);
-      if (have) {
+      if (have?.backend.isAlive) {
         touch(id);
         return have;
+      }
+      // its process died (killed, out of memory): load it again
+      if (have) {
+        log(`[inference] ${id}: its model process exited; loading it again`);
+        ready.delete(id);
+        order = order.filter((x) => x !== id);
       }
       let pending = loading.get(id);
       if (!pending) {
