@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
@@ -159,6 +159,27 @@ async function checksumFile(path: string, file: HubFile): Promise<string> {
   return hash.digest("hex");
 }
 
+/** The checksum the listing states, fed as bytes are written (no second read of the file). */
+function startHash(file: HubFile) {
+  const hash = createHash(file.sha256 ? "sha256" : "sha1");
+  if (!file.sha256) hash.update(`blob ${file.size}\0`);
+  return hash;
+}
+
+/** Size and checksum of a finished download against the listing; the hash saw every byte written. */
+function verifyDigest(path: string, file: HubFile, hash: Hash) {
+  const size = statSync(path).size;
+  if (size !== file.size)
+    throw new HubDownloadError(`${file.path}: got ${size} bytes, the Hub lists ${file.size}`);
+  const expected = file.sha256 ?? file.gitSha1;
+  if (!expected) return;
+  const actual = hash.digest("hex");
+  if (actual !== expected.replace(/"/g, ""))
+    throw new HubDownloadError(
+      `${file.path}: checksum mismatch (${file.sha256 ? "sha256" : "git sha1"} ${actual}, the Hub lists ${expected}); the file was deleted, try again`,
+    );
+}
+
 async function verify(path: string, file: HubFile) {
   const size = statSync(path).size;
   if (size !== file.size)
@@ -179,6 +200,7 @@ async function fetchFileOnce(
   file: HubFile,
   options: HubDownloadOptions,
   onBytes: (n: number) => void,
+  digest: { hash: Hash },
 ) {
   const have = existsSync(partial) ? statSync(partial).size : 0;
   if (have === file.size && file.size > 0) return;
@@ -188,6 +210,7 @@ async function fetchFileOnce(
   if (res.status === 416 && have > 0) {
     // the partial file is longer than the file: start over
     rmSync(partial, { force: true });
+    digest.hash = startHash(file);
     throw new HubDownloadError(`${file.path}: the partial download was longer than the file; restarting`);
   }
   if (!res.ok)
@@ -196,7 +219,11 @@ async function fetchFileOnce(
       res.status,
     );
   const isResumed = res.status === 206;
-  if (have > 0 && !isResumed) onBytes(-have); // the server ignored Range: the whole file comes again
+  if (!isResumed) {
+    // the server ignored Range (or there was nothing yet): the whole file comes again
+    if (have > 0) onBytes(-have);
+    digest.hash = startHash(file);
+  }
   const handle = await open(partial, isResumed ? "a" : "w");
   try {
     if (!res.body) return;
@@ -205,6 +232,7 @@ async function fetchFileOnce(
       const { done, value } = await reader.read();
       if (done) break;
       await handle.write(value);
+      digest.hash.update(value);
       onBytes(value.byteLength);
     }
   } finally {
@@ -251,12 +279,23 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<{ f
     bytesDone += existsSync(partial) ? statSync(partial).size : 0;
     const url = `${base}/${options.repoId}/resolve/${rev}/${encodePath(file.path)}`;
     const maxAttempts = options.maxAttempts ?? 5;
+    // a partial file left by an earlier job is hashed once; the rest is hashed as it arrives
+    const digest = { hash: startHash(file) };
+    if (existsSync(partial))
+      for await (const chunk of createReadStream(partial)) digest.hash.update(chunk as Buffer);
     for (let attempt = 1; ; attempt++) {
       try {
-        await fetchFileOnce(url, partial, file, options, (n) => {
-          bytesDone += n;
-          report(file.path);
-        });
+        await fetchFileOnce(
+          url,
+          partial,
+          file,
+          options,
+          (n) => {
+            bytesDone += n;
+            report(file.path);
+          },
+          digest,
+        );
         break;
       } catch (e) {
         if (options.signal?.aborted) throw e;
@@ -270,7 +309,7 @@ export async function downloadHubModel(options: HubDownloadOptions): Promise<{ f
       }
     }
     try {
-      await verify(partial, file);
+      verifyDigest(partial, file, digest.hash);
     } catch (e) {
       rmSync(partial, { force: true });
       throw e;
