@@ -19,10 +19,10 @@ import {
 import { Worker } from "bullmq";
 import { detectCapabilities } from "./capabilities.ts";
 import { startDatasetWorker } from "./datasets/start-dataset-worker.ts";
-import { startEvaluationWorker } from "./evaluations/start-evaluation-worker.ts";
-import { startGenerationWorker } from "./generations/start-generation-worker.ts";
 import { createEchoProcessor } from "./echo-processor.ts";
 import { parseWorkerEnv } from "./env.ts";
+import { startEvaluationWorker } from "./evaluations/start-evaluation-worker.ts";
+import { startGenerationWorker } from "./generations/start-generation-worker.ts";
 import { createLogger } from "./logger.ts";
 import { startModelWorker } from "./models/start-model-worker.ts";
 import { pingDatabase } from "./ping-database.ts";
@@ -115,7 +115,13 @@ async function main() {
 
   const modelWorker = startModelWorker({ db, env, log, workerId, connection: workerConnection });
   const evaluationWorker = startEvaluationWorker({ db, env, log, workerId, connection: workerConnection });
-  const generationWorker = await startGenerationWorker({ db, env, log, workerId, connection: workerConnection });
+  const generationWorker = await startGenerationWorker({
+    db,
+    env,
+    log,
+    workerId,
+    connection: workerConnection,
+  });
 
   // every BullMQ worker re-emits its connections' errors: the outage reporter says them once
   outages.quiet(modelWorker, "model worker");
