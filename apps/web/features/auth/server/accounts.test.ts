@@ -117,6 +117,42 @@ describe("accounts", { timeout: 60_000 }, () => {
     expect((await attempt("203.0.113.8")).status).toBe(401);
   });
 
+  it("resets a password by a one-time link printed in the server log", async () => {
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((...args) => {
+      logged.push(args.join(" "));
+    });
+    const b = new TestBrowser();
+    const asked = await b.call(r.authPost, "/api/auth/request-password-reset", {
+      body: { email: OWNER.email, redirectTo: "/reset-password" },
+    });
+    spy.mockRestore();
+    expect(asked.status).toBe(200);
+    const line = logged.find((l) => l.includes("[auth] password reset for olive@example.com"));
+    const link = new URL(line?.match(/https?:\/\/\S+/)?.[0] ?? "");
+    const opened = await b.call(r.authGet, link.pathname + link.search);
+    expect(opened.status).toBe(302);
+    const landing = new URL(opened.headers.get("location") ?? "", "http://localhost:3000");
+    expect(landing.pathname).toBe("/reset-password");
+    const token = landing.searchParams.get("token") ?? "";
+    const reset = await b.call(r.authPost, "/api/auth/reset-password", {
+      body: { newPassword: "a brand new password", token },
+    });
+    expect(reset.status).toBe(200);
+    // single use
+    const again = await b.call(r.authPost, "/api/auth/reset-password", {
+      body: { newPassword: "yet another password", token },
+    });
+    expect(again.status).toBe(400);
+    // the reset signed every session out: the owner signs in again with the new password
+    expect((await owner.call(r.me, "/api/me")).status).toBe(401);
+    const signIn = await owner.call(r.authPost, "/api/auth/sign-in/email", {
+      body: { email: OWNER.email, password: "a brand new password" },
+    });
+    expect(signIn.status).toBe(200);
+    OWNER.password = "a brand new password";
+  });
+
   it("invites a viewer by link; the link works once", async () => {
     const inv = await owner.call(r.invite, "/api/invitations", { body: { role: "viewer" } });
     expect(inv.status).toBe(201);
