@@ -7,8 +7,10 @@ import type { Reply } from "../lib/conversation.ts";
  */
 export function ReplyView({ reply, isStreaming }: { reply: Reply; isStreaming: boolean }) {
   const isThinking = isStreaming && reply.content === "";
+  const isWaiting = isStreaming && reply.content === "" && reply.reasoning === "";
   return (
     <div className="sample-answer" data-testid="reply">
+      {isWaiting && <div className="muted">waiting for the first token (a model loads on first use)…</div>}
       {reply.reasoning && (
         <details className="think" open={isThinking} data-testid="think">
           <summary>{isThinking ? "thinking…" : `thought for ${reply.reasoning.length} chars`}</summary>
