@@ -131,6 +131,9 @@ export function TeamSettings() {
         </form>
       )}
       <NewWorkspace />
+      {me.data?.role === "owner" && me.data.workspaceId && (
+        <DeleteWorkspace workspaceId={me.data.workspaceId} />
+      )}
     </>
   );
 }
@@ -156,5 +159,43 @@ function NewWorkspace() {
       </div>
       {create.error && <p className="warn-text">{errorText(create.error)}</p>}
     </form>
+  );
+}
+
+function DeleteWorkspace({ workspaceId }: { workspaceId: string }) {
+  const [confirm, setConfirm] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  async function remove() {
+    try {
+      await fetchJson(`/api/workspaces/${workspaceId}`, { method: "DELETE" });
+      window.location.assign("/");
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+  return (
+    <section className="panel" aria-label="Delete workspace">
+      <h2 className="panel-title">Delete this workspace</h2>
+      <p className="muted small">
+        Deletes its datasets, models, runs and artifacts for everyone. Type the workspace id to confirm.
+      </p>
+      <div className="row">
+        <input
+          aria-label="Workspace id to confirm"
+          placeholder={workspaceId}
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+        />
+        <button
+          type="button"
+          className="danger"
+          disabled={confirm !== workspaceId}
+          onClick={() => void remove()}
+        >
+          Delete workspace
+        </button>
+      </div>
+      {error && <p className="warn-text">{error}</p>}
+    </section>
   );
 }
