@@ -24,4 +24,5 @@ export type { LlamaConfig } from "./model/model-config.ts";
 export { resolveEngineCommand } from "./resolve-engine-command.ts";
 export { trainBpeTokenizer } from "./tokenizer/bpe-trainer.ts";
 export { type EngineTokenizer, loadTokenizer } from "./tokenizer/engine-tokenizer.ts";
+export { writeCheckpointModel } from "./train/checkpoint-model.ts";
 export { type RunTrainingOptions, type RunTrainingResult, runTraining } from "./train/run-training.ts";

@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ZRunConfig } from "@distillery/core";
 import type { Db } from "@distillery/db";
+// the checkpoint writer alone (engine-local's index also resolves its CLI: tsx, kept out of the web bundle)
+import { writeCheckpointModel } from "@distillery/engine-local/checkpoint-model";
 import type { BlobStore } from "@distillery/storage";
 
 /**
@@ -8,11 +11,13 @@ import type { BlobStore } from "@distillery/storage";
  * - a base model of the catalog: its name (`tiny-demo-student`, `microsoft/Phi-3-mini-4k-instruct`);
  * - a run's result: `<runId>` — the merged model (or the whole model of a full fine-tune), else
  *   its adapter on the run's base model;
- * - a run's adapter on its base, when the run also has a merged model: `<runId>:adapter`.
+ * - a run's adapter on its base, when the run also has a merged model: `<runId>:adapter`;
+ * - a training checkpoint still on disk (or in blob storage): `<runId>:checkpoint-<step>`, served
+ *   as the base with the checkpoint's weights (LoRA merged), written once into the cache.
  */
 export interface ServableModel {
   id: string;
-  kind: "base" | "merged" | "model" | "adapter";
+  kind: "base" | "merged" | "model" | "adapter" | "checkpoint";
   /** what a person reads (the run's or model's name) */
   label: string;
   /** unix seconds */
@@ -39,13 +44,25 @@ export class UnknownModelError extends Error {
 const RESULT_KINDS = ["merged", "model", "adapter"] as const;
 
 export async function listServableModels(db: Db, workspaceId: string): Promise<ServableModel[]> {
-  const [models, runs] = await Promise.all([
+  const [models, runs, checkpoints] = await Promise.all([
     db.model.findMany({ where: { workspaceId }, orderBy: { createdAt: "asc" }, take: 1000 }),
     db.run.findMany({
       where: { workspaceId, artifacts: { some: { kind: { in: [...RESULT_KINDS] } } } },
       include: { artifacts: { where: { kind: { in: [...RESULT_KINDS] } } } },
       orderBy: { createdAt: "asc" },
       take: 1000,
+    }),
+    db.runEvent.findMany({
+      where: { workspaceId, type: "checkpoint" },
+      select: {
+        runId: true,
+        step: true,
+        data: true,
+        createdAt: true,
+        run: { select: { name: true, modelId: true } },
+      },
+      orderBy: { id: "desc" },
+      take: 200,
     }),
   ]);
   const out: ServableModel[] = models.map((m) => ({
@@ -76,6 +93,19 @@ export async function listServableModels(db: Db, workspaceId: string): Promise<S
         runId: run.id,
         modelId: run.modelId ?? undefined,
       });
+  }
+  for (const c of checkpoints) {
+    const path = (c.data as { path?: string }).path;
+    // the engine keeps its last checkpoints only: older events point at removed folders
+    if (path && !existsSync(join(/* turbopackIgnore: true */ path, "trainable.safetensors"))) continue;
+    out.push({
+      id: `${c.runId}:checkpoint-${c.step ?? 0}`,
+      kind: "checkpoint",
+      label: `${c.run.name} (checkpoint ${c.step ?? 0})`,
+      created: Math.floor(c.createdAt.getTime() / 1000),
+      runId: c.runId,
+      modelId: c.run.modelId ?? undefined,
+    });
   }
   return out;
 }
@@ -156,13 +186,37 @@ export async function resolveServableFiles(
   const merged = artifact("merged") ?? artifact("model");
   if (suffix === undefined && merged)
     return { modelDir: await materializeBlobDir(store, merged.blobKey, cacheDir), templateId };
-  const adapter = artifact("adapter");
-  if (!adapter || (suffix !== undefined && suffix !== "adapter")) throw new UnknownModelError(id);
   const baseRef = (run.config as { model?: { id?: string } }).model?.id;
-  const modelDir =
+  const baseDir = async () =>
     (run.modelId ? await modelRowDir(db, store, cacheDir, { workspaceId, id: run.modelId }) : null) ??
     (baseRef ? await modelRowDir(db, store, cacheDir, { workspaceId, ref: baseRef }) : null) ??
     (baseRef && existsSync(join(/* turbopackIgnore: true */ baseRef, "config.json")) ? baseRef : null);
+  const checkpoint = suffix?.match(/^checkpoint-(\d+)$/);
+  if (checkpoint) {
+    const step = Number(checkpoint[1]);
+    const event = await db.runEvent.findFirst({
+      where: { runId: run.id, type: "checkpoint", step },
+      orderBy: { id: "desc" },
+    });
+    if (!event) throw new UnknownModelError(id);
+    const path = (event.data as { path?: string }).path ?? "";
+    const dir = existsSync(join(/* turbopackIgnore: true */ path, "trainable.safetensors"))
+      ? path
+      : await materializeBlobDir(store, `runs/${run.id}/checkpoints/checkpoint-${step}`, cacheDir).catch(
+          () => {
+            throw new UnknownModelError(id);
+          },
+        );
+    const base = await baseDir();
+    if (!base) throw new Error(`run ${run.id}: its base model is no longer in the workspace`);
+    const out = join(/* turbopackIgnore: true */ cacheDir, "checkpoints", run.id, `checkpoint-${step}`);
+    mkdirSync(join(/* turbopackIgnore: true */ out, ".."), { recursive: true });
+    writeCheckpointModel(base, ZRunConfig.parse(run.config), dir, out);
+    return { modelDir: out, templateId };
+  }
+  const adapter = artifact("adapter");
+  if (!adapter || (suffix !== undefined && suffix !== "adapter")) throw new UnknownModelError(id);
+  const modelDir = await baseDir();
   if (!modelDir) throw new Error(`run ${run.id}: its base model is no longer in the workspace`);
   return { modelDir, adapterDir: await materializeBlobDir(store, adapter.blobKey, cacheDir), templateId };
 }
