@@ -151,4 +151,62 @@ describe("a worker killed with kill -9 mid generation job", () => {
     await producer.close();
     connection.disconnect();
   }, 300_000);
+
+  it("a worker stopped with SIGTERM hands the job back; another finishes it without asking again", async () => {
+    // only this test's workers
+    for (const c of children.splice(0)) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill("SIGKILL");
+        await new Promise((r) => c.once("exit", r));
+      }
+    }
+    const t = await db.teacher.findFirstOrThrow({ where: { workspaceId, name: "fake R1" } });
+    const prompts = Array.from({ length: 120 }, (_, i) => ({
+      prompt: `What is ${i} + ${i + 500}?`,
+      reference: String(2 * i + 500),
+    }));
+    const config = ZGenerationConfig.parse({
+      source: { kind: "prompts" },
+      concurrency: 4,
+      outputDatasetName: "sigterm traces",
+    });
+    const job = await createGenerationJob(db, {
+      workspaceId,
+      name: "sigterm",
+      teacherId: t.id,
+      config,
+      prompts,
+      total: prompts.length,
+    });
+    const connection = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "worker");
+    const producer = createProducer(connection, prefix);
+    await producer.enqueue(QUEUES.generations, { generationJobId: job.id, workspaceId }, { jobId: job.id });
+    const worker = startWorker("wkr_gen_term");
+    await expect
+      .poll(() => db.generationRow.count({ where: { jobId: job.id } }), { timeout: 90_000, interval: 100 })
+      .toBeGreaterThan(20);
+    worker.kill("SIGTERM");
+    await new Promise((r) => worker.once("exit", r));
+    const handedBack = await db.generationJob.findUniqueOrThrow({ where: { id: job.id } });
+    expect(handedBack).toMatchObject({ status: "queued", interruptions: 1, claimedById: null });
+    const before = await db.generationRow.findMany({
+      where: { jobId: job.id },
+      select: { promptIndex: true },
+    });
+    expect(before.length).toBeLessThan(prompts.length);
+
+    startWorker("wkr_gen_after_term");
+    await expect
+      .poll(async () => (await db.generationJob.findUniqueOrThrow({ where: { id: job.id } })).status, {
+        timeout: 200_000,
+        interval: 300,
+      })
+      .toMatch(/succeeded|failed|cancelled/);
+    const done = await db.generationJob.findUniqueOrThrow({ where: { id: job.id } });
+    expect({ status: done.status, error: done.error }).toEqual({ status: "succeeded", error: null });
+    expect(await db.generationRow.count({ where: { jobId: job.id } })).toBe(prompts.length);
+    for (const r of before) expect(teacher.requestsFor(prompts[r.promptIndex]?.prompt as string)).toBe(1);
+    await producer.close();
+    connection.disconnect();
+  }, 300_000);
 });
