@@ -4,7 +4,8 @@
  * traces vs logit KD vs on-policy distillation, held-out accuracy every N steps. Last line:
  * {"sft": {"steps_to_90", "final_accuracy"}, "logit": {…}, "on_policy": {…}, …}.
  *
- *   npm run demo:kd -- [--steps 400] [--eval-every 50] [--heldout 100] [--dir D] [--quiet]
+ *   npm run demo:kd -- [--steps 400] [--eval-every 50] [--heldout 100] [--modes sft,logit,on_policy,on_policy_mixed]
+ *     [--on-policy-beta 1] [--dir D] [--quiet]
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     "base-steps": { type: "string" },
     "teacher-steps": { type: "string" },
     modes: { type: "string" },
+    "on-policy-beta": { type: "string" },
     quiet: { type: "boolean" },
   },
 });
@@ -36,6 +38,7 @@ const result = await runKdComparison(dir, {
   baseSteps: num(values["base-steps"]),
   teacherSteps: num(values["teacher-steps"]),
   modes: values.modes?.split(",") as KdMode[] | undefined,
+  onPolicyBeta: num(values["on-policy-beta"]),
   onPhase: (phase, s) => log(`[${s.toFixed(1)} s] ${phase}`),
   onEvent: (run, e) => {
     if (e.type === "error") log(`${run} error: ${e.message}`);

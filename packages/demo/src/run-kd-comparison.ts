@@ -19,6 +19,8 @@ export interface KdComparisonOptions extends DemoPlanOptions {
   /** accuracy that counts as reached (0.9) */
   target?: number;
   modes?: KdMode[];
+  /** the on-policy runs' divergence: 1 = reverse KL (GKD's on-policy default), 0 = forward KL */
+  onPolicyBeta?: number;
   onPhase?: (phase: string, elapsedS: number) => void;
   onEvent?: (run: string, event: EngineEvent) => void;
 }
@@ -167,7 +169,7 @@ export async function runKdComparison(
             : {
                 mode: "on-policy",
                 teacher: { modelId: "demo-teacher" },
-                beta: 1,
+                beta: options.onPolicyBeta ?? 1,
                 maxNewTokens: 96,
                 lmbda: mode === "on_policy_mixed" ? 0.5 : 1,
               },
