@@ -1,10 +1,10 @@
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerModelDir } from "@distillery/catalog";
 import { createRun, type Db, ensureDefaultWorkspace, newId } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
-import { createTinyModel } from "@distillery/engine-local";
+import { createTinyModel, runTraining } from "@distillery/engine-local";
 import { createFsBlobStore } from "@distillery/storage";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -27,6 +27,7 @@ let stopServices: (() => Promise<void>) | undefined;
 let server: { url: string; close: () => Promise<void> } | undefined;
 let client: OpenAI;
 let runId = "";
+let checkpointId = "";
 let signedIn = true;
 
 beforeAll(async () => {
@@ -75,6 +76,45 @@ beforeAll(async () => {
   const models = (await import("@/app/v1/models/route.ts")).GET;
   // after the routes' imports, which wire the app's own resolver (sessions, API tokens)
   // the app's own resolver (Bearer API tokens), behind a switch that signs everyone out
+  // a run still training: its last checkpoint (LoRA + the added <think> tokens) on the worker's disk
+  const trainData = join(dataDir, "train.jsonl");
+  writeFileSync(
+    trainData,
+    Array.from({ length: 16 }, (_, i) =>
+      JSON.stringify({ prompt: `What is ${i} + 2?`, completion: ` It is ${i + 2}.` }),
+    ).join("\n"),
+  );
+  const config = {
+    model: { id: "tiny-base" },
+    data: { datasetVersionId: "v1", template: "phi3", evalFraction: 0 },
+    lora: { r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"] },
+    training: { maxSteps: 4, perDeviceTrainBatchSize: 2, learningRate: 0.01, loggingSteps: 2 },
+  };
+  const training = await createRun(db, { workspaceId, name: "still training", engine: "local", config });
+  const outDir = join(dataDir, "runs", training.id, "out");
+  const checkpoints: { step: number; path: string }[] = [];
+  await runTraining(
+    {
+      runId: training.id,
+      config: config as never,
+      paths: { baseModel: modelDir, trainData, outDir },
+      samplePrompts: [],
+    },
+    { emit: (e) => e.type === "checkpoint" && checkpoints.push({ step: e.step, path: e.path }) },
+  );
+  const last = checkpoints.at(-1);
+  if (!last) throw new Error("no checkpoint");
+  await db.runEvent.create({
+    data: {
+      workspaceId,
+      runId: training.id,
+      seq: 0,
+      type: "checkpoint",
+      step: last.step,
+      data: { type: "checkpoint", ...last },
+    },
+  });
+  checkpointId = `${training.id}:checkpoint-${last.step}`;
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
   const { resolveRequestActor } = await import("@/lib/server/actor.ts");
   setActorResolver(async (req) => (signedIn ? resolveRequestActor(req) : null));
@@ -112,8 +152,19 @@ afterAll(async () => {
 describe("/v1 in the web app", () => {
   it("lists the catalog's base model and the run's merged model", async () => {
     const ids = (await client.models.list()).data.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(["tiny-base", runId]));
+    expect(ids).toEqual(expect.arrayContaining(["tiny-base", runId, checkpointId]));
   });
+
+  it("serves a training checkpoint (the base with its weights, LoRA merged)", async () => {
+    const r = await client.chat.completions.create({
+      model: checkpointId,
+      messages: [{ role: "user", content: "What is 3 + 2?" }],
+      max_tokens: 6,
+      temperature: 0,
+    });
+    expect(r.model).toBe(checkpointId);
+    expect(r.usage?.completion_tokens).toBeGreaterThan(0);
+  }, 120_000);
 
   it("serves both, streamed and not; the model shows as ready once loaded", async () => {
     const base = await client.chat.completions.create({
