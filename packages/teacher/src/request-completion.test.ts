@@ -75,6 +75,13 @@ describe("requestCompletion reads every shape", () => {
     });
   }
 
+  it("ollama: a model that cannot think separately is asked again without think (inline tags)", async () => {
+    server = await startFakeTeacher({ isOllamaWithoutThinking: true });
+    const c = await requestCompletion(endpoint(server, { api: "ollama" }), ask, sampling);
+    expect(c).toMatchObject({ reasoningSource: "inline", answer: "The sum is \\boxed{132}." });
+    expect(server.requests).toHaveLength(2);
+  });
+
   it("a cut answer: unclosed inline think, finish length", async () => {
     server = await startFakeTeacher({ reasoning: "inline", faults: [{ kind: "length" }] });
     const c = await requestCompletion(endpoint(server), ask, sampling);

@@ -23,6 +23,8 @@ export interface RequestOptions {
   idleTimeoutMs?: number;
   /** the caller's cancel (job cancelled or paused) */
   signal?: AbortSignal;
+  /** ollama: ask for the reasoning separately (`think: true`); off for models without thinking */
+  ollamaThink?: boolean;
 }
 
 export interface TimedCompletion extends NormalizedCompletion {
@@ -42,6 +44,7 @@ function buildRequest(
   messages: ChatMessage[],
   sampling: Sampling,
   stream: boolean,
+  think = true,
 ) {
   const headers: Record<string, string> = { "content-type": "application/json", accept: "*/*" };
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
@@ -53,7 +56,7 @@ function buildRequest(
         model: endpoint.model,
         messages,
         stream,
-        think: true,
+        think,
         options: { temperature: sampling.temperature, top_p: sampling.topP, num_predict: sampling.maxTokens },
       },
     };
@@ -154,7 +157,7 @@ export async function requestCompletion(
   const stream = options.stream ?? true;
   const idleMs = options.idleTimeoutMs ?? 120_000;
   const name = endpoint.name;
-  const req = buildRequest(endpoint, messages, sampling, stream);
+  const req = buildRequest(endpoint, messages, sampling, stream, options.ollamaThink ?? true);
   const controller = new AbortController();
   let reason: "timeout" | "cancel" | null = null;
   let timer: NodeJS.Timeout | undefined;
@@ -222,6 +225,17 @@ export async function requestCompletion(
     return { ...completion, latencyMs: performance.now() - started, firstByteMs };
   } catch (e) {
     const error = describeFetchError(e, name, reason);
+    // a model ollama says cannot think separately: ask again without `think` (inline tags, if any)
+    if (
+      endpoint.api === "ollama" &&
+      options.ollamaThink !== false &&
+      error.kind === "bad_request" &&
+      /think/i.test(error.message)
+    ) {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onCancel);
+      return requestCompletion(endpoint, messages, sampling, { ...options, ollamaThink: false });
+    }
     // a half-read body holds its connection: drop it
     if (!controller.signal.aborted) controller.abort();
     throw error;

@@ -52,6 +52,8 @@ export interface FakeTeacherOptions {
   stallMs?: number;
   faults?: FaultRule[];
   answer?: (prompt: string) => TeacherAnswer;
+  /** ollama: the model cannot think separately (`think: true` is refused with 400, as ollama does) */
+  isOllamaWithoutThinking?: boolean;
   /** listen on this port (default: any free one) */
   port?: number;
   /** every page answers HTML (a web server that is not a teacher) */
@@ -196,6 +198,9 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
     const answerPieces = splitTokens(answerText, options.tokens ? Math.min(10, options.tokens) : undefined);
     const completionTokens = reasoningPieces.length + answerPieces.length;
 
+    if (ollama && options.isOllamaWithoutThinking && body.think === true) {
+      return json(res, 400, { error: `"${model}" does not support thinking` });
+    }
     if (ollama) {
       const thinking = body.think === true;
       // without think, ollama puts a thinking model's reasoning inline
