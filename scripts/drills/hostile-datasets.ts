@@ -17,8 +17,8 @@ import {
   startEmbeddedPostgres,
   startRedis,
 } from "@distillery/services";
+import { type Hostile, hostileFiles } from "../../packages/datasets/src/test-fixtures/hostile-files.ts";
 import { buildWeb, hasWebBuild, ROOT, startWeb, startWorker } from "../stack/apps.ts";
-import { type Hostile, hostileFiles } from "./hostile-dataset-files.ts";
 
 const args = process.argv.slice(2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

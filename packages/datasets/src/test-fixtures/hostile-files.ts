@@ -1,4 +1,4 @@
-/** The hostile files of `hostile-datasets.ts`, each with what its refusal must say. */
+/** Hostile dataset files, each with what its refusal must say: the unit test here and scripts/drills/hostile-datasets.ts (through the real stack) use them. */
 import { gzipSync } from "node:zlib";
 import { parquetWriteBuffer } from "hyparquet-writer";
 
