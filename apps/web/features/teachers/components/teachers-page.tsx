@@ -3,6 +3,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { useDeleteTeacher, useTeachers, useTestTeacher } from "../hooks/use-teachers.ts";
 import { AddTeacherForm } from "./add-teacher-form.tsx";
+import { EditTeacherForm } from "./edit-teacher-form.tsx";
 import { TeacherTestReport } from "./teacher-test-report.tsx";
 
 /** Workspace settings: the teacher endpoints generation jobs send prompts to. */
@@ -11,6 +12,7 @@ export function TeachersPage() {
   const test = useTestTeacher();
   const remove = useDeleteTeacher();
   const [openId, setOpenId] = useState<string | null>(null);
+  const [editId, setEditId] = useState<string | null>(null);
   if (isLoading) return <p className="muted">Loading teachers…</p>;
   if (error || !data) return <p className="error">Could not load the teachers: {error?.message}</p>;
   const onTest = (id: string) => {
@@ -73,6 +75,9 @@ export function TeachersPage() {
                     >
                       {test.isPending && test.variables === t.id ? "Testing…" : "Test connection"}
                     </button>
+                    <button type="button" onClick={() => setEditId(editId === t.id ? null : t.id)}>
+                      Edit
+                    </button>
                     <Link className="button" href={`/generations/new?teacherId=${encodeURIComponent(t.id)}`}>
                       Generate
                     </Link>
@@ -98,6 +103,11 @@ export function TeachersPage() {
           const t = data.teachers.find((x) => x.id === openId);
           const report = test.variables === openId && test.data ? test.data : t?.lastTest;
           return report ? <TeacherTestReport report={report} /> : null;
+        })()}
+      {editId &&
+        (() => {
+          const t = data.teachers.find((x) => x.id === editId);
+          return t ? <EditTeacherForm key={t.id} teacher={t} onDone={() => setEditId(null)} /> : null;
         })()}
       <AddTeacherForm onAdded={(id) => onTest(id)} />
     </>

@@ -63,3 +63,15 @@ export function useDeleteTeacher() {
     onSettled: () => client.invalidateQueries({ queryKey: teacherKeys.all }),
   });
 }
+
+export function useEditTeacher() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, patch }: { id: string; patch: Partial<TeacherForm> }) =>
+      fetchJson<TeacherView>(`/api/teachers/${encodeURIComponent(id)}`, {
+        method: "PATCH",
+        body: JSON.stringify(patch),
+      }),
+    onSettled: () => client.invalidateQueries({ queryKey: teacherKeys.all }),
+  });
+}
