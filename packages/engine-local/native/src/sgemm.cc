@@ -27,6 +27,8 @@ constexpr int NR = 16;
 constexpr int KC = 256;  // 6x256 A panel 6 KiB + 16x256 B panel 16 KiB: L1
 constexpr int MC = 144;  // A block 144 KiB: L2
 constexpr int NC = 2048; // B block 2 MiB: L2/L3
+/** products with fewer rows than this stream B instead of packing it */
+constexpr int FEW_ROWS = 4;
 /** multiply-adds above which a second thread pays for its start */
 constexpr double PARALLEL_MIN_WORK = 4.0 * 1024 * 1024;
 
@@ -208,9 +210,92 @@ struct PackBuffers {
   }
 };
 
+// A few rows (decoding one token per sequence): packing B would copy as much as the product
+// reads, so B is streamed once instead. B stored [K,N]: each row of B is added into the rows of
+// C; B stored [N,K] (B.rs == 1): each row of B is dotted with the rows of A.
+#ifdef DISTILLERY_X86
+__attribute__((target("avx2,fma"))) void axpy_avx2(int n, float s, const float* x, float* y) {
+  const __m256 vs = _mm256_set1_ps(s);
+  int j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(y + j, _mm256_fmadd_ps(vs, _mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j)));
+  for (; j < n; j++) y[j] += s * x[j];
+}
+__attribute__((target("avx2,fma"))) float dot_avx2(int n, const float* x, const float* y) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  int k = 0;
+  for (; k + 16 <= n; k += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), _mm256_loadu_ps(y + k + 8), s1);
+  }
+  for (; k + 8 <= n; k += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k), s0);
+  s0 = _mm256_add_ps(s0, s1);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+  float sum = _mm_cvtss_f32(h);
+  for (; k < n; k++) sum += x[k] * y[k];
+  return sum;
+}
+#endif
+void axpy_scalar(int n, float s, const float* x, float* y) {
+  for (int j = 0; j < n; j++) y[j] += s * x[j];
+}
+float dot_scalar(int n, const float* x, const float* y) {
+  float sum = 0;
+  for (int k = 0; k < n; k++) sum += x[k] * y[k];
+  return sum;
+}
+
+void gemm_few_rows(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int M, int K, int N, bool accumulate,
+                   float alpha, bool avx2) {
+#ifdef DISTILLERY_X86
+  auto axpy = avx2 ? axpy_avx2 : axpy_scalar;
+  auto dot = avx2 ? dot_avx2 : dot_scalar;
+#else
+  (void)avx2;
+  auto axpy = axpy_scalar;
+  auto dot = dot_scalar;
+#endif
+  if (B.cs == 1) {
+    if (!accumulate)
+      for (int i = 0; i < M; i++) std::fill(c + i * ldc, c + i * ldc + N, 0.f);
+    for (int k = 0; k < K; k++) {
+      const float* brow = B.p + k * B.rs;
+      for (int i = 0; i < M; i++) {
+        const float s = alpha * A.at(i, k);
+        if (s != 0.f) axpy(N, s, brow, c + i * ldc);
+      }
+    }
+    return;
+  }
+  // B.rs == 1: column j of op(B) is contiguous; A's rows made contiguous (a transposed A) once
+  std::vector<float> rows;
+  const float* arows = A.p;
+  std::ptrdiff_t lda = A.rs;
+  if (A.cs != 1) {
+    rows.resize(static_cast<std::size_t>(M) * K);
+    for (int i = 0; i < M; i++)
+      for (int k = 0; k < K; k++) rows[static_cast<std::size_t>(i) * K + k] = A.at(i, k);
+    arows = rows.data();
+    lda = K;
+  }
+  for (int j = 0; j < N; j++) {
+    const float* bcol = B.p + j * B.cs;
+    for (int i = 0; i < M; i++) {
+      const float v = alpha * dot(K, arows + i * lda, bcol);
+      float* cij = c + i * ldc + j;
+      *cij = accumulate ? *cij + v : v;
+    }
+  }
+}
+
 /** C (ldc) [M,N] (+)= alpha * A * B on this thread */
 void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int M, int K, int N, bool accumulate,
                  float alpha, MicroKernel micro) {
+  if (M < FEW_ROWS) {
+    gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, micro != micro_scalar);
+    return;
+  }
   thread_local PackBuffers buffers;
   float* pa = buffers.a;
   float* pb = buffers.b;

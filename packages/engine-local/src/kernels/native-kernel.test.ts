@@ -7,7 +7,8 @@ import { Rng } from "./rng.ts";
 /**
  * The float32 product kernels (native AVX2+FMA, native portable C++, WebAssembly) against a
  * float64 reference on odd shapes that cross every tile, panel and block edge (the native
- * kernel's 6×16 tiles, 256-deep K blocks, 144-row A blocks, 2048-column B blocks).
+ * kernel's 6×16 tiles, 256-deep K blocks, 144-row A blocks, 2048-column B blocks, and the
+ * unpacked path for fewer than 4 rows, as in decoding).
  */
 const shapes: [number, number, number][] = [
   [1, 1, 1],
@@ -22,6 +23,8 @@ const shapes: [number, number, number][] = [
   [511, 300, 65],
   [5, 33, 2100],
   [64, 512, 200],
+  [3, 600, 50],
+  [2, 700, 4000],
 ];
 
 function reference(
