@@ -48,7 +48,8 @@ function step(dtype: "f32" | "f64"): { logits: number[]; grads: number[] } {
   const run = () => {
     const tape = forwardTrain(model, ids, B, T, null);
     const ce = crossEntropy(tape.logits, targets, B * T, config.vocabSize, 1 / (B * T), true);
-    backwardTrain(model, tape, ce.dlogits!);
+    if (!ce.dlogits) throw new Error("no dlogits");
+    backwardTrain(model, tape, ce.dlogits);
     return { logits: Array.from(tape.logits), grads: lora.flatMap((p) => Array.from(p.grad ?? [])) };
   };
   return dtype === "f32" ? runInArena(run) : run();
