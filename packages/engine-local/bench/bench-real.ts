@@ -4,13 +4,14 @@
  * runTraining runs it: frozen base packed in wasm memory, LoRA r16 α32 on q/k/v/o, AdamW,
  * clip 1.0. Prints step time, tokens/s and memory, then one JSON line.
  *   BENCH_MODEL=SmolLM2-135M|Qwen2.5-0.5B|Qwen3-0.6B  BENCH_BATCH=2  BENCH_SEQ=128
- *   BENCH_STEPS=5  BENCH_THREADS=1|2 (default: both)
+ *   BENCH_STEPS=5  BENCH_THREADS=1|2 (default: both)  BENCH_KERNEL=auto|native|wasm
  * A benchmark, not a test: it asserts nothing.
  */
 import { existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModelDir } from "../src/io/hf-model-dir.ts";
+import { activeMatmulKernel, setMatmulKernel } from "../src/kernels/matmul.ts";
 import { packWeights } from "../src/kernels/matmul-wasm.ts";
 import { setMatmulThreads } from "../src/kernels/parallel.ts";
 import { Rng } from "../src/kernels/rng.ts";
@@ -31,6 +32,7 @@ const seq = Number(process.env.BENCH_SEQ ?? 128);
 const steps = Number(process.env.BENCH_STEPS ?? 5);
 const threadCounts = process.env.BENCH_THREADS ? [Number(process.env.BENCH_THREADS)] : [1, 2];
 const mib = (b: number) => Math.round(b / 2 ** 20);
+setMatmulKernel(process.env.BENCH_KERNEL ?? "auto");
 
 const dir = join(tmpdir(), `engine-bench-${name}`);
 if (!existsSync(join(dir, "model.safetensors"))) {
@@ -60,7 +62,9 @@ const targets = Int32Array.from({ length: rows }, () => rng.int(Math.min(c.vocab
 console.log(
   `${name}: ${c.numLayers} layers, d ${c.hiddenSize}, ff ${c.intermediateSize}, heads ${c.numHeads}/${c.numKvHeads}×${c.headDim}, vocab ${c.vocabSize}; ${(baseParams / 1e6).toFixed(1)}M base + ${(loraParams / 1e6).toFixed(2)}M LoRA params; loaded in ${(loadMs / 1000).toFixed(1)} s`,
 );
-console.log(`LoRA r16 α32 on q/k/v/o, batch ${batch} × ${seq} tokens, AdamW, clip 1.0`);
+console.log(
+  `LoRA r16 α32 on q/k/v/o, batch ${batch} × ${seq} tokens, AdamW, clip 1.0; kernel ${activeMatmulKernel()}`,
+);
 
 const unpack = packWeights(packableWeights(model, true), true);
 const results: Record<string, { step_ms: number; tokens_per_second: number }> = {};
@@ -101,6 +105,7 @@ console.log(
 console.log(
   JSON.stringify({
     model: name,
+    kernel: activeMatmulKernel(),
     batch,
     seq,
     lora: { r: 16, alpha: 32, targets: ["q_proj", "k_proj", "v_proj", "o_proj"] },
