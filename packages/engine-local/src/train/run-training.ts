@@ -8,8 +8,8 @@ import {
 } from "@distillery/core";
 import { EngineError } from "../engine-error.ts";
 import { generateTokens } from "../generate/generate-tokens.ts";
-import { packWeights, withPackedWeights } from "../kernels/matmul-wasm.ts";
 import { describeMatmulKernel } from "../kernels/matmul.ts";
+import { packWeights, withPackedWeights } from "../kernels/matmul-wasm.ts";
 import { getMatmulThreads, setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng, shuffleInPlace } from "../kernels/rng.ts";
 import { runInArena } from "../kernels/wasm-memory.ts";
@@ -118,7 +118,11 @@ async function trainJob(
 ): Promise<RunTrainingResult> {
   const t = job.config.training;
   // the run's first log line: which kernels run its products (native / WebAssembly) and on how many threads
-  emit({ type: "log", level: "info", message: `engine: ${describeMatmulKernel()}, ${getMatmulThreads()} thread(s)` });
+  emit({
+    type: "log",
+    level: "info",
+    message: `engine: ${describeMatmulKernel()}, ${getMatmulThreads()} thread(s)`,
+  });
   emit({ type: "status", phase: "loading", message: `loading ${job.paths.baseModel}` });
   const prepared = prepareModelForRun(job.paths.baseModel, job.config);
   const { model, tokenizer, trainable } = prepared;
