@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -30,8 +30,16 @@ export interface NativeKernel {
 
 export type NativeVariant = "avx2" | "scalar";
 
-const ADDON_PATH = fileURLToPath(
-  new URL("../../native/build/Release/distillery_native.node", import.meta.url),
+// a path built at run time and loaded with process.dlopen: bundlers that trace this package
+// (the web app reaches it through @distillery/inference) neither follow nor copy the addon
+const ADDON_PATH = join(
+  /* turbopackIgnore: true */ dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "native",
+  "build",
+  "Release",
+  "distillery_native.node",
 );
 
 let native: NativeKernel | null | undefined;
@@ -45,7 +53,9 @@ export function loadNativeKernel(): NativeKernel | null {
     return native;
   }
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeKernel;
+    const holder = { exports: {} as NativeKernel };
+    process.dlopen(holder, ADDON_PATH);
+    const addon = holder.exports;
     // a known product through every packing path before trusting it
     const a = Float32Array.from({ length: 7 * 9 }, (_, i) => ((i * 7) % 11) - 5);
     const b = Float32Array.from({ length: 9 * 19 }, (_, i) => ((i * 5) % 13) - 6);
