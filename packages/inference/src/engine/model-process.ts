@@ -27,17 +27,22 @@ const active = new Map<string, Sequence>();
 const freeSlots: number[] = [];
 let scheduled = false;
 
+/** "done" messages of the current turn: sent after its tokens, so a sequence's last token comes first */
+let turnDone: FromModel[] | null = null;
+
 function finish(seq: Sequence, reason: "stop" | "length" | "cancelled") {
   active.delete(seq.req.id);
   session?.reset(seq.slot);
   freeSlots.push(seq.slot);
-  send({
+  const done: FromModel = {
     type: "done",
     id: seq.req.id,
     reason,
     promptTokens: seq.req.promptIds.length,
     completionTokens: seq.generated,
-  });
+  };
+  if (turnDone) turnDone.push(done);
+  else send(done);
 }
 
 /** records a sampled token; false when the sequence ended with it */
@@ -64,6 +69,8 @@ function settingsOf(req: AddMessage) {
 async function turn() {
   if (!session) return;
   const out: TokenEvent[] = [];
+  const done: FromModel[] = [];
+  turnDone = done;
   try {
     // admit: prefill waiting sequences into free slots (one prefill per turn keeps decoding
     // of the others going while a long prompt arrives)
@@ -106,7 +113,9 @@ async function turn() {
   } catch (e) {
     send({ type: "error", message: (e as Error).stack ?? String(e) });
   }
+  turnDone = null;
   if (out.length > 0) send({ type: "tokens", events: out });
+  for (const d of done) send(d);
   scheduled = false;
   schedule();
 }

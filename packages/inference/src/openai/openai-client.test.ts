@@ -164,6 +164,29 @@ describe("/v1 with the openai client", () => {
     expect(usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
   });
 
+  it("max_tokens is exact: every token up to the last arrives, streamed or not", async () => {
+    const settings = {
+      model: "tiny",
+      messages: ask,
+      max_tokens: 9,
+      temperature: 1,
+      seed: 5,
+      logprobs: true,
+      ignore_eos: true,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming;
+    const whole = await client.chat.completions.create(settings);
+    expect(whole.usage?.completion_tokens).toBe(9);
+    expect(whole.choices[0]?.logprobs?.content).toHaveLength(9);
+    expect(whole.choices[0]?.finish_reason).toBe("length");
+    const stream = await client.chat.completions.create({
+      ...settings,
+      stream: true,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    let entries = 0;
+    for await (const chunk of stream) entries += chunk.choices[0]?.logprobs?.content?.length ?? 0;
+    expect(entries).toBe(9);
+  });
+
   it("legacy completions with logprobs", async () => {
     const r = await client.completions.create({
       model: "tiny",
