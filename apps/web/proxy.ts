@@ -60,5 +60,8 @@ export function proxy(req: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  // the dataset upload streams bodies of up to DATASET_UPLOAD_MAX_BYTES: Next buffers a body the
+  // proxy sees and cuts it at proxyClientMaxBodySize (10 MiB), which silently truncated uploads.
+  // That route runs the same host and Origin checks itself (app/api/datasets/uploads/route.ts).
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|api/datasets/uploads).*)"],
 };

@@ -18,7 +18,7 @@ import {
   startRedis,
 } from "@distillery/services";
 import { type Hostile, hostileFiles } from "../../packages/datasets/src/test-fixtures/hostile-files.ts";
-import { buildWeb, hasWebBuild, ROOT, startWeb, startWorker } from "../stack/apps.ts";
+import { buildWeb, hasWebBuild, ROOT, startWebApp, startWorker } from "../stack/apps.ts";
 
 const args = process.argv.slice(2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -155,13 +155,16 @@ async function main(): Promise<number> {
       QUEUE_PREFIX: "hostile",
       HF_ENGINE: "0",
       DISTILLERY_SEED_DEMO: "0",
+      // a drill on this machine only: every request is the local owner (no sign-in)
+      DISTILLERY_AUTH: "local",
     };
     if (!args.includes("--no-build") || !hasWebBuild()) await buildWeb(env);
     startWorker(supervisor, env);
-    const url = await startWeb(supervisor, env, await findFreePort());
+    const { url, app: web } = await startWebApp(supervisor, env, await findFreePort());
     const files = hostileFiles();
     console.log(`[hostile] stack up at ${url}; ${files.length} hostile files`);
-    const webPid = findWebPid(url);
+    // the web runs in its own process group (the supervisor's child leads it)
+    const webPid = web.child.pid ?? findWebPid(url);
     await fetch(`${url}/api/health`);
     const rssBefore = webPid ? rssMbOfGroup(webPid) : 0;
     const health = probeHealth(url);
@@ -201,6 +204,10 @@ async function main(): Promise<number> {
     figures.health = health.stats;
     figures.webRssMb = { before: rssBefore, after: rssAfter };
     figures.blobFilesLeft = blobsLeft;
+    check(
+      blobsLeft.length === 0,
+      `no upload or dataset file is left in blob storage (${blobsLeft.join(", ")})`,
+    );
     console.log(
       `[hostile] /api/health: ${health.stats.answered}/${health.stats.asked} answered, slowest ${health.stats.slowestMs} ms, ${health.stats.over1s} over 1 s`,
     );

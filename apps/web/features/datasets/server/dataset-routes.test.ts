@@ -71,7 +71,7 @@ const magpie = (i: number) =>
 
 async function uploadFile(): Promise<{ uploadId: string; fileName: string }> {
   const res = await routes.upload(
-    new Request("http://x/api/datasets/uploads?fileName=t.jsonl", {
+    new Request("http://localhost/api/datasets/uploads?fileName=t.jsonl", {
       method: "POST",
       body: `${[1, 2, 3].map(magpie).join("\n")}\n`,
     }),

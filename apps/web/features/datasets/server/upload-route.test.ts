@@ -58,7 +58,7 @@ const upload = (
   fileName = "traces.jsonl",
 ) =>
   POST(
-    new Request(`http://x/api/datasets/uploads?fileName=${encodeURIComponent(fileName)}`, {
+    new Request(`http://localhost/api/datasets/uploads?fileName=${encodeURIComponent(fileName)}`, {
       method: "POST",
       body,
       headers,
@@ -156,6 +156,19 @@ describe("POST /api/datasets/uploads", () => {
     console.log(
       `[figures] 25,000-column CSV (${(body.length / 1024).toFixed(0)} KiB): 422 after ${Math.round(performance.now() - t0)} ms; concurrent health answered after ${Math.round(h.ms)} ms`,
     );
+  });
+
+  it("runs the proxy's checks itself (the proxy skips this route so bodies stream): other hosts and cross-site posts are refused", async () => {
+    const other = await POST(
+      new Request("http://evil.example/api/datasets/uploads?fileName=a.jsonl", {
+        method: "POST",
+        body: magpieLine(1),
+      }),
+    );
+    expect(other.status).toBe(403);
+    const forged = await upload(magpieLine(1), { origin: "http://evil.example" });
+    expect(forged.status).toBe(403);
+    expect((await forged.json()).detail).toContain("cross-site POST");
   });
 
   it("refuses an empty body", async () => {
