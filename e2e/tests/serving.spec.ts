@@ -139,6 +139,6 @@ test("evaluate base and distilled on the held-out set, then the side-by-side tab
   const examples = page.getByRole("table", { name: "Examples" });
   await expect(examples.getByRole("row")).not.toHaveCount(1);
   // in every fixed row the base is wrong and the distilled student right
-  await expect(examples.getByRole("row").nth(1).getByText("wrong")).toBeVisible();
-  await expect(examples.getByRole("row").nth(1).getByText("correct")).toBeVisible();
+  await expect(examples.getByRole("row").nth(1).getByText("wrong", { exact: true })).toBeVisible();
+  await expect(examples.getByRole("row").nth(1).getByText("correct", { exact: true })).toBeVisible();
 });
