@@ -186,13 +186,15 @@ async function main(): Promise<number> {
     const uploadsLeft = await db.datasetUpload.count({
       where: { status: { in: ["receiving", "received", "importing"] } },
     });
+    const blobRoot = join(dataDir, "app", "blobs");
     const blobsLeft = (() => {
       try {
-        return readdirSync(join(dataDir, "app", "blobs"), { recursive: true }).filter(
-          (p) => /^(uploads|datasets)\/.+\/[^/]+$/.test(String(p)) && !String(p).endsWith("/"),
-        ).length;
+        return readdirSync(blobRoot, { recursive: true, withFileTypes: true })
+          .filter((d) => d.isFile())
+          .map((d) => join(d.parentPath, d.name).slice(blobRoot.length + 1))
+          .filter((p) => /^(uploads|datasets)\//.test(p));
       } catch {
-        return 0;
+        return [] as string[];
       }
     })();
     await db.$disconnect();
