@@ -47,14 +47,19 @@ const encoder = new TextEncoder();
  */
 export async function* runChoice(model: LoadedModel, o: ChoiceOptions): AsyncGenerator<ChoiceDelta> {
   const { tokenizer } = model;
-  const decoder = createIncrementalDecoder((ids) => tokenizer.decode(ids, false));
+  // ids past the tokenizer (an embedding padded past it) have no text
+  const decodeKnown = (ids: number[]) => {
+    const known = ids.filter((id) => id < tokenizer.vocabSize);
+    return known.length ? tokenizer.decode(known, false) : "";
+  };
+  const decoder = createIncrementalDecoder(decodeKnown);
   const stops = createStopMatcher(o.stop);
   const splitter =
     o.reasoning === "none" ? null : createReasoningSplitter({ startsInside: o.reasoning === "split-inside" });
   const local = new AbortController();
   const abort = () => local.abort();
   o.signal?.addEventListener("abort", abort, { once: true });
-  const tokenText = (id: number) => tokenizer.decode([id], false);
+  const tokenText = (id: number) => decodeKnown([id]);
   let reasoningTokens = 0;
   let completionTokens = 0;
   let finish: "stop" | "length" = "stop";

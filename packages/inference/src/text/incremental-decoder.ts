@@ -1,25 +1,30 @@
 /**
- * Token ids to text as they stream: the whole sequence is decoded and the new suffix emitted,
- * so multi-byte characters split over byte-level tokens come out whole (a trailing U+FFFD is
- * held back until the next token completes it).
+ * Token ids to text as they stream, as vLLM's detokenize_incrementally does: only a short
+ * window is decoded per token (from `prefix`, a few tokens back, so merges and leading-space
+ * rules see their context), and the new text is what the window's decoding adds past the part
+ * already emitted. A piece ending in U+FFFD (half a multi-byte character over byte-level tokens)
+ * is held back until the next token completes it.
  */
-export function createIncrementalDecoder(decode: (ids: number[]) => string) {
+export function createIncrementalDecoder(decodeIds: (ids: number[]) => string) {
+  const decode = (x: number[]) => (x.length ? decodeIds(x) : "");
   const ids: number[] = [];
-  let emitted = 0;
+  let prefix = 0;
+  let read = 0;
+  const step = (isFinal: boolean): string => {
+    const before = decode(ids.slice(prefix, read));
+    const now = decode(ids.slice(prefix));
+    if (now.length <= before.length || (!isFinal && now.endsWith("\uFFFD"))) return "";
+    prefix = read;
+    read = ids.length;
+    return now.slice(before.length);
+  };
   return {
     push(id: number): string {
       ids.push(id);
-      const text = decode(ids);
-      if (text.endsWith("\uFFFD")) return "";
-      const piece = text.slice(emitted);
-      emitted = text.length;
-      return piece;
+      return step(false);
     },
     flush(): string {
-      const text = decode(ids);
-      const piece = text.slice(emitted);
-      emitted = text.length;
-      return piece;
+      return read < ids.length ? step(true) : "";
     },
   };
 }

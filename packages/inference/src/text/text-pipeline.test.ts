@@ -1,3 +1,8 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTinyModel } from "@distillery/engine-local";
+import { loadTokenizer } from "@distillery/engine-local/tokenizer";
 import { describe, expect, it } from "vitest";
 import { createIncrementalDecoder } from "./incremental-decoder.ts";
 import { createReasoningSplitter } from "./reasoning-splitter.ts";
@@ -52,5 +57,28 @@ describe("incremental decoding", () => {
       new TextDecoder().decode(Uint8Array.from(ids.map((i) => bytes[i]!))),
     );
     expect([d.push(0), d.push(1), d.push(2)]).toEqual(["", "é", "!"]);
+  });
+});
+
+describe("incremental decoding with a real BPE tokenizer", () => {
+  it("the streamed pieces join to the whole decoding", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "incr-")), "tiny");
+    const text =
+      "What is 47 + 85? <think>\n7+5+0=12\n4+8+1=13\n</think> The answer is \\boxed{132}. Ünïcödé → ok";
+    createTinyModel(dir, {
+      corpus: [text, "What is 1 + 2?"],
+      vocabSize: 300,
+      hiddenSize: 8,
+      intermediateSize: 16,
+      numLayers: 1,
+      numHeads: 2,
+      numKvHeads: 1,
+      maxPositions: 32,
+    });
+    const tok = loadTokenizer(dir);
+    const ids = tok.encode(text, false);
+    const d = createIncrementalDecoder((x) => tok.decode(x, false));
+    const pieces = ids.map((id) => d.push(id));
+    expect(pieces.join("") + d.flush()).toBe(tok.decode(ids, false));
   });
 });
