@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -289,6 +290,27 @@ void gemm_few_rows(const View& A, const View& B, float* c, std::ptrdiff_t ldc, i
   }
 }
 
+/** packing buffers kept between products, lent to whichever thread runs a half */
+std::mutex pool_mutex;
+std::vector<PackBuffers*> pool;
+
+struct BufferLease {
+  PackBuffers* buffers;
+  BufferLease() {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    if (pool.empty()) {
+      buffers = new PackBuffers();
+    } else {
+      buffers = pool.back();
+      pool.pop_back();
+    }
+  }
+  ~BufferLease() {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    pool.push_back(buffers);
+  }
+};
+
 /** C (ldc) [M,N] (+)= alpha * A * B on this thread */
 void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int M, int K, int N, bool accumulate,
                  float alpha, MicroKernel micro) {
@@ -296,9 +318,15 @@ void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int
     gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, micro != micro_scalar);
     return;
   }
-  thread_local PackBuffers buffers;
-  float* pa = buffers.a;
-  float* pb = buffers.b;
+  // buffers from a pool, not thread_local: the helper is a new thread per product, and fresh
+  // buffers would cost it 2 MiB of page faults every time
+  BufferLease lease;
+  float* pa = lease.buffers->a;
+  float* pb = lease.buffers->b;
+  if (!pa || !pb) {  // out of memory for 2 MiB: the unpacked loops need none
+    gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, micro != micro_scalar);
+    return;
+  }
   alignas(64) float tile[MR * NR];
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
