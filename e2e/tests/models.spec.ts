@@ -71,7 +71,7 @@ async function startHub(): Promise<ChildProcess> {
 }
 
 function seedDataset(name: string): string {
-  return runTs<{ versionId: string }>(`
+  const { versionId } = runTs<{ versionId: string }>(`
     import { join } from "node:path";
     import { createDatasetVersion, ensureDataset } from "@distillery/catalog";
     import { createDb, ensureDefaultWorkspace } from "@distillery/db";
@@ -89,6 +89,7 @@ function seedDataset(name: string): string {
     await db.$disconnect();
     console.log(JSON.stringify({ versionId: version.id }));
   `);
+  return versionId;
 }
 
 test.beforeAll(async () => {
