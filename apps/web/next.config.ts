@@ -15,6 +15,19 @@ const config: NextConfig = {
   typedRoutes: false,
   poweredByHeader: false,
   outputFileTracingRoot: new URL("../..", import.meta.url).pathname,
+  // every response (pages get their CSP from proxy.ts, with a per-request nonce)
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
+          { key: "X-Frame-Options", value: "DENY" },
+        ],
+      },
+    ];
+  },
 };
 
 export default config;

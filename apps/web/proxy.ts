@@ -30,19 +30,14 @@ export function proxy(req: NextRequest) {
   const host = req.headers.get("host");
   if (!isAllowedHost(host, policy))
     return problem(
-      421,
-      "Misdirected Request",
+      403,
+      "Forbidden",
       `this studio does not answer for host ${host ?? "(none)"}: add it to DISTILLERY_ALLOWED_HOSTS`,
     );
   const forged = crossSiteReason(req, policy);
   if (forged) return problem(403, "Forbidden", forged);
 
   const { pathname, search } = req.nextUrl;
-  if (pathname.startsWith("/api/")) {
-    const res = NextResponse.next();
-    for (const [k, v] of Object.entries(BASE_SECURITY_HEADERS)) res.headers.set(k, v);
-    return res;
-  }
   if (!isLocalAuth && !isPublicPage(pathname) && !hasSessionCookie(req)) {
     const to = new URL("/sign-in", req.url);
     if (pathname !== "/") to.searchParams.set("next", pathname + search);
@@ -60,8 +55,8 @@ export function proxy(req: NextRequest) {
 }
 
 export const config = {
-  // the dataset upload streams bodies of up to DATASET_UPLOAD_MAX_BYTES: Next buffers a body the
-  // proxy sees and cuts it at proxyClientMaxBodySize (10 MiB), which silently truncated uploads.
-  // That route runs the same host and Origin checks itself (app/api/datasets/uploads/route.ts).
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|api/datasets/uploads).*)"],
+  // API routes are not matched: Next buffers a body the proxy sees and cuts it at
+  // proxyClientMaxBodySize (10 MiB), which silently truncated dataset and model uploads. Every API
+  // route runs the same host and Origin checks in withRoute (setRequestGuard in lib/server/actor.ts).
+  matcher: ["/((?!api/|v1/|_next/static|_next/image|favicon.ico).*)"],
 };

@@ -7,6 +7,7 @@ export default defineConfig({
     include: ["**/*.test.ts"],
     exclude: ["node_modules", ".next"],
     // route tests act as the local owner unless they sign in (features/auth tests set "accounts")
-    env: { DISTILLERY_AUTH: "local" },
+    // (and answer the made-up host test requests use, http://x/, besides loopback names)
+    env: { DISTILLERY_AUTH: "local", DISTILLERY_ALLOWED_HOSTS: "x" },
   },
 });

@@ -26,7 +26,9 @@ test("the first visitor was led to /setup; now the owner exists, signed-out page
   await page.getByLabel("Email").fill("e2e-owner@example.com");
   await page.getByLabel("Password").fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await expect(page.getByRole("form", { name: "Sign in" }).getByRole("alert")).toHaveText(
+    "Wrong email or password.",
+  );
   expect((await context.request.get("/api/me")).status()).toBe(401);
   await context.close();
 });
@@ -132,6 +134,8 @@ test("pages carry the security headers; a cross-site POST and a foreign Host are
     baseURL,
     extraHTTPHeaders: { host: "attacker.example" },
   });
-  expect((await rebound.get("/api/health")).status()).toBe(421);
+  expect((await rebound.get("/api/health")).status()).toBe(403);
+  expect((await rebound.get("/runs")).status()).toBe(403);
+  expect((await request.get("/api/health")).headers()["x-content-type-options"]).toBe("nosniff");
   await rebound.dispose();
 });

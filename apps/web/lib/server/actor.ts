@@ -3,10 +3,12 @@ import { ensureDefaultWorkspace } from "@distillery/db";
 import { getAuth } from "@/features/auth/server/auth.ts";
 import { currentWorkspaceOf } from "@/features/auth/server/memberships.ts";
 import { resolveApiToken } from "@/features/auth/server/tokens.ts";
+import { isAllowedHost } from "@/lib/security/hosts.ts";
+import { crossSiteReason } from "@/lib/security/policy.ts";
 import { AppError } from "./app-error.ts";
 import { getContext } from "./context.ts";
 import { getEnv } from "./env.ts";
-import { type ResolvedActor, setActorResolver } from "./with-route.ts";
+import { type ResolvedActor, setActorResolver, setRequestGuard } from "./with-route.ts";
 
 let localActor: Promise<ResolvedActor> | undefined;
 
@@ -48,3 +50,16 @@ export async function resolveRequestActor(req: Request): Promise<ResolvedActor |
 }
 
 setActorResolver(resolveRequestActor);
+
+setRequestGuard((req) => {
+  const env = getEnv();
+  const policy = { allowedHosts: env.DISTILLERY_ALLOWED_HOSTS, publicUrl: env.DISTILLERY_PUBLIC_URL };
+  const host = req.headers.get("host") ?? new URL(req.url).host;
+  if (!isAllowedHost(host, policy))
+    return new AppError(
+      "forbidden",
+      `this studio does not answer for host ${host}: add it to DISTILLERY_ALLOWED_HOSTS`,
+    );
+  const forged = crossSiteReason(req, policy);
+  return forged ? new AppError("forbidden", forged) : null;
+});

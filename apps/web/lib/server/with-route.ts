@@ -95,6 +95,16 @@ export interface RouteDefinition<
   }) => Promise<Response | unknown>;
 }
 
+type RequestGuard = (req: Request) => AppError | null;
+let guardRequestImpl: RequestGuard | undefined;
+/**
+ * Wired once by the app (lib/server/actor.ts): the DNS-rebinding and cross-site checks every API
+ * route runs first (the page proxy does the same for pages).
+ */
+export function setRequestGuard(guard: RequestGuard) {
+  guardRequestImpl = guard;
+}
+
 type ActorResolver = (req: Request) => Promise<ResolvedActor | null>;
 let resolveActorImpl: ActorResolver | undefined;
 /** Wired once by the app (lib/server/actor.ts): null means nobody is signed in. */
@@ -185,6 +195,8 @@ export function withRoute<
   ): Promise<Response> => {
     const path = new URL(req.url).pathname;
     try {
+      const refused = guardRequestImpl?.(req);
+      if (refused) throw refused;
       const actor = await authorize(req, permissionOf(def, req.method));
       const rawParams = (await context?.params) ?? {};
       if (hasNulByte(rawParams))
