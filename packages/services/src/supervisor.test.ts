@@ -71,4 +71,20 @@ describe("supervisor", () => {
       "[supervisor] stopped service",
     ]);
   });
+
+  it("backs off an app that keeps dying: 1 s, 2 s, 4 s, 8 s between restarts", { timeout: 60_000 }, async () => {
+    const loopLogs: string[] = [];
+    const loop = createSupervisor((m) => loopLogs.push(m));
+    const loopStopped = loop.waitUntilStopped();
+    const app = loop.spawnApp("crasher", process.execPath, ["-e", "process.exit(3)"], process.env);
+    await expect.poll(() => app.restarts, { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(4);
+    await loop.stopAll(0);
+    expect(await loopStopped).toBe(0);
+    const delays = loopLogs.flatMap((l) => {
+      const m = /crasher exited \(exit code 3\); restarting it in ([\d.]+) s/.exec(l);
+      return m ? [Number(m[1])] : [];
+    });
+    expect(delays.slice(0, 4)).toEqual([1, 2, 4, 8]);
+    expect(app.lastExit?.reason).toBe("exit code 3");
+  });
 });
