@@ -8,7 +8,7 @@ import { CliError, EXIT } from "./exit-codes.ts";
  */
 export function buildProgram(exit: (code: number) => void): Command {
   const program = new Command("distillery")
-    .description("Drive a Distillery studio: datasets, runs, artifacts, generation jobs.")
+    .description("Drive a Distillery studio: datasets, runs, artifacts, generation jobs, evaluations.")
     .option("--url <url>", "the studio (default: the saved login, or DISTILLERY_URL)")
     .option("--token <token>", "an API token (default: the saved login, or DISTILLERY_TOKEN)")
     .option("--json", "machine-readable output on stdout")
@@ -88,8 +88,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description("run artifacts")
     .command("download <runId>")
     .requiredOption("--out <dir>", "folder to write into")
-    .description("download a run's artifacts with progress")
-    .action((id: string, opts: { out: string }) =>
+    .option("--checkpoints", "also the run's checkpoints")
+    .description("download a run's artifacts (a folder artifact as a .tar) with progress")
+    .action((id: string, opts: { out: string; checkpoints?: boolean }) =>
       run(() => cmd.artifactsDownload(id, opts, flags(), out()))(),
     );
 
@@ -99,9 +100,36 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description("list generation jobs")
     .action(run(() => cmd.generationsLs(flags(), out())));
   generations
+    .command("show <jobId>")
+    .description("a generation job's status, progress, ETA and result dataset version")
+    .action((id: string) => run(() => cmd.generationsShow(id, flags(), out()))());
+  generations
     .command("cancel <jobId>")
     .description("cancel a generation job")
     .action((id: string) => run(() => cmd.generationsCancel(id, flags(), out()))());
+
+  const evaluations = program.command("evaluations").description("evaluations of models and runs");
+  evaluations
+    .command("ls")
+    .option("--run <runId>", "only this run's evaluations")
+    .description("list evaluations")
+    .action((opts: { run?: string }) => run(() => cmd.evaluationsLs(opts, flags(), out()))());
+  evaluations
+    .command("show <evaluationId>")
+    .description("an evaluation's status, progress and metrics")
+    .action((id: string) => run(() => cmd.evaluationsShow(id, flags(), out()))());
+  evaluations
+    .command("cancel <evaluationId>")
+    .description("cancel an evaluation")
+    .action((id: string) => run(() => cmd.evaluationsCancel(id, flags(), out()))());
+  evaluations
+    .command("export <evaluationId>")
+    .requiredOption("--out <dir>", "folder to write into")
+    .option("--format <format>", "csv or jsonl", "csv")
+    .description("download an evaluation's per-example results with progress")
+    .action((id: string, opts: { out: string; format?: string }) =>
+      run(() => cmd.evaluationsExport(id, opts, flags(), out()))(),
+    );
   return program;
 }
 
