@@ -72,7 +72,9 @@ describe("supervisor", () => {
     ]);
   });
 
-  it("backs off an app that keeps dying: 1 s, 2 s, 4 s, 8 s between restarts", { timeout: 60_000 }, async () => {
+  it("backs off an app that keeps dying: 1 s, 2 s, 4 s, 8 s between restarts", {
+    timeout: 60_000,
+  }, async () => {
     const loopLogs: string[] = [];
     const loop = createSupervisor((m) => loopLogs.push(m));
     const loopStopped = loop.waitUntilStopped();
