@@ -277,7 +277,13 @@ test("an invalid config is refused with the field and the reason before anything
   expect((await gone.json()).errors[0].field).toBe("body.config.model.id");
 
   const noData = await request.post("/api/runs", {
-    data: { config: { model: { id: seeded.modelId }, data: { datasetVersionId: "dv_nope" } } },
+    data: {
+      config: {
+        model: { id: seeded.modelId },
+        data: { datasetVersionId: "dv_nope" },
+        training: { maxSeqLength: 128 },
+      },
+    },
   });
   expect(noData.status()).toBe(422);
   expect((await noData.json()).errors[0].field).toBe("body.config.data.datasetVersionId");

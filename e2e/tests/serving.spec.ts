@@ -95,7 +95,7 @@ test("playground: base and distilled side by side, the think part folds, the dis
   await page.getByLabel("Model 2").selectOption(seeded.runId);
   await page.getByLabel("Temperature").fill("0");
   await page.getByLabel("Max tokens").fill("96");
-  await page.getByLabel("Message").fill(seeded.problem);
+  await page.getByRole("textbox", { name: "Message" }).fill(seeded.problem);
   await page.getByRole("button", { name: "Send" }).click();
   const base = page.getByTestId("column-0");
   const distilled = page.getByTestId("column-1");
