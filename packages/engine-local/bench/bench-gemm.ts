@@ -1,13 +1,14 @@
 /**
- * `npm run bench:gemm -w packages/engine-local`: GFLOP/s of the float32 product kernels, native
- * (AVX2+FMA or portable C++) against WebAssembly SIMD, on one and two threads, operands in the
+ * `npm run bench:gemm -w packages/engine-local`: GFLOP/s of the float32 product kernels, every
+ * native SIMD variant this CPU runs (AVX-512, AVX2+FMA, NEON) against WebAssembly SIMD, on one
+ * and two threads (BENCH_GEMM_KERNELS=native-avx512,wasm picks some), operands in the
  * shared wasm memory (as a training step's activations are, so the wasm kernel copies nothing
  * but a transposed B). Prints a table, then one JSON line. A benchmark: it asserts nothing.
  * BENCH_GEMM_SECONDS (default 0.4) is the time spent per measurement.
  */
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { activeMatmulKernel, matmul, setMatmulKernel } from "../src/kernels/matmul.ts";
-import { loadNativeKernel } from "../src/kernels/native-kernel.ts";
+import { getNativeVariants, SIMD_VARIANTS } from "../src/kernels/native-kernel.ts";
 import { setMatmulThreads } from "../src/kernels/parallel.ts";
 import { Rng } from "../src/kernels/rng.ts";
 import { allocArenaF32, runInArena } from "../src/kernels/wasm-memory.ts";
@@ -28,10 +29,17 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(" ")}`,
 );
-const kernels: string[] = [];
-for (const k of loadNativeKernel() ? ["native", "wasm"] : ["wasm"]) {
+const kernels: string[] = process.env.BENCH_GEMM_KERNELS
+  ? process.env.BENCH_GEMM_KERNELS.split(",")
+  : [
+      ...getNativeVariants()
+        .filter((v) => SIMD_VARIANTS.includes(v))
+        .map((v) => `native-${v}`),
+      "wasm",
+    ];
+for (const [i, k] of kernels.entries()) {
   setMatmulKernel(k);
-  kernels.push(activeMatmulKernel());
+  kernels[i] = activeMatmulKernel();
 }
 const results: Record<string, Record<string, number>> = {};
 runInArena(() => {
@@ -45,7 +53,7 @@ runInArena(() => {
     const name = `${M}x${K}x${N}${transB ? " B^T" : ""}`;
     const row: Record<string, number> = {};
     for (const kernel of kernels) {
-      setMatmulKernel(kernel.startsWith("native") ? "native" : "wasm");
+      setMatmulKernel(kernel.startsWith("native") ? kernel : "wasm");
       for (const threads of availableParallelism() > 1 ? [1, 2] : [1]) {
         setMatmulThreads(threads);
         matmul(a, b, c, M, K, N, { transB });

@@ -1,8 +1,10 @@
 // N-API surface of the native kernels (plain node_api.h, no dependencies):
 //   sgemm(a, b, c, M, K, N, transA, transB, accumulate, alpha, threads, kernel) -> undefined
 //     a, b, c: Float32Array (any backing store, a SharedArrayBuffer included; used in place)
-//     kernel: "auto" | "avx2" | "scalar" (tests force the portable one)
-//   kernel() -> "avx2" | "scalar": what "auto" runs on this CPU
+//     kernel: "auto" | "avx512" | "avx2" | "neon" | "scalar" (tests and benches force one; a kernel
+//     this CPU or build lacks throws)
+//   kernel() -> "avx512" | "avx2" | "neon" | "scalar": what "auto" runs on this CPU
+//   kernels() -> string[]: every kernel this CPU runs, fastest first (ends with "scalar")
 #include <node_api.h>
 
 #include <cmath>
@@ -14,6 +16,9 @@
 namespace {
 
 using distillery::Kernel;
+
+/** fastest first */
+constexpr Kernel kAll[] = {Kernel::Avx512, Kernel::Avx2, Kernel::Neon, Kernel::Scalar};
 
 bool check(napi_env env, napi_status status, const char* what) {
   if (status == napi_ok) return true;
@@ -95,15 +100,22 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   Kernel kernel = distillery::best_kernel();
-  if (std::strcmp(name, "scalar") == 0) kernel = Kernel::Scalar;
-  else if (std::strcmp(name, "avx2") == 0) {
-    if (kernel != Kernel::Avx2) {
-      napi_throw_error(env, nullptr, "this CPU has no AVX2+FMA");
+  if (std::strcmp(name, "auto") != 0) {
+    bool known = false;
+    for (Kernel k : kAll) {
+      if (std::strcmp(name, distillery::kernel_name(k)) != 0) continue;
+      known = true;
+      if (!distillery::kernel_supported(k)) {
+        std::string msg = std::string("this CPU or build has no ") + name + " kernel";
+        napi_throw_error(env, nullptr, msg.c_str());
+        return nullptr;
+      }
+      kernel = k;
+    }
+    if (!known) {
+      napi_throw_type_error(env, nullptr, "kernel must be auto, avx512, avx2, neon or scalar");
       return nullptr;
     }
-  } else if (std::strcmp(name, "auto") != 0) {
-    napi_throw_type_error(env, nullptr, "kernel must be auto, avx2 or scalar");
-    return nullptr;
   }
   float *a, *b, *c;
   const double mk = static_cast<double>(M) * K, kn = static_cast<double>(K) * N, mn = static_cast<double>(M) * N;
@@ -121,10 +133,24 @@ napi_value KernelName(napi_env env, napi_callback_info) {
   return out;
 }
 
+napi_value KernelList(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_array(env, &out);
+  uint32_t i = 0;
+  for (Kernel k : kAll) {
+    if (!distillery::kernel_supported(k)) continue;
+    napi_value name;
+    napi_create_string_utf8(env, distillery::kernel_name(k), NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, out, i++, name);
+  }
+  return out;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"kernel", nullptr, KernelName, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"kernels", nullptr, KernelList, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

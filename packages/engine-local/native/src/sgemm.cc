@@ -2,9 +2,11 @@
 // into mc x kc blocks of MR-row panels (kept in L2), and an MR x NR register micro-kernel
 // multiplies one A panel by one B panel (the micro-panel of B stays in L1). Zero padding in
 // the packed panels makes every micro-kernel call full size; partial tiles of C go through a
-// small buffer. The file is compiled for the baseline ISA; the AVX2+FMA kernel carries a
-// target attribute and is chosen at run time, so one binary runs on any x86-64 (and the
-// portable kernel on other CPUs).
+// small buffer. The file is compiled for the baseline ISA; the AVX-512 and AVX2+FMA kernels
+// carry target attributes and are chosen at run time (__builtin_cpu_supports), so one binary
+// runs on any x86-64; on arm64 the NEON kernel is compiled in (NEON is part of AArch64), and
+// other CPUs get the portable kernel. Each kernel has its own register tile (MR x NR) and
+// blocking (KC, MC, NC), described by a Spec; packing pads panels to the kernel's tile.
 #include "sgemm.h"
 
 #include <algorithm>
@@ -19,15 +21,18 @@
 #define DISTILLERY_X86 1
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define DISTILLERY_NEON 1
+#include <arm_neon.h>
+#endif
 
 namespace distillery {
 namespace {
 
-constexpr int MR = 6;
-constexpr int NR = 16;
-constexpr int KC = 256;  // 6x256 A panel 6 KiB + 16x256 B panel 16 KiB: L1
-constexpr int MC = 144;  // A block 144 KiB: L2
-constexpr int NC = 2048; // B block 2 MiB: L2/L3
+/** the largest register tile and blocks of any kernel (sizes of the packing buffers) */
+constexpr int MAX_TILE = 12 * 32;
+constexpr int MAX_A_BLOCK = 144 * 256;
+constexpr int MAX_B_BLOCK = 256 * 2048;
 /** products with fewer rows than this stream B instead of packing it */
 constexpr int FEW_ROWS = 4;
 /** multiply-adds above which a second thread pays for its start */
@@ -42,7 +47,7 @@ struct View {
 };
 
 // Packs op(A)[ic.., pc..] (mc x kc) as MR-row panels: panel p, step k holds rows p*MR..p*MR+MR-1.
-void pack_a(const View& A, int mc, int kc, float* out) {
+void pack_a(const View& A, int mc, int kc, int MR, float* out) {
   for (int p = 0; p < mc; p += MR) {
     const int rows = std::min(MR, mc - p);
     if (A.cs == 1) {
@@ -66,7 +71,7 @@ void pack_a(const View& A, int mc, int kc, float* out) {
 }
 
 // Packs op(B)[pc.., jc..] (kc x nc) as NR-column panels: panel q, step k holds columns q*NR..+NR-1.
-void pack_b(const View& B, int kc, int nc, float* out) {
+void pack_b(const View& B, int kc, int nc, int NR, float* out) {
   for (int q = 0; q < nc; q += NR) {
     const int cols = std::min(NR, nc - q);
     if (B.cs == 1) {
@@ -93,28 +98,39 @@ void pack_b(const View& B, int kc, int nc, float* out) {
     out += NR * kc;
   }
 }
-
 /** C[0..MR, 0..NR] (ldc) = (accumulate ? C : 0) + alpha * Ap * Bp, all of the tile valid */
 using MicroKernel = void (*)(int kc, const float* ap, const float* bp, float* c, std::ptrdiff_t ldc, float alpha,
                              bool accumulate);
 
+/** a micro-kernel, its register tile and its cache blocking */
+struct Spec {
+  MicroKernel micro;
+  int mr, nr;  // register tile
+  int kc;      // depth of a block: an A micro-panel + a B micro-panel stay in L1
+  int mc;      // rows of an A block (L2), a multiple of mr
+  int nc;      // columns of a B block (L2/L3), a multiple of nr
+  bool simd_rows;  // the few-rows path may use AVX2+FMA
+};
+
+constexpr int SCALAR_MR = 6;
+constexpr int SCALAR_NR = 16;
 void micro_scalar(int kc, const float* ap, const float* bp, float* c, std::ptrdiff_t ldc, float alpha,
                   bool accumulate) {
-  float acc[MR][NR] = {};
+  float acc[SCALAR_MR][SCALAR_NR] = {};
   for (int k = 0; k < kc; k++) {
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < SCALAR_MR; r++) {
       const float a = ap[r];
-      for (int j = 0; j < NR; j++) acc[r][j] += a * bp[j];
+      for (int j = 0; j < SCALAR_NR; j++) acc[r][j] += a * bp[j];
     }
-    ap += MR;
-    bp += NR;
+    ap += SCALAR_MR;
+    bp += SCALAR_NR;
   }
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < SCALAR_MR; r++) {
     float* cr = c + r * ldc;
     if (accumulate)
-      for (int j = 0; j < NR; j++) cr[j] += alpha * acc[r][j];
+      for (int j = 0; j < SCALAR_NR; j++) cr[j] += alpha * acc[r][j];
     else
-      for (int j = 0; j < NR; j++) cr[j] = alpha * acc[r][j];
+      for (int j = 0; j < SCALAR_NR; j++) cr[j] = alpha * acc[r][j];
   }
 }
 
@@ -130,6 +146,7 @@ __attribute__((target("avx2,fma"))) inline void store_row_avx2(float* row, __m25
   }
 }
 
+// 6 x 16: 12 ymm accumulators, 2 loads of B and 6 broadcasts of A per step of k
 __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, const float* bp, float* c,
                                                     std::ptrdiff_t ldc, float alpha, bool accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
@@ -159,8 +176,8 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, con
     a = _mm256_broadcast_ss(ap + 5);
     c50 = _mm256_fmadd_ps(a, b0, c50);
     c51 = _mm256_fmadd_ps(a, b1, c51);
-    ap += MR;
-    bp += NR;
+    ap += 6;
+    bp += 16;
   }
   const __m256 va = _mm256_set1_ps(alpha);
   store_row_avx2(c + 0 * ldc, va, c00, c01, accumulate);
@@ -170,14 +187,148 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, con
   store_row_avx2(c + 4 * ldc, va, c40, c41, accumulate);
   store_row_avx2(c + 5 * ldc, va, c50, c51, accumulate);
 }
+
+// AVX-512: 12 x 32, 24 zmm accumulators (of 32), 2 loads of B and 12 broadcasts of A (folded
+// into the FMAs as {1to16} operands) per step of k
+constexpr int AVX512_MR = 12;
+constexpr int AVX512_NR = 32;
+
+__attribute__((target("avx512f"))) inline void store_row_avx512(float* row, __m512 va, __m512 x0, __m512 x1,
+                                                                 bool accumulate) {
+  if (accumulate) {
+    _mm512_storeu_ps(row, _mm512_fmadd_ps(va, x0, _mm512_loadu_ps(row)));
+    _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(va, x1, _mm512_loadu_ps(row + 16)));
+  } else {
+    _mm512_storeu_ps(row, _mm512_mul_ps(va, x0));
+    _mm512_storeu_ps(row + 16, _mm512_mul_ps(va, x1));
+  }
+}
+
+#define DISTILLERY_ROW512(r)                                    \
+  {                                                             \
+    const __m512 a = _mm512_set1_ps(ap[r]);                     \
+    c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                  \
+    c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                  \
+  }
+__attribute__((target("avx512f"))) void micro_avx512(int kc, const float* ap, const float* bp, float* c,
+                                                      std::ptrdiff_t ldc, float alpha, bool accumulate) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(),
+         c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(),
+         c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps(), c40 = _mm512_setzero_ps(),
+         c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps(),
+         c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(),
+         c71 = _mm512_setzero_ps(), c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(),
+         c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps(), c100 = _mm512_setzero_ps(),
+         c101 = _mm512_setzero_ps(), c110 = _mm512_setzero_ps(), c111 = _mm512_setzero_ps();
+  for (int k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_load_ps(bp);
+    const __m512 b1 = _mm512_load_ps(bp + 16);
+    DISTILLERY_ROW512(0)
+    DISTILLERY_ROW512(1)
+    DISTILLERY_ROW512(2)
+    DISTILLERY_ROW512(3)
+    DISTILLERY_ROW512(4)
+    DISTILLERY_ROW512(5)
+    DISTILLERY_ROW512(6)
+    DISTILLERY_ROW512(7)
+    DISTILLERY_ROW512(8)
+    DISTILLERY_ROW512(9)
+    DISTILLERY_ROW512(10)
+    DISTILLERY_ROW512(11)
+    ap += AVX512_MR;
+    bp += AVX512_NR;
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+  store_row_avx512(c + 0 * ldc, va, c00, c01, accumulate);
+  store_row_avx512(c + 1 * ldc, va, c10, c11, accumulate);
+  store_row_avx512(c + 2 * ldc, va, c20, c21, accumulate);
+  store_row_avx512(c + 3 * ldc, va, c30, c31, accumulate);
+  store_row_avx512(c + 4 * ldc, va, c40, c41, accumulate);
+  store_row_avx512(c + 5 * ldc, va, c50, c51, accumulate);
+  store_row_avx512(c + 6 * ldc, va, c60, c61, accumulate);
+  store_row_avx512(c + 7 * ldc, va, c70, c71, accumulate);
+  store_row_avx512(c + 8 * ldc, va, c80, c81, accumulate);
+  store_row_avx512(c + 9 * ldc, va, c90, c91, accumulate);
+  store_row_avx512(c + 10 * ldc, va, c100, c101, accumulate);
+  store_row_avx512(c + 11 * ldc, va, c110, c111, accumulate);
+}
+#undef DISTILLERY_ROW512
 #endif
 
-MicroKernel micro_for(Kernel k) {
-#ifdef DISTILLERY_X86
-  if (k == Kernel::Avx2) return micro_avx2;
+#ifdef DISTILLERY_NEON
+// NEON (AArch64): 8 x 12, 24 q-register accumulators (of 32); per step of k, 3 loads of B,
+// 2 loads of A (8 rows) and 24 lane FMAs. Compiled only for arm64.
+constexpr int NEON_MR = 8;
+constexpr int NEON_NR = 12;
+
+inline void store_row_neon(float* row, float32x4_t va, float32x4_t x0, float32x4_t x1, float32x4_t x2,
+                           bool accumulate) {
+  if (accumulate) {
+    vst1q_f32(row, vfmaq_f32(vld1q_f32(row), va, x0));
+    vst1q_f32(row + 4, vfmaq_f32(vld1q_f32(row + 4), va, x1));
+    vst1q_f32(row + 8, vfmaq_f32(vld1q_f32(row + 8), va, x2));
+  } else {
+    vst1q_f32(row, vmulq_f32(va, x0));
+    vst1q_f32(row + 4, vmulq_f32(va, x1));
+    vst1q_f32(row + 8, vmulq_f32(va, x2));
+  }
+}
+
+#define DISTILLERY_ROWNEON(r, av, lane)                   \
+  c##r##0 = vfmaq_laneq_f32(c##r##0, b0, av, lane);       \
+  c##r##1 = vfmaq_laneq_f32(c##r##1, b1, av, lane);       \
+  c##r##2 = vfmaq_laneq_f32(c##r##2, b2, av, lane);
+void micro_neon(int kc, const float* ap, const float* bp, float* c, std::ptrdiff_t ldc, float alpha,
+                bool accumulate) {
+  const float32x4_t z = vdupq_n_f32(0.f);
+  float32x4_t c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z,
+              c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z,
+              c71 = z, c72 = z;
+  for (int k = 0; k < kc; k++) {
+    const float32x4_t b0 = vld1q_f32(bp), b1 = vld1q_f32(bp + 4), b2 = vld1q_f32(bp + 8);
+    const float32x4_t a0 = vld1q_f32(ap), a1 = vld1q_f32(ap + 4);
+    DISTILLERY_ROWNEON(0, a0, 0)
+    DISTILLERY_ROWNEON(1, a0, 1)
+    DISTILLERY_ROWNEON(2, a0, 2)
+    DISTILLERY_ROWNEON(3, a0, 3)
+    DISTILLERY_ROWNEON(4, a1, 0)
+    DISTILLERY_ROWNEON(5, a1, 1)
+    DISTILLERY_ROWNEON(6, a1, 2)
+    DISTILLERY_ROWNEON(7, a1, 3)
+    ap += NEON_MR;
+    bp += NEON_NR;
+  }
+  const float32x4_t va = vdupq_n_f32(alpha);
+  store_row_neon(c + 0 * ldc, va, c00, c01, c02, accumulate);
+  store_row_neon(c + 1 * ldc, va, c10, c11, c12, accumulate);
+  store_row_neon(c + 2 * ldc, va, c20, c21, c22, accumulate);
+  store_row_neon(c + 3 * ldc, va, c30, c31, c32, accumulate);
+  store_row_neon(c + 4 * ldc, va, c40, c41, c42, accumulate);
+  store_row_neon(c + 5 * ldc, va, c50, c51, c52, accumulate);
+  store_row_neon(c + 6 * ldc, va, c60, c61, c62, accumulate);
+  store_row_neon(c + 7 * ldc, va, c70, c71, c72, accumulate);
+}
+#undef DISTILLERY_ROWNEON
 #endif
-  (void)k;
-  return micro_scalar;
+
+Spec spec_for(Kernel k) {
+  switch (k) {
+#ifdef DISTILLERY_X86
+    // 12x128 A micro-panel 6 KiB + 32x128 B micro-panel 16 KiB: L1; A block 72 KiB, B block 1 MiB
+    case Kernel::Avx512:
+      return Spec{micro_avx512, AVX512_MR, AVX512_NR, 128, 144, 2048, true};
+    // 6x256 A micro-panel 6 KiB + 16x256 B micro-panel 16 KiB: L1; A block 144 KiB, B block 2 MiB
+    case Kernel::Avx2:
+      return Spec{micro_avx2, 6, 16, 256, 144, 2048, true};
+#endif
+#ifdef DISTILLERY_NEON
+    // 8x256 A micro-panel 8 KiB + 12x256 B micro-panel 12 KiB: L1; A block 144 KiB, B block 2 MiB
+    case Kernel::Neon:
+      return Spec{micro_neon, NEON_MR, NEON_NR, 256, 144, 2040, false};
+#endif
+    default:
+      return Spec{micro_scalar, SCALAR_MR, SCALAR_NR, 256, 144, 2048, false};
+  }
 }
 
 void* aligned_floats(std::size_t n) {
@@ -197,20 +348,19 @@ void aligned_free(void* p) {
 #endif
 }
 
-/** per-thread packing buffers, kept between calls */
+/** per-thread packing buffers, kept between calls (sized for the largest blocks of any kernel) */
 struct PackBuffers {
   float* a = nullptr;
   float* b = nullptr;
   PackBuffers() {
-    a = static_cast<float*>(aligned_floats(static_cast<std::size_t>(MC) * KC));
-    b = static_cast<float*>(aligned_floats(static_cast<std::size_t>(KC) * NC));
+    a = static_cast<float*>(aligned_floats(static_cast<std::size_t>(MAX_A_BLOCK)));
+    b = static_cast<float*>(aligned_floats(static_cast<std::size_t>(MAX_B_BLOCK)));
   }
   ~PackBuffers() {
     aligned_free(a);
     aligned_free(b);
   }
 };
-
 // A few rows (decoding one token per sequence): packing B would copy as much as the product
 // reads, so B is streamed once instead. B stored [K,N]: each row of B is added into the rows of
 // C; B stored [N,K] (B.rs == 1): each row of B is dotted with the rows of A.
@@ -313,9 +463,9 @@ struct BufferLease {
 
 /** C (ldc) [M,N] (+)= alpha * A * B on this thread */
 void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int M, int K, int N, bool accumulate,
-                 float alpha, MicroKernel micro) {
+                 float alpha, const Spec& s) {
   if (M < FEW_ROWS) {
-    gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, micro != micro_scalar);
+    gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, s.simd_rows);
     return;
   }
   // buffers from a pool, not thread_local: the helper is a new thread per product, and fresh
@@ -324,19 +474,21 @@ void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int
   float* pa = lease.buffers->a;
   float* pb = lease.buffers->b;
   if (!pa || !pb) {  // out of memory for 2 MiB: the unpacked loops need none
-    gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, micro != micro_scalar);
+    gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, s.simd_rows);
     return;
   }
-  alignas(64) float tile[MR * NR];
-  for (int jc = 0; jc < N; jc += NC) {
-    const int nc = std::min(NC, N - jc);
-    for (int pc = 0; pc < K; pc += KC) {
-      const int kc = std::min(KC, K - pc);
+  const int MR = s.mr, NR = s.nr;
+  const MicroKernel micro = s.micro;
+  alignas(64) float tile[MAX_TILE];
+  for (int jc = 0; jc < N; jc += s.nc) {
+    const int nc = std::min(s.nc, N - jc);
+    for (int pc = 0; pc < K; pc += s.kc) {
+      const int kc = std::min(s.kc, K - pc);
       const bool acc = accumulate || pc > 0;
-      pack_b(View{B.p + pc * B.rs + jc * B.cs, B.rs, B.cs}, kc, nc, pb);
-      for (int ic = 0; ic < M; ic += MC) {
-        const int mc = std::min(MC, M - ic);
-        pack_a(View{A.p + ic * A.rs + pc * A.cs, A.rs, A.cs}, mc, kc, pa);
+      pack_b(View{B.p + pc * B.rs + jc * B.cs, B.rs, B.cs}, kc, nc, NR, pb);
+      for (int ic = 0; ic < M; ic += s.mc) {
+        const int mc = std::min(s.mc, M - ic);
+        pack_a(View{A.p + ic * A.rs + pc * A.cs, A.rs, A.cs}, mc, kc, MR, pa);
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
           const float* bp = pb + (jr / NR) * NR * kc;
@@ -366,17 +518,48 @@ void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int
 
 }  // namespace
 
-Kernel best_kernel() {
+bool kernel_supported(Kernel k) {
+  switch (k) {
+    case Kernel::Scalar:
+      return true;
 #ifdef DISTILLERY_X86
 #if defined(__GNUC__) || defined(__clang__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Kernel::Avx2;
+    // __builtin_cpu_supports also checks that the OS saves the ymm/zmm state (XCR0)
+    case Kernel::Avx2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Kernel::Avx512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
 #endif
+#ifdef DISTILLERY_NEON
+    case Kernel::Neon:
+      return true;
+#endif
+    default:
+      return false;
+  }
+}
+
+Kernel best_kernel() {
+  for (Kernel k : {Kernel::Avx512, Kernel::Avx2, Kernel::Neon})
+    if (kernel_supported(k)) return k;
   return Kernel::Scalar;
 }
 
-const char* kernel_name(Kernel k) { return k == Kernel::Avx2 ? "avx2" : "scalar"; }
+const char* kernel_name(Kernel k) {
+  switch (k) {
+    case Kernel::Avx512:
+      return "avx512";
+    case Kernel::Avx2:
+      return "avx2";
+    case Kernel::Neon:
+      return "neon";
+    default:
+      return "scalar";
+  }
+}
 
 void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool transA, bool transB,
            bool accumulate, float alpha, int threads, Kernel kernel) {
@@ -387,17 +570,18 @@ void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool t
   }
   const View A = transA ? View{a, 1, M} : View{a, K, 1};
   const View B = transB ? View{b, 1, K} : View{b, N, 1};
-  const MicroKernel micro = micro_for(kernel);
+  const Spec s = spec_for(kernel_supported(kernel) ? kernel : Kernel::Scalar);
+  const int MR = s.mr, NR = s.nr;
   const double work = static_cast<double>(M) * N * K;
   if (threads < 2 || work < PARALLEL_MIN_WORK || (N < 2 * NR && M < 2 * MR)) {
-    gemm_serial(A, B, c, N, M, K, N, accumulate, alpha, micro);
+    gemm_serial(A, B, c, N, M, K, N, accumulate, alpha, s);
     return;
   }
   // two threads, each on its own half of C (whole micro-tiles), each packing its own operands
   if (N >= 2 * NR && (N >= M || M < 2 * MR)) {
     const int n0 = ((N / 2 + NR - 1) / NR) * NR;
     auto right = [&] {
-      gemm_serial(A, View{B.p + n0 * B.cs, B.rs, B.cs}, c + n0, N, M, K, N - n0, accumulate, alpha, micro);
+      gemm_serial(A, View{B.p + n0 * B.cs, B.rs, B.cs}, c + n0, N, M, K, N - n0, accumulate, alpha, s);
     };
     std::thread helper;
     try {
@@ -405,13 +589,13 @@ void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool t
     } catch (...) {
       right();  // no thread to be had: this one does both halves
     }
-    gemm_serial(A, B, c, N, M, K, n0, accumulate, alpha, micro);
+    gemm_serial(A, B, c, N, M, K, n0, accumulate, alpha, s);
     if (helper.joinable()) helper.join();
   } else {
     const int m0 = ((M / 2 + MR - 1) / MR) * MR;
     auto bottom = [&] {
       gemm_serial(View{A.p + m0 * A.rs, A.rs, A.cs}, B, c + static_cast<std::ptrdiff_t>(m0) * N, N, M - m0, K, N,
-                  accumulate, alpha, micro);
+                  accumulate, alpha, s);
     };
     std::thread helper;
     try {
@@ -419,7 +603,7 @@ void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool t
     } catch (...) {
       bottom();
     }
-    gemm_serial(A, B, c, N, m0, K, N, accumulate, alpha, micro);
+    gemm_serial(A, B, c, N, m0, K, N, accumulate, alpha, s);
     if (helper.joinable()) helper.join();
   }
 }

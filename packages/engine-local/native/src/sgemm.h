@@ -5,12 +5,16 @@
 
 namespace distillery {
 
-enum class Kernel { Scalar = 0, Avx2 = 1 };
+/** micro-kernels: Avx512 (x86-64, AVX-512F), Avx2 (x86-64, AVX2+FMA), Neon (arm64), Scalar (any CPU) */
+enum class Kernel { Scalar = 0, Avx2 = 1, Avx512 = 2, Neon = 3 };
 
-/** the best micro-kernel this CPU runs (AVX2+FMA on x86-64 that has it, else portable C++) */
+/** whether this binary carries the kernel and this CPU (and OS) runs it */
+bool kernel_supported(Kernel k);
+/** the fastest kernel this CPU runs: AVX-512, else AVX2+FMA, else NEON, else portable C++ */
 Kernel best_kernel();
 const char* kernel_name(Kernel k);
 
+/** kernel: one that kernel_supported() accepts (others run the portable kernel) */
 void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool transA, bool transB,
            bool accumulate, float alpha, int threads, Kernel kernel);
 

@@ -93,11 +93,28 @@ describe("a float32 LoRA step on each kernel path equals float64", () => {
     });
   }
 
-  it("auto picks native on an AVX2+FMA CPU with the addon built, and says which in one line", () => {
+  // each native SIMD variant this CPU runs (AVX-512 and AVX2 here), forced by name
+  for (const variant of (loadNativeKernel()?.kernels() ?? []).filter((v) => v !== "scalar")) {
+    it(`native-${variant} (forced), 2 threads`, () => {
+      setMatmulKernel(`native-${variant}`);
+      setMatmulThreads(2);
+      expect(activeMatmulKernel()).toBe(`native-${variant}`);
+      const got = step("f32");
+      expectClose(got.logits, reference.logits);
+      expectClose(got.grads, reference.grads);
+    });
+  }
+
+  it("auto picks the best native SIMD kernel with the addon built, and says which in one line", () => {
     setMatmulKernel("auto");
     const native = loadNativeKernel();
-    if (native?.kernel() === "avx2") expect(activeMatmulKernel()).toBe("native-avx2");
-    else expect(describeMatmulKernel()).toMatch(/^matmul kernel wasm-.* \(native kernels: /);
-    expect(() => setMatmulKernel("gpu")).toThrow(/auto, native or wasm/);
+    const best = native?.kernel();
+    if (best && best !== "scalar") {
+      expect(activeMatmulKernel()).toBe(`native-${best}`);
+      expect(describeMatmulKernel()).toBe(`matmul kernel native-${best}`);
+    } else expect(describeMatmulKernel()).toMatch(/^matmul kernel wasm-.* \(native kernels: /);
+    expect(() => setMatmulKernel("gpu")).toThrow(/auto, native, native-<avx512\|avx2\|neon\|scalar> or wasm/);
+    if (native && !native.kernels().includes("neon"))
+      expect(() => setMatmulKernel("native-neon")).toThrow(/not available on this CPU/);
   });
 });

@@ -1,27 +1,39 @@
 import type { FArray } from "./float-array.ts";
 import { matmulJs } from "./matmul-js.ts";
 import { matmulWasm } from "./matmul-wasm.ts";
-import { getNativeVariant, loadNativeKernel, nativeKernelStatus } from "./native-kernel.ts";
+import {
+  getNativeVariant,
+  getNativeVariants,
+  loadNativeKernel,
+  type NativeVariant,
+  nativeKernelStatus,
+  SIMD_VARIANTS,
+} from "./native-kernel.ts";
 import { getMatmulThreads } from "./parallel.ts";
 import { getWasmKernelVariant, loadWasmKernel } from "./wasm-kernel.ts";
 
 /**
- * Which kernel runs float32 products: "native" (the addon in native/, AVX2+FMA or its portable
- * C++ kernel), "wasm" (WebAssembly SIMD) or "auto" (default: native when the addon loaded and
- * this CPU has AVX2+FMA, else wasm). The CLI maps DISTILLERY_ENGINE_KERNEL onto this.
+ * Which kernel runs float32 products: "native" (the addon in native/: the best of AVX-512,
+ * AVX2+FMA, NEON or its portable C++ kernel), one native variant by name ("native-avx512",
+ * "native-avx2", "native-neon", "native-scalar": benches and tests compare them), "wasm"
+ * (WebAssembly SIMD) or "auto" (default: native when the addon loaded and this CPU has one of
+ * its SIMD kernels, else wasm). The CLI maps DISTILLERY_ENGINE_KERNEL onto this.
  */
-export type MatmulKernelChoice = "auto" | "native" | "wasm";
+export type MatmulKernelChoice = "auto" | "native" | "wasm" | `native-${NativeVariant}`;
 
 const wasmLoaded = loadWasmKernel() !== null;
 /** setWasmMatmul(false): every product in plain JS (tests) */
 let jsOnly = false;
 let choice: MatmulKernelChoice = "auto";
-let useNative = resolveNative(choice);
+/** the native variant products run on, null for WebAssembly */
+let nativeVariant = resolveNative(choice);
 
-function resolveNative(c: MatmulKernelChoice): boolean {
-  if (c === "wasm") return false;
-  const variant = getNativeVariant();
-  return c === "native" ? variant !== null : variant === "avx2";
+function resolveNative(c: MatmulKernelChoice): NativeVariant | null {
+  if (c === "wasm") return null;
+  if (c.startsWith("native-")) return c.slice("native-".length) as NativeVariant;
+  const best = getNativeVariant();
+  if (c === "native") return best;
+  return best && SIMD_VARIANTS.includes(best) ? best : null;
 }
 
 /** Tests and benchmarks switch the float32 path between the WASM kernel and plain JS. */
@@ -33,14 +45,24 @@ export function isWasmMatmulEnabled(): boolean {
   return !jsOnly && wasmLoaded;
 }
 
-/** "auto", "native" or "wasm" (an unknown value throws; "native" without the addon throws, naming why). */
+/**
+ * "auto", "native", "native-<variant>" or "wasm" (an unknown value throws; native without the
+ * addon throws, naming why; a variant this CPU lacks throws, naming those it has).
+ */
 export function setMatmulKernel(kernel: string): void {
-  if (kernel !== "auto" && kernel !== "native" && kernel !== "wasm")
-    throw new Error(`kernel must be auto, native or wasm (got "${kernel}")`);
-  if (kernel === "native" && !loadNativeKernel())
+  const variant = kernel.startsWith("native-") ? kernel.slice("native-".length) : null;
+  if (kernel !== "auto" && kernel !== "native" && kernel !== "wasm" && variant === null)
+    throw new Error(
+      `kernel must be auto, native, native-<avx512|avx2|neon|scalar> or wasm (got "${kernel}")`,
+    );
+  if ((kernel === "native" || variant !== null) && !loadNativeKernel())
     throw new Error(`native kernels unavailable: ${nativeKernelStatus()}`);
-  choice = kernel;
-  useNative = resolveNative(kernel);
+  if (variant !== null && !getNativeVariants().includes(variant as NativeVariant))
+    throw new Error(
+      `native kernel ${variant} not available on this CPU (it runs: ${getNativeVariants().join(", ")})`,
+    );
+  choice = kernel as MatmulKernelChoice;
+  nativeVariant = resolveNative(choice);
 }
 
 export function getMatmulKernelChoice(): MatmulKernelChoice {
@@ -48,12 +70,12 @@ export function getMatmulKernelChoice(): MatmulKernelChoice {
 }
 
 /**
- * The path float32 products take, for logs and bench output: "native-avx2", "native-scalar",
- * "wasm-relaxed-simd", "wasm-simd" or "js".
+ * The path float32 products take, for logs and bench output: "native-avx512", "native-avx2",
+ * "native-neon", "native-scalar", "wasm-relaxed-simd", "wasm-simd" or "js".
  */
 export function activeMatmulKernel(): string {
   if (jsOnly) return "js";
-  if (useNative) return `native-${getNativeVariant()}`;
+  if (nativeVariant) return `native-${nativeVariant}`;
   const wasm = getWasmKernelVariant();
   return wasm ? `wasm-${wasm}` : "js";
 }
@@ -89,7 +111,7 @@ export function matmul(
     return;
   }
   if (!jsOnly && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
-    if (useNative)
+    if (nativeVariant)
       (loadNativeKernel() as NonNullable<ReturnType<typeof loadNativeKernel>>).sgemm(
         a,
         b,
@@ -102,7 +124,7 @@ export function matmul(
         accumulate,
         alpha,
         getMatmulThreads(),
-        "auto",
+        nativeVariant,
       );
     else if (wasmLoaded) matmulWasm(a, b, c, M, K, N, transA, transB, accumulate, alpha);
     else matmulJs(a, b, c, M, K, N, transA, transB, accumulate, alpha);

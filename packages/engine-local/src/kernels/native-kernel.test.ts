@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { matmulWasm } from "./matmul-wasm.ts";
 import { loadNativeKernel, type NativeVariant } from "./native-kernel.ts";
@@ -5,10 +6,11 @@ import { setMatmulThreads } from "./parallel.ts";
 import { Rng } from "./rng.ts";
 
 /**
- * The float32 product kernels (native AVX2+FMA, native portable C++, WebAssembly) against a
- * float64 reference on odd shapes that cross every tile, panel and block edge (the native
- * kernel's 6×16 tiles, 256-deep K blocks, 144-row A blocks, 2048-column B blocks, and the
- * unpacked path for fewer than 4 rows, as in decoding).
+ * The float32 product kernels (every native variant this CPU runs: AVX-512 12×32 tiles with
+ * 128-deep K blocks, AVX2+FMA 6×16 with 256-deep K blocks, NEON 8×12 on arm64, portable C++;
+ * and WebAssembly) against a float64 reference on odd shapes that cross every tile, panel and
+ * block edge (144-row A blocks, 2040/2048-column B blocks, and the unpacked path for fewer than
+ * 4 rows, as in decoding).
  */
 const shapes: [number, number, number][] = [
   [1, 1, 1],
@@ -25,6 +27,8 @@ const shapes: [number, number, number][] = [
   [64, 512, 200],
   [3, 600, 50],
   [2, 700, 4000],
+  [13, 129, 33],
+  [145, 257, 97],
 ];
 
 function reference(
@@ -116,7 +120,35 @@ describe("native kernels (native/)", () => {
     expect(native).not.toBeNull();
   });
 
-  const variants: NativeVariant[] = native?.kernel() === "avx2" ? ["avx2", "scalar"] : ["scalar"];
+  it.runIf(native && process.platform === "linux" && process.arch === "x64")(
+    "picks the widest x86 kernel /proc/cpuinfo lists (AVX-512F, else AVX2+FMA, else portable)",
+    () => {
+      const flags = new Set(
+        (readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1] ?? "").trim().split(/\s+/),
+      );
+      const want = flags.has("avx512f")
+        ? "avx512"
+        : flags.has("avx2") && flags.has("fma")
+          ? "avx2"
+          : "scalar";
+      expect(native?.kernel()).toBe(want);
+      expect(native?.kernels()).toContain("scalar");
+      if (want === "avx512") expect(native?.kernels()).toEqual(["avx512", "avx2", "scalar"]);
+    },
+  );
+
+  it.skipIf(!native)("refuses a kernel this CPU or build does not have, and unknown names", () => {
+    const f = new Float32Array(4);
+    const missing = (["avx512", "avx2", "neon"] as const).find((k) => !native?.kernels().includes(k));
+    if (missing)
+      expect(() => native?.sgemm(f, f, f, 2, 2, 2, false, false, false, 1, 1, missing)).toThrow(/has no/);
+    expect(() =>
+      native?.sgemm(f, f, f, 2, 2, 2, false, false, false, 1, 1, "sve" as unknown as NativeVariant),
+    ).toThrow(/kernel must be/);
+  });
+
+  // every kernel this machine runs (NEON only on arm64: compiled for arm64 only)
+  const variants: NativeVariant[] = native?.kernels() ?? [];
   for (const variant of variants) {
     for (const threads of [1, 2]) {
       for (const [M, K, N] of shapes) {

@@ -26,9 +26,17 @@ export interface NativeKernel {
   ): void;
   /** the micro-kernel "auto" runs on this CPU */
   kernel(): NativeVariant;
+  /** every micro-kernel this CPU runs, fastest first (the last is "scalar") */
+  kernels(): NativeVariant[];
 }
 
-export type NativeVariant = "avx2" | "scalar";
+/**
+ * The native micro-kernels: AVX-512F (12×32 tile) and AVX2+FMA (6×16) on x86-64, NEON (8×12)
+ * on arm64, each picked at run time from what the CPU has, and portable C++ everywhere.
+ */
+export type NativeVariant = "avx512" | "avx2" | "neon" | "scalar";
+/** the variants fast enough to take products from WebAssembly by default */
+export const SIMD_VARIANTS: readonly NativeVariant[] = ["avx512", "avx2", "neon"];
 
 // a path built at run time and loaded with process.dlopen: bundlers that trace this package
 // (the web app reaches it through @distillery/inference) neither follow nor copy the addon
@@ -56,16 +64,23 @@ export function loadNativeKernel(): NativeKernel | null {
     const holder = { exports: {} as NativeKernel };
     process.dlopen(holder, ADDON_PATH);
     const addon = holder.exports;
-    // a known product through every packing path before trusting it
-    const a = Float32Array.from({ length: 7 * 9 }, (_, i) => ((i * 7) % 11) - 5);
-    const b = Float32Array.from({ length: 9 * 19 }, (_, i) => ((i * 5) % 13) - 6);
-    const c = new Float32Array(7 * 19).fill(1);
-    addon.sgemm(a, b, c, 7, 9, 19, false, false, true, 0.5, 1, "auto");
-    for (let i = 0; i < 7; i++) {
-      for (let j = 0; j < 19; j++) {
-        let s = 0;
-        for (let k = 0; k < 9; k++) s += (a[i * 9 + k] as number) * (b[k * 19 + j] as number);
-        if (c[i * 19 + j] !== 1 + 0.5 * s) throw new Error(`self-check failed at (${i}, ${j})`);
+    if (typeof addon.kernels !== "function")
+      throw new Error("stale build (no kernels()): rerun native/build.mjs");
+    // a known product (exact in float32) through every packing path of every kernel before trusting it
+    const M = 13;
+    const K = 9;
+    const N = 35;
+    const a = Float32Array.from({ length: M * K }, (_, i) => ((i * 7) % 11) - 5);
+    const b = Float32Array.from({ length: K * N }, (_, i) => ((i * 5) % 13) - 6);
+    for (const variant of addon.kernels()) {
+      const c = new Float32Array(M * N).fill(1);
+      addon.sgemm(a, b, c, M, K, N, false, false, true, 0.5, 1, variant);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += (a[i * K + k] as number) * (b[k * N + j] as number);
+          if (c[i * N + j] !== 1 + 0.5 * s) throw new Error(`${variant} self-check failed at (${i}, ${j})`);
+        }
       }
     }
     native = addon;
@@ -79,7 +94,12 @@ export function getNativeVariant(): NativeVariant | null {
   return loadNativeKernel()?.kernel() ?? null;
 }
 
-/** "avx2" / "scalar" when loaded, else why not */
+/** every native variant this CPU runs, fastest first; [] without the addon */
+export function getNativeVariants(): NativeVariant[] {
+  return loadNativeKernel()?.kernels() ?? [];
+}
+
+/** "avx512" / "avx2" / "neon" / "scalar" when loaded, else why not */
 export function nativeKernelStatus(): string {
   return getNativeVariant() ?? whyNot;
 }
