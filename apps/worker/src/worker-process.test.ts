@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { type Db, DEFAULT_WORKSPACE_ID, isWorkerOnline } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
+import { startRestartableRedis } from "@distillery/jobs/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const MAIN = join(import.meta.dirname, "main.ts");
@@ -88,5 +89,43 @@ describe("worker process", () => {
       )
       .toBe(false);
     expect(w.output()).not.toMatch(/cannot start/);
+  });
+
+  it("logs one line when Redis drops and one when it is back, and no ECONNREFUSED or stack traces", {
+    timeout: 240_000,
+  }, async () => {
+    const redis = await startRestartableRedis();
+    const workerId = `wkr_outage_${Date.now()}`;
+    const w = startWorker({
+      DATABASE_URL: url,
+      REDIS_URL: redis.url,
+      WORKER_ID: workerId,
+      WORKER_HEARTBEAT_MS: "300",
+      QUEUE_SWEEP_EVERY_MS: "500",
+      QUEUE_PREFIX: `o${Date.now()}`,
+      LOG_LEVEL: "info",
+    });
+    try {
+      await expect
+        .poll(() => db.worker.findUnique({ where: { id: workerId } }), { timeout: 150_000 })
+        .not.toBeNull();
+      const mark = w.output().length;
+      await redis.stop();
+      // long enough for every connection (queues, BullMQ workers, the sweeper) to retry many times
+      await expect.poll(() => /is unreachable/.test(w.output().slice(mark)), { timeout: 30_000 }).toBe(true);
+      await new Promise((r) => setTimeout(r, 5_000));
+      await redis.start();
+      await expect.poll(() => /is back after/.test(w.output().slice(mark)), { timeout: 60_000 }).toBe(true);
+      // a few more sweeps and heartbeats after the return
+      await new Promise((r) => setTimeout(r, 2_000));
+      const lines = w.output().slice(mark).split("\n");
+      expect(lines.filter((l) => /is unreachable/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /is back after/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /ECONNREFUSED|^\s+at /.test(l) && !/is unreachable/.test(l))).toEqual([]);
+    } finally {
+      w.child.kill("SIGKILL");
+      await w.exited;
+      await redis.stop();
+    }
   });
 });
