@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveDistillationBeta } from "./distillation-config.ts";
+import { featureLayerIssues, resolveDistillationBeta } from "./distillation-config.ts";
 import { ZRunConfig } from "./run-config.ts";
 
 const base = { model: { id: "m" }, data: { datasetVersionId: "v" } };
@@ -62,5 +62,80 @@ describe("distillation config", () => {
     expect(resolveDistillationBeta({ mode: "logit" })).toBe(0);
     expect(resolveDistillationBeta({ mode: "on-policy" })).toBe(1);
     expect(resolveDistillationBeta({ mode: "on-policy", beta: 0.5 })).toBe(0.5);
+  });
+
+  it("feature mode needs layer pairs, runs alone or with logit, and has no alpha or top-k", () => {
+    const t = { teacher: { modelId: "t" } };
+    const layers = [{ student: 2, teacher: 5 }];
+    expect(issuesOf({ ...base, distillation: { ...t, mode: "feature" } })).toEqual([
+      expect.stringMatching(/^distillation\.feature\.layers: feature distillation matches hidden states/),
+    ]);
+    expect(issuesOf({ ...base, distillation: { ...t, mode: "feature", feature: { layers } } })).toEqual([]);
+    expect(
+      issuesOf({ ...base, distillation: { ...t, mode: "logit", feature: { layers, weight: 0.5 } } }),
+    ).toEqual([]);
+    expect(issuesOf({ ...base, distillation: { ...t, mode: "on-policy", feature: { layers } } })).toEqual([
+      expect.stringMatching(
+        /^distillation\.feature: hidden-state matching runs with mode feature or logit, not on-policy/,
+      ),
+    ]);
+    expect(
+      issuesOf({ ...base, distillation: { ...t, mode: "feature", feature: { layers }, alpha: 0.5 } }),
+    ).toEqual([expect.stringMatching(/^distillation\.alpha: feature mode has no divergence/)]);
+    expect(
+      issuesOf({ ...base, distillation: { ...t, mode: "feature", feature: { layers }, topK: 5 } }),
+    ).toEqual([expect.stringMatching(/^distillation\.topK: top-k applies/)]);
+    expect(issuesOf({ ...base, distillation: { ...t, mode: "feature", feature: { layers: [] } } })).toEqual([
+      "distillation.feature.layers: pick at least one student/teacher layer pair",
+    ]);
+    expect(
+      issuesOf({
+        ...base,
+        distillation: { ...t, mode: "feature", feature: { layers: [{ student: -1, teacher: 1 }] } },
+      }),
+    ).toEqual(["distillation.feature.layers.0.student: a layer index is 0 (embeddings) or more"]);
+    expect(
+      issuesOf({
+        ...base,
+        distillation: { ...t, mode: "feature", feature: { layers: [...layers, ...layers] } },
+      }),
+    ).toEqual(["distillation.feature.layers.1: the pair student 2 / teacher 5 is listed twice"]);
+    expect(
+      issuesOf({ ...base, distillation: { ...t, mode: "feature", feature: { layers, weight: 0 } } }),
+    ).toEqual(["distillation.feature.weight: the feature loss weight must be positive"]);
+  });
+
+  it("feature layer indexes past a model's depth are refused naming the field (checked at launch)", () => {
+    const feature = {
+      layers: [
+        { student: 2, teacher: 5 },
+        { student: 31, teacher: 24 },
+      ],
+      weight: 1,
+    };
+    expect(featureLayerIssues(feature, { student: 30, teacher: 24 })).toEqual([
+      {
+        path: ["distillation", "feature", "layers", 1, "student"],
+        message: "student layer 31 does not exist: the student has 30 layers (hidden states 0..30)",
+      },
+    ]);
+    expect(featureLayerIssues(feature, { student: 31, teacher: 24 })).toEqual([]);
+    expect(featureLayerIssues(undefined, { student: 1, teacher: 1 })).toEqual([]);
+  });
+
+  it("stored teacher logits are for logit mode without feature matching", () => {
+    const t = { teacher: { modelId: "t" }, teacherLogits: { artifactId: "a1" } };
+    expect(issuesOf({ ...base, distillation: { ...t, mode: "logit" } })).toEqual([]);
+    expect(issuesOf({ ...base, distillation: { ...t, mode: "on-policy" } })).toEqual([
+      expect.stringMatching(
+        /^distillation\.teacherLogits: stored teacher logits are read by logit mode only/,
+      ),
+    ]);
+    expect(
+      issuesOf({
+        ...base,
+        distillation: { ...t, mode: "logit", feature: { layers: [{ student: 1, teacher: 1 }] } },
+      }),
+    ).toEqual([expect.stringMatching(/^distillation\.teacherLogits: feature matching needs/)]);
   });
 });

@@ -229,8 +229,26 @@ function accumulateHeadGrad(p: Param, dlogits: FArray, x: FArray, rows: number, 
   matmul(sub, x, p.grad.subarray(r0 * d), n, rows, d, { transA: true, accumulate: true });
 }
 
-/** Backward from dLogits [rows, V]; accumulates into every trainable Param's grad. */
-export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FArray): void {
+/**
+ * The hidden state `index` of a forward tape as transformers' output_hidden_states counts them:
+ * 0 = the embeddings, i = the output of decoder layer i (the last one before the final norm).
+ */
+export function tapeHiddenState(tape: ForwardTape, index: number): FArray {
+  const n = tape.layers.length;
+  if (!(index >= 0 && index <= n)) throw new RangeError(`hidden state ${index} is outside 0..${n}`);
+  return index === n ? tape.hLast : (tape.layers[index] as LayerTape).x;
+}
+
+/**
+ * Backward from dLogits [rows, V]; accumulates into every trainable Param's grad. `hiddenGrads`
+ * (feature distillation) adds a loss's gradient on hidden state i (as tapeHiddenState counts them).
+ */
+export function backwardTrain(
+  model: LlamaModel,
+  tape: ForwardTape,
+  dlogits: FArray,
+  hiddenGrads?: ReadonlyMap<number, FArray>,
+): void {
   const c = model.config;
   const { batch, seq } = tape;
   const rows = batch * seq;
@@ -247,6 +265,9 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
   rmsnormBackward(tape.hLast, model.norm.data, tape.rinvFinal, dhn, dh, model.norm.grad, rows, d);
 
   for (let l = model.layers.length - 1; l >= 0; l--) {
+    // dh is the gradient on this layer's output, hidden state l + 1
+    const extra = hiddenGrads?.get(l + 1);
+    if (extra) addInPlace(dh, extra);
     const layer = model.layers[l]!;
     const t = tape.layers[l]!;
     const L = layer.linears;
@@ -288,6 +309,8 @@ export function backwardTrain(model: LlamaModel, tape: ForwardTape, dlogits: FAr
     dh = dh1;
   }
   const eg = model.embed.grad;
+  const extra0 = hiddenGrads?.get(0);
+  if (eg && extra0) addInPlace(dh, extra0);
   if (eg) {
     const r0 = model.embed.trainFromRow;
     for (let i = 0; i < rows; i++) {

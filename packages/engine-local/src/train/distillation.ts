@@ -14,12 +14,15 @@ import { Rng } from "../kernels/rng.ts";
 import { runInArena } from "../kernels/wasm-memory.ts";
 import { type LlamaModel, packableWeights } from "../model/llama-model.ts";
 import { type EngineTokenizer, loadTokenizer } from "../tokenizer/engine-tokenizer.ts";
+import { checkFeatureLayers, createFeatureDistill, type FeatureDistill } from "./feature-distillation.ts";
 import type { TokenizedExample } from "./training-data.ts";
 
 /** What a distillation step needs beside the student: the frozen teacher and the loss settings. */
 export interface DistillContext {
-  mode: "logit" | "on-policy";
+  mode: "logit" | "on-policy" | "feature";
   teacher: LlamaModel;
+  /** hidden-state matching (mode feature, or logit with feature settings), else null */
+  feature: FeatureDistill | null;
   beta: number;
   temperature: number;
   alpha: number;
@@ -54,6 +57,7 @@ export function loadDistillTeacher(
   studentDir: string,
   student: { model: LlamaModel; tokenizer: EngineTokenizer },
   d: DistillationConfig,
+  seed = 0,
 ): DistillContext | null {
   if (d.mode === "sft") return null;
   if (!teacherDir)
@@ -71,11 +75,21 @@ export function loadDistillTeacher(
       `the teacher's vocabulary has ${teacher.config.vocabSize} rows and the student's ${student.model.config.vocabSize} (after the run's special tokens): they must be equal to compare distributions`,
       { field: "distillation.teacher.modelId" },
     );
+  const feature = d.feature ?? null;
+  if (feature)
+    checkFeatureLayers(feature, { student: student.model.layers.length, teacher: teacher.layers.length });
   // the teacher never changes: its weights stay in wasm memory for the whole run
   const release = packWeights(packableWeights(teacher, false), true);
   return {
     mode: d.mode,
     teacher,
+    feature: feature
+      ? createFeatureDistill(
+          feature,
+          { student: student.model.config.hiddenSize, teacher: teacher.config.hiddenSize },
+          seed,
+        )
+      : null,
     beta: resolveDistillationBeta(d),
     temperature: d.temperature,
     alpha: d.mode === "on-policy" && d.lmbda === 1 ? 0 : d.alpha,

@@ -188,20 +188,33 @@ async function trainJob(
     job.paths.baseModel,
     prepared,
     job.config.distillation,
+    t.seed,
   );
   if (distillCtx) {
     const params = distillCtx.teacher.layers.length;
     emit({
       type: "log",
       level: "info",
-      message: `${distillCtx.mode} distillation from ${job.paths.teacherModel} (${params} layers, d ${distillCtx.teacher.config.hiddenSize}): beta ${distillCtx.beta}, temperature ${distillCtx.temperature}, alpha ${distillCtx.alpha}${distillCtx.topK ? `, top-${distillCtx.topK}` : ""}${distillCtx.mode === "on-policy" ? `, lmbda ${distillCtx.lmbda}` : ""}`,
+      message: `${distillCtx.mode} distillation from ${job.paths.teacherModel} (${params} layers, d ${distillCtx.teacher.config.hiddenSize})${distillCtx.mode === "feature" ? "" : `: beta ${distillCtx.beta}, temperature ${distillCtx.temperature}, alpha ${distillCtx.alpha}`}${distillCtx.topK ? `, top-${distillCtx.topK}` : ""}${distillCtx.mode === "on-policy" ? `, lmbda ${distillCtx.lmbda}` : ""}`,
     });
+    const fd = distillCtx.feature;
+    if (fd)
+      emit({
+        type: "log",
+        level: "info",
+        message: `feature distillation: hidden states ${fd.pairs.map((p) => `${p.student}→${p.teacher}`).join(", ")}, weight ${fd.weight}${fd.params.length ? `, learned projection ${fd.studentWidth}→${fd.teacherWidth} (${fd.params.reduce((n, p) => n + p.data.length, 0)} parameters, dropped at save)` : ""}`,
+      });
   }
+  // the feature projections train with the student's optimizer and are saved in checkpoints (for
+  // resume), never in the artifacts; gradient clipping covers the student alone, as the HF
+  // Trainer clips the model's parameters
+  const projections = distillCtx?.feature?.params ?? [];
+  const optimized = [...trainable, ...projections];
   const distillStep = distillCtx
     ? createDistillStep(distillCtx, model, tokenizer.stopTokenIds, padId, completionOnly, maxLen, t.seed)
     : undefined;
 
-  const opt = createAdamWState(trainable);
+  const opt = createAdamWState(optimized);
   let state: TrainerState = {
     step: 0,
     totalSteps,
@@ -215,7 +228,7 @@ async function trainJob(
   const saved = listCheckpointSteps(job.paths.outDir);
   if (saved.length) {
     const dir = join(checkpointsDir(job.paths.outDir), `checkpoint-${saved[saved.length - 1]}`);
-    state = { ...loadCheckpoint(dir, trainable, opt), totalSteps };
+    state = { ...loadCheckpoint(dir, optimized, opt), totalSteps };
     emit({ type: "log", level: "info", message: `resumed from ${dir} at step ${state.step}` });
   }
 
@@ -245,19 +258,32 @@ async function trainJob(
     totalSteps,
     epoch: state.step / stepsPerEpoch,
   });
-  const distillSums = { kd: 0, ce: 0, agree: 0, teacherLp: 0, n: 0, sampled: 0, sampledN: 0 };
+  const distillSums = { kd: 0, ce: 0, agree: 0, teacherLp: 0, feature: 0, n: 0, sampled: 0, sampledN: 0 };
+  const hasDivergence = distillCtx?.mode !== "feature";
   /** the window's mean distillation series, then reset (as loss is) */
   const distillMetrics = (): Record<string, number> => {
     if (!distillSums.n) return {};
     const n = distillSums.n;
     const out: Record<string, number> = {
-      kd_loss: distillSums.kd / n,
       ce_loss: distillSums.ce / n,
-      top1_agreement: distillSums.agree / n,
       teacher_logprob: distillSums.teacherLp / n,
     };
+    if (hasDivergence) {
+      out.kd_loss = distillSums.kd / n;
+      out.top1_agreement = distillSums.agree / n;
+    }
+    if (distillCtx?.feature) out.feature_loss = distillSums.feature / n;
     if (distillSums.sampledN) out.sampled_length = distillSums.sampled / distillSums.sampledN;
-    Object.assign(distillSums, { kd: 0, ce: 0, agree: 0, teacherLp: 0, n: 0, sampled: 0, sampledN: 0 });
+    Object.assign(distillSums, {
+      kd: 0,
+      ce: 0,
+      agree: 0,
+      teacherLp: 0,
+      feature: 0,
+      n: 0,
+      sampled: 0,
+      sampledN: 0,
+    });
     return out;
   };
   let windowStart = performance.now();
@@ -282,7 +308,7 @@ async function trainJob(
           completionOnly,
         ),
       );
-      const res = accumulateGradients(model, trainable, batches, t.seed, s, distillStep?.(s));
+      const res = accumulateGradients(model, optimized, batches, t.seed, s, distillStep?.(s));
       const gradNorm = clipGradNorm(trainable, t.maxGradNorm);
       if (!Number.isFinite(gradNorm)) {
         throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, {
@@ -290,7 +316,7 @@ async function trainJob(
         });
       }
       const lr = t.learningRate * computeLrFactor(t.scheduler, s, totalSteps, warmup);
-      stepAdamW(trainable, opt, {
+      stepAdamW(optimized, opt, {
         lr,
         beta1: t.adamBeta1,
         beta2: t.adamBeta2,
@@ -307,6 +333,7 @@ async function trainJob(
         distillSums.ce += d.ceLoss;
         distillSums.agree += d.top1Agreement;
         distillSums.teacherLp += d.teacherLogprob;
+        distillSums.feature += d.featureLoss ?? 0;
         distillSums.n += 1;
         if (d.sampledLength !== null) {
           distillSums.sampled += d.sampledLength;
@@ -348,7 +375,7 @@ async function trainJob(
         step === totalSteps;
       if (save) {
         emit({ type: "status", phase: "saving", step, totalSteps });
-        const path = saveCheckpoint(job.paths.outDir, trainable, opt, state);
+        const path = saveCheckpoint(job.paths.outDir, optimized, opt, state);
         emit({ type: "checkpoint", step, path, epoch: state.epoch });
       }
       await yieldToEventLoop();

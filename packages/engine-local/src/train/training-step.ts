@@ -1,4 +1,5 @@
 import { EngineError } from "../engine-error.ts";
+import type { FArray } from "../kernels/float-array.ts";
 import { Rng } from "../kernels/rng.ts";
 import { runInArena } from "../kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "../model/llama-forward.ts";
@@ -7,6 +8,7 @@ import { crossEntropy } from "../model/ops/cross-entropy.ts";
 import { distillLoss } from "../model/ops/distill-loss.ts";
 import { type Param, zeroGrad } from "../model/param.ts";
 import type { DistillContext } from "./distillation.ts";
+import { featureStepLoss } from "./feature-distillation.ts";
 import type { Batch } from "./training-data.ts";
 
 export interface StepResult {
@@ -21,6 +23,8 @@ export interface StepResult {
     top1Agreement: number;
     /** mean log-probability the teacher gives the targets (the student's own samples, on-policy) */
     teacherLogprob: number;
+    /** feature distillation: the hidden-state MSE (mean over layer pairs), before its weight */
+    featureLoss: number | null;
     /** micro-batches the student sampled itself, and their mean completion length */
     onPolicyBatches: number;
     sampledLength: number | null;
@@ -89,6 +93,7 @@ export function accumulateGradients(
   let ceSum = 0;
   let agree = 0;
   let teacherLp = 0;
+  let featureSum = 0;
   const vocab = model.config.vocabSize;
   batches.forEach((b, i) => {
     tokens += b.tokens;
@@ -99,15 +104,26 @@ export function accumulateGradients(
     // and are freed when it is done
     lossSum += runInArena(() => {
       const ctx = distill?.ctx;
-      const teacherLogits = ctx
-        ? forwardTrain(ctx.teacher, b.ids, b.batch, b.seq, null, b.segStart).logits
-        : null;
+      const teacherTape = ctx ? forwardTrain(ctx.teacher, b.ids, b.batch, b.seq, null, b.segStart) : null;
+      const teacherLogits = teacherTape ? teacherTape.logits : null;
       const tape = forwardTrain(model, b.ids, b.batch, b.seq, rng, b.segStart);
-      const alpha = ctx ? ctx.alpha : 1;
+      // feature mode keeps the data's cross-entropy whole (no divergence to mix it with)
+      const alpha = ctx && ctx.mode !== "feature" ? ctx.alpha : 1;
       const ce = crossEntropy(tape.logits, b.targets, rows, vocab, alpha / counted, alpha > 0);
       let loss = alpha * ce.lossSum;
       let dlogits = ce.dlogits;
-      if (ctx && teacherLogits) {
+      let hiddenGrads: Map<number, FArray> | undefined;
+      if (ctx?.feature && teacherTape) {
+        const f = featureStepLoss(ctx.feature, tape, teacherTape, b.targets, 1 / counted);
+        loss += ctx.feature.weight * f.lossSum;
+        featureSum += f.lossSum;
+        hiddenGrads = f.hiddenGrads;
+      }
+      if (ctx && teacherLogits && ctx.mode === "feature") {
+        ceSum += ce.lossSum;
+        teacherLp += sumTargetLogprob(teacherLogits, b.targets, rows, vocab);
+      }
+      if (ctx && teacherLogits && ctx.mode !== "feature") {
         const kd = distillLoss(
           tape.logits,
           ctx.topK === undefined
@@ -138,7 +154,7 @@ export function accumulateGradients(
       }
       const grad = dlogits as NonNullable<typeof dlogits>;
       tape.logits = grad; // the tape's logits are no longer needed
-      backwardTrain(model, tape, grad);
+      backwardTrain(model, tape, grad, hiddenGrads);
       return loss;
     });
   });
@@ -149,6 +165,7 @@ export function accumulateGradients(
       ceLoss: ceSum / counted,
       top1Agreement: agree / counted,
       teacherLogprob: teacherLp / counted,
+      featureLoss: distill.ctx.feature ? featureSum / counted : null,
       onPolicyBatches,
       sampledLength: onPolicyBatches ? sampledTotal / onPolicyBatches : null,
     };
