@@ -32,7 +32,7 @@ describe("decode session (continuous batching)", () => {
     try {
       // slot 2 left free; sequence 1 lives in slot 3
       const slots = [0, 3, 1];
-      prompts.forEach((p, s) => session.prefill(slots[s]!, p));
+      for (const [s, p] of prompts.entries()) session.prefill(slots[s]!, p);
       for (let step = 0; step < 3; step++) {
         const logits = session.decode(
           slots,

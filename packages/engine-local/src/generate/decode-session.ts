@@ -9,7 +9,13 @@ import { linearForward } from "../model/ops/linear.ts";
 import { rmsnormForward } from "../model/ops/rmsnorm.ts";
 import { applyRope } from "../model/ops/rope.ts";
 import { swigluForward } from "../model/ops/swiglu.ts";
-import { createKvCache, forwardIncremental, type KvCache } from "./kv-cache-forward.ts";
+import {
+  attendPosition,
+  createKvCache,
+  forwardIncremental,
+  type KvCache,
+  layerTail,
+} from "./kv-cache-forward.ts";
 
 /**
  * A model held for serving: its weights packed into wasm memory once, and a fixed pool of KV
@@ -139,38 +145,9 @@ export function forwardDecodeBatch(model: LlamaModel, caches: KvCache[], tokens:
         );
         continue;
       }
-      const scores = new Float64Array(p + 1);
-      for (let hh = 0; hh < H; hh++) {
-        const kh = Math.floor(hh / group);
-        const qo = hh * hd;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j <= p; j++) {
-          let s = 0;
-          const ko = j * kvw + kh * hd;
-          for (let t = 0; t < hd; t++) s += (qr[qo + t] as number) * (K[ko + t] as number);
-          scores[j] = s * scale;
-          if (scores[j]! > max) max = scores[j]!;
-        }
-        let sum = 0;
-        for (let j = 0; j <= p; j++) {
-          scores[j] = Math.exp(scores[j]! - max);
-          sum += scores[j]!;
-        }
-        for (let j = 0; j <= p; j++) {
-          const w = scores[j]! / sum;
-          const vo = j * kvw + kh * hd;
-          for (let t = 0; t < hd; t++) ar[qo + t] = (ar[qo + t] as number) + w * (Vc[vo + t] as number);
-        }
-      }
+      attendPosition(model, qr, K, Vc, ar, p, new Float64Array(p + 1));
     }
-    const o = linearForward(L.o_proj, att, B, null).y;
-    for (let i = 0; i < o.length; i++) o[i] = (o[i] as number) + (h[i] as number);
-    const n2 = rmsnormForward(o, layer.postNorm.data, B, d, c.rmsNormEps).y;
-    const g = linearForward(L.gate_proj, n2, B, null).y;
-    const u = linearForward(L.up_proj, n2, B, null).y;
-    const m = linearForward(L.down_proj, swigluForward(g, u).a, B, null).y;
-    for (let i = 0; i < m.length; i++) m[i] = (m[i] as number) + (o[i] as number);
-    h = m;
+    h = layerTail(model, layer, att, h, B);
   }
   for (const cache of caches) cache.length += 1;
   const normed = rmsnormForward(h, model.norm.data, B, d, c.rmsNormEps).y;

@@ -87,40 +87,10 @@ export function forwardIncremental(model: LlamaModel, cache: KvCache, ids: numbe
         scale,
       );
     } else {
-      for (let i = 0; i < n; i++) {
-        const p = pos0 + i;
-        for (let hh = 0; hh < H; hh++) {
-          const kh = Math.floor(hh / group);
-          const qo = i * H * hd + hh * hd;
-          let max = Number.NEGATIVE_INFINITY;
-          for (let j = 0; j <= p; j++) {
-            let s = 0;
-            const ko = j * kvw + kh * hd;
-            for (let t = 0; t < hd; t++) s += (q[qo + t] as number) * (K[ko + t] as number);
-            scores[j] = s * scale;
-            if (scores[j]! > max) max = scores[j]!;
-          }
-          let sum = 0;
-          for (let j = 0; j <= p; j++) {
-            scores[j] = Math.exp(scores[j]! - max);
-            sum += scores[j]!;
-          }
-          for (let j = 0; j <= p; j++) {
-            const w = scores[j]! / sum;
-            const vo = j * kvw + kh * hd;
-            for (let t = 0; t < hd; t++) att[qo + t] = (att[qo + t] as number) + w * (V[vo + t] as number);
-          }
-        }
-      }
+      for (let i = 0; i < n; i++)
+        attendPosition(model, q.subarray(i * H * hd), K, V, att.subarray(i * H * hd), pos0 + i, scores);
     }
-    const o = linearForward(L.o_proj, att, n, null).y;
-    for (let i = 0; i < o.length; i++) o[i] = (o[i] as number) + (h[i] as number);
-    const n2 = rmsnormForward(o, layer.postNorm.data, n, d, c.rmsNormEps).y;
-    const g = linearForward(L.gate_proj, n2, n, null).y;
-    const u = linearForward(L.up_proj, n2, n, null).y;
-    const m = linearForward(L.down_proj, swigluForward(g, u).a, n, null).y;
-    for (let i = 0; i < m.length; i++) m[i] = (m[i] as number) + (o[i] as number);
-    h = m;
+    h = layerTail(model, layer, att, h, n);
   }
   cache.length += n;
   const last = h.subarray((n - 1) * d, n * d);
@@ -128,4 +98,65 @@ export function forwardIncremental(model: LlamaModel, cache: KvCache, ids: numbe
   const logits = allocArray(model.dtype, c.vocabSize);
   matmul(normed, model.lmHead.data, logits, 1, d, c.vocabSize, { transB: true });
   return logits;
+}
+
+/**
+ * Causal attention of one query position `p` (all heads) over the cached keys and values at
+ * positions 0..p, added into `out`: the JavaScript path when no wasm arena holds the tensors.
+ */
+export function attendPosition(
+  model: LlamaModel,
+  q: FArray,
+  K: FArray,
+  V: FArray,
+  out: FArray,
+  p: number,
+  scores: Float64Array,
+): void {
+  const { numHeads: H, numKvHeads: KVH, headDim: hd } = model.config;
+  const group = H / KVH;
+  const kvw = KVH * hd;
+  const scale = 1 / Math.sqrt(hd);
+  for (let hh = 0; hh < H; hh++) {
+    const kh = Math.floor(hh / group);
+    const qo = hh * hd;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j <= p; j++) {
+      let s = 0;
+      const ko = j * kvw + kh * hd;
+      for (let t = 0; t < hd; t++) s += (q[qo + t] as number) * (K[ko + t] as number);
+      scores[j] = s * scale;
+      if (scores[j]! > max) max = scores[j]!;
+    }
+    let sum = 0;
+    for (let j = 0; j <= p; j++) {
+      scores[j] = Math.exp(scores[j]! - max);
+      sum += scores[j]!;
+    }
+    for (let j = 0; j <= p; j++) {
+      const w = scores[j]! / sum;
+      const vo = j * kvw + kh * hd;
+      for (let t = 0; t < hd; t++) out[qo + t] = (out[qo + t] as number) + w * (V[vo + t] as number);
+    }
+  }
+}
+
+/** The rest of a decoder layer after attention: output projection, residual, norm, SwiGLU MLP, residual. */
+export function layerTail(
+  model: LlamaModel,
+  layer: LlamaModel["layers"][number],
+  att: FArray,
+  h: FArray,
+  rows: number,
+): FArray {
+  const c = model.config;
+  const L = layer.linears;
+  const o = linearForward(L.o_proj, att, rows, null).y;
+  for (let i = 0; i < o.length; i++) o[i] = (o[i] as number) + (h[i] as number);
+  const n2 = rmsnormForward(o, layer.postNorm.data, rows, c.hiddenSize, c.rmsNormEps).y;
+  const g = linearForward(L.gate_proj, n2, rows, null).y;
+  const u = linearForward(L.up_proj, n2, rows, null).y;
+  const m = linearForward(L.down_proj, swigluForward(g, u).a, rows, null).y;
+  for (let i = 0; i < m.length; i++) m[i] = (m[i] as number) + (o[i] as number);
+  return m;
 }
