@@ -2,7 +2,8 @@
 import Link from "next/link";
 import { useState } from "react";
 import { useCompareRuns } from "../hooks/use-runs.ts";
-import { ChartControls, METRIC_LABELS, MetricChart, RUN_CHARTS, SERIES_COLORS } from "./metric-chart.tsx";
+import { compareChartsFor } from "../lib/run-charts.ts";
+import { ChartControls, MetricChart, SERIES_COLORS } from "./metric-chart.tsx";
 
 const show = (v: unknown) => (v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
 
@@ -32,20 +33,19 @@ export function CompareView({ ids }: { ids: string[] }) {
         onLogScale={setLogScale}
       />
       <div className="charts">
-        {RUN_CHARTS.flatMap((c) => c.metrics).map((m) => (
+        {compareChartsFor(data.runs).map((c) => (
           <MetricChart
-            key={m}
-            id={`compare-${m}`}
-            title={METRIC_LABELS[m] ?? m}
-            yLabel={RUN_CHARTS.find((c) => (c.metrics as readonly string[]).includes(m))?.yLabel}
-            smoothing={m === "learning_rate" ? 0 : smoothing}
+            key={c.metric}
+            id={`compare-${c.metric}`}
+            title={c.title}
+            yLabel={c.yLabel}
+            fileName={`compare-${c.metric}`}
+            smoothing={c.metric === "learning_rate" ? 0 : smoothing}
             isLogScale={isLogScale}
-            lines={data.runs.map((r, i) => ({
-              key: r.id,
-              label: r.name,
-              points: r.series[m] ?? [],
-              color: color(i),
-            }))}
+            lines={c.runIndexes.map((i) => {
+              const r = data.runs[i] as (typeof data.runs)[number];
+              return { key: r.id, label: r.name, points: r.series[c.metric] ?? [], color: color(i) };
+            })}
           />
         ))}
       </div>

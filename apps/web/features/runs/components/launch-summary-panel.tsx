@@ -3,6 +3,7 @@ import type { RunConfig } from "@distillery/core";
 import { computeLaunchSummary, formatCount, formatDuration } from "../lib/launch-summary.ts";
 import type { ModelShape } from "../lib/model-shapes.ts";
 import type { SequenceFit } from "../lib/sequence-fit.ts";
+import { computeTeacherCost, formatBytes, type ModelSize } from "../lib/teacher-cost.ts";
 
 const percent = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 
@@ -25,6 +26,9 @@ export function LaunchSummaryPanel(props: {
   dataset: { rows: number; meanTokens: number | null } | null;
   throughput: { tokensPerSecond: number; runs: number } | null;
   fit?: SequenceFit;
+  /** the base model's and the teacher's sizes (distillation modes with a teacher) */
+  student?: ModelSize | null;
+  teacher?: (ModelSize & { name: string }) | null;
 }) {
   if (!props.config) return <p className="muted">Fix the fields marked in red to see the summary.</p>;
   const s = computeLaunchSummary({
@@ -73,6 +77,14 @@ export function LaunchSummaryPanel(props: {
           </span>
         )}
       </dd>
+      {props.config.distillation.mode !== "sft" && (
+        <TeacherCostRow
+          config={props.config}
+          student={props.student ?? null}
+          teacher={props.teacher ?? null}
+          estimatedSeconds={s.estimatedSeconds}
+        />
+      )}
       <dt>Sequence length</dt>
       <dd data-testid="summary-truncation">
         {props.config.training.maxSeqLength} tokens
@@ -108,3 +120,48 @@ export function LaunchSummaryPanel(props: {
     </dl>
   );
 }
+
+/** The teacher's weights and compute, next to the student's: what a distillation run adds. */
+function TeacherCostRow(props: {
+  config: RunConfig;
+  student: ModelSize | null;
+  teacher: (ModelSize & { name: string }) | null;
+  /** the run's estimate from measured throughput, without the teacher */
+  estimatedSeconds: number | null;
+}) {
+  const c = computeTeacherCost(props);
+  const where = props.config.engine === "local" ? "float32 on the CPU worker" : "bf16 on the GPU";
+  return (
+    <>
+      <dt>Teacher</dt>
+      <dd data-testid="summary-teacher">
+        {!props.teacher ? (
+          <span className="muted">pick the teacher model</span>
+        ) : c.teacherParameters === null ? (
+          <>
+            {props.teacher.name} <span className="muted">(size unknown: no parameter count or shape)</span>
+          </>
+        ) : (
+          <>
+            {props.teacher.name}: {formatCount(c.teacherParameters)} parameters,{" "}
+            {formatBytes(c.teacherBytes ?? 0)} of weights ({where})
+            {c.studentParameters !== null && (
+              <span className="muted">
+                {" "}
+                · student {formatCount(c.studentParameters)} parameters, {formatBytes(c.studentBytes ?? 0)}
+                {c.sizeRatio !== null && ` · teacher ${formatRatio(c.sizeRatio)} the student`}
+                {c.extraComputeShare !== null &&
+                  ` · its forward adds about ${Math.round(c.extraComputeShare * 100)}% to each step's compute (2·teacher vs 6·student FLOPs per token)`}
+                {c.extraComputeShare !== null &&
+                  props.estimatedSeconds !== null &&
+                  `, so about ${formatDuration(props.estimatedSeconds * (1 + c.extraComputeShare))} in all${props.config.distillation.mode === "on-policy" ? " before the student's sampling" : ""}`}
+              </span>
+            )}
+          </>
+        )}
+      </dd>
+    </>
+  );
+}
+
+const formatRatio = (r: number) => `${Number(r.toFixed(r >= 10 ? 0 : r >= 1 ? 1 : 2))}×`;

@@ -233,19 +233,3 @@ export function ChartControls(props: {
     </div>
   );
 }
-
-/** The charts every run page and the compare view show, in order. */
-export const RUN_CHARTS = [
-  { id: "loss", title: "Loss", metrics: ["loss", "eval_loss"], yLabel: "loss (nats / token)" },
-  { id: "learning_rate", title: "Learning rate", metrics: ["learning_rate"], yLabel: "learning rate" },
-  { id: "grad_norm", title: "Grad norm", metrics: ["grad_norm"], yLabel: "gradient L2 norm" },
-  { id: "tokens_per_second", title: "Tokens / s", metrics: ["tokens_per_second"], yLabel: "tokens / second" },
-] as const;
-
-export const METRIC_LABELS: Record<string, string> = {
-  loss: "train loss",
-  eval_loss: "eval loss",
-  learning_rate: "learning rate",
-  grad_norm: "grad norm",
-  tokens_per_second: "tokens/s",
-};

@@ -8,15 +8,18 @@ import {
   useLaunchRun,
   useModels,
   useRunDetail,
+  useTeacherTokenizers,
   useThroughput,
   useVersionPrompts,
 } from "../hooks/use-runs.ts";
 import { fieldErrorMap, getAtPath, setAtPath } from "../lib/config-path.ts";
+import { applyDistillationMode, needsSameTokenizer } from "../lib/distillation-form.ts";
 import { KNOWN_MODEL_SHAPES } from "../lib/model-shapes.ts";
 import { defaultsFor, pickModel } from "../lib/run-defaults.ts";
 import { LORA_SECTION, SAMPLING_SECTION, TRAINING_SECTION } from "../lib/run-form-fields.ts";
 import { checkSequenceFit } from "../lib/sequence-fit.ts";
 import { type Bind, ConfigSection } from "./config-field.tsx";
+import { DistillationSection } from "./distillation-section.tsx";
 import { ExportSection } from "./export-section.tsx";
 import { SelectField, TextField } from "./form-fields.tsx";
 import { LaunchSummaryPanel } from "./launch-summary-panel.tsx";
@@ -32,7 +35,16 @@ function presetForm(id: PresetId, datasetVersionId = ""): FormConfig {
   return { ...parsed, data: { ...parsed.data, datasetVersionId } } as FormConfig;
 }
 
-const SECTIONS = ["model", "data", "lora", "training", "sampling", "evaluation", "export"] as const;
+const SECTIONS = [
+  "model",
+  "data",
+  "distillation",
+  "lora",
+  "training",
+  "sampling",
+  "evaluation",
+  "export",
+] as const;
 /** the demo's training set: what the demo preset trains on, never its held-out set */
 const DEMO_TRAINING_DATASET = "demo-arith-traces";
 
@@ -61,6 +73,7 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
   const [isSubmitted, setSubmitted] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [isStarted, setStarted] = useState(false);
+  const [modeNotes, setModeNotes] = useState<string[]>([]);
 
   const versionId = String(getAtPath(config, "data.datasetVersionId") ?? "");
   const version = versions.data?.find((v) => v.id === versionId) ?? null;
@@ -123,6 +136,11 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
   const modelId = String(getAtPath(config, "model.id") ?? "");
   const model = models.data?.find((m) => m.id === modelId || m.hubId === modelId);
   const shape = model?.shape ?? KNOWN_MODEL_SHAPES[modelId] ?? null;
+  const mode = String(getAtPath(config, "distillation.mode") ?? "sft");
+  const teacherId = String(getAtPath(config, "distillation.teacher.modelId") ?? "");
+  const teacher = models.data?.find((m) => m.id === teacherId);
+  const specialTokens = (getAtPath(config, "specialTokens") as string[] | undefined) ?? [];
+  const tokenizers = useTeacherTokenizers(model?.id ?? "", specialTokens, needsSameTokenizer(mode));
 
   const parsed = useMemo(() => ZRunConfig.safeParse(config), [config]);
   const maxSeqLength = Number(getAtPath(config, "training.maxSeqLength"));
@@ -166,6 +184,20 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
         hubRepo: undefined,
       });
     });
+  };
+
+  // a mode builds its own distillation block (and turns packing off for on-policy): the
+  // notes say what else changed
+  const setMode = (value: unknown) => {
+    const next = applyDistillationMode(config, String(value));
+    setConfig(next.config);
+    setModeNotes(next.notes);
+    setTouched((t) => new Set(t).add("distillation.mode"));
+    setServerErrors((e) =>
+      Object.fromEntries(
+        Object.entries(e).filter(([p]) => !p.startsWith("distillation.") && !p.startsWith("training.")),
+      ),
+    );
   };
 
   const applyPreset = (id: PresetId) => {
@@ -259,6 +291,16 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
         isLoading={versions.isLoading}
         onVersion={(id) => set("data.datasetVersionId")(id)}
       />
+      <DistillationSection
+        config={config}
+        bind={bind}
+        onMode={setMode}
+        notes={modeNotes}
+        models={models.data}
+        student={model}
+        tokenizers={tokenizers.data?.teachers}
+        isCheckingTokenizers={tokenizers.isFetching}
+      />
       <ConfigSection {...LORA_SECTION} bind={bind} override={override}>
         <TargetModules config={config} bind={bind} />
       </ConfigSection>
@@ -277,6 +319,8 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
           dataset={version ? { rows: version.rows, meanTokens: version.meanTokens } : null}
           throughput={throughput.data?.[engine] ?? null}
           fit={fit}
+          student={model ?? (shape ? { parameters: null, shape } : null)}
+          teacher={teacher ?? null}
         />
         <div className="row">
           <button type="submit" disabled={launch.isPending}>

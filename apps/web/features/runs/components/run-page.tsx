@@ -12,14 +12,16 @@ import {
   useRunMetrics,
   useRunSamples,
 } from "../hooks/use-runs.ts";
+import { describeDistillation } from "../lib/distillation-form.ts";
 import { formatDuration } from "../lib/launch-summary.ts";
+import { runChartLines, runChartsFor } from "../lib/run-charts.ts";
 import { applyRunEvent, initRunLiveState, type RunLiveState } from "../lib/run-live-state.ts";
 import { estimateEtaSeconds } from "../lib/run-progress.ts";
 import type { RunDetail } from "../server/get-run-detail.ts";
 import type { RunMetrics } from "../server/run-metrics.ts";
 import { EvalsPanel, LogsPanel } from "./activity-panels.tsx";
 import { ArtifactsPanel } from "./artifacts-panel.tsx";
-import { ChartControls, METRIC_LABELS, MetricChart, RUN_CHARTS } from "./metric-chart.tsx";
+import { ChartControls, MetricChart } from "./metric-chart.tsx";
 import { SamplesPanel } from "./sample-card.tsx";
 
 /**
@@ -96,7 +98,7 @@ function RunLiveView(props: {
         onLogScale={setLogScale}
       />
       <div className="charts">
-        {RUN_CHARTS.map((c) => (
+        {runChartsFor(state.series).map((c) => (
           <MetricChart
             key={c.id}
             id={c.id}
@@ -105,9 +107,7 @@ function RunLiveView(props: {
             fileName={`${run.name}-${c.id}`.replace(/[^\w.-]+/g, "-")}
             smoothing={c.id === "learning_rate" ? 0 : smoothing}
             isLogScale={isLogScale}
-            lines={c.metrics
-              .filter((m) => state.series[m]?.length)
-              .map((m) => ({ key: m, label: METRIC_LABELS[m] ?? m, points: state.series[m] ?? [] }))}
+            lines={runChartLines(c, state.series)}
           />
         ))}
       </div>
@@ -155,6 +155,9 @@ function RunHeader({
             </span>
             <span>engine {run.engine}</span>
             <span>model {run.baseModel.name}</span>
+            {describeDistillation(run.config) && (
+              <span data-testid="run-distillation">{describeDistillation(run.config)}</span>
+            )}
             <span>
               data {run.dataset.name}
               {run.dataset.version !== null ? ` v${run.dataset.version}` : ""}
@@ -167,6 +170,7 @@ function RunHeader({
           </div>
         </div>
         <div className="row">
+          <Link href={`/evaluations?runId=${run.id}`}>Evaluations</Link>
           <Link href={`/runs/new?clone=${run.id}`}>Clone</Link>
           {isActive && !isConfirming && (
             <button

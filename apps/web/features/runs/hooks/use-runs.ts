@@ -14,6 +14,7 @@ import type { DatasetVersionOption } from "../server/list-dataset-versions.ts";
 import type { ModelView } from "../server/list-models.ts";
 import type { RunMetrics } from "../server/run-metrics.ts";
 import type { RunView } from "../server/run-view.ts";
+import type { TokenizerMatch } from "../server/teacher-tokenizers.ts";
 
 export interface RunFilters {
   status?: string;
@@ -32,6 +33,8 @@ export const runKeys = {
   samples: (id: string) => [...runKeys.all, "samples", id] as const,
   compare: (ids: string[]) => [...runKeys.all, "compare", ids] as const,
   throughput: () => [...runKeys.all, "throughput"] as const,
+  teacherTokenizers: (student: string, specialTokens: string[]) =>
+    [...runKeys.all, "teacher-tokenizers", student, specialTokens] as const,
 };
 export const modelKeys = { all: ["models"] as const, list: () => [...modelKeys.all, "list"] as const };
 export const datasetVersionKeys = {
@@ -119,6 +122,19 @@ export function useThroughput() {
       fetchJson<{ engines: Record<string, { tokensPerSecond: number; runs: number }> }>(
         "/api/runs/throughput",
       ).then((r) => r.engines),
+  });
+}
+
+/** Whether each catalog model shares the student's tokenizer (the launch's check, run ahead). */
+export function useTeacherTokenizers(student: string, specialTokens: string[], isEnabled: boolean) {
+  return useQuery({
+    queryKey: runKeys.teacherTokenizers(student, specialTokens),
+    queryFn: () =>
+      fetchJson<{ student: string | null; teachers: Record<string, TokenizerMatch> }>(
+        `/api/runs/teacher-tokenizers${qs({ student, specialTokens: specialTokens.join(",") })}`,
+      ),
+    enabled: isEnabled && student !== "",
+    staleTime: 60_000,
   });
 }
 

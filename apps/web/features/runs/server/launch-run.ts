@@ -14,6 +14,7 @@ import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 import type { Actor } from "@/lib/server/with-route.ts";
 import { toRunView } from "./run-view.ts";
+import { readModelTokenizer } from "./teacher-tokenizers.ts";
 
 /** The body of POST /api/runs: field errors read `body.config.training.learningRate`. */
 export const ZLaunchRun = z.object({ config: ZRunConfig });
@@ -100,17 +101,6 @@ async function checkReadyVersion(workspaceId: string, versionId: string | undefi
     ? `dataset version ${versionId} is ${version.status}, not ready`
     : `dataset version ${versionId} does not exist in this workspace`;
   throw new AppError("unprocessable", reason, [{ field, message: reason }]);
-}
-
-/** a model's tokenizer.json from blob storage, or null when the studio does not hold it */
-async function readModelTokenizer(location: string | null): Promise<unknown | null> {
-  if (!location?.startsWith("blob:")) return null;
-  const key = `${location.slice("blob:".length).replace(/\/+$/, "")}/tokenizer.json`;
-  const { store } = getContext();
-  if (!(await store.exists(key))) return null;
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
 /**

@@ -1,0 +1,163 @@
+import { ZRunConfig } from "@distillery/core";
+import { describe, expect, it } from "vitest";
+import { getAtPath } from "./config-path.ts";
+import {
+  applyDistillationMode,
+  DISTILLATION_FIELDS,
+  describeDistillation,
+  distillationFieldsFor,
+  distillationFieldValue,
+  distillationModes,
+  needsSameTokenizer,
+  needsTeacher,
+} from "./distillation-form.ts";
+import { runConfigControl } from "./schema-field.ts";
+
+const base = () =>
+  ZRunConfig.parse({ model: { id: "student" }, data: { datasetVersionId: "dsv_1" } }) as unknown as Record<
+    string,
+    unknown
+  >;
+const paths = (mode: string) => distillationFieldsFor(mode).map((f) => f.path);
+
+describe("the Distillation section's fields per mode", () => {
+  it("reads the modes from the schema", () => {
+    expect(distillationModes()).toEqual(expect.arrayContaining(["sft", "logit", "on-policy"]));
+    expect(distillationModes()[0]).toBe("sft");
+  });
+
+  it("sft shows no loss parameters and needs no teacher", () => {
+    expect(paths("sft")).toEqual([]);
+    expect(needsTeacher("sft")).toBe(false);
+  });
+
+  it("logit shows the divergence, temperature, alpha and top-k, not the sampling knobs", () => {
+    expect(paths("logit")).toEqual([
+      "distillation.beta",
+      "distillation.temperature",
+      "distillation.alpha",
+      "distillation.topK",
+    ]);
+    expect(needsTeacher("logit")).toBe(true);
+    expect(needsSameTokenizer("logit")).toBe(true);
+  });
+
+  it("on-policy adds lmbda and the student's sampling", () => {
+    expect(paths("on-policy")).toEqual([
+      "distillation.beta",
+      "distillation.temperature",
+      "distillation.alpha",
+      "distillation.topK",
+      "distillation.lmbda",
+      "distillation.maxNewTokens",
+      "distillation.samplingTemperature",
+    ]);
+    expect(needsSameTokenizer("on-policy")).toBe(true);
+  });
+
+  it("every field is in the schema, with a label no other section uses", () => {
+    for (const f of DISTILLATION_FIELDS) expect(() => runConfigControl(f.path)).not.toThrow();
+    // the on-policy sample length is not the Sampling section's "Max new tokens"
+    const labels = DISTILLATION_FIELDS.map((f) => f.label);
+    expect(labels).not.toContain("Max new tokens");
+    expect(labels).not.toContain("Temperature");
+    expect(labels).not.toContain("Alpha");
+  });
+
+  it("an emptied optional number is absent (the mode's default applies); others keep the text", () => {
+    const beta = DISTILLATION_FIELDS.find((f) => f.path === "distillation.beta");
+    const alpha = DISTILLATION_FIELDS.find((f) => f.path === "distillation.alpha");
+    expect(distillationFieldValue(beta ?? {}, "")).toBeUndefined();
+    expect(distillationFieldValue(beta ?? {}, 0.5)).toBe(0.5);
+    expect(distillationFieldValue(alpha ?? {}, "")).toBe("");
+  });
+});
+
+describe("the config a mode builds", () => {
+  it("logit with a teacher parses, with the schema's defaults for the loss", () => {
+    const { config, notes } = applyDistillationMode(base(), "logit");
+    const withTeacher = {
+      ...config,
+      distillation: { ...(config.distillation as object), teacher: { modelId: "t" } },
+    };
+    const parsed = ZRunConfig.parse(withTeacher);
+    expect(parsed.distillation).toMatchObject({
+      mode: "logit",
+      teacher: { modelId: "t" },
+      temperature: 1,
+      alpha: 0,
+    });
+    expect(parsed.distillation.beta).toBeUndefined();
+    expect(notes).toEqual([]);
+  });
+
+  it("without a teacher the schema names the teacher field", () => {
+    const { config } = applyDistillationMode(base(), "logit");
+    const r = ZRunConfig.safeParse(config);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.path.join("."))).toContain("distillation.teacher.modelId");
+  });
+
+  it("keeps the teacher and the shared fields across logit → on-policy, resets what the new mode does not read", () => {
+    let c = applyDistillationMode(base(), "logit").config;
+    c = {
+      ...c,
+      distillation: {
+        ...(c.distillation as object),
+        teacher: { modelId: "t" },
+        topK: 20,
+        beta: 0.5,
+        temperature: 2,
+      },
+    };
+    const onPolicy = applyDistillationMode(c, "on-policy").config;
+    expect(getAtPath(onPolicy, "distillation")).toMatchObject({
+      mode: "on-policy",
+      teacher: { modelId: "t" },
+      topK: 20,
+      beta: 0.5,
+      temperature: 2,
+      lmbda: 1,
+    });
+    // back to sft: no teacher, no top-k, nothing the text-only loss would ignore
+    const sft = applyDistillationMode(onPolicy, "sft").config;
+    expect(getAtPath(sft, "distillation.teacher")).toBeUndefined();
+    expect(getAtPath(sft, "distillation.topK")).toBeUndefined();
+    expect(getAtPath(sft, "distillation.beta")).toBeUndefined();
+    expect(ZRunConfig.safeParse(sft).success).toBe(true);
+    // and logit again starts from defaults: sft kept no stale loss values
+    expect(getAtPath(applyDistillationMode(sft, "logit").config, "distillation.temperature")).toBe(1);
+  });
+
+  it("an on-policy value (lmbda) does not survive a switch to logit", () => {
+    let c = applyDistillationMode(base(), "on-policy").config;
+    c = { ...c, distillation: { ...(c.distillation as object), lmbda: 0.25 } };
+    expect(getAtPath(applyDistillationMode(c, "logit").config, "distillation.lmbda")).toBe(1);
+  });
+
+  it("on-policy turns packing off and completion-only loss on, and says so", () => {
+    const packed = {
+      ...base(),
+      training: { ...(base().training as object), packing: true, completionOnlyLoss: false },
+    };
+    const { config, notes } = applyDistillationMode(packed, "on-policy");
+    expect(getAtPath(config, "training.packing")).toBe(false);
+    expect(getAtPath(config, "training.completionOnlyLoss")).toBe(true);
+    expect(notes).toEqual([
+      expect.stringMatching(/^packing turned off/),
+      expect.stringMatching(/^completion-only loss turned on/),
+    ]);
+    const parsed = ZRunConfig.safeParse({
+      ...config,
+      distillation: { ...(config.distillation as object), teacher: { modelId: "t" } },
+    });
+    expect(parsed.success).toBe(true);
+  });
+
+  it("describes a run's distillation for its header", () => {
+    expect(describeDistillation(base())).toBeNull();
+    expect(describeDistillation({ distillation: { mode: "logit", teacher: { modelId: "mdl_t" } } })).toBe(
+      "logit distillation from mdl_t",
+    );
+  });
+});
