@@ -56,19 +56,20 @@ import * as r53 from "@/app/api/runs/[runId]/route.ts";
 import * as r54 from "@/app/api/runs/[runId]/samples/route.ts";
 import * as r55 from "@/app/api/runs/compare/route.ts";
 import * as r56 from "@/app/api/runs/route.ts";
-import * as r57 from "@/app/api/runs/throughput/route.ts";
-import * as r58 from "@/app/api/setup/route.ts";
-import * as r59 from "@/app/api/teachers/[teacherId]/route.ts";
-import * as r60 from "@/app/api/teachers/[teacherId]/test/route.ts";
-import * as r61 from "@/app/api/teachers/route.ts";
-import * as r62 from "@/app/api/tokens/[tokenId]/route.ts";
-import * as r63 from "@/app/api/tokens/route.ts";
-import * as r64 from "@/app/api/workers/route.ts";
-import * as r65 from "@/app/api/workspaces/[workspaceId]/route.ts";
-import * as r66 from "@/app/api/workspaces/route.ts";
-import * as r67 from "@/app/v1/chat/completions/route.ts";
-import * as r68 from "@/app/v1/completions/route.ts";
-import * as r69 from "@/app/v1/models/route.ts";
+import * as r57 from "@/app/api/runs/teacher-tokenizers/route.ts";
+import * as r58 from "@/app/api/runs/throughput/route.ts";
+import * as r59 from "@/app/api/setup/route.ts";
+import * as r60 from "@/app/api/teachers/[teacherId]/route.ts";
+import * as r61 from "@/app/api/teachers/[teacherId]/test/route.ts";
+import * as r62 from "@/app/api/teachers/route.ts";
+import * as r63 from "@/app/api/tokens/[tokenId]/route.ts";
+import * as r64 from "@/app/api/tokens/route.ts";
+import * as r65 from "@/app/api/workers/route.ts";
+import * as r66 from "@/app/api/workspaces/[workspaceId]/route.ts";
+import * as r67 from "@/app/api/workspaces/route.ts";
+import * as r68 from "@/app/v1/chat/completions/route.ts";
+import * as r69 from "@/app/v1/completions/route.ts";
+import * as r70 from "@/app/v1/models/route.ts";
 
 export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] = [
   { path: "/api/audit", module: r0 },
@@ -128,17 +129,18 @@ export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] 
   { path: "/api/runs/{runId}/samples", module: r54 },
   { path: "/api/runs/compare", module: r55 },
   { path: "/api/runs", module: r56 },
-  { path: "/api/runs/throughput", module: r57 },
-  { path: "/api/setup", module: r58 },
-  { path: "/api/teachers/{teacherId}", module: r59 },
-  { path: "/api/teachers/{teacherId}/test", module: r60 },
-  { path: "/api/teachers", module: r61 },
-  { path: "/api/tokens/{tokenId}", module: r62 },
-  { path: "/api/tokens", module: r63 },
-  { path: "/api/workers", module: r64 },
-  { path: "/api/workspaces/{workspaceId}", module: r65 },
-  { path: "/api/workspaces", module: r66 },
-  { path: "/v1/chat/completions", module: r67 },
-  { path: "/v1/completions", module: r68 },
-  { path: "/v1/models", module: r69 },
+  { path: "/api/runs/teacher-tokenizers", module: r57 },
+  { path: "/api/runs/throughput", module: r58 },
+  { path: "/api/setup", module: r59 },
+  { path: "/api/teachers/{teacherId}", module: r60 },
+  { path: "/api/teachers/{teacherId}/test", module: r61 },
+  { path: "/api/teachers", module: r62 },
+  { path: "/api/tokens/{tokenId}", module: r63 },
+  { path: "/api/tokens", module: r64 },
+  { path: "/api/workers", module: r65 },
+  { path: "/api/workspaces/{workspaceId}", module: r66 },
+  { path: "/api/workspaces", module: r67 },
+  { path: "/v1/chat/completions", module: r68 },
+  { path: "/v1/completions", module: r69 },
+  { path: "/v1/models", module: r70 },
 ];
