@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { bullmqPriorityFor, queueRankFor } from "@distillery/core";
 import { createJob, createRun, type Db, ensureDefaultWorkspace } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
-import { createProducer, createRedisConnection, type Producer, QUEUES } from "@distillery/jobs";
+import { createProducer, createRedisConnection, type Producer, QUEUES, runQueueFor } from "@distillery/jobs";
 import { startRestartableRedis } from "@distillery/jobs/testing";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -60,10 +61,23 @@ describe("queue maintenance", () => {
       data: { status: "running", heartbeatAt: new Date(Date.now() - 60_000), attempt: 1 },
     });
     const newer = [await newRun("newer 1"), await newRun("newer 2")];
-    for (const r of newer) await enqueueRun(producer, r, { jobId: r.id, isInterrupted: false });
+    // launched as the web launches: a fair-queue priority each (BullMQ's prioritized set)
+    for (const [i, r] of newer.entries())
+      await producer.enqueue(
+        runQueueFor("local"),
+        { runId: r.id, workspaceId },
+        {
+          jobId: r.id,
+          priority: bullmqPriorityFor(0, queueRankFor({ userWaiting: i, workspaceWaiting: i })),
+        },
+      );
+    // and one the sweeper put back after an outage (no priority, the tail of the wait list)
+    const swept = await newRun("newer 3, swept");
+    await enqueueRun(producer, swept, { jobId: swept.id, isInterrupted: false });
+    newer.push(swept);
 
     expect(await reapStaleRuns({ db, producer, staleAfterMs: 10_000, log })).toEqual([interrupted.id]);
-    expect(await drain(prefix, 3)).toEqual([interrupted.id, newer[0]?.id, newer[1]?.id]);
+    expect(await drain(prefix, 4)).toEqual([interrupted.id, newer[2]?.id, newer[0]?.id, newer[1]?.id]);
     await producer.close();
   });
 
