@@ -14,6 +14,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "distillery-kd-launch-"));
 process.env.DISTILLERY_DATA_DIR = dataDir;
 
 let POST: (req: Request) => Promise<Response>;
+let GET_TOKENIZERS: (req: Request) => Promise<Response>;
 let stopServices: (() => Promise<void>) | undefined;
 let db: Db;
 let drop: (() => Promise<void>) | undefined;
@@ -56,6 +57,7 @@ beforeAll(async () => {
     data: { id: "dsv_t", workspaceId, datasetId: "ds_t", version: 1, operation: {}, rowCount: 10 },
   });
   ({ POST } = await import("@/app/api/runs/route.ts"));
+  ({ GET: GET_TOKENIZERS } = await import("@/app/api/runs/teacher-tokenizers/route.ts"));
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
   setActorResolver(async () => ({ userId: "", workspaceId, name: "T", email: "t@example.com" }));
 }, 120_000);
@@ -119,5 +121,49 @@ describe("POST /api/runs with a distillation teacher", () => {
     const res = await launch({ mode: "logit" });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toMatch(/distillation\.teacher\.modelId/);
+  });
+});
+
+describe("GET /api/runs/teacher-tokenizers (the teacher picker's check)", () => {
+  const check = async (query: string) => {
+    const res = await GET_TOKENIZERS(new Request(`http://x/api/runs/teacher-tokenizers?${query}`));
+    return { status: res.status, body: await res.json() };
+  };
+
+  it("says per model whether it shares the student's tokenizer with the run's special tokens", async () => {
+    const { status, body } = await check("student=student&specialTokens=%3Cthink%3E,%3C/think%3E");
+    expect(status).toBe(200);
+    expect(body.student).toBe("student");
+    expect(body.teachers.teacher).toEqual({ tokenizer: "same" });
+    expect(body.teachers.giant).toEqual({ tokenizer: "same" });
+    expect(body.teachers.stranger.tokenizer).toBe("different");
+    // the same words as the launch's refusal
+    expect(body.teachers.stranger.reason).toBe(
+      'the student (student) and the teacher (stranger) have different tokenizers: id 1 is "b" in the student and "x" in the teacher',
+    );
+  });
+
+  it("without the run's special tokens the teacher's extra tokens differ", async () => {
+    const { body } = await check("student=student");
+    expect(body.teachers.teacher.tokenizer).toBe("different");
+    expect(body.teachers.teacher.reason).toMatch(
+      /id 4 is \(none\) in the student and "<think>" in the teacher/,
+    );
+  });
+
+  it("a student the studio does not know leaves every teacher unchecked, saying why", async () => {
+    const { status, body } = await check("student=nobody");
+    expect(status).toBe(200);
+    expect(body.student).toBeNull();
+    expect(body.teachers.teacher).toEqual({
+      tokenizer: "unknown",
+      reason: "pick a student from the catalog to compare tokenizers",
+    });
+  });
+
+  it("names the missing student parameter", async () => {
+    const { status, body } = await check("");
+    expect(status).toBe(400);
+    expect(JSON.stringify(body)).toMatch(/query\.student/);
   });
 });
