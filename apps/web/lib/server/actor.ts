@@ -1,5 +1,6 @@
 import "server-only";
 import { ensureDefaultWorkspace } from "@distillery/db";
+import { recordAudit } from "@/features/auth/server/audit.ts";
 import { getAuth } from "@/features/auth/server/auth.ts";
 import { currentWorkspaceOf } from "@/features/auth/server/memberships.ts";
 import { resolveApiToken } from "@/features/auth/server/tokens.ts";
@@ -8,7 +9,7 @@ import { crossSiteReason } from "@/lib/security/policy.ts";
 import { AppError } from "./app-error.ts";
 import { getContext } from "./context.ts";
 import { getEnv } from "./env.ts";
-import { type ResolvedActor, setActorResolver, setRequestGuard } from "./with-route.ts";
+import { type ResolvedActor, setActorResolver, setAuditRecorder, setRequestGuard } from "./with-route.ts";
 
 let localActor: Promise<ResolvedActor> | undefined;
 
@@ -63,3 +64,14 @@ setRequestGuard((req) => {
   const forged = crossSiteReason(req, policy);
   return forged ? new AppError("forbidden", forged) : null;
 });
+
+setAuditRecorder((req, actor, note) =>
+  recordAudit(getContext().db, {
+    workspaceId: actor.workspaceId || null,
+    actorId: actor.userId,
+    actorEmail: actor.email,
+    ...note,
+    data: { ...note.data, ...(actor.via === "token" ? { via: "token" } : {}) },
+    req,
+  }),
+);

@@ -86,6 +86,11 @@ export interface RouteDefinition<
   schemas?: { params?: P; query?: Q; body?: B };
   /** largest accepted JSON body, bytes */
   maxBodyBytes?: number;
+  /**
+   * An audit event recorded once the handler answered 2xx (launches, cancels, deletions, secret
+   * changes): who and from where come from the request; return null to record nothing.
+   */
+  audit?: (ctx: { params: Out<P>; body: Out<B>; actor: Actor; result: unknown }) => AuditNote | null;
   handler: (ctx: {
     req: Request;
     params: Out<P>;
@@ -93,6 +98,28 @@ export interface RouteDefinition<
     body: Out<B>;
     actor: Actor;
   }) => Promise<Response | unknown>;
+}
+
+/** What a route's `audit` records: a dotted verb (teacher.delete) and what it acted on. */
+export interface AuditNote {
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  data?: Record<string, unknown>;
+}
+type AuditRecorder = (req: Request, actor: Actor, note: AuditNote) => Promise<void>;
+let recordAuditImpl: AuditRecorder | undefined;
+/** Wired once by the app (lib/server/actor.ts): writes a route's audit note to the audit log. */
+export function setAuditRecorder(recorder: AuditRecorder) {
+  recordAuditImpl = recorder;
+}
+
+/** The id in a handler's JSON answer ({ id } or { <thing>: { id } }), for audit targets. */
+export function resultId(result: unknown, key?: string): string | undefined {
+  const r = result as Record<string, unknown> | null;
+  if (!r || typeof r !== "object") return undefined;
+  const inner = key ? (r[key] as Record<string, unknown> | undefined) : r;
+  return typeof inner?.id === "string" ? inner.id : undefined;
 }
 
 type RequestGuard = (req: Request) => AppError | null;
@@ -214,6 +241,10 @@ export function withRoute<
         ? parsePart("body", def.schemas.body, await readJson(req, def.maxBodyBytes ?? 1_000_000))
         : (undefined as Out<B>);
       const result = await def.handler({ req, params, query, body, actor });
+      if (def.audit && recordAuditImpl && (!(result instanceof Response) || result.ok)) {
+        const note = def.audit({ params, body, actor, result: result instanceof Response ? null : result });
+        if (note) await recordAuditImpl(req, actor, note);
+      }
       if (result instanceof Response) return result;
       return Response.json(result ?? null, { headers: { "cache-control": "no-store" } });
     } catch (e) {

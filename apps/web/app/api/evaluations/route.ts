@@ -15,6 +15,11 @@ export const GET = withRoute({
 export const POST = withRoute({
   permission: "write",
   schemas: { body: ZCreateEvaluations },
+  audit: ({ body }) => ({
+    action: "evaluation.launch",
+    targetType: "evaluation",
+    data: { models: body.models },
+  }),
   handler: async ({ actor, body }) => {
     const evaluations = await createEvaluations(actor, body);
     return Response.json({ evaluations }, { status: 201 });

@@ -1,6 +1,7 @@
 import { ZTeacherBody } from "@/features/teachers/server/teacher-schemas.ts";
 import { addTeacher, listWorkspaceTeachers } from "@/features/teachers/server/teachers-service.ts";
 import { withRoute } from "@/lib/server/route.ts";
+import { resultId } from "@/lib/server/with-route.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -14,5 +15,11 @@ export const GET = withRoute({
 export const POST = withRoute({
   permission: "admin",
   schemas: { body: ZTeacherBody },
+  audit: ({ body, result }) => ({
+    action: "teacher.create",
+    targetType: "teacher",
+    targetId: resultId(result),
+    data: { name: body.name, isSecretSet: !!body.apiKey },
+  }),
   handler: async ({ actor, body }) => addTeacher(actor.workspaceId, actor.userId, body),
 });

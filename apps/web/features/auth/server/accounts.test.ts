@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Db } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -6,6 +9,8 @@ import { type Handler, TestBrowser } from "./test-client.ts";
 
 vi.mock("server-only", () => ({}));
 process.env.DISTILLERY_AUTH = "accounts";
+// teacher API keys are sealed with a key kept in the data dir
+process.env.DISTILLERY_DATA_DIR = mkdtempSync(join(tmpdir(), "accounts-test-"));
 
 /** First start, sign-in, invitations, roles and tokens through the real routes and Postgres. */
 let db: Db;
@@ -24,7 +29,13 @@ type RouteName =
   | "member"
   | "tokens"
   | "revoke"
-  | "audit";
+  | "audit"
+  | "teacherCreate"
+  | "teacherPatch"
+  | "teacherDelete"
+  | "runEvents"
+  | "priority"
+  | "queue";
 const r = {} as Record<RouteName, Handler>;
 
 beforeAll(async () => {
@@ -49,6 +60,13 @@ beforeAll(async () => {
   r.tokens = (await import("@/app/api/tokens/route.ts")).POST;
   r.revoke = (await import("@/app/api/tokens/[tokenId]/route.ts")).DELETE;
   r.audit = (await import("@/app/api/audit/route.ts")).GET;
+  r.teacherCreate = (await import("@/app/api/teachers/route.ts")).POST;
+  const teacher = await import("@/app/api/teachers/[teacherId]/route.ts");
+  r.teacherPatch = teacher.PATCH;
+  r.teacherDelete = teacher.DELETE;
+  r.runEvents = (await import("@/app/api/runs/[runId]/events/route.ts")).GET;
+  r.priority = (await import("@/app/api/runs/[runId]/priority/route.ts")).PATCH;
+  r.queue = (await import("@/app/api/queue/route.ts")).GET;
 }, 120_000);
 afterAll(async () => {
   const { getContext } = await import("@/lib/server/context.ts");
@@ -239,5 +257,156 @@ describe("accounts", { timeout: 60_000 }, () => {
     expect(actions).toEqual(
       expect.arrayContaining(["token.create", "token.revoke", "invitation.accept", "auth.sign_in"]),
     );
+  });
+
+  it("audits secret changes and deletions with who and from where; only admins read the log", async () => {
+    const from = { "x-forwarded-for": "198.51.100.4" };
+    const created = await owner.call(r.teacherCreate, "/api/teachers", {
+      body: { name: "audited", baseUrl: "https://api.example.com/v1", model: "m", apiKey: "sk-first-secret" },
+      headers: from,
+    });
+    expect(created.status).toBe(200);
+    const teacherId = (await created.json()).id as string;
+    const patch = (body: unknown) =>
+      owner.call(r.teacherPatch, `/api/teachers/${teacherId}`, {
+        method: "PATCH",
+        body,
+        params: { teacherId },
+        headers: from,
+      });
+    expect((await patch({ apiKey: "sk-second-secret" })).status).toBe(200);
+    expect((await patch({ model: "m2" })).status).toBe(200);
+    const removed = await owner.call(r.teacherDelete, `/api/teachers/${teacherId}`, {
+      method: "DELETE",
+      params: { teacherId },
+      headers: from,
+    });
+    expect(removed.status).toBe(200);
+    // a refused change records nothing
+    const missing = await owner.call(r.teacherDelete, "/api/teachers/tch_missing", {
+      method: "DELETE",
+      params: { teacherId: "tch_missing" },
+    });
+    expect(missing.status).toBe(404);
+
+    const { events } = await (await owner.call(r.audit, "/api/audit?action=teacher")).json();
+    const mine = (events as { action: string; targetId: string; ip: string; actorEmail: string }[])
+      .filter((e) => e.targetId === teacherId)
+      .map((e) => [e.action, e.ip, e.actorEmail]);
+    expect(mine).toEqual([
+      ["teacher.delete", "198.51.100.4", OWNER.email],
+      ["teacher.update", "198.51.100.4", OWNER.email],
+      ["teacher.secret_change", "198.51.100.4", OWNER.email],
+      ["teacher.create", "198.51.100.4", OWNER.email],
+    ]);
+    expect(JSON.stringify(events)).not.toContain("secret-");
+    expect(await db.auditEvent.count({ where: { targetId: "tch_missing" } })).toBe(0);
+
+    const viewer = new TestBrowser();
+    await viewer.call(r.authPost, "/api/auth/sign-in/email", {
+      body: { email: "vic@example.com", password: "viewer password" },
+    });
+    expect((await viewer.call(r.me, "/api/me")).status).toBe(200);
+    expect((await viewer.call(r.audit, "/api/audit")).status).toBe(403);
+  });
+
+  it("streams a run's events (SSE) to a Bearer token, never to a foreign one", async () => {
+    const me = await (await owner.call(r.me, "/api/me")).json();
+    await db.run.create({
+      data: {
+        id: "run_sse",
+        workspaceId: "ws_default",
+        name: "sse",
+        config: {},
+        status: "succeeded",
+        launchedById: me.user.id,
+        lastSeq: 1,
+      },
+    });
+    await db.runEvent.createMany({
+      data: [0, 1].map((seq) => ({
+        workspaceId: "ws_default",
+        runId: "run_sse",
+        seq,
+        type: "metric",
+        step: seq + 1,
+        data: {
+          type: "metric",
+          runId: "run_sse",
+          seq,
+          ts: 1000 + seq,
+          step: seq + 1,
+          values: { loss: 2 - seq },
+        },
+      })),
+    });
+    const { token } = await (
+      await owner.call(r.tokens, "/api/tokens", { body: { name: "sse", scope: "read", expiresInDays: 1 } })
+    ).json();
+    const res = await new TestBrowser(token).call(r.runEvents, "/api/runs/run_sse/events", {
+      params: { runId: "run_sse" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const text = await res.text();
+    expect(text).toContain('"loss":1');
+    expect(text).toContain("event: end");
+    const foreign = await new TestBrowser(`dst_00000000_${"b".repeat(43)}`).call(
+      r.runEvents,
+      "/api/runs/run_sse/events",
+      { params: { runId: "run_sse" } },
+    );
+    expect(foreign.status).toBe(401);
+  });
+
+  it("lets admins raise a waiting run's priority; the queue says why a run waits", async () => {
+    const me = await (await owner.call(r.me, "/api/me")).json();
+    for (const [id, minutesAgo] of [
+      ["run_wait_a", 3],
+      ["run_wait_b", 2],
+    ] as const)
+      await db.run.create({
+        data: {
+          id,
+          workspaceId: "ws_default",
+          name: id,
+          engine: "hf",
+          config: {},
+          status: "queued",
+          launchedById: me.user.id,
+          createdAt: new Date(Date.now() - minutesAgo * 60_000),
+        },
+      });
+    const viewer = new TestBrowser();
+    await viewer.call(r.authPost, "/api/auth/sign-in/email", {
+      body: { email: "vic@example.com", password: "viewer password" },
+    });
+    const raise = (who: TestBrowser, priority: number) =>
+      who.call(r.priority, "/api/runs/run_wait_b/priority", {
+        method: "PATCH",
+        body: { priority },
+        params: { runId: "run_wait_b" },
+      });
+    expect((await raise(viewer, 5)).status).toBe(403);
+    expect((await db.run.findUniqueOrThrow({ where: { id: "run_wait_b" } })).priority).toBe(0);
+    expect((await raise(owner, 99)).status).toBe(400);
+    expect((await raise(owner, 5)).status).toBe(200);
+    const queue = await (await viewer.call(r.queue, "/api/queue")).json();
+    const waiting = (
+      queue.waiting as { id: string; priority: number; waitReason: string; launchedBy: { name: string } }[]
+    ).filter((w) => w.id.startsWith("run_wait_"));
+    expect(waiting.map((w) => [w.id, w.priority])).toEqual([
+      ["run_wait_b", 5],
+      ["run_wait_a", 0],
+    ]);
+    expect(waiting.map((w) => w.waitReason)).toEqual([
+      "next: waits for a free worker",
+      "behind 1: 1 of higher priority",
+    ]);
+    expect(waiting[0]?.launchedBy.name).toBe(OWNER.name);
+    const audit = await db.auditEvent.findFirst({
+      where: { action: "run.priority", targetId: "run_wait_b" },
+    });
+    expect(audit?.data).toEqual({ from: 0, to: 5 });
   });
 });

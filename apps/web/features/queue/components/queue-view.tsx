@@ -1,8 +1,10 @@
 "use client";
+import { RUN_PRIORITY_MAX, RUN_PRIORITY_MIN } from "@distillery/core";
 import { useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { hasRole, useMe } from "@/features/auth/hooks/use-me.ts";
 import { useCancelRun } from "@/features/runs/hooks/use-runs.ts";
-import { queueKeys, useQueue } from "../hooks/use-queue.ts";
+import { queueKeys, useQueue, useSetPriority } from "../hooks/use-queue.ts";
 
 function since(iso: string | null): string {
   if (!iso) return "";
@@ -10,9 +12,15 @@ function since(iso: string | null): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`;
 }
 
-/** Runs waiting (position in their engine's queue) and running (on which worker); cancel either. */
+/**
+ * Runs waiting (position in their engine's queue, and why each waits) and running (on which
+ * worker); cancel either; admins raise or lower a waiting run's priority.
+ */
 export function QueueView() {
   const { data, error, isLoading } = useQueue();
+  const { data: me } = useMe();
+  const isAdmin = hasRole(me, "admin");
+  const setPriority = useSetPriority();
   const cancel = useCancelRun();
   const client = useQueryClient();
   const onCancel = (id: string) =>
@@ -22,6 +30,7 @@ export function QueueView() {
   return (
     <>
       {cancel.error && <p className="error">{cancel.error.message}</p>}
+      {setPriority.error && <p className="error">{setPriority.error.message}</p>}
       <h2>Running</h2>
       <div className="panel">
         {data.running.length === 0 ? (
@@ -34,6 +43,7 @@ export function QueueView() {
                 <th>Status</th>
                 <th>Engine</th>
                 <th>Worker</th>
+                <th>Launched by</th>
                 <th>Running for</th>
                 <th />
               </tr>
@@ -51,6 +61,7 @@ export function QueueView() {
                   </td>
                   <td>{r.engine}</td>
                   <td className="mono">{r.worker ? `${r.worker.host} (${r.worker.id})` : ""}</td>
+                  <td>{r.launchedBy?.name ?? ""}</td>
                   <td>{since(r.startedAt)}</td>
                   <td>
                     <button
@@ -100,6 +111,26 @@ export function QueueView() {
                   <td>{r.launchedBy?.name ?? ""}</td>
                   <td>{since(r.createdAt)}</td>
                   <td>
+                    {isAdmin && (
+                      <>
+                        <button
+                          type="button"
+                          aria-label={`Raise the priority of ${r.name}`}
+                          disabled={setPriority.isPending || r.priority >= RUN_PRIORITY_MAX}
+                          onClick={() => setPriority.mutate({ runId: r.id, priority: r.priority + 1 })}
+                        >
+                          Raise
+                        </button>{" "}
+                        <button
+                          type="button"
+                          aria-label={`Lower the priority of ${r.name}`}
+                          disabled={setPriority.isPending || r.priority <= RUN_PRIORITY_MIN}
+                          onClick={() => setPriority.mutate({ runId: r.id, priority: r.priority - 1 })}
+                        >
+                          Lower
+                        </button>{" "}
+                      </>
+                    )}
                     <button type="button" className="danger" onClick={() => onCancel(r.id)}>
                       Cancel
                     </button>

@@ -1,5 +1,5 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { fetchJson } from "@/lib/client/api.ts";
 import type { QueueView } from "../server/get-queue.ts";
 
@@ -10,5 +10,19 @@ export function useQueue() {
     queryKey: queueKeys.view(),
     queryFn: () => fetchJson<QueueView>("/api/queue"),
     refetchInterval: 2_000,
+  });
+}
+
+/** Admins move a waiting run up or down (PATCH /api/runs/:id/priority). */
+export function useSetPriority() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ runId, priority }: { runId: string; priority: number }) =>
+      fetchJson<{ runId: string; priority: number }>(`/api/runs/${encodeURIComponent(runId)}/priority`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ priority }),
+      }),
+    onSettled: () => client.invalidateQueries({ queryKey: queueKeys.all }),
   });
 }

@@ -19,11 +19,19 @@ export const GET = withRoute({
 export const PATCH = withRoute({
   permission: "admin",
   schemas: { params, body: ZTeacherPatch },
+  // a changed or cleared API key is a secret change
+  audit: ({ params, body }) => ({
+    action: body.apiKey !== undefined ? "teacher.secret_change" : "teacher.update",
+    targetType: "teacher",
+    targetId: params.teacherId,
+    data: { fields: Object.keys(body ?? {}).filter((k) => k !== "apiKey") },
+  }),
   handler: async ({ actor, params, body }) => editTeacher(actor.workspaceId, params.teacherId, body),
 });
 
 export const DELETE = withRoute({
   permission: "admin",
   schemas: { params },
+  audit: ({ params }) => ({ action: "teacher.delete", targetType: "teacher", targetId: params.teacherId }),
   handler: async ({ actor, params }) => removeTeacher(actor.workspaceId, params.teacherId),
 });

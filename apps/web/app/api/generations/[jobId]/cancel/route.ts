@@ -7,5 +7,6 @@ export const dynamic = "force-dynamic";
 export const POST = withRoute({
   permission: "write",
   schemas: { params: z.object({ jobId: z.string().min(1) }) },
+  audit: ({ params }) => ({ action: "generation.cancel", targetType: "generation", targetId: params.jobId }),
   handler: async ({ actor, params }) => actOnGeneration(actor, params.jobId, "cancel"),
 });
