@@ -64,4 +64,26 @@ describe("writeEngineJsonl", () => {
       completion: "<think>\nadd\n</think>\n\n4<|end|>\n<|endoftext|>",
     });
   });
+
+  it("is bounded in time: past its deadline it stops, naming the file", async () => {
+    const path = join(dir, "slow.jsonl");
+    await writeFile(path, Array.from({ length: 50 }, (_, i) => JSON.stringify({ q: i, a: i })).join("\n"));
+    // a deadline already past: the first row read is the last
+    await expect(previewSource({ path }, { rows: 50, deadlineMs: -1 })).rejects.toMatchObject({
+      code: "too_large",
+      message: expect.stringMatching(/the first rows took longer than/),
+      file: "slow.jsonl",
+    });
+  });
+  it("leaves the event loop turning while it reads (others are served during a preview)", async () => {
+    const path = join(dir, "big.jsonl");
+    const row = JSON.stringify({ instruction: "x".repeat(2_000), output: "y".repeat(2_000) });
+    await writeFile(path, Array.from({ length: 4_000 }, () => row).join("\n"));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const preview = await previewSource({ path }, { rows: 4_000 });
+    clearInterval(timer);
+    expect(preview.rows).toHaveLength(4_000);
+    expect(ticks).toBeGreaterThan(0);
+  });
 });
