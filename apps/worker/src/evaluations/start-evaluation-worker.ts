@@ -4,6 +4,7 @@ import { runEvaluation } from "@distillery/evals/evaluations";
 import { createModelPool, type ModelPool, resolveServableFiles } from "@distillery/inference";
 import { QUEUES, ZEvaluationPayload } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
+import { resolveSecretKey } from "@distillery/teacher";
 import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { WorkerEnv } from "../env.ts";
@@ -29,6 +30,8 @@ export function startEvaluationWorker(options: {
   const dataDir = resolve(env.DISTILLERY_DATA_DIR);
   const store = createBlobStore({ ...env, blobDir: join(dataDir, "blobs") });
   const cacheDir = join(dataDir, "cache", "evaluations");
+  // opens teacher API keys (evaluations of a teacher endpoint)
+  const secretKey = resolveSecretKey({ value: env.DISTILLERY_SECRET_KEY, dataDir });
   const pools = new Map<string, ModelPool>();
   const poolFor = (workspaceId: string) => {
     let pool = pools.get(workspaceId);
@@ -59,6 +62,7 @@ export function startEvaluationWorker(options: {
         cacheDir,
         signal: shutdown.signal,
         heartbeatMs: env.WORKER_HEARTBEAT_MS,
+        secretKey,
       });
       log.info({ evaluationId, outcome }, "evaluation finished");
       return { outcome };

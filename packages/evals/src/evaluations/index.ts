@@ -13,3 +13,12 @@ export {
   runEvaluation,
   ZEvalSettings,
 } from "./run-evaluation.ts";
+export {
+  createServedModelSampler,
+  createTeacherSampler,
+  inlineReasoning,
+  type Sample,
+  type Sampler,
+  TEACHER_MODEL_PREFIX,
+  teacherIdOf,
+} from "./samplers.ts";

@@ -1,12 +1,15 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDatasetVersion, ensureDataset, registerModelDir } from "@distillery/catalog";
-import { type Db, ensureDefaultWorkspace, newId } from "@distillery/db";
+import { createRun, type Db, ensureDefaultWorkspace, newId } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createTinyModel } from "@distillery/engine-local";
 import { createModelPool, type ModelPool, resolveServableFiles } from "@distillery/inference";
 import { createFsBlobStore } from "@distillery/storage";
+import { createTeacher } from "@distillery/teacher/store";
+import { startFakeTeacher } from "@distillery/teacher/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runEvaluation } from "./run-evaluation.ts";
 
@@ -18,6 +21,8 @@ let drop: () => Promise<void>;
 let pool: ModelPool;
 let workspaceId = "";
 let versionId = "";
+const secretKey = randomBytes(32);
+let teacher: Awaited<ReturnType<typeof startFakeTeacher>>;
 
 beforeAll(async () => {
   ({ db, drop } = await createTestDatabase(testAdminDatabaseUrl()));
@@ -55,6 +60,7 @@ beforeAll(async () => {
     },
   });
   versionId = version.id;
+  teacher = await startFakeTeacher({ apiKey: "sk-eval-test", reasoning: "reasoning_content" });
   pool = createModelPool({
     budgetBytes: 1 << 30,
     slots: 4,
@@ -64,18 +70,23 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await teacher?.close();
   await pool?.close();
   await drop?.();
 });
 
-async function createEvaluation(settings: Record<string, number>) {
+async function createEvaluation(
+  settings: Record<string, number>,
+  model = "tiny",
+  evalSet: object = { kind: "version", versionId },
+) {
   return db.evaluation.create({
     data: {
       id: newId("eval"),
       workspaceId,
-      name: "tiny on held-out",
-      model: "tiny",
-      evalSet: { kind: "version", versionId },
+      name: `${model} on held-out`,
+      model,
+      evalSet,
       settings,
     },
   });
@@ -90,6 +101,8 @@ const run = (evaluationId: string) =>
     workerId: "w1",
     cacheDir: join(dir, "cache"),
     concurrency: 4,
+    secretKey,
+    teacherRetry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
   });
 
 describe("evaluations", () => {
@@ -168,6 +181,73 @@ describe("evaluations", () => {
     expect(await run(ev.id)).toBe("failed");
     expect((await db.evaluation.findUniqueOrThrow({ where: { id: ev.id } })).error).toMatch(
       /evalSet.versionId/,
+    );
+  });
+
+  it("evaluates a run's held-out set (the run's evaluation version, capped at its maxExamples)", async () => {
+    const r = await createRun(db, {
+      workspaceId,
+      name: "distilled",
+      engine: "local",
+      config: { evaluation: { datasetVersionId: versionId, maxExamples: 5 } },
+    });
+    const ev = await createEvaluation({ k: 1, maxTokens: 6 }, "tiny", { kind: "run-heldout", runId: r.id });
+    expect(await run(ev.id)).toBe("succeeded");
+    const row = await db.evaluation.findUniqueOrThrow({ where: { id: ev.id } });
+    expect([row.total, row.done]).toEqual([5, 5]);
+  });
+
+  it("evaluates a teacher endpoint: k requests per example, reasoning inline, scored like a model", async () => {
+    const t = await createTeacher(db, secretKey, {
+      workspaceId,
+      name: "fake r1",
+      api: "openai",
+      baseUrl: teacher.baseUrl,
+      model: "fake-r1",
+      apiKey: "sk-eval-test",
+      priceInPerM: 0,
+      priceOutPerM: 0,
+    });
+    // one transient failure on the first problem: retried, not scored as wrong
+    teacher.addFaults([{ kind: "500", match: "What is 0 + 2?" }]);
+    const before = teacher.requests.length;
+    const ev = await createEvaluation({ k: 2, temperature: 0.6, maxTokens: 200 }, `teacher:${t.id}`);
+    expect(await run(ev.id)).toBe("succeeded");
+    // 12 examples × k 2, plus the retried one
+    expect(teacher.requests.length - before).toBe(25);
+    const row = await db.evaluation.findUniqueOrThrow({ where: { id: ev.id } });
+    const m = row.metrics as Record<string, number>;
+    expect([m.n, m.k, m.accuracy, m.pass_at_1, m.cons_at_k, m.format_compliance]).toEqual([
+      12, 2, 1, 1, 1, 1,
+    ]);
+    expect(m.mean_reasoning_tokens).toBeGreaterThan(0);
+    const first = await db.evaluationResult.findFirstOrThrow({ where: { evaluationId: ev.id, index: 0 } });
+    expect((first.outputs as string[])[0]).toMatch(
+      /^<think>\nWe add 0 and 2\.[\s\S]*<\/think>\n\nThe sum is \\boxed\{2\}\.$/,
+    );
+    expect(first.isCorrect).toBe(true);
+  });
+
+  it("a teacher that refuses the key fails the evaluation naming the teacher; one that is gone too", async () => {
+    const wrongKey = await createTeacher(db, secretKey, {
+      workspaceId,
+      name: "wrong key",
+      api: "openai",
+      baseUrl: teacher.baseUrl,
+      model: "fake-r1",
+      apiKey: "sk-nope",
+      priceInPerM: 0,
+      priceOutPerM: 0,
+    });
+    const ev = await createEvaluation({ k: 1, maxTokens: 50 }, `teacher:${wrongKey.id}`);
+    expect(await run(ev.id)).toBe("failed");
+    expect((await db.evaluation.findUniqueOrThrow({ where: { id: ev.id } })).error).toMatch(
+      /teacher "wrong key" rejected the API key/,
+    );
+    const gone = await createEvaluation({ k: 1 }, "teacher:tch_missing");
+    expect(await run(gone.id)).toBe("failed");
+    expect((await db.evaluation.findUniqueOrThrow({ where: { id: gone.id } })).error).toMatch(
+      /model: teacher tch_missing does not exist/,
     );
   });
 });

@@ -1,9 +1,11 @@
-import { checkThinkFormat, renderChat, scoreResponse } from "@distillery/core";
+import { checkThinkFormat, scoreResponse } from "@distillery/core";
 import type { Db, Prisma } from "@distillery/db";
-import { createCompletion, type ModelPool } from "@distillery/inference";
+import type { ModelPool } from "@distillery/inference";
 import type { BlobStore } from "@distillery/storage";
+import type { RetryPolicy } from "@distillery/teacher";
 import { computeEvaluationMetrics, type ExampleResult, type SampleScore } from "./evaluation-metrics.ts";
 import { loadEvalSet } from "./load-eval-set.ts";
+import { createServedModelSampler, createTeacherSampler, type Sampler, teacherIdOf } from "./samplers.ts";
 import { ZEvalSet, ZEvalSettings } from "./schemas.ts";
 
 export { type EvalSettings, ZEvalSettings } from "./schemas.ts";
@@ -22,6 +24,10 @@ export interface RunEvaluationOptions {
   /** examples in flight at once (the model batches them) */
   concurrency?: number;
   heartbeatMs?: number;
+  /** opens teacher API keys (evaluations of a teacher endpoint, model `teacher:<id>`) */
+  secretKey?: Buffer;
+  /** retries of a teacher request (default: the teachers' own policy) */
+  teacherRetry?: RetryPolicy;
 }
 
 class Cancelled extends Error {}
@@ -73,8 +79,13 @@ export async function runEvaluation(o: RunEvaluationOptions): Promise<Evaluation
     });
     const done = new Set(stored.map((r) => r.index));
     const todo = problems.map((_, i) => i).filter((i) => !done.has(i));
-    const model = await o.pool.acquire(ev.model);
-    const count = (text: string) => (text ? model.tokenizer.encode(text, false).length : 0);
+    const teacherId = teacherIdOf(ev.model);
+    const sampler: Sampler = teacherId
+      ? await createTeacherSampler(db, o.secretKey, ev.workspaceId, teacherId, {
+          ...(o.teacherRetry ? { retry: o.teacherRetry } : {}),
+        })
+      : await createServedModelSampler(o.pool, ev.model);
+    const count = sampler.count;
     let doneCount = done.size;
     let generated = 0;
     const started = performance.now();
@@ -94,40 +105,22 @@ export async function runEvaluation(o: RunEvaluationOptions): Promise<Evaluation
     const answer = async (index: number) => {
       const problem = problems[index];
       if (!problem) return;
-      const prompt = renderChat(model.template, problem.messages, { addGenerationPrompt: true });
       const t0 = performance.now();
-      const completion = (await createCompletion({
-        kind: "text",
-        model,
-        modelId: ev.model,
-        prompts: [prompt],
-        maxTokens: settings.maxTokens,
-        temperature: settings.temperature,
-        topP: settings.topP,
-        n: settings.k,
-        seed: settings.seed + index * 7919,
-        stop: [],
-        topLogprobs: -1,
-        reasoningFormat: "raw",
-        stream: false,
-        includeUsage: false,
-        signal: stop.signal,
-      })) as { choices: { text: string; finish_reason: string }[] };
+      const samples = await sampler.sample(problem, settings, settings.seed + index * 7919, stop.signal);
       if (stop.signal.aborted) return;
       const seconds = (performance.now() - t0) / 1000;
-      const outputs = completion.choices.map((c) => c.text);
-      const scores: SampleScore[] = completion.choices.map((c) => {
+      const outputs = samples.map((c) => c.text);
+      const scores: SampleScore[] = samples.map((c) => {
         const s = scoreResponse(c.text, problem.reference, { countTokens: count });
-        const completionTokens = count(c.text);
-        generated += completionTokens;
+        generated += c.completionTokens;
         return {
           answer: s.answer,
           isCorrect: s.isCorrect,
           isFormatCompliant: s.isFormatCompliant,
           reasoningTokens: s.reasoningTokens ?? 0,
           answerTokens: count(checkThinkFormat(c.text).answer),
-          completionTokens,
-          isTruncated: c.finish_reason === "length",
+          completionTokens: c.completionTokens,
+          isTruncated: c.finishReason === "length",
         };
       });
       const first = scores[0];

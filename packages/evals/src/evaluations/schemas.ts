@@ -23,3 +23,10 @@ export const ZEvalSettings = z.object({
   seed: z.number().int().min(0).default(0),
 });
 export type EvalSettings = z.infer<typeof ZEvalSettings>;
+
+/** An evaluation's model id for a teacher endpoint of the workspace: `teacher:<teacherId>`. */
+export const TEACHER_MODEL_PREFIX = "teacher:";
+
+export function teacherIdOf(model: string): string | null {
+  return model.startsWith(TEACHER_MODEL_PREFIX) ? model.slice(TEACHER_MODEL_PREFIX.length) || null : null;
+}
