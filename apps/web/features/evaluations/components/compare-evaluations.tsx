@@ -5,6 +5,7 @@ import { splitThink } from "@/features/runs/lib/split-think.ts";
 import { useCompareEvaluations } from "../hooks/use-evaluations.ts";
 import { COMPARE_FILTERS, type CompareFilter, type EvaluationView } from "../lib/evaluation-types.ts";
 import { formatInterval, formatNumber, formatPercent } from "../lib/format.ts";
+import { lengthChartData } from "../lib/length-chart.ts";
 
 const COLORS = ["#8b93a7", "#7aa2ff", "#3fb950", "#d29922"];
 const FILTER_LABELS: Record<CompareFilter, string> = {
@@ -69,18 +70,8 @@ function MetricsTable({ evaluations }: { evaluations: EvaluationView[] }) {
 }
 
 function LengthChart({ evaluations }: { evaluations: EvaluationView[] }) {
-  const buckets = [
-    ...new Set(evaluations.flatMap((e) => e.metrics?.by_reasoning_length?.map((b) => b.bucket) ?? [])),
-  ];
-  if (buckets.length === 0) return null;
-  const data = buckets.map((bucket) => {
-    const point: Record<string, string | number> = { bucket };
-    evaluations.forEach((e, i) => {
-      const b = e.metrics?.by_reasoning_length?.find((x) => x.bucket === bucket);
-      if (b) point[`e${i}`] = Math.round(b.accuracy * 1000) / 10;
-    });
-    return point;
-  });
+  const data = lengthChartData(evaluations);
+  if (data.length === 0) return null;
   return (
     <section className="panel chart" aria-label="Accuracy by reasoning length">
       <div className="chart-title">Accuracy (%) by reasoning length (tokens)</div>
@@ -89,7 +80,14 @@ function LengthChart({ evaluations }: { evaluations: EvaluationView[] }) {
           <CartesianGrid stroke="#2a2f3a" />
           <XAxis dataKey="bucket" stroke="#8b93a7" />
           <YAxis domain={[0, 100]} stroke="#8b93a7" />
-          <Tooltip contentStyle={{ background: "#171a21", border: "1px solid #2a2f3a" }} />
+          <Tooltip
+            contentStyle={{ background: "#171a21", border: "1px solid #2a2f3a" }}
+            formatter={(value, _name, item) => {
+              const i = String(item.dataKey ?? "").slice(1);
+              const n = (item.payload as Record<string, number>)[`n${i}`];
+              return `${value} %${n !== undefined ? ` of ${n}` : ""}`;
+            }}
+          />
           <Legend />
           {evaluations.map((e, i) => (
             <Bar key={e.id} dataKey={`e${i}`} name={e.name} fill={COLORS[i % COLORS.length]} />

@@ -1,8 +1,9 @@
 "use client";
 import { useState } from "react";
 import { useDatasetVersions, useRuns } from "@/features/runs/hooks/use-runs.ts";
+import { useTeachers } from "@/features/teachers/hooks/use-teachers.ts";
 import { ApiError } from "@/lib/client/api.ts";
-import { useCreateEvaluations, useServedModels } from "../hooks/use-evaluations.ts";
+import { useCreateEvaluations, useServedModels, useUploadEvalSet } from "../hooks/use-evaluations.ts";
 
 /** Models × one eval set × generation settings: one evaluation per picked model. */
 export function NewEvaluationForm({
@@ -12,12 +13,25 @@ export function NewEvaluationForm({
   runId?: string;
   onCreated?: (ids: string[]) => void;
 }) {
-  const models = useServedModels();
+  const served = useServedModels();
+  const teachers = useTeachers();
   const versions = useDatasetVersions();
+  const upload = useUploadEvalSet();
+  // the studio's models, then the workspace's teacher endpoints (evaluated as teacher:<id>)
+  const models = [
+    ...(served.data ?? []).map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
+    ...(teachers.data?.teachers ?? []).map((t) => ({
+      id: `teacher:${t.id}`,
+      label: t.name,
+      kind: `teacher · ${t.model}`,
+    })),
+  ];
   const runs = useRuns({});
   const create = useCreateEvaluations();
   const [picked, setPicked] = useState<string[]>([]);
-  const [setKind, setSetKind] = useState<"run-heldout" | "version">(runId ? "run-heldout" : "version");
+  const [setKind, setSetKind] = useState<"run-heldout" | "version" | "upload">(
+    runId ? "run-heldout" : "version",
+  );
   const [versionId, setVersionId] = useState("");
   const [heldoutRun, setHeldoutRun] = useState(runId ?? "");
   const [settings, setSettings] = useState({ temperature: 0, topP: 1, maxTokens: 128, k: 1, seed: 0 });
@@ -28,13 +42,21 @@ export function NewEvaluationForm({
     setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : p.length < 4 ? [...p, id] : p));
   const submit = () => {
     const evalSet =
-      setKind === "version" ? { kind: "version", versionId } : { kind: "run-heldout", runId: heldoutRun };
+      setKind === "run-heldout"
+        ? { kind: "run-heldout", runId: heldoutRun }
+        : { kind: "version", versionId: setKind === "upload" ? (upload.data?.versionId ?? "") : versionId };
     create.mutate(
       { models: picked, evalSet, settings },
       { onSuccess: (r) => onCreated?.(r.evaluations.map((e) => e.id)) },
     );
   };
-  const error = create.error instanceof ApiError ? create.error : null;
+  const error = [create.error, upload.error].find((e) => e instanceof ApiError) ?? null;
+  const onFile = async (file: File | undefined) => {
+    if (!file) return;
+    upload.mutate({ fileName: file.name, text: await file.text() });
+  };
+  const setReady =
+    setKind === "run-heldout" ? !!heldoutRun : setKind === "upload" ? !!upload.data : !!versionId;
   const num = (key: keyof typeof settings, step: number, label: string) => (
     <label className="field-inline">
       {label}
@@ -56,7 +78,7 @@ export function NewEvaluationForm({
           Models (1–4; the first is the baseline for “fixed / broken by distillation”)
         </span>
         <div className="row">
-          {(models.data ?? []).map((m) => (
+          {models.map((m) => (
             <label key={m.id} className="row" style={{ gap: 4 }}>
               <input
                 type="checkbox"
@@ -69,7 +91,9 @@ export function NewEvaluationForm({
               {picked.includes(m.id) && <span className="badge">{picked.indexOf(m.id) + 1}</span>}
             </label>
           ))}
-          {models.data?.length === 0 && <span className="muted">No models yet.</span>}
+          {served.data?.length === 0 && !teachers.data?.teachers.length && (
+            <span className="muted">No models yet.</span>
+          )}
         </div>
       </div>
       <div className="row">
@@ -82,9 +106,28 @@ export function NewEvaluationForm({
           >
             <option value="run-heldout">a run's held-out set</option>
             <option value="version">a dataset version</option>
+            <option value="upload">an uploaded prompt/answer file</option>
           </select>
         </label>
-        {setKind === "version" ? (
+        {setKind === "upload" ? (
+          <label className="field-inline">
+            Prompt/answer file
+            <input
+              type="file"
+              aria-label="Prompt/answer file"
+              accept=".jsonl,.ndjson,.json,.csv,.tsv"
+              title="JSONL, JSON, CSV or TSV with a prompt (or question/problem) and an answer (or reference/solution) column"
+              onChange={(e) => void onFile(e.target.files?.[0])}
+            />
+            {upload.isPending && <span className="muted">uploading…</span>}
+            {upload.data && (
+              <span className="muted" data-testid="eval-set-uploaded">
+                {upload.data.label}: {upload.data.rows} problems
+                {upload.data.skipped ? ` (${upload.data.skipped} empty rows skipped)` : ""}
+              </span>
+            )}
+          </label>
+        ) : setKind === "version" ? (
           <label className="field-inline">
             Dataset version
             <select
@@ -125,9 +168,7 @@ export function NewEvaluationForm({
         <button
           type="button"
           onClick={submit}
-          disabled={
-            picked.length === 0 || create.isPending || (setKind === "version" ? !versionId : !heldoutRun)
-          }
+          disabled={picked.length === 0 || create.isPending || !setReady}
         >
           Evaluate {picked.length > 1 ? `${picked.length} models` : ""}
         </button>

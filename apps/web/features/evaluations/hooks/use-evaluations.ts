@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { datasetVersionKeys } from "@/features/runs/hooks/use-runs.ts";
 import { fetchJson } from "@/lib/client/api.ts";
 import type { CompareFilter, CompareRow, EvaluationView } from "../lib/evaluation-types.ts";
 
@@ -77,5 +78,26 @@ export function useEvaluationAction() {
     mutationFn: ({ id, action }: { id: string; action: "cancel" | "resume" }) =>
       fetchJson<EvaluationView>(`/api/evaluations/${encodeURIComponent(id)}/${action}`, { method: "POST" }),
     onSuccess: () => qc.invalidateQueries({ queryKey: evaluationKeys.all }),
+  });
+}
+
+export interface UploadedEvalSet {
+  versionId: string;
+  datasetId: string;
+  label: string;
+  rows: number;
+  skipped: number;
+}
+
+/** An uploaded prompt/answer file becomes an eval set (a dataset version). */
+export function useUploadEvalSet() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { fileName: string; text: string }) =>
+      fetchJson<UploadedEvalSet>("/api/evaluations/eval-sets", {
+        method: "POST",
+        body: JSON.stringify(body),
+      }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: datasetVersionKeys.all }),
   });
 }

@@ -18,7 +18,7 @@ export interface EvaluationMetricsView {
   mean_answer_tokens?: number;
   truncation_rate?: number;
   tokens_per_second?: number;
-  by_reasoning_length?: { bucket: string; n: number; accuracy: number }[];
+  by_reasoning_length?: { bucket: string; min?: number; max?: number | null; n: number; accuracy: number }[];
 }
 
 export interface EvaluationView {

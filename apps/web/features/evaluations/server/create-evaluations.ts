@@ -1,6 +1,6 @@
 import "server-only";
 import { newId, type Prisma } from "@distillery/db";
-import { ZEvalSet, ZEvalSettings } from "@distillery/evals/evaluations/schemas";
+import { TEACHER_MODEL_PREFIX, ZEvalSet, ZEvalSettings } from "@distillery/evals/evaluations/schemas";
 import { listServableModels } from "@distillery/inference";
 import { QUEUES } from "@distillery/jobs";
 import { z } from "zod";
@@ -24,18 +24,31 @@ export async function createEvaluations(
   input: z.infer<typeof ZCreateEvaluations>,
 ) {
   const { db, producer } = getContext();
+  const set = input.evalSet;
   const known = new Set((await listServableModels(db, actor.workspaceId)).map((m) => m.id));
+  // a teacher endpoint of the workspace is evaluated as `teacher:<id>` (named after the teacher)
+  const teachers = new Map(
+    (
+      await db.teacher.findMany({
+        where: { workspaceId: actor.workspaceId },
+        select: { id: true, name: true },
+      })
+    ).map((t) => [`${TEACHER_MODEL_PREFIX}${t.id}`, t.name]),
+  );
   input.models.forEach((m, i) => {
-    if (!known.has(m))
+    if (!known.has(m) && !teachers.has(m))
       throw new AppError("validation_failed", `models[${i}]: no model ${m} in this workspace`, [
         { field: `body.models.${i}`, message: `no model ${m}` },
       ]);
   });
-  const set = input.evalSet;
-  if (
-    set.kind === "version" &&
-    !(await db.datasetVersion.findFirst({ where: { id: set.versionId, workspaceId: actor.workspaceId } }))
-  )
+  const version =
+    set.kind === "version"
+      ? await db.datasetVersion.findFirst({
+          where: { id: set.versionId, workspaceId: actor.workspaceId },
+          include: { dataset: { select: { name: true } } },
+        })
+      : null;
+  if (set.kind === "version" && !version)
     throw new AppError("validation_failed", "evalSet.versionId: no such dataset version", [
       { field: "body.evalSet.versionId", message: "no such dataset version" },
     ]);
@@ -53,9 +66,13 @@ export async function createEvaluations(
       data: {
         id: newId("eval"),
         workspaceId: actor.workspaceId,
-        name: input.name
-          ? `${input.name} · ${model}`
-          : `${model} on ${run ? `${run.name} held-out` : "dataset version"}`,
+        name: `${input.name ? `${input.name} · ` : ""}${teachers.get(model) ?? model} on ${
+          run
+            ? `${run.name} held-out`
+            : version
+              ? `${version.dataset.name} v${version.version}`
+              : "dataset version"
+        }`,
         model,
         evalSet: set as Prisma.InputJsonValue,
         settings: input.settings as Prisma.InputJsonValue,

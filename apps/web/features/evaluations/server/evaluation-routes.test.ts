@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Db, ensureDefaultWorkspace, newId } from "@distillery/db";
+import { readVersionRows } from "@distillery/datasets";
+import { createRun, type Db, ensureDefaultWorkspace, newId } from "@distillery/db";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { QUEUES } from "@distillery/jobs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -16,7 +17,7 @@ process.env.DISTILLERY_DATA_DIR = dataDir;
 process.env.DISTILLERY_AUTH = "local";
 process.env.QUEUE_PREFIX = `ev${randomBytes(3).toString("hex")}`;
 type Handler = (req: Request, ctx?: { params: Promise<Record<string, string>> }) => Promise<Response>;
-let routes: Record<"create" | "compare" | "exportCsv" | "cancel" | "list", Handler>;
+let routes: Record<"create" | "compare" | "exportCsv" | "cancel" | "list" | "upload", Handler>;
 let db: Db;
 let drop: (() => Promise<void>) | undefined;
 let stopServices: (() => Promise<void>) | undefined;
@@ -37,6 +38,7 @@ beforeAll(async () => {
     compare: (await import("@/app/api/evaluations/compare/route.ts")).GET,
     exportCsv: (await import("@/app/api/evaluations/[evaluationId]/export/route.ts")).GET,
     cancel: (await import("@/app/api/evaluations/[evaluationId]/cancel/route.ts")).POST,
+    upload: (await import("@/app/api/evaluations/eval-sets/route.ts")).POST,
   };
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
   setActorResolver(async () => ({ userId: actor.userId, workspaceId, name: "T", email: "t@example.com" }));
@@ -109,7 +111,7 @@ describe("evaluation routes", () => {
   it("exports CSV with model text quoted as text", async () => {
     const res = await routes.exportCsv(
       new Request(`http://x/api/evaluations/${ids[1]}/export?format=csv`),
-      params({ evaluationId: ids[1]! }),
+      params({ evaluationId: ids[1] ?? "" }),
     );
     expect(res.headers.get("content-type")).toMatch(/text\/csv/);
     const lines = (await res.text()).trim().split("\r\n");
@@ -157,5 +159,94 @@ describe("evaluation routes", () => {
     );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("cancelled");
+  });
+
+  it("an uploaded prompt/answer file becomes an eval set a teacher is evaluated on", async () => {
+    const post = (body: unknown) =>
+      routes.upload(
+        new Request("http://x/api/evaluations/eval-sets", { method: "POST", body: JSON.stringify(body) }),
+      );
+    const csv =
+      'question,solution\r\nWhat is 1 + 1?,2\r\n"What is 2 + 3, exactly?","We add. The answer is \\boxed{5}."\r\n,\r\nWhat is 4 + 4?,8\r\n';
+    const res = await post({ fileName: "sums.csv", text: csv });
+    expect(res.status).toBe(201);
+    const up = (await res.json()) as { versionId: string; label: string; rows: number; skipped: number };
+    expect([up.rows, up.skipped, up.label]).toEqual([3, 1, "eval set · sums.csv v1"]);
+    const version = await db.datasetVersion.findUniqueOrThrow({ where: { id: up.versionId } });
+    const { getContext } = await import("@/lib/server/context.ts");
+    const path = getContext().store.localPath(version.blobKey ?? "");
+    const rows = [];
+    for await (const r of readVersionRows(path ?? "")) rows.push(r);
+    expect(rows.map((r) => [r.messages[0]?.content, r.reference])).toEqual([
+      ["What is 1 + 1?", "2"],
+      ["What is 2 + 3, exactly?", "5"],
+      ["What is 4 + 4?", "8"],
+    ]);
+    // a teacher of the workspace is evaluated as teacher:<id>, named after the teacher
+    const teacherId = newId("tch");
+    await db.teacher.create({
+      data: { id: teacherId, workspaceId, name: "R1 api", baseUrl: "http://127.0.0.1:9/v1", model: "r1" },
+    });
+    const created = await routes.create(
+      new Request("http://x/api/evaluations", {
+        method: "POST",
+        body: JSON.stringify({
+          models: [`teacher:${teacherId}`],
+          evalSet: { kind: "version", versionId: up.versionId },
+        }),
+      }),
+    );
+    expect(created.status).toBe(201);
+    const [ev] = ((await created.json()) as { evaluations: { name: string; model: string }[] }).evaluations;
+    expect(ev).toMatchObject({ name: "R1 api on eval set · sums.csv v1", model: `teacher:${teacherId}` });
+    // bad files name the field
+    const noAnswer = await post({ fileName: "q.jsonl", text: '{"prompt":"What is 1 + 1?"}\n' });
+    expect(noAnswer.status).toBe(400);
+    expect(JSON.stringify(await noAnswer.json())).toContain("body.answerColumn");
+    const missing = await post({ fileName: "q.jsonl", text: '{"prompt":"a","answer":""}\n' });
+    expect(JSON.stringify(await missing.json())).toContain("no answer");
+    const lines = await post({ fileName: "q.txt", text: "What is 1 + 1?\n" });
+    expect(lines.status).toBe(400);
+    const wrongColumn = await post({ text: '{"prompt":"a","answer":"1"}\n', answerColumn: "gold" });
+    expect(JSON.stringify(await wrongColumn.json())).toMatch(/gold.*does not exist/);
+  });
+
+  it("a run's before/after evaluations become ordinary evaluations linked to the run, once", async () => {
+    const r = await createRun(db, {
+      workspaceId,
+      name: "demo run",
+      engine: "local",
+      config: { model: { id: "tiny base" } },
+    });
+    for (const [seq, name, accuracy] of [
+      [1, "before", 0.25],
+      [2, "after", 0.75],
+    ] as const)
+      await db.runEvent.create({
+        data: { workspaceId, runId: r.id, seq, type: "eval", data: { name, metrics: { accuracy, n: 8 } } },
+      });
+    const list = async () =>
+      (
+        (await (await routes.list(new Request(`http://x/api/evaluations?runId=${r.id}`))).json()) as {
+          evaluations: {
+            name: string;
+            model: string;
+            phase: string;
+            runId: string;
+            metrics: { accuracy: number };
+          }[];
+        }
+      ).evaluations;
+    const first = await list();
+    expect(first.map((e) => [e.phase, e.model, e.metrics.accuracy, e.runId]).sort()).toEqual([
+      ["after", r.id, 0.75, r.id],
+      ["before", "tiny base", 0.25, r.id],
+    ]);
+    expect(await list()).toHaveLength(2);
+    // and they are in the workspace's list too
+    const all = (await (await routes.list(new Request("http://x/api/evaluations"))).json()) as {
+      evaluations: { runId: string | null }[];
+    };
+    expect(all.evaluations.filter((e) => e.runId === r.id)).toHaveLength(2);
   });
 });
