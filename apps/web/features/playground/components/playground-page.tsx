@@ -3,7 +3,13 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { useServedModels } from "@/features/evaluations/hooks/use-evaluations.ts";
 import { useConversation, useConversations, useSaveConversation } from "../hooks/use-playground.ts";
-import { type ConversationData, messagesFor, type Reply } from "../lib/conversation.ts";
+import {
+  type ConversationData,
+  messagesFor,
+  previewMessages,
+  type Reply,
+  withLastTurnCleared,
+} from "../lib/conversation.ts";
 import { streamChat } from "../lib/stream-chat.ts";
 import { RenderedPrompt } from "./rendered-prompt.tsx";
 import { ReplyView } from "./reply-view.tsx";
@@ -139,14 +145,8 @@ export function PlaygroundPage() {
   };
 
   const regenerate = () => {
-    const cur = dataRef.current;
-    if (cur.turns.length === 0 || isBusy) return;
-    const d = {
-      ...cur,
-      turns: cur.turns.map((t, i) =>
-        i === cur.turns.length - 1 ? { ...t, replies: cur.models.map(() => emptyReply()) } : t,
-      ),
-    };
+    const d = isBusy ? null : withLastTurnCleared(dataRef.current, emptyReply);
+    if (!d) return;
     update(() => d);
     void runTurn(d);
   };
@@ -278,7 +278,7 @@ export function PlaygroundPage() {
               {showPrompt && (
                 <RenderedPrompt
                   model={model}
-                  messages={messagesFor({ ...data, models: shown }, col, data.turns.length + (input ? 1 : 0))}
+                  messages={previewMessages({ ...data, models: shown }, col, input)}
                 />
               )}
               {data.turns.map((t, i) => (

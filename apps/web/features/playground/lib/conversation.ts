@@ -48,3 +48,23 @@ export function messagesFor(data: ConversationData, col: number, upToTurn = data
   });
   return messages;
 }
+
+/**
+ * What "show the rendered prompt" renders for column `col`: the prompt the next request sends —
+ * the whole history, then the message being typed (when there is one); with nothing typed, the
+ * prompt the last turn was sent with.
+ */
+export function previewMessages(data: ConversationData, col: number, pending: string) {
+  if (!pending.trim()) return messagesFor(data, col);
+  return messagesFor({ ...data, turns: [...data.turns, { user: pending, replies: [] }] }, col);
+}
+
+/** Regenerate: the last turn asked again, its replies emptied for every column (null when no turn). */
+export function withLastTurnCleared(data: ConversationData, empty: () => Reply): ConversationData | null {
+  const last = data.turns.length - 1;
+  if (last < 0) return null;
+  return {
+    ...data,
+    turns: data.turns.map((t, i) => (i === last ? { ...t, replies: data.models.map(() => empty()) } : t)),
+  };
+}
