@@ -273,6 +273,8 @@ export const ZEngineJob = z.object({
     baseModelNameOrPath: z.string().min(1).optional(),
     /** HF model directory of the teacher (distillation modes logit and on-policy) */
     teacherModel: z.string().min(1).optional(),
+    /** folder of a stored "teacher logits" artifact (logit mode with distillation.teacherLogits) */
+    teacherLogits: z.string().min(1).optional(),
     /** JSONL of EngineExample */
     trainData: z.string().min(1),
     evalData: z.string().optional(),

@@ -15,12 +15,16 @@ import { runInArena } from "../kernels/wasm-memory.ts";
 import { type LlamaModel, packableWeights } from "../model/llama-model.ts";
 import { type EngineTokenizer, loadTokenizer } from "../tokenizer/engine-tokenizer.ts";
 import { checkFeatureLayers, createFeatureDistill, type FeatureDistill } from "./feature-distillation.ts";
+import { checkTeacherLogitsForRun, loadTeacherLogits, type TeacherLogits } from "./teacher-logits.ts";
 import type { TokenizedExample } from "./training-data.ts";
 
 /** What a distillation step needs beside the student: the frozen teacher and the loss settings. */
 export interface DistillContext {
   mode: "logit" | "on-policy" | "feature";
-  teacher: LlamaModel;
+  /** the frozen teacher, or null when its stored top-k logits stand in for it */
+  teacher: LlamaModel | null;
+  /** logit mode from a stored "teacher logits" artifact (the teacher is not run) */
+  stored: TeacherLogits | null;
   /** hidden-state matching (mode feature, or logit with feature settings), else null */
   feature: FeatureDistill | null;
   beta: number;
@@ -58,8 +62,40 @@ export function loadDistillTeacher(
   student: { model: LlamaModel; tokenizer: EngineTokenizer },
   d: DistillationConfig,
   seed = 0,
+  stored?: { dir: string | undefined; dataPath: string; maxSeqLength: number; completionOnly: boolean },
 ): DistillContext | null {
   if (d.mode === "sft") return null;
+  if (d.teacherLogits) {
+    if (!stored?.dir)
+      throw new EngineError(
+        "config_invalid",
+        `teacher logits ${d.teacherLogits.artifactId} were not resolved to a folder for this run`,
+        { field: "distillation.teacherLogits.artifactId" },
+      );
+    const tl = loadTeacherLogits(stored.dir);
+    checkTeacherLogitsForRun(tl, {
+      tokenizer: student.tokenizer,
+      studentName: studentDir,
+      dataPath: stored.dataPath,
+      maxSeqLength: stored.maxSeqLength,
+      completionOnly: stored.completionOnly,
+      topK: d.topK,
+    });
+    return {
+      mode: d.mode,
+      teacher: null,
+      stored: tl,
+      feature: null,
+      beta: resolveDistillationBeta(d),
+      temperature: d.temperature,
+      alpha: d.alpha,
+      topK: d.topK ?? tl.manifest.k,
+      lmbda: d.lmbda,
+      maxNewTokens: d.maxNewTokens,
+      samplingTemperature: d.samplingTemperature,
+      release: () => {},
+    };
+  }
   if (!teacherDir)
     throw new EngineError("config_invalid", `${d.mode} distillation needs the teacher's model folder`, {
       field: "distillation.teacher.modelId",
@@ -83,6 +119,7 @@ export function loadDistillTeacher(
   return {
     mode: d.mode,
     teacher,
+    stored: null,
     feature: feature
       ? createFeatureDistill(
           feature,

@@ -150,7 +150,9 @@ describe("feature distillation in the CPU engine", async () => {
           ),
       ),
     ).toBe(true);
-    const [loss, ce, kd, feat] = ["loss", "ce_loss", "kd_loss", "feature_loss"].map((k) => series(events, k));
+    const [loss, ce, kd, feat] = ["loss", "ce_loss", "kd_loss", "feature_loss"].map((k) =>
+      series(events, k),
+    ) as [number[], number[], number[], number[]];
     expect(feat).toHaveLength(12);
     for (let i = 0; i < 12; i++)
       expect(loss[i]).toBeCloseTo(
@@ -183,7 +185,11 @@ describe("feature distillation in the CPU engine", async () => {
     job.paths.teacherModel = teacher;
     const { events, emit } = collectEvents();
     await runTraining(job, { emit });
-    const [loss, ce, feat] = ["loss", "ce_loss", "feature_loss"].map((k) => series(events, k));
+    const [loss, ce, feat] = ["loss", "ce_loss", "feature_loss"].map((k) => series(events, k)) as [
+      number[],
+      number[],
+      number[],
+    ];
     for (let i = 0; i < 4; i++) expect(loss[i]).toBeCloseTo((ce[i] as number) + 2 * (feat[i] as number), 5);
     expect(series(events, "kd_loss")).toEqual([]);
     expect(series(events, "top1_agreement")).toEqual([]);

@@ -30,6 +30,7 @@ import {
 } from "./distillation.ts";
 import { computeLrFactor, computeWarmupSteps } from "./lr-schedule.ts";
 import { prepareModelForRun } from "./prepare-model.ts";
+import { storedTeacherTopK } from "./teacher-logits.ts";
 import {
   type Batch,
   collateBatch,
@@ -189,8 +190,22 @@ async function trainJob(
     prepared,
     job.config.distillation,
     t.seed,
+    {
+      dir: job.paths.teacherLogits,
+      dataPath: job.paths.trainData,
+      maxSeqLength: maxLen,
+      completionOnly,
+    },
   );
-  if (distillCtx) {
+  if (distillCtx?.stored) {
+    const m = distillCtx.stored.manifest;
+    emit({
+      type: "log",
+      level: "info",
+      message: `logit distillation from stored teacher logits ${job.paths.teacherLogits} (teacher ${m.teacher}, top-${m.k} of ${m.positions} positions, the teacher is not run): beta ${distillCtx.beta}, temperature ${distillCtx.temperature}, alpha ${distillCtx.alpha}, top-${distillCtx.topK}`,
+    });
+  }
+  if (distillCtx?.teacher) {
     const params = distillCtx.teacher.layers.length;
     emit({
       type: "log",
@@ -213,6 +228,7 @@ async function trainJob(
   const distillStep = distillCtx
     ? createDistillStep(distillCtx, model, tokenizer.stopTokenIds, padId, completionOnly, maxLen, t.seed)
     : undefined;
+  const hasTeacherLogprob = distillCtx?.teacher != null;
 
   const opt = createAdamWState(optimized);
   let state: TrainerState = {
@@ -264,10 +280,8 @@ async function trainJob(
   const distillMetrics = (): Record<string, number> => {
     if (!distillSums.n) return {};
     const n = distillSums.n;
-    const out: Record<string, number> = {
-      ce_loss: distillSums.ce / n,
-      teacher_logprob: distillSums.teacherLp / n,
-    };
+    const out: Record<string, number> = { ce_loss: distillSums.ce / n };
+    if (hasTeacherLogprob) out.teacher_logprob = distillSums.teacherLp / n;
     if (hasDivergence) {
       out.kd_loss = distillSums.kd / n;
       out.top1_agreement = distillSums.agree / n;
@@ -301,14 +315,11 @@ async function trainJob(
     while (state.step < totalSteps) {
       if (signal?.aborted) throw new EngineError("cancelled", "training was cancelled");
       const s = state.step;
-      const batches = Array.from({ length: ga }, (_, j) =>
-        collateBatch(
-          order.microBatch(s * ga + j).map((i) => trainRows[i]!),
-          padId,
-          completionOnly,
-        ),
+      const microRows = Array.from({ length: ga }, (_, j) =>
+        order.microBatch(s * ga + j).map((i) => trainRows[i] as TokenizedExample | TokenizedExample[]),
       );
-      const res = accumulateGradients(model, optimized, batches, t.seed, s, distillStep?.(s));
+      const batches = microRows.map((rows) => collateBatch(rows, padId, completionOnly));
+      const res = accumulateGradients(model, optimized, batches, t.seed, s, distillStep?.(s, microRows));
       const gradNorm = clipGradNorm(trainable, t.maxGradNorm);
       if (!Number.isFinite(gradNorm)) {
         throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, {
@@ -332,7 +343,7 @@ async function trainJob(
         distillSums.kd += d.kdLoss;
         distillSums.ce += d.ceLoss;
         distillSums.agree += d.top1Agreement;
-        distillSums.teacherLp += d.teacherLogprob;
+        distillSums.teacherLp += d.teacherLogprob ?? 0;
         distillSums.feature += d.featureLoss ?? 0;
         distillSums.n += 1;
         if (d.sampledLength !== null) {
@@ -424,9 +435,20 @@ function createDistillStep(
   completionOnly: boolean,
   maxLen: number,
   seed: number,
-): (step: number) => DistillStep {
-  return (step) => ({
+): (step: number, microRows: (TokenizedExample | TokenizedExample[])[][]) => DistillStep {
+  const stored = ctx.stored;
+  return (step, microRows) => ({
     ctx,
+    storedTeacher: stored
+      ? (i, batch) =>
+          storedTeacherTopK(
+            stored,
+            microRows[i] as (TokenizedExample | TokenizedExample[])[],
+            batch.seq,
+            batch.targets,
+            ctx.topK ?? stored.manifest.k,
+          )
+      : undefined,
     onPolicyBatch:
       ctx.mode !== "on-policy"
         ? undefined

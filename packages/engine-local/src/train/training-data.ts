@@ -9,6 +9,8 @@ export interface TokenizedExample {
   ids: number[];
   /** index of the first completion token; positions before it are prompt */
   completionStart: number;
+  /** the example's row in its JSONL file (stored teacher logits are looked up by it) */
+  source?: number;
 }
 
 export interface Batch {
@@ -59,12 +61,12 @@ export function tokenizeExamples(
   maxSeqLength: number,
 ): TokenizedExample[] {
   return examples
-    .map((e) => {
+    .map((e, source) => {
       const prompt = tok.encode(e.prompt, true);
       const completion = tok.encode(e.completion, false);
       // +1: the last position predicts nothing, so a sequence of maxSeqLength+1 ids trains maxSeqLength targets
       const ids = [...prompt, ...completion].slice(0, maxSeqLength + 1);
-      return { ids, completionStart: Math.min(prompt.length, ids.length) };
+      return { ids, completionStart: Math.min(prompt.length, ids.length), source };
     })
     .filter((e) => e.ids.length >= 2);
 }

@@ -5,7 +5,7 @@ import { runInArena } from "../kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "../model/llama-forward.ts";
 import type { LlamaModel } from "../model/llama-model.ts";
 import { crossEntropy } from "../model/ops/cross-entropy.ts";
-import { distillLoss } from "../model/ops/distill-loss.ts";
+import { distillLoss, type TeacherDistribution } from "../model/ops/distill-loss.ts";
 import { type Param, zeroGrad } from "../model/param.ts";
 import type { DistillContext } from "./distillation.ts";
 import { featureStepLoss } from "./feature-distillation.ts";
@@ -21,8 +21,11 @@ export interface StepResult {
     kdLoss: number;
     ceLoss: number;
     top1Agreement: number;
-    /** mean log-probability the teacher gives the targets (the student's own samples, on-policy) */
-    teacherLogprob: number;
+    /**
+     * mean log-probability the teacher gives the targets (the student's own samples, on-policy);
+     * null from stored top-k logits, which do not hold every target's
+     */
+    teacherLogprob: number | null;
     /** feature distillation: the hidden-state MSE (mean over layer pairs), before its weight */
     featureLoss: number | null;
     /** micro-batches the student sampled itself, and their mean completion length */
@@ -38,6 +41,8 @@ export interface DistillStep {
    * mean completion length), or null to keep the data; called before any gradient is computed.
    */
   onPolicyBatch?: (i: number, batch: Batch) => { batch: Batch; sampledLength: number } | null;
+  /** logit mode from stored teacher logits: micro-batch `i`'s top-k teacher distribution */
+  storedTeacher?: (i: number, batch: Batch) => TeacherDistribution;
 }
 
 /** log p(target) under each counted row's softmax (T = 1), summed */
@@ -104,8 +109,11 @@ export function accumulateGradients(
     // and are freed when it is done
     lossSum += runInArena(() => {
       const ctx = distill?.ctx;
-      const teacherTape = ctx ? forwardTrain(ctx.teacher, b.ids, b.batch, b.seq, null, b.segStart) : null;
+      const teacherTape = ctx?.teacher
+        ? forwardTrain(ctx.teacher, b.ids, b.batch, b.seq, null, b.segStart)
+        : null;
       const teacherLogits = teacherTape ? teacherTape.logits : null;
+      const stored = ctx && !ctx.teacher ? distill?.storedTeacher?.(i, b) : undefined;
       const tape = forwardTrain(model, b.ids, b.batch, b.seq, rng, b.segStart);
       // feature mode keeps the data's cross-entropy whole (no divergence to mix it with)
       const alpha = ctx && ctx.mode !== "feature" ? ctx.alpha : 1;
@@ -123,12 +131,15 @@ export function accumulateGradients(
         ceSum += ce.lossSum;
         teacherLp += sumTargetLogprob(teacherLogits, b.targets, rows, vocab);
       }
-      if (ctx && teacherLogits && ctx.mode !== "feature") {
+      if (ctx && (teacherLogits || stored) && ctx.mode !== "feature") {
+        const teacherDist: TeacherDistribution =
+          stored ??
+          (ctx.topK === undefined || !teacherLogits
+            ? { kind: "logits", logits: teacherLogits as FArray }
+            : topKOf(teacherLogits, rows, vocab, ctx.topK, b.targets));
         const kd = distillLoss(
           tape.logits,
-          ctx.topK === undefined
-            ? { kind: "logits", logits: teacherLogits }
-            : topKOf(teacherLogits, rows, vocab, ctx.topK, b.targets),
+          teacherDist,
           b.targets,
           rows,
           vocab,
@@ -140,7 +151,7 @@ export function accumulateGradients(
         kdSum += kd.lossSum;
         ceSum += ce.lossSum;
         agree += kd.agreeCount;
-        teacherLp += sumTargetLogprob(teacherLogits, b.targets, rows, vocab);
+        if (teacherLogits) teacherLp += sumTargetLogprob(teacherLogits, b.targets, rows, vocab);
         const g = kd.dlogits as NonNullable<typeof kd.dlogits>;
         if (dlogits)
           for (let j = 0; j < g.length; j++) dlogits[j] = (dlogits[j] as number) + (g[j] as number);
@@ -164,7 +175,7 @@ export function accumulateGradients(
       kdLoss: kdSum / counted,
       ceLoss: ceSum / counted,
       top1Agreement: agree / counted,
-      teacherLogprob: teacherLp / counted,
+      teacherLogprob: distill.ctx.teacher ? teacherLp / counted : null,
       featureLoss: distill.ctx.feature ? featureSum / counted : null,
       onPolicyBatches,
       sampledLength: onPolicyBatches ? sampledTotal / onPolicyBatches : null,
