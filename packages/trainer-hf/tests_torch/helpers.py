@@ -49,16 +49,16 @@ def make_tokenizer(out_dir: str):
     return fast
 
 
-def make_tiny_llama(out_dir: str, tie: bool = False, seed: int = 0):
+def make_tiny_llama(out_dir: str, tie: bool = False, seed: int = 0, hidden_size: int = 64, num_layers: int = 2):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(SPECIALS) + len(WORDS),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=num_layers,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=256,

@@ -58,3 +58,48 @@ class DistillRuns(unittest.TestCase):
         events = self.run_mode("onpolicy", {"mode": "on-policy", "teacher": {"modelId": "t"}, "temperature": 1.0, "alpha": 0.0, "lmbda": 1.0, "maxNewTokens": 8, "samplingTemperature": 1.0})
         lengths = [e["values"]["sampled_length"] for e in events if e["type"] == "metric" and "sampled_length" in e["values"]]
         self.assertTrue(lengths and all(0 < x <= 8 for x in lengths), lengths)
+
+    def test_feature_mode_with_logit_trains_a_projection_and_reports_the_feature_loss(self) -> None:
+        wide = os.path.join(self.work, "teacher-wide")
+        make_tiny_llama(wide, seed=2, hidden_size=96, num_layers=3)
+        job = make_job(self.work, self.student, "feature", {"maxSteps": 20, "loggingSteps": 1}, specialTokens=[])
+        with_teacher(
+            job,
+            wide,
+            {
+                "mode": "logit",
+                "teacher": {"modelId": "t"},
+                "temperature": 1.0,
+                "alpha": 0.5,
+                "lmbda": 1.0,
+                "maxNewTokens": 8,
+                "samplingTemperature": 1.0,
+                "feature": {"layers": [{"student": 1, "teacher": 2}, {"student": 2, "teacher": 3}], "weight": 0.5},
+            },
+        )
+        rc, events, stderr = run_train(job)
+        self.assertEqual(rc, 0, stderr[-3000:])
+        feat = [e["values"]["feature_loss"] for e in events if e["type"] == "metric" and "feature_loss" in e["values"]]
+        self.assertGreaterEqual(len(feat), 10)
+        self.assertLess(sum(feat[-3:]) / 3, sum(feat[:3]) / 3, feat)
+
+    def test_feature_layer_past_the_depth_is_refused_naming_the_field(self) -> None:
+        job = make_job(self.work, self.student, "feature-bad", {"maxSteps": 2}, specialTokens=[])
+        with_teacher(
+            job,
+            self.teacher,
+            {
+                "mode": "feature",
+                "teacher": {"modelId": "t"},
+                "temperature": 1.0,
+                "alpha": 0.0,
+                "lmbda": 1.0,
+                "maxNewTokens": 8,
+                "samplingTemperature": 1.0,
+                "feature": {"layers": [{"student": 1, "teacher": 9}], "weight": 1.0},
+            },
+        )
+        rc, events, _ = run_train(job)
+        self.assertNotEqual(rc, 0)
+        errors = [e for e in events if e["type"] == "error"]
+        self.assertEqual(errors[0].get("field"), "distillation.feature.layers.0.teacher", errors)

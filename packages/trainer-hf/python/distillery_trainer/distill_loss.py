@@ -104,3 +104,50 @@ def mixed_loss(
     n = max(count, 1)
     loss = (alpha * ce_sum + (1 - alpha) * kd_sum) / n
     return {"loss": loss, "kd_loss": float(kd_sum) / n, "ce_loss": float(ce_sum) / n, "top1_agreement": agree / n}
+
+
+def feature_loss(
+    student_hidden: torch.Tensor,
+    teacher_hidden: torch.Tensor,
+    targets: torch.Tensor,
+    proj: torch.nn.Module | None = None,
+) -> tuple[torch.Tensor, int]:
+    """Feature (hidden-state) distillation, the same math as engine-local's
+    src/model/ops/distill-loss-feature.ts: over rows whose target is >= 0, the sum of the per-row
+    mean squared error between proj(student) (a learned Linear student width -> teacher width, or
+    the state itself when the widths are equal) and the teacher's state. Returns (loss_sum, count).
+
+    student_hidden [rows, dS], teacher_hidden [rows, dT] (no gradient), targets [rows].
+    """
+    mask = targets >= 0
+    count = int(mask.sum())
+    if count == 0:
+        return student_hidden.sum() * 0, 0
+    s = student_hidden[mask]
+    t = teacher_hidden[mask].detach().to(s.dtype)
+    if proj is None:
+        if s.shape[-1] != t.shape[-1]:
+            raise ValueError(f"student width {s.shape[-1]} and teacher width {t.shape[-1]} differ: a projection is needed")
+        y = s
+    else:
+        y = proj(s.to(next(proj.parameters()).dtype)).to(s.dtype)
+    return ((y - t) ** 2).mean(-1).sum(), count
+
+
+def feature_losses(
+    pairs: list[tuple[int, int]],
+    student_hidden: list[torch.Tensor] | tuple[torch.Tensor, ...],
+    teacher_hidden: list[torch.Tensor] | tuple[torch.Tensor, ...],
+    targets: torch.Tensor,
+    projections: list[torch.nn.Module | None],
+) -> torch.Tensor:
+    """Mean over the layer pairs (student index, teacher index) of feature_loss's sum over counted
+    rows; hidden states are indexed as transformers' output_hidden_states, except that index
+    n_layers is the last decoder layer's output before the final norm (as engine-local)."""
+    total = None
+    for (si, ti), proj in zip(pairs, projections):
+        s = student_hidden[si]
+        t = teacher_hidden[ti]
+        loss, _ = feature_loss(s.reshape(-1, s.shape[-1]), t.reshape(-1, t.shape[-1]), targets.reshape(-1), proj)
+        total = loss if total is None else total + loss
+    return total / len(pairs)

@@ -13,7 +13,7 @@ import random
 
 import torch
 
-from .distill_loss import mixed_loss
+from .distill_loss import feature_losses, mixed_loss
 from .errors import TrainerError
 
 
@@ -65,6 +65,55 @@ def check_same_tokenizer(student_tok, teacher_path: str, student_name: str) -> N
             )
 
 
+def check_feature_layers(feature: dict, student_layers: int, teacher_layers: int) -> None:
+    """Refuses a hidden-state index past either model's depth, naming the field (as core's
+    featureLayerIssues)."""
+    for i, pair in enumerate(feature["layers"]):
+        for side, n in (("student", student_layers), ("teacher", teacher_layers)):
+            if pair[side] > n:
+                raise TrainerError(
+                    f"{side} layer {pair[side]} does not exist: the {side} has {n} layers (hidden states 0..{n})",
+                    code="config_invalid",
+                    field=f"distillation.feature.layers.{i}.{side}",
+                )
+
+
+def make_projections(feature: dict, student_width: int, teacher_width: int, device) -> torch.nn.ModuleList:
+    """One Linear student width -> teacher width per layer pair (None-like Identity when equal);
+    float32, trained by the student's optimizer, never saved with the model."""
+    mods = [
+        torch.nn.Linear(student_width, teacher_width) if student_width != teacher_width else torch.nn.Identity()
+        for _ in feature["layers"]
+    ]
+    return torch.nn.ModuleList(mods).to(device=device, dtype=torch.float32)
+
+
+def _final_norm(model):
+    """The decoder's final norm (its input is hidden state n_layers as engine-local counts it)."""
+    found = None
+    for name, mod in model.named_modules():
+        if name == "norm" or name.endswith("model.norm"):
+            found = mod
+    if found is None:
+        raise TrainerError("feature distillation: the model has no final norm module (model.norm)", code="model_invalid")
+    return found
+
+
+def hidden_states_of(model, inputs: dict):
+    """Forward with every hidden state: index 0 the embeddings, i the output of decoder layer i,
+    the last one taken before the final norm (transformers returns it normed)."""
+    captured = {}
+    handle = _final_norm(model).register_forward_pre_hook(lambda _m, args: captured.__setitem__("x", args[0]))
+    try:
+        out = model(**inputs, use_cache=False, output_hidden_states=True)
+    finally:
+        handle.remove()
+    hs = list(out.hidden_states)
+    if "x" in captured:
+        hs[-1] = captured["x"]
+    return out, hs
+
+
 def make_distill_trainer(base_cls):
     """A subclass of the run's Trainer class that distils from `teacher`."""
 
@@ -78,6 +127,26 @@ def make_distill_trainer(base_cls):
             self.dist_tokenizer = tokenizer
             self.coin = random.Random(seed)
             self._sums: dict = {}
+            self.feature = distillation.get("feature")
+            self.projections = None
+            if self.feature:
+                check_feature_layers(self.feature, self.model.config.num_hidden_layers, teacher.config.num_hidden_layers)
+                device = next(self.model.parameters()).device
+                self.projections = make_projections(self.feature, self.model.config.hidden_size, teacher.config.hidden_size, device)
+
+        def create_optimizer(self):
+            """The student's optimizer, with the feature projections as two more groups (weights
+            decayed, biases not, as engine-local); they are not in the model, so not saved."""
+            opt = super().create_optimizer()
+            if self.projections is not None and not getattr(self, "_projections_added", False):
+                weights = [p for n, p in self.projections.named_parameters() if not n.endswith("bias")]
+                biases = [p for n, p in self.projections.named_parameters() if n.endswith("bias")]
+                if weights:
+                    opt.add_param_group({"params": weights, "weight_decay": self.args.weight_decay})
+                if biases:
+                    opt.add_param_group({"params": biases, "weight_decay": 0.0})
+                self._projections_added = True
+            return opt
 
         def _add(self, key: str, value: float) -> None:
             total, n = self._sums.get(key, (0.0, 0))
@@ -156,9 +225,15 @@ def make_distill_trainer(base_cls):
                 inputs = self._on_policy_batch(model, inputs)
             labels = inputs.pop("labels")
             inputs.pop("num_tokens", None)
-            outputs = model(**inputs, use_cache=False)
-            with torch.no_grad():
-                teacher_logits = self.teacher(**inputs, use_cache=False).logits
+            if self.feature:
+                outputs, student_hs = hidden_states_of(model, inputs)
+                with torch.no_grad():
+                    teacher_out, teacher_hs = hidden_states_of(self.teacher, inputs)
+                teacher_logits = teacher_out.logits
+            else:
+                outputs = model(**inputs, use_cache=False)
+                with torch.no_grad():
+                    teacher_logits = self.teacher(**inputs, use_cache=False).logits
             # position t predicts labels[t + 1]
             s = outputs.logits[:, :-1, :]
             t = teacher_logits[:, :-1, : s.shape[-1]]
@@ -168,14 +243,36 @@ def make_distill_trainer(base_cls):
             if k:  # the teacher as an endpoint or a stored artifact gives it: top-k log-probs + a tail bucket
                 top = torch.log_softmax(t.float(), -1).topk(int(k), dim=-1)
                 teacher = {"topk_ids": top.indices, "topk_logprobs": top.values}
-            r = mixed_loss(s, y, alpha=self.alpha, beta=self.beta, temperature=float(self.d["temperature"]), **teacher)
+            counted = y >= 0
+            n = max(int(counted.sum()), 1)
+            if self.d["mode"] == "feature":
+                # no divergence: the data's cross-entropy whole, plus weight x the hidden-state MSE
+                flat = s.reshape(-1, s.shape[-1])
+                ce_sum = torch.nn.functional.cross_entropy(flat.float(), y.reshape(-1).clamp_min(0), reduction="none")[
+                    y.reshape(-1) >= 0
+                ].sum()
+                loss = ce_sum / n
+                self._add("ce_loss", float(ce_sum) / n)
+            else:
+                r = mixed_loss(s, y, alpha=self.alpha, beta=self.beta, temperature=float(self.d["temperature"]), **teacher)
+                for key in ("kd_loss", "ce_loss", "top1_agreement"):
+                    self._add(key, r[key])
+                loss = r["loss"]
+            if self.feature:
+                pairs = [(p["student"], p["teacher"]) for p in self.feature["layers"]]
+                projs = [None if isinstance(m, torch.nn.Identity) else m for m in self.projections]
+                f = feature_losses(
+                    pairs,
+                    [h[:, :-1, :].float() for h in student_hs],
+                    [h[:, :-1, :].float() for h in teacher_hs],
+                    y,
+                    projs,
+                )
+                loss = loss + float(self.feature.get("weight", 1.0)) * f / n
+                self._add("feature_loss", float(f) / n)
             with torch.no_grad():
                 lp = torch.log_softmax(t.float(), -1).gather(-1, y.clamp_min(0)[..., None]).squeeze(-1)
-                counted = y >= 0
                 self._add("teacher_logprob", float(lp[counted].mean()) if counted.any() else 0.0)
-            for key in ("kd_loss", "ce_loss", "top1_agreement"):
-                self._add(key, r[key])
-            loss = r["loss"]
             # a micro-batch mean; where the Trainer does not divide by the accumulation steps itself
             # (it passes num_items_in_batch to models that accept loss kwargs), divide here
             if num_items_in_batch is not None and getattr(self, "model_accepts_loss_kwargs", False):
