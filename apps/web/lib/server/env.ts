@@ -42,6 +42,13 @@ export const ZWebEnv = ZS3Env.extend({
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** the studio's public URL (https://distillery.example.com): links in invitations and resets */
   DISTILLERY_PUBLIC_URL: z.url().optional(),
+  /**
+   * optional mail relay for password-reset links: smtp://user:pass@host:587 (STARTTLS when offered)
+   * or smtps://…:465. Unset: the one-time link is printed in the server log for the operator.
+   */
+  SMTP_URL: z.url().optional(),
+  /** the reset mail's sender (default: distillery@<the public URL's host>) */
+  SMTP_FROM: z.string().max(300).optional(),
   /** host names the web answers (comma-separated; DNS rebinding guard). Loopback names always. */
   DISTILLERY_ALLOWED_HOSTS: z.string().default(""),
 });
@@ -49,10 +56,15 @@ export type WebEnv = z.infer<typeof ZWebEnv>;
 
 let cached: WebEnv | undefined;
 
-/** Parsed once; a bad value throws with the variable's name and what is wrong. */
+/**
+ * Parsed once; a bad value throws with the variable's name and what is wrong. An empty value
+ * counts as unset (docker compose passes `${SMTP_URL:-}` as "").
+ */
 export function getEnv(): WebEnv {
   if (cached) return cached;
-  const parsed = ZWebEnv.safeParse(process.env);
+  const parsed = ZWebEnv.safeParse(
+    Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== "")),
+  );
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid environment:\n${lines.join("\n")}`);

@@ -6,6 +6,7 @@ import { isAllowedHost } from "@/lib/security/hosts.ts";
 import { getContext } from "@/lib/server/context.ts";
 import { getEnv } from "@/lib/server/env.ts";
 import { recordAudit } from "./audit.ts";
+import { sendMail } from "./mailer.ts";
 import { getAuthSecret } from "./settings.ts";
 
 const ID_PREFIX: Record<string, string> = {
@@ -47,8 +48,7 @@ function createAuth(secret: string) {
       resetPasswordTokenExpiresIn: 60 * 60,
       revokeSessionsOnPasswordReset: true,
       sendResetPassword: async ({ user, url }) => {
-        // no mail server configured: the one-time link goes to the server log for the operator
-        console.log(`[auth] password reset for ${user.email}: ${url}  (valid 1 hour, single use)`);
+        await deliverResetLink(env, user.email, url);
       },
     },
     session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
@@ -86,6 +86,37 @@ function createAuth(secret: string) {
     },
     telemetry: { enabled: false },
   });
+}
+
+/**
+ * A password-reset link: mailed through SMTP_URL when one is configured; otherwise (or when the
+ * relay refuses it) printed in the server log, where the operator passes it on.
+ */
+export async function deliverResetLink(
+  env: Pick<ReturnType<typeof getEnv>, "SMTP_URL" | "SMTP_FROM" | "DISTILLERY_PUBLIC_URL">,
+  email: string,
+  url: string,
+): Promise<"mailed" | "logged"> {
+  if (env.SMTP_URL) {
+    const host = env.DISTILLERY_PUBLIC_URL ? new URL(env.DISTILLERY_PUBLIC_URL).hostname : "localhost";
+    try {
+      await sendMail(
+        { url: env.SMTP_URL, from: env.SMTP_FROM ?? `Distillery <distillery@${host}>` },
+        {
+          to: email,
+          subject: "Reset your Distillery password",
+          text: `Someone (hopefully you) asked to reset the password of ${email}.\n\nOpen this link within an hour to choose a new one (it works once):\n${url}\n\nIf it was not you, ignore this mail: your password stays as it is.\n`,
+        },
+      );
+      console.log(`[auth] password reset for ${email}: link mailed`);
+      return "mailed";
+    } catch (e) {
+      console.error(`[auth] could not mail the password reset for ${email}: ${(e as Error).message}`);
+    }
+  }
+  // no mail server (or it refused): the one-time link goes to the server log for the operator
+  console.log(`[auth] password reset for ${email}: ${url}  (valid 1 hour, single use)`);
+  return "logged";
 }
 
 export type Auth = ReturnType<typeof createAuth>;
