@@ -18,6 +18,16 @@ import {
  */
 const transposed = new Map<Float32Array, number>();
 const plain = new Map<Float32Array, number>();
+/**
+ * Off while the native kernels run the products (matmul.ts sets it): they read weights in place,
+ * so copies in wasm memory would cost memory (1 GiB for a 135M student) for nothing.
+ */
+let packingEnabled = true;
+
+/** matmul.ts: packWeights copies weights only while products take the WebAssembly path. */
+export function setWeightPacking(enabled: boolean): void {
+  packingEnabled = enabled;
+}
 
 export interface PackableWeight {
   data: Float32Array;
@@ -28,7 +38,8 @@ export interface PackableWeight {
 
 /**
  * Copies the weights into a new arena span (transposed, and also as they are when `asStored`)
- * and returns the function that drops them. Skipped (a no-op) without the kernel or an arena.
+ * and returns the function that drops them. Skipped (a no-op) without the kernel or an arena,
+ * and while the native kernels run the products (they read the weights where they are).
  * Within `maxBytes` the transposed copies come first (they save a transpose per product), then
  * the stored ones; whatever does not fit is copied per product as before, so a checkpoint
  * larger than wasm memory still trains. The caller promises the weights do not change until it
@@ -37,7 +48,7 @@ export interface PackableWeight {
 export function packWeights(weights: PackableWeight[], asStored = false, maxBytes = 1024 << 20): () => void {
   const k = loadWasmKernel();
   const fresh = [...new Map(weights.filter((w) => !transposed.has(w.data)).map((w) => [w.data, w])).values()];
-  if (!k || fresh.length === 0) return () => {};
+  if (!k || !packingEnabled || fresh.length === 0) return () => {};
   let budget = maxBytes;
   const plan: { w: PackableWeight; stored: boolean }[] = [];
   for (const w of fresh) {

@@ -1,6 +1,6 @@
 import type { FArray } from "./float-array.ts";
 import { matmulJs } from "./matmul-js.ts";
-import { matmulWasm } from "./matmul-wasm.ts";
+import { matmulWasm, setWeightPacking } from "./matmul-wasm.ts";
 import {
   getNativeVariant,
   getNativeVariants,
@@ -27,6 +27,7 @@ let jsOnly = false;
 let choice: MatmulKernelChoice = "auto";
 /** the native variant products run on, null for WebAssembly */
 let nativeVariant = resolveNative(choice);
+setWeightPacking(nativeVariant === null);
 
 function resolveNative(c: MatmulKernelChoice): NativeVariant | null {
   if (c === "wasm") return null;
@@ -63,6 +64,7 @@ export function setMatmulKernel(kernel: string): void {
     );
   choice = kernel as MatmulKernelChoice;
   nativeVariant = resolveNative(choice);
+  setWeightPacking(nativeVariant === null);
 }
 
 export function getMatmulKernelChoice(): MatmulKernelChoice {

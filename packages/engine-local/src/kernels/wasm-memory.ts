@@ -8,6 +8,13 @@
 export const BASE = 65536;
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: byte offsets stay below 2³¹ as JS numbers and wasm i32s
+/**
+ * Arena tensors stop this far below the 2 GiB top: once a step's activations outgrow the arena
+ * (a 135M student at 4×512 tokens), later tensors are plain JS arrays, which the native kernels
+ * use in place and the wasm ops copy into scratch above the arena; that scratch must exist.
+ */
+const SCRATCH_RESERVE = 512 << 20;
+const ARENA_LIMIT = MAX_PAGES * PAGE - SCRATCH_RESERVE;
 
 let memory: WebAssembly.Memory | null | undefined;
 let heap: Float32Array<ArrayBufferLike> = new Float32Array(0);
@@ -69,7 +76,7 @@ function align16(n: number): number {
 export function allocArenaF32(n: number, uninitialized = false): Float32Array | null {
   if (arenaDepth === 0 || n === 0) return null;
   const at = align16(arenaTop);
-  if (!ensureBytes(at + n * 4) || !currentBuffer) return null;
+  if (at + n * 4 > ARENA_LIMIT || !ensureBytes(at + n * 4) || !currentBuffer) return null;
   const view = new Float32Array(currentBuffer, at, n);
   if (!uninitialized) view.fill(0);
   arenaTop = at + n * 4;

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setMatmulKernel } from "../kernels/matmul.ts";
 import { packedWeightCount, packWeights } from "../kernels/matmul-wasm.ts";
 import { setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng } from "../kernels/rng.ts";
@@ -211,6 +212,10 @@ describe("packed batches (several examples per sequence)", () => {
 });
 
 describe("frozen base kept in wasm memory (packWeights)", () => {
+  // packing serves the WebAssembly products; the native kernels read weights in place
+  beforeAll(() => setMatmulKernel("wasm"));
+  afterAll(() => setMatmulKernel("auto"));
+
   it("a LoRA step gives the same gradients bit for bit packed or not", () => {
     const config = makeTinyConfig({
       numHeads: 4,

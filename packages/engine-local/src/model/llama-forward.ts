@@ -2,8 +2,8 @@ import { kernelForArena } from "../kernels/elementwise-wasm.ts";
 import { allocLike, allocOutputLike, type FArray } from "../kernels/float-array.ts";
 import { matmul } from "../kernels/matmul.ts";
 import { chunkFor, OP, runTask, taskArgs } from "../kernels/parallel.ts";
-import type { Rng } from "../kernels/rng.ts";
-import { allocArenaI32 } from "../kernels/wasm-memory.ts";
+import { Rng } from "../kernels/rng.ts";
+import { allocArenaI32, enterArena } from "../kernels/wasm-memory.ts";
 import type { LlamaModel } from "./llama-model.ts";
 import { type AttentionShape, attentionBackward, attentionForward } from "./ops/attention.ts";
 import { type LinearCache, linearBackward, linearForward } from "./ops/linear.ts";
@@ -44,12 +44,22 @@ interface LayerTape {
   dc: LinearCache;
 }
 
+/**
+ * A checkpointed layer (activation checkpointing): only its input and the dropout RNG state it
+ * started from; the backward recomputes the layer's tape from them, one layer at a time.
+ */
+interface CheckpointedLayer {
+  x: FArray;
+  rngState: number[] | null;
+  checkpointed: true;
+}
+
 export interface ForwardTape {
   ids: Int32Array;
   batch: number;
   seq: number;
   segStart: Int32Array | null;
-  layers: LayerTape[];
+  layers: (LayerTape | CheckpointedLayer)[];
   hLast: FArray;
   hNorm: FArray;
   rinvFinal: FArray;
@@ -122,6 +132,104 @@ function attentionShape(
 }
 
 /**
+ * Activation checkpointing: "auto" (default) checkpoints every layer when a float32 tape would
+ * hold more than CHECKPOINT_ABOVE_BYTES (a 135M student at 4×512 tokens: ~3.5 GB of tape, of
+ * which 1.1 GB attention probabilities), so the step fits in 2 GB at the cost of one more
+ * forward of the layers; "on"/"off" force it (tests compare them bit for bit).
+ */
+export type CheckpointMode = "auto" | "on" | "off";
+let checkpointMode: CheckpointMode = "auto";
+const CHECKPOINT_ABOVE_BYTES = 768 << 20;
+
+export function setActivationCheckpointing(mode: CheckpointMode): void {
+  checkpointMode = mode;
+}
+
+/** bytes a full float32 tape keeps for the layers of a [batch, seq] step (estimate) */
+export function tapeBytes(model: LlamaModel, batch: number, seq: number): number {
+  const c = model.config;
+  const rows = batch * seq;
+  const qd = c.numHeads * c.headDim;
+  const kvd = c.numKvHeads * c.headDim;
+  const perRow = 6 * c.hiddenSize + 2 * qd + 3 * kvd + 5 * c.intermediateSize;
+  return 4 * c.numLayers * (rows * perRow + batch * c.numHeads * seq * seq);
+}
+
+function useCheckpointing(model: LlamaModel, like: FArray, batch: number, seq: number): boolean {
+  if (checkpointMode !== "auto") return checkpointMode === "on";
+  return like instanceof Float32Array && tapeBytes(model, batch, seq) > CHECKPOINT_ABOVE_BYTES;
+}
+
+/** one decoder layer's forward from its input x: its output and its tape */
+function layerForward(
+  model: LlamaModel,
+  layer: LlamaModel["layers"][number],
+  x: FArray,
+  rows: number,
+  rng: Rng | null,
+  shape: AttentionShape,
+  rope: RopeTables,
+): { h2: FArray; t: LayerTape } {
+  const c = model.config;
+  const d = c.hiddenSize;
+  const { seq } = shape;
+  const seg = shape.segStart ?? null;
+  const L = layer.linears;
+  const n1 = rmsnormForward(x, layer.inputNorm.data, rows, d, c.rmsNormEps);
+  const qf = linearForward(L.q_proj, n1.y, rows, rng);
+  const kf = linearForward(L.k_proj, n1.y, rows, rng);
+  const vf = linearForward(L.v_proj, n1.y, rows, rng);
+  let q = qf.y;
+  let k = kf.y;
+  let qkNorm: LayerTape["qkNorm"] = null;
+  if (layer.qNorm && layer.kNorm) {
+    // Qwen3: RMSNorm over each head of q and k, before RoPE
+    const qn = rmsnormForward(q, layer.qNorm.data, rows * c.numHeads, c.headDim, c.rmsNormEps);
+    const kn = rmsnormForward(k, layer.kNorm.data, rows * c.numKvHeads, c.headDim, c.rmsNormEps);
+    qkNorm = { qPre: q, qRinv: qn.rinv, kPre: k, kRinv: kn.rinv };
+    q = qn.y;
+    k = kn.y;
+  }
+  applyRopeRows(q, rows, c.numHeads, c.headDim, rope, seq, seg);
+  applyRopeRows(k, rows, c.numKvHeads, c.headDim, rope, seq, seg);
+  const att = attentionForward(q, k, vf.y, shape);
+  const of = linearForward(L.o_proj, att.out, rows, rng);
+  const h1 = of.y;
+  addInPlace(h1, x);
+  const n2 = rmsnormForward(h1, layer.postNorm.data, rows, d, c.rmsNormEps);
+  const gf = linearForward(L.gate_proj, n2.y, rows, rng);
+  const uf = linearForward(L.up_proj, n2.y, rows, rng);
+  const { a: act, sig } = swigluForward(gf.y, uf.y);
+  const df = linearForward(L.down_proj, act, rows, rng);
+  const h2 = df.y;
+  addInPlace(h2, h1);
+  const t: LayerTape = {
+    x,
+    xn1: n1.y,
+    rinv1: n1.rinv,
+    qc: qf.cache,
+    kc: kf.cache,
+    vc: vf.cache,
+    q,
+    k,
+    v: vf.y,
+    qkNorm,
+    probs: att.probs,
+    oc: of.cache,
+    h1,
+    xn2: n2.y,
+    rinv2: n2.rinv,
+    gc: gf.cache,
+    uc: uf.cache,
+    g: gf.y,
+    u: uf.y,
+    sig,
+    dc: df.cache,
+  };
+  return { h2, t };
+}
+
+/**
  * Forward pass; `rng` enables LoRA dropout (training), null disables it (eval). `segStart`
  * (packed batches, [batch·seq]) gives each row the position where its example starts in its
  * sequence: attention stays within the example and RoPE positions restart at it.
@@ -150,61 +258,26 @@ export function forwardTrain(
   }
   const shape = attentionShape(model, batch, seq, seg);
   let h = embedTokens(model, ids);
-  const layers: LayerTape[] = [];
+  const layers: ForwardTape["layers"] = [];
+  const checkpoint = useCheckpointing(model, h, batch, seq);
   for (const layer of model.layers) {
-    const L = layer.linears;
     const x = h;
-    const n1 = rmsnormForward(x, layer.inputNorm.data, rows, d, c.rmsNormEps);
-    const qf = linearForward(L.q_proj, n1.y, rows, rng);
-    const kf = linearForward(L.k_proj, n1.y, rows, rng);
-    const vf = linearForward(L.v_proj, n1.y, rows, rng);
-    let q = qf.y;
-    let k = kf.y;
-    let qkNorm: LayerTape["qkNorm"] = null;
-    if (layer.qNorm && layer.kNorm) {
-      // Qwen3: RMSNorm over each head of q and k, before RoPE
-      const qn = rmsnormForward(q, layer.qNorm.data, rows * c.numHeads, c.headDim, c.rmsNormEps);
-      const kn = rmsnormForward(k, layer.kNorm.data, rows * c.numKvHeads, c.headDim, c.rmsNormEps);
-      qkNorm = { qPre: q, qRinv: qn.rinv, kPre: k, kRinv: kn.rinv };
-      q = qn.y;
-      k = kn.y;
+    if (checkpoint) {
+      // only x is kept: the layer's temporaries are freed as soon as its output is copied out
+      const rngState = rng ? rng.state() : null;
+      const out = allocOutputLike(x, rows * d);
+      const leave = enterArena();
+      try {
+        out.set(layerForward(model, layer, x, rows, rng, shape, rope).h2);
+      } finally {
+        leave();
+      }
+      layers.push({ x, rngState, checkpointed: true });
+      h = out;
+      continue;
     }
-    applyRopeRows(q, rows, c.numHeads, c.headDim, rope, seq, seg);
-    applyRopeRows(k, rows, c.numKvHeads, c.headDim, rope, seq, seg);
-    const att = attentionForward(q, k, vf.y, shape);
-    const of = linearForward(L.o_proj, att.out, rows, rng);
-    const h1 = of.y;
-    addInPlace(h1, x);
-    const n2 = rmsnormForward(h1, layer.postNorm.data, rows, d, c.rmsNormEps);
-    const gf = linearForward(L.gate_proj, n2.y, rows, rng);
-    const uf = linearForward(L.up_proj, n2.y, rows, rng);
-    const { a: act, sig } = swigluForward(gf.y, uf.y);
-    const df = linearForward(L.down_proj, act, rows, rng);
-    const h2 = df.y;
-    addInPlace(h2, h1);
-    layers.push({
-      x,
-      xn1: n1.y,
-      rinv1: n1.rinv,
-      qc: qf.cache,
-      kc: kf.cache,
-      vc: vf.cache,
-      q,
-      k,
-      v: vf.y,
-      qkNorm,
-      probs: att.probs,
-      oc: of.cache,
-      h1,
-      xn2: n2.y,
-      rinv2: n2.rinv,
-      gc: gf.cache,
-      uc: uf.cache,
-      g: gf.y,
-      u: uf.y,
-      sig,
-      dc: df.cache,
-    });
+    const { h2, t } = layerForward(model, layer, x, rows, rng, shape, rope);
+    layers.push(t);
     h = h2;
   }
   const fin = rmsnormForward(h, model.norm.data, rows, d, c.rmsNormEps);
@@ -239,6 +312,59 @@ export function tapeHiddenState(tape: ForwardTape, index: number): FArray {
   return index === n ? tape.hLast : (tape.layers[index] as LayerTape).x;
 }
 
+/** one decoder layer's backward: dh (its output's gradient) becomes its input's, in place */
+function layerBackward(
+  model: LlamaModel,
+  l: number,
+  t: LayerTape,
+  dh: FArray,
+  rows: number,
+  shape: AttentionShape,
+  rope: RopeTables,
+): void {
+  const c = model.config;
+  const d = c.hiddenSize;
+  const { seq } = shape;
+  const seg = shape.segStart ?? null;
+  const layer = model.layers[l]!;
+  const L = layer.linears;
+  // MLP block: h2 = h1 + down(silu(gate(n2)) · up(n2))
+  const dact = linearBackward(L.down_proj, t.dc, dh, rows, true)!;
+  // g and u are not needed after this, so their buffers take the gradients (the tape is single-use)
+  const { dg, du } = swigluBackwardInPlace(t.g, t.u, t.sig, dact);
+  const dxn2 = linearBackward(L.gate_proj, t.gc, dg, rows, true)!;
+  addInPlace(dxn2, linearBackward(L.up_proj, t.uc, du, rows, true)!);
+  const dh1 = dh; // residual path
+  rmsnormBackward(t.h1, layer.postNorm.data, t.rinv2, dxn2, dh1, layer.postNorm.grad, rows, d);
+  // attention block: h1 = x + o(attn(rope(q(n1)), rope(k(n1)), v(n1)))
+  const datt = linearBackward(L.o_proj, t.oc, dh1, rows, true)!;
+  let { dq, dk, dv } = attentionBackward(t.q, t.k, t.v, t.probs, datt, shape);
+  applyRopeRows(dq, rows, c.numHeads, c.headDim, rope, seq, seg, true);
+  applyRopeRows(dk, rows, c.numKvHeads, c.headDim, rope, seq, seg, true);
+  if (t.qkNorm && layer.qNorm && layer.kNorm) {
+    const n = t.qkNorm;
+    const dqPre = allocLike(dq, dq.length);
+    const dkPre = allocLike(dk, dk.length);
+    const H = c.numHeads;
+    const KVH = c.numKvHeads;
+    rmsnormBackward(n.qPre, layer.qNorm.data, n.qRinv, dq, dqPre, layer.qNorm.grad, rows * H, c.headDim);
+    rmsnormBackward(n.kPre, layer.kNorm.data, n.kRinv, dk, dkPre, layer.kNorm.grad, rows * KVH, c.headDim);
+    dq = dqPre;
+    dk = dkPre;
+  }
+  // below the first layer only a trainable embedding wants the gradient: without one, the
+  // first layer's q/k/v/norm input gradients are skipped (their LoRA and weight grads are not)
+  const needDx = l > 0 || model.embed.grad !== null || layer.inputNorm.grad !== null;
+  const dxn1 = linearBackward(L.q_proj, t.qc, dq, rows, needDx);
+  const dxk = linearBackward(L.k_proj, t.kc, dk, rows, needDx);
+  const dxv = linearBackward(L.v_proj, t.vc, dv, rows, needDx);
+  if (dxn1 && dxk && dxv) {
+    addInPlace(dxn1, dxk);
+    addInPlace(dxn1, dxv);
+    rmsnormBackward(t.x, layer.inputNorm.data, t.rinv1, dxn1, dh1, layer.inputNorm.grad, rows, d);
+  }
+}
+
 /**
  * Backward from dLogits [rows, V]; accumulates into every trainable Param's grad. `hiddenGrads`
  * (feature distillation) adds a loss's gradient on hidden state i (as tapeHiddenState counts them).
@@ -261,7 +387,7 @@ export function backwardTrain(
   accumulateHeadGrad(model.lmHead, dlogits, tape.hNorm, rows, V, d);
   const dhn = allocOutputLike(dlogits, rows * d);
   matmul(dlogits, model.lmHead.data, dhn, rows, V, d);
-  let dh = allocLike(dlogits, rows * d);
+  const dh = allocLike(dlogits, rows * d);
   rmsnormBackward(tape.hLast, model.norm.data, tape.rinvFinal, dhn, dh, model.norm.grad, rows, d);
 
   for (let l = model.layers.length - 1; l >= 0; l--) {
@@ -269,44 +395,27 @@ export function backwardTrain(
     const extra = hiddenGrads?.get(l + 1);
     if (extra) addInPlace(dh, extra);
     const layer = model.layers[l]!;
-    const t = tape.layers[l]!;
-    const L = layer.linears;
-    // MLP block: h2 = h1 + down(silu(gate(n2)) · up(n2))
-    const dact = linearBackward(L.down_proj, t.dc, dh, rows, true)!;
-    // g and u are not needed after this, so their buffers take the gradients (the tape is single-use)
-    const { dg, du } = swigluBackwardInPlace(t.g, t.u, t.sig, dact);
-    const dxn2 = linearBackward(L.gate_proj, t.gc, dg, rows, true)!;
-    addInPlace(dxn2, linearBackward(L.up_proj, t.uc, du, rows, true)!);
-    const dh1 = dh; // residual path
-    rmsnormBackward(t.h1, layer.postNorm.data, t.rinv2, dxn2, dh1, layer.postNorm.grad, rows, d);
-    // attention block: h1 = x + o(attn(rope(q(n1)), rope(k(n1)), v(n1)))
-    const datt = linearBackward(L.o_proj, t.oc, dh1, rows, true)!;
-    let { dq, dk, dv } = attentionBackward(t.q, t.k, t.v, t.probs, datt, shape);
-    applyRopeRows(dq, rows, c.numHeads, c.headDim, rope, seq, seg, true);
-    applyRopeRows(dk, rows, c.numKvHeads, c.headDim, rope, seq, seg, true);
-    if (t.qkNorm && layer.qNorm && layer.kNorm) {
-      const n = t.qkNorm;
-      const dqPre = allocLike(dq, dq.length);
-      const dkPre = allocLike(dk, dk.length);
-      const H = c.numHeads;
-      const KVH = c.numKvHeads;
-      rmsnormBackward(n.qPre, layer.qNorm.data, n.qRinv, dq, dqPre, layer.qNorm.grad, rows * H, c.headDim);
-      rmsnormBackward(n.kPre, layer.kNorm.data, n.kRinv, dk, dkPre, layer.kNorm.grad, rows * KVH, c.headDim);
-      dq = dqPre;
-      dk = dkPre;
+    const saved = tape.layers[l]!;
+    if (!("checkpointed" in saved)) {
+      layerBackward(model, l, saved, dh, rows, shape, rope);
+      continue;
     }
-    // below the first layer only a trainable embedding wants the gradient: without one, the
-    // first layer's q/k/v/norm input gradients are skipped (their LoRA and weight grads are not)
-    const needDx = l > 0 || model.embed.grad !== null || layer.inputNorm.grad !== null;
-    const dxn1 = linearBackward(L.q_proj, t.qc, dq, rows, needDx);
-    const dxk = linearBackward(L.k_proj, t.kc, dk, rows, needDx);
-    const dxv = linearBackward(L.v_proj, t.vc, dv, rows, needDx);
-    if (dxn1 && dxk && dxv) {
-      addInPlace(dxn1, dxk);
-      addInPlace(dxn1, dxv);
-      rmsnormBackward(t.x, layer.inputNorm.data, t.rinv1, dxn1, dh1, layer.inputNorm.grad, rows, d);
+    // recompute the layer's tape (same ops, same inputs, same dropout draws), then free it
+    const leave = enterArena();
+    try {
+      const rng = saved.rngState ? new Rng(saved.rngState) : null;
+      layerBackward(
+        model,
+        l,
+        layerForward(model, layer, saved.x, rows, rng, shape, rope).t,
+        dh,
+        rows,
+        shape,
+        rope,
+      );
+    } finally {
+      leave();
     }
-    dh = dh1;
   }
   const eg = model.embed.grad;
   const extra0 = hiddenGrads?.get(0);
