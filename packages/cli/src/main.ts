@@ -24,9 +24,10 @@ export function buildProgram(exit: (code: number) => void): Command {
       if (!flags().json) process.stdout.write(`${s}\n`);
     },
   });
-  const run = (fn: () => Promise<number | undefined | void>) => async () => {
+  const run = (fn: () => Promise<unknown>) => async () => {
     try {
-      exit((await fn()) ?? EXIT.ok);
+      const code = await fn();
+      exit(typeof code === "number" ? code : EXIT.ok);
     } catch (e) {
       const err = e instanceof CliError ? e : new CliError((e as Error).message, EXIT.error);
       if (flags().json)
