@@ -5,7 +5,7 @@
  * {"sft": {"steps_to_90", "final_accuracy"}, "logit": {…}, "on_policy": {…}, …}.
  *
  *   npm run demo:kd -- [--steps 400] [--eval-every 50] [--heldout 100] [--modes sft,logit,on_policy,on_policy_mixed]
- *     [--on-policy-beta 1] [--dir D] [--quiet]
+ *     [--on-policy-beta 1] [--kd-temperature 1] [--kd-alpha 0] [--dir D] [--quiet]
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     "teacher-steps": { type: "string" },
     modes: { type: "string" },
     "on-policy-beta": { type: "string" },
+    "kd-temperature": { type: "string" },
+    "kd-alpha": { type: "string" },
     quiet: { type: "boolean" },
   },
 });
@@ -39,6 +41,8 @@ const result = await runKdComparison(dir, {
   teacherSteps: num(values["teacher-steps"]),
   modes: values.modes?.split(",") as KdMode[] | undefined,
   onPolicyBeta: num(values["on-policy-beta"]),
+  kdTemperature: num(values["kd-temperature"]),
+  kdAlpha: num(values["kd-alpha"]),
   onPhase: (phase, s) => log(`[${s.toFixed(1)} s] ${phase}`),
   onEvent: (run, e) => {
     if (e.type === "error") log(`${run} error: ${e.message}`);

@@ -21,6 +21,10 @@ export interface KdComparisonOptions extends DemoPlanOptions {
   modes?: KdMode[];
   /** the on-policy runs' divergence: 1 = reverse KL (GKD's on-policy default), 0 = forward KL */
   onPolicyBeta?: number;
+  /** distillation temperature of the logit and on-policy runs (both distributions softened, loss × T²); 1 by default */
+  kdTemperature?: number;
+  /** logit and on-policy runs: mix the traces' cross-entropy in (loss = α·CE + (1 − α)·KD); 0 by default */
+  kdAlpha?: number;
   onPhase?: (phase: string, elapsedS: number) => void;
   onEvent?: (run: string, event: EngineEvent) => void;
 }
@@ -165,11 +169,18 @@ export async function runKdComparison(
         mode === "sft"
           ? { mode: "sft" }
           : mode === "logit"
-            ? { mode: "logit", teacher: { modelId: "demo-teacher" }, beta: 0 }
+            ? {
+                mode: "logit",
+                teacher: { modelId: "demo-teacher" },
+                beta: 0,
+                temperature: options.kdTemperature ?? 1,
+                alpha: options.kdAlpha ?? 0,
+              }
             : {
                 mode: "on-policy",
                 teacher: { modelId: "demo-teacher" },
                 beta: options.onPolicyBeta ?? 1,
+                temperature: options.kdTemperature ?? 1,
                 maxNewTokens: 96,
                 lmbda: mode === "on_policy_mixed" ? 0.5 : 1,
               },

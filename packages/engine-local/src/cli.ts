@@ -8,6 +8,7 @@ import { setMatmulKernel } from "./kernels/matmul.ts";
 import { resolveThreads } from "./kernels/parallel.ts";
 import { mergeAdapter } from "./merge-adapter.ts";
 import { runTraining } from "./train/run-training.ts";
+import { computeTeacherLogits, estimateTeacherLogits } from "./train/teacher-logits.ts";
 
 /**
  * The engine as a command (see README): `train` speaks the event protocol on stdout, one JSON
@@ -17,7 +18,8 @@ const USAGE = `usage:
   engine train --config <job.json> --out <dir> [--threads auto|1|2]
   engine generate --model <dir> --prompt <text> [--adapter <dir>] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S]
   engine merge --base <dir> --adapter <dir> --out <dir>
-  engine export-onnx --model <dir> --out <file.onnx>`;
+  engine export-onnx --model <dir> --out <file.onnx>
+  engine teacher-logits --model <teacher dir> --data <examples.jsonl> --out <dir> [--k 20] [--max-seq-length N] [--all-positions] [--estimate]`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -35,6 +37,11 @@ async function main(argv: string[]): Promise<number> {
       "top-p": { type: "string" },
       seed: { type: "string" },
       threads: { type: "string" },
+      data: { type: "string" },
+      k: { type: "string" },
+      "max-seq-length": { type: "string" },
+      "all-positions": { type: "boolean" },
+      estimate: { type: "boolean" },
     },
   });
   const need = (name: keyof typeof values): string => {
@@ -104,6 +111,21 @@ async function main(argv: string[]): Promise<number> {
     case "export-onnx": {
       const res = await exportOnnx(need("model"), need("out"));
       process.stdout.write(`${JSON.stringify(res)}\n`);
+      return 0;
+    }
+    case "teacher-logits": {
+      // the estimate (size exact, time from one timed batch) comes first; --estimate stops there
+      const opts = {
+        k: values.k ? Number(values.k) : 20,
+        maxSeqLength: values["max-seq-length"] ? Number(values["max-seq-length"]) : 2048,
+        completionOnly: !values["all-positions"],
+      };
+      const teacher = need("model");
+      const data = need("data");
+      process.stdout.write(`${JSON.stringify({ estimate: estimateTeacherLogits(teacher, data, opts) })}\n`);
+      if (values.estimate) return 0;
+      const manifest = computeTeacherLogits(teacher, data, need("out"), opts);
+      process.stdout.write(`${JSON.stringify({ manifest })}\n`);
       return 0;
     }
     default:

@@ -26,3 +26,9 @@ export { trainBpeTokenizer } from "./tokenizer/bpe-trainer.ts";
 export { type EngineTokenizer, loadTokenizer } from "./tokenizer/engine-tokenizer.ts";
 export { writeCheckpointModel } from "./train/checkpoint-model.ts";
 export { type RunTrainingOptions, type RunTrainingResult, runTraining } from "./train/run-training.ts";
+export {
+  computeTeacherLogits,
+  estimateTeacherLogits,
+  type TeacherLogitsEstimate,
+  type TeacherLogitsManifest,
+} from "./train/teacher-logits.ts";
