@@ -1,21 +1,27 @@
 "use client";
+import { useState } from "react";
 import { getAtPath } from "../lib/config-path.ts";
 import {
+  canMatchFeatures,
   DISTILLATION_MODE_HINTS,
   DISTILLATION_MODE_LABELS,
   type DistillationFieldSpec,
   distillationFieldsFor,
   distillationFieldValue,
   distillationModes,
+  FEATURE_WEIGHT_FIELD,
+  formatLayerPairs,
+  type LayerPair,
   needsSameTokenizer,
   needsTeacher,
+  parseLayerPairs,
 } from "../lib/distillation-form.ts";
 import { formatCount } from "../lib/launch-summary.ts";
 import { parametersOf } from "../lib/teacher-cost.ts";
 import type { ModelView } from "../server/list-models.ts";
 import type { TokenizerMatch } from "../server/teacher-tokenizers.ts";
 import { type Bind, ConfigField } from "./config-field.tsx";
-import { SelectField } from "./form-fields.tsx";
+import { CheckboxField, SelectField, TextField } from "./form-fields.tsx";
 
 const TOKENIZER_WORDS: Record<TokenizerMatch["tokenizer"], string> = {
   same: "same tokenizer",
@@ -102,6 +108,17 @@ export function DistillationSection(props: {
           <ConfigField key={f.path} spec={f} bind={optionalBind(f)} />
         ))}
       </div>
+      {canMatchFeatures(mode) && (
+        <FeatureFields
+          config={config}
+          bind={bind}
+          mode={mode}
+          depths={{
+            student: props.student?.shape?.numLayers ?? null,
+            teacher: teacher?.shape?.numLayers ?? null,
+          }}
+        />
+      )}
     </section>
   );
 }
@@ -141,5 +158,68 @@ function teacherHint(p: {
         </span>
       )}
     </span>
+  );
+}
+
+/**
+ * Hidden-state matching: the layer pairs (typed student:teacher, as transformers counts hidden
+ * states) and the loss weight. Always on in feature mode; a logit run may add it.
+ */
+function FeatureFields(props: {
+  config: Record<string, unknown>;
+  bind: Bind;
+  mode: string;
+  depths: { student: number | null; teacher: number | null };
+}) {
+  const feature = getAtPath(props.config, "distillation.feature") as
+    | { layers?: LayerPair[]; weight?: number }
+    | undefined;
+  const featureBind = props.bind("distillation.feature");
+  const layersBind = props.bind("distillation.feature.layers");
+  const [text, setText] = useState(formatLayerPairs(feature?.layers));
+  const [parseError, setParseError] = useState<string | undefined>();
+  const depthHint =
+    props.depths.student !== null && props.depths.teacher !== null
+      ? `student hidden states 0..${props.depths.student}, teacher 0..${props.depths.teacher} (0 = embeddings)`
+      : "0 = the embeddings, i = the output of decoder layer i";
+  return (
+    <>
+      {props.mode === "logit" && (
+        <CheckboxField
+          label="Also match hidden states (feature distillation)"
+          value={feature !== undefined}
+          error={featureBind.error}
+          onChange={(on) => {
+            featureBind.onChange(on ? { layers: [], weight: 1 } : undefined);
+            setText("");
+            setParseError(undefined);
+          }}
+        />
+      )}
+      {feature !== undefined && (
+        <div className="form-grid">
+          <TextField
+            label="Layer pairs (student:teacher)"
+            value={text}
+            placeholder="e.g. 2:4, 4:8"
+            error={parseError ?? layersBind.error}
+            hint={`comma-separated; ${depthHint}; a learned projection bridges different widths`}
+            onChange={(v) => {
+              setText(v);
+              const parsed = parseLayerPairs(v);
+              if ("error" in parsed) {
+                // the text goes to the config as it is, so the schema holds the launch back too
+                setParseError(parsed.error);
+                layersBind.onChange(v);
+                return;
+              }
+              setParseError(undefined);
+              layersBind.onChange(parsed.pairs);
+            }}
+          />
+          <ConfigField spec={FEATURE_WEIGHT_FIELD} bind={props.bind} />
+        </div>
+      )}
+    </>
   );
 }

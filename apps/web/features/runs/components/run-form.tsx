@@ -13,7 +13,12 @@ import {
   useVersionPrompts,
 } from "../hooks/use-runs.ts";
 import { fieldErrorMap, getAtPath, setAtPath } from "../lib/config-path.ts";
-import { applyDistillationMode, needsSameTokenizer } from "../lib/distillation-form.ts";
+import {
+  applyDistillationMode,
+  featureLayerErrors,
+  foldLayerErrors,
+  needsSameTokenizer,
+} from "../lib/distillation-form.ts";
 import { KNOWN_MODEL_SHAPES } from "../lib/model-shapes.ts";
 import { defaultsFor, pickModel } from "../lib/run-defaults.ts";
 import { LORA_SECTION, SAMPLING_SECTION, TRAINING_SECTION } from "../lib/run-form-fields.ts";
@@ -150,11 +155,18 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
     modelName: model?.name,
     stats: version?.tokenStats ?? null,
   });
+  const depths = useMemo(
+    () => ({ student: shape?.numLayers ?? null, teacher: teacher?.shape?.numLayers ?? null }),
+    [shape, teacher],
+  );
   const clientErrors = useMemo(() => {
-    const errors = parsed.success ? {} : fieldErrorMap(parsed.error.issues);
+    const errors = foldLayerErrors({
+      ...(parsed.success ? {} : fieldErrorMap(parsed.error.issues)),
+      ...featureLayerErrors(config, depths),
+    });
     if (fit.error) errors["training.maxSeqLength"] ??= fit.error;
     return errors;
-  }, [parsed, fit.error]);
+  }, [parsed, fit.error, config, depths]);
   const errorFor = (path: string) =>
     serverErrors[path] ??
     (isSubmitted || touched.has(path) || path === "training.maxSeqLength" ? clientErrors[path] : undefined);
@@ -239,16 +251,18 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setSubmitted(true);
-    if (!parsed.success || fit.error) return;
+    if (Object.keys(clientErrors).length > 0) return;
     try {
       const run = await launch.mutateAsync(config as RunConfigInput);
       router.push(`/runs/${run.id}`);
     } catch (err) {
       if (err instanceof ApiError)
         setServerErrors(
-          fieldErrorMap(
-            err.errors.map((x) => ({ path: x.field, message: x.message })),
-            "body.config.",
+          foldLayerErrors(
+            fieldErrorMap(
+              err.errors.map((x) => ({ path: x.field, message: x.message })),
+              "body.config.",
+            ),
           ),
         );
     }

@@ -8,8 +8,11 @@ import {
   distillationFieldsFor,
   distillationFieldValue,
   distillationModes,
+  featureLayerErrors,
+  foldLayerErrors,
   needsSameTokenizer,
   needsTeacher,
+  parseLayerPairs,
 } from "./distillation-form.ts";
 import { runConfigControl } from "./schema-field.ts";
 
@@ -159,5 +162,80 @@ describe("the config a mode builds", () => {
     expect(describeDistillation({ distillation: { mode: "logit", teacher: { modelId: "mdl_t" } } })).toBe(
       "logit distillation from mdl_t",
     );
+  });
+});
+
+describe("feature (hidden-state) distillation in the form", () => {
+  it("feature mode needs a teacher of the same tokenizer and shows no divergence fields", () => {
+    expect(needsTeacher("feature")).toBe(true);
+    expect(needsSameTokenizer("feature")).toBe(true);
+    expect(paths("feature")).toEqual([]);
+  });
+
+  it("switching to feature starts an empty pair list the schema names; logit keeps the pairs, on-policy drops them", () => {
+    const { config } = applyDistillationMode(base(), "feature");
+    expect(getAtPath(config, "distillation.feature")).toEqual({ layers: [], weight: 1 });
+    const withTeacher = {
+      ...config,
+      distillation: { ...(config.distillation as object), teacher: { modelId: "t" } },
+    };
+    const r = ZRunConfig.safeParse(withTeacher);
+    expect(r.error?.issues.map((i) => i.path.join("."))).toEqual(["distillation.feature.layers"]);
+    const filled = {
+      ...withTeacher,
+      distillation: {
+        ...(withTeacher.distillation as object),
+        feature: { layers: [{ student: 1, teacher: 2 }], weight: 0.5 },
+      },
+    };
+    expect(ZRunConfig.safeParse(filled).success).toBe(true);
+    const logit = applyDistillationMode(filled, "logit").config;
+    expect(getAtPath(logit, "distillation.feature")).toEqual({
+      layers: [{ student: 1, teacher: 2 }],
+      weight: 0.5,
+    });
+    expect(ZRunConfig.safeParse(logit).success).toBe(true);
+    expect(
+      getAtPath(applyDistillationMode(logit, "on-policy").config, "distillation.feature"),
+    ).toBeUndefined();
+    expect(getAtPath(applyDistillationMode(logit, "sft").config, "distillation.feature")).toBeUndefined();
+  });
+
+  it("reads layer pairs as student:teacher, naming a part it cannot read", () => {
+    expect(parseLayerPairs("2:4, 4 : 8")).toEqual({
+      pairs: [
+        { student: 2, teacher: 4 },
+        { student: 4, teacher: 8 },
+      ],
+    });
+    expect(parseLayerPairs("")).toEqual({ pairs: [] });
+    expect(parseLayerPairs("2:4, 3")).toEqual({
+      error: '"3" is not student:teacher (two layer indexes, e.g. 2:4)',
+    });
+  });
+
+  it("refuses a pair past either model's depth at the layers input, before launch", () => {
+    const c = {
+      distillation: { mode: "feature", feature: { layers: [{ student: 3, teacher: 4 }], weight: 1 } },
+    };
+    expect(featureLayerErrors(c, { student: 2, teacher: 4 })).toEqual({
+      "distillation.feature.layers":
+        "student layer 3 does not exist: the student has 2 layers (hidden states 0..2)",
+    });
+    expect(featureLayerErrors(c, { student: 3, teacher: 4 })).toEqual({});
+    expect(featureLayerErrors(c, { student: null, teacher: 4 })).toEqual({});
+  });
+
+  it("folds errors at one pair onto the layers input", () => {
+    expect(
+      foldLayerErrors({
+        "distillation.feature.layers.1": "the pair student 1 / teacher 2 is listed twice",
+        "distillation.feature.layers.0.teacher": "teacher layer 9 does not exist",
+        "training.learningRate": "x",
+      }),
+    ).toEqual({
+      "distillation.feature.layers": "the pair student 1 / teacher 2 is listed twice",
+      "training.learningRate": "x",
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { DEFAULT_DISTILLATION, ZRunConfig } from "@distillery/core";
+import { DEFAULT_DISTILLATION, featureLayerIssues, ZRunConfig } from "@distillery/core";
 import { getAtPath, setAtPath } from "./config-path.ts";
 import type { FieldSpec } from "./run-form-fields.ts";
 import { runConfigControl, schemaAt } from "./schema-field.ts";
@@ -89,9 +89,21 @@ export function distillationModes(): string[] {
 /** Every mode but sft learns from a teacher model loaded beside the student. */
 export const needsTeacher = (mode: string) => mode !== "sft";
 
-/** logit and on-policy compare distributions id by id: the two tokenizers must agree. */
-export const needsSameTokenizer = (mode: string) =>
-  (TEACHER_DISTRIBUTION_MODES as readonly string[]).includes(mode);
+/**
+ * The teacher reads the student's token ids (logit and on-policy compare distributions id by id,
+ * feature matches hidden states position by position): the two tokenizers must agree, and the
+ * launch refuses a teacher whose do not.
+ */
+export const needsSameTokenizer = (mode: string) => needsTeacher(mode);
+
+/** Hidden-state matching: the feature mode itself, or added to a logit run. */
+export const canMatchFeatures = (mode: string) => mode === "feature" || mode === "logit";
+
+export const FEATURE_WEIGHT_FIELD: FieldSpec = {
+  path: "distillation.feature.weight",
+  label: "Feature loss weight",
+  hint: "loss = cross-entropy (or the logit loss) + weight × hidden-state MSE",
+};
 
 /** The fields shown for a mode (only those the schema has: a field it drops disappears). */
 export function distillationFieldsFor(mode: string): DistillationFieldSpec[] {
@@ -117,6 +129,9 @@ export function applyDistillationMode(config: Config, mode: string): ModeChange 
   const prev = (getAtPath(config, "distillation") ?? {}) as Record<string, unknown>;
   const next: Record<string, unknown> = { ...DEFAULT_DISTILLATION, mode };
   if (needsTeacher(mode) && prev.teacher) next.teacher = prev.teacher;
+  // feature mode always matches hidden states; a logit run keeps the ones it was given
+  if (mode === "feature") next.feature = prev.feature ?? { layers: [], weight: 1 };
+  else if (mode === "logit" && prev.feature) next.feature = prev.feature;
   for (const f of distillationFieldsFor(mode)) {
     const key = f.path.slice("distillation.".length);
     if (prev[key] !== undefined) next[key] = prev[key];
@@ -148,4 +163,63 @@ export function describeDistillation(config: unknown): string | null {
     | undefined;
   if (!d?.mode || d.mode === "sft") return null;
   return `${d.mode} distillation${d.teacher?.modelId ? ` from ${d.teacher.modelId}` : ""}`;
+}
+
+export interface LayerPair {
+  student: number;
+  teacher: number;
+}
+
+/** "6:12, 3:6" → student/teacher hidden-state pairs, or what is wrong with the text. */
+export function parseLayerPairs(text: string): { pairs: LayerPair[] } | { error: string } {
+  const parts = text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const pairs: LayerPair[] = [];
+  for (const part of parts) {
+    const m = /^(\d+)\s*:\s*(\d+)$/.exec(part);
+    if (!m) return { error: `"${part}" is not student:teacher (two layer indexes, e.g. 2:4)` };
+    pairs.push({ student: Number(m[1]), teacher: Number(m[2]) });
+  }
+  return { pairs };
+}
+
+export const formatLayerPairs = (pairs: readonly LayerPair[] | undefined) =>
+  (pairs ?? []).map((p) => `${p.student}:${p.teacher}`).join(", ");
+
+/**
+ * Layer pairs past either model's depth, keyed by the field the form shows them at (the layers
+ * input): the launch refuses them with the same words.
+ */
+export function featureLayerErrors(
+  config: unknown,
+  depths: { student: number | null; teacher: number | null },
+): Record<string, string> {
+  const feature = getAtPath(config, "distillation.feature") as
+    | { layers?: LayerPair[]; weight?: number }
+    | undefined;
+  if (!feature?.layers?.length || depths.student === null || depths.teacher === null) return {};
+  const issues = featureLayerIssues(
+    { layers: feature.layers, weight: feature.weight ?? 1 },
+    {
+      student: depths.student,
+      teacher: depths.teacher,
+    },
+  );
+  return issues.length ? { "distillation.feature.layers": issues.map((i) => i.message).join("; ") } : {};
+}
+
+/**
+ * Errors at one layer pair ("distillation.feature.layers.1.teacher", a duplicate or a layer past
+ * the model's depth) shown at the one input that holds every pair; the first message wins.
+ */
+export function foldLayerErrors(errors: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const prefix = "distillation.feature.layers.";
+  for (const [path, message] of Object.entries(errors)) {
+    const key = path.startsWith(prefix) ? "distillation.feature.layers" : path;
+    out[key] ??= message;
+  }
+  return out;
 }

@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
+import type { MetricSeries } from "./metric-series.ts";
 import { compareChartsFor, runChartLines, runChartsFor } from "./run-charts.ts";
 
-const sft = { loss: [[1, 2]], learning_rate: [[1, 1e-4]] } as Record<string, [number, number][]>;
-const logit = {
+const sft: MetricSeries = { loss: [[1, 2]], learning_rate: [[1, 1e-4]] };
+const logit: MetricSeries = {
   ...sft,
   kd_loss: [[1, 0.5]],
   ce_loss: [[1, 2.1]],
   top1_agreement: [[1, 0.4]],
   teacher_logprob: [[1, -1.2]],
 };
-const onPolicy = { ...logit, sampled_length: [[1, 31]] };
+const onPolicy: MetricSeries = { ...logit, sampled_length: [[1, 31]] };
 
 describe("the run page's charts", () => {
   it("an SFT run shows only the fixed charts", () => {

@@ -44,9 +44,10 @@ beforeAll(async () => {
   process.env.DATABASE_URL = created.url;
   ({ workspaceId } = await ensureDefaultWorkspace(db));
   const vocab = { a: 0, b: 1, c: 2 };
-  await addModel("student", vocab, ["<|end|>"]);
+  await addModel("student", vocab, ["<|end|>"], { config: { num_hidden_layers: 2 } });
   // trained with the run's special tokens: same ids once the student adds them
   await addModel("teacher", vocab, ["<|end|>", "<think>", "</think>"]);
+  await addModel("deep", vocab, ["<|end|>", "<think>", "</think>"], { config: { num_hidden_layers: 4 } });
   await addModel("stranger", { a: 0, x: 1, c: 2 }, ["<|end|>", "<think>", "</think>"]);
   await addModel("giant", vocab, ["<|end|>", "<think>", "</think>"], { parameters: 70_000_000_000n });
   await db.worker.create({
@@ -115,6 +116,33 @@ describe("POST /api/runs with a distillation teacher", () => {
     expect(JSON.stringify(await res.json())).toMatch(
       /needs about 260\.8 GiB .* largest local worker's 23\.4 GiB/,
     );
+  });
+
+  it("feature layer pairs past a model's depth are refused at the pair's field", async () => {
+    const res = await launch({
+      mode: "feature",
+      teacher: { modelId: "deep" },
+      feature: {
+        layers: [
+          { student: 2, teacher: 4 },
+          { student: 3, teacher: 4 },
+        ],
+      },
+    });
+    expect(res.status).toBe(422);
+    const body = await res.json();
+    expect(body.errors).toEqual([
+      {
+        field: "body.config.distillation.feature.layers.1.student",
+        message: "student layer 3 does not exist: the student has 2 layers (hidden states 0..2)",
+      },
+    ]);
+    const ok = await launch({
+      mode: "feature",
+      teacher: { modelId: "deep" },
+      feature: { layers: [{ student: 2, teacher: 4 }] },
+    });
+    expect(ok.status).toBe(201);
   });
 
   it("logit mode without a teacher is a validation error naming the field", async () => {

@@ -2,6 +2,7 @@ import "server-only";
 import {
   bullmqPriorityFor,
   describeTokenizerDifference,
+  featureLayerIssues,
   firstTokenizerDifference,
   queueRankFor,
   type RunConfig,
@@ -115,7 +116,7 @@ async function checkDistillationTeacher(workspaceId: string, config: RunConfig, 
   const { db } = getContext();
   const teacher = await db.model.findFirst({
     where: { workspaceId, OR: [{ id: teacherRef }, { name: teacherRef }, { hubId: teacherRef }] },
-    select: { id: true, name: true, location: true, parameters: true, engines: true },
+    select: { id: true, name: true, location: true, parameters: true, engines: true, config: true },
   });
   if (!teacher) {
     const reason = `teacher model ${teacherRef} does not exist in this workspace`;
@@ -145,9 +146,26 @@ async function checkDistillationTeacher(workspaceId: string, config: RunConfig, 
     }
   }
   const student = studentId
-    ? await db.model.findUnique({ where: { id: studentId }, select: { name: true, location: true } })
+    ? await db.model.findUnique({
+        where: { id: studentId },
+        select: { name: true, location: true, config: true },
+      })
     : null;
   if (!student) return;
+  // hidden-state pairs past either model's depth (as the engine would refuse them at load)
+  const depth = (c: unknown) => (c as { num_hidden_layers?: unknown } | null)?.num_hidden_layers;
+  const studentDepth = depth(student.config);
+  const teacherDepth = depth(teacher.config);
+  if (typeof studentDepth === "number" && typeof teacherDepth === "number") {
+    const issue = featureLayerIssues(config.distillation.feature, {
+      student: studentDepth,
+      teacher: teacherDepth,
+    })[0];
+    if (issue)
+      throw new AppError("unprocessable", issue.message, [
+        { field: `body.config.${issue.path.join(".")}`, message: issue.message },
+      ]);
+  }
   const [studentTok, teacherTok] = await Promise.all([
     readModelTokenizer(student.location),
     readModelTokenizer(teacher.location),
