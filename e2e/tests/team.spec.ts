@@ -66,6 +66,20 @@ test("invite a member who launches a run; a viewer sees it but cannot cancel it;
     `Mia ${tag}`,
   );
 
+  // the queue shows who launched it and why it waits; the owner (an admin) raises its priority
+  await page.goto("/queue");
+  const queued = page.getByTestId("queue-waiting").getByRole("row", { name: new RegExp(`team run ${tag}`) });
+  await expect(queued).toContainText(`Mia ${tag}`);
+  await expect(queued.getByTestId("wait-reason")).toHaveText(
+    /^(next: waits for a free worker|behind \d+: .+)$/,
+  );
+  await queued.getByRole("button", { name: `Raise the priority of team run ${tag}` }).click();
+  await expect(queued).toContainText("priority 1");
+  expect((await (await request.get("/api/audit?action=run.priority")).json()).events[0]).toMatchObject({
+    targetId: run.id,
+    data: { from: 0, to: 1 },
+  });
+
   // a viewer sees it and cannot cancel it
   const viewerInvite = await (await request.post("/api/invitations", { data: { role: "viewer" } })).json();
   const viewer = await joinByLink(browser, viewerInvite.url, {
@@ -75,6 +89,11 @@ test("invite a member who launches a run; a viewer sees it but cannot cancel it;
   });
   await viewer.page.goto(`/runs/${run.id}`);
   await expect(viewer.page.getByText(`team run ${tag}`).first()).toBeVisible();
+  await viewer.page.goto("/queue");
+  await expect(
+    viewer.page.getByTestId("queue-waiting").getByRole("row", { name: new RegExp(`team run ${tag}`) }),
+  ).toContainText(`Mia ${tag}`);
+  await expect(viewer.page.getByRole("button", { name: /^Raise the priority/ })).toHaveCount(0);
   const refused = await viewer.context.request.post(`/api/runs/${run.id}/cancel`);
   expect(refused.status()).toBe(403);
   expect((await (await request.get(`/api/runs/${run.id}`)).json()).run.status).toBe("queued");
