@@ -67,5 +67,114 @@ class FeatureLoss(unittest.TestCase):
         self.assertAlmostEqual(float(got), float((a + b) / 2), places=12)
 
 
+
+@unittest.skipUnless(HAS_TORCH, "torch is not installed")
+class FeatureTrainerLoss(unittest.TestCase):
+    """DistillTrainer.compute_loss in feature mode and logit + feature, on a stand-in for a HF
+    causal LM (same output fields, hidden states with the last one normed, a model.norm) and a
+    stand-in Trainer base: the loss is CE + w*MSE (feature) or a*CE + (1-a)*KD + w*MSE (logit), the
+    projections train in the optimizer, the last index is taken before the final norm."""
+
+    def setUp(self) -> None:
+        import types
+
+        import torch
+
+        from distillery_trainer.distill_trainer import make_distill_trainer
+
+        class Norm(torch.nn.Module):
+            def __init__(self, d):
+                super().__init__()
+                self.w = torch.nn.Parameter(torch.ones(d))
+
+            def forward(self, x):
+                return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * self.w
+
+        class Inner(torch.nn.Module):
+            def __init__(self, V, d, L):
+                super().__init__()
+                self.embed = torch.nn.Embedding(V, d)
+                self.layers = torch.nn.ModuleList([torch.nn.Linear(d, d) for _ in range(L)])
+                self.norm = Norm(d)
+
+        class Fake(torch.nn.Module):
+            def __init__(self, V, d, L):
+                super().__init__()
+                self.model = Inner(V, d, L)
+                self.head = torch.nn.Linear(d, V)
+                self.config = types.SimpleNamespace(num_hidden_layers=L, hidden_size=d)
+
+            def forward(self, input_ids, attention_mask=None, use_cache=False, output_hidden_states=False):
+                h = self.model.embed(input_ids)
+                hs = [h]
+                for layer in self.model.layers:
+                    h = h + torch.tanh(layer(h))
+                    hs.append(h)
+                n = self.model.norm(h)
+                hs[-1] = n  # as transformers returns it
+                return types.SimpleNamespace(logits=self.head(n), hidden_states=tuple(hs) if output_hidden_states else None)
+
+        class Base:
+            def __init__(self, model=None, args=None):
+                self.model = model
+                self.args = args
+
+            def create_optimizer(self):
+                self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=1e-2, weight_decay=self.args.weight_decay)
+                return self.optimizer
+
+            def log(self, logs, *a, **k):
+                self.logged = logs
+
+        torch.manual_seed(0)
+        self.torch = torch
+        self.types = types
+        self.student, self.teacher = Fake(11, 8, 2), Fake(11, 12, 3)
+        self.cls = make_distill_trainer(Base)
+
+    def make(self, d):
+        args = self.types.SimpleNamespace(weight_decay=0.01, gradient_accumulation_steps=1)
+        return self.cls(model=self.student, args=args, teacher=self.teacher, distillation=d, tokenizer=None, seed=0)
+
+    def test_feature_and_logit_plus_feature_losses(self) -> None:
+        torch = self.torch
+        layers = [{"student": 2, "teacher": 3}, {"student": 1, "teacher": 1}]
+        ids = torch.randint(0, 11, (2, 6))
+        labels = ids.clone()
+        labels[:, :2] = -100
+        for mode, alpha in (("feature", 0.0), ("logit", 0.3)):
+            d = {"mode": mode, "alpha": alpha, "temperature": 1.0, "lmbda": 1.0, "feature": {"layers": layers, "weight": 0.5}}
+            tr = self.make(d)
+            opt = tr.create_optimizer()
+            self.assertEqual(len(opt.param_groups), 3)  # the model, projection weights, projection biases
+            loss = tr.compute_loss(self.student, {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels.clone()})
+            loss.backward()
+            self.assertGreater(float(tr.projections[0].weight.grad.abs().sum()), 0)
+            self.assertGreater(float(self.student.model.layers[0].weight.grad.abs().sum()), 0)
+            tr.log({"loss": 0.0})
+            s = tr.logged
+            expected = s["ce_loss"] + 0.5 * s["feature_loss"] if mode == "feature" else alpha * s["ce_loss"] + (1 - alpha) * s["kd_loss"] + 0.5 * s["feature_loss"]
+            self.assertAlmostEqual(float(loss), expected, places=5)
+            self.assertEqual("kd_loss" in s, mode == "logit")
+            self.student.zero_grad()
+
+    def test_last_index_is_before_the_final_norm(self) -> None:
+        from distillery_trainer.distill_trainer import hidden_states_of
+
+        ids = self.torch.randint(0, 11, (1, 5))
+        _, hs = hidden_states_of(self.student, {"input_ids": ids})
+        out = self.student(ids, output_hidden_states=True)
+        self.assertFalse(self.torch.allclose(hs[-1], out.hidden_states[-1]))
+        self.assertTrue(self.torch.allclose(self.student.model.norm(hs[-1]), out.hidden_states[-1]))
+
+    def test_layer_past_the_depth_is_refused_naming_the_field(self) -> None:
+        from distillery_trainer.errors import TrainerError
+
+        d = {"mode": "feature", "alpha": 0.0, "temperature": 1.0, "lmbda": 1.0, "feature": {"layers": [{"student": 3, "teacher": 1}]}}
+        with self.assertRaises(TrainerError) as cm:
+            self.make(d)
+        self.assertEqual(cm.exception.field, "distillation.feature.layers.0.student")
+
+
 if __name__ == "__main__":
     unittest.main()
