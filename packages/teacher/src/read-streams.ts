@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { OllamaChatBody, OpenAiCompletionBody } from "./normalize-completion.ts";
+import { learnStreamFrame, parseFramedDelta, type StreamFrame } from "./stream-frame.ts";
 import { TeacherError } from "./teacher-error.ts";
 
 interface Accumulated {
@@ -31,11 +32,25 @@ export async function readOpenAiStream(
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (e) => pending.push(e) });
   const decoder = new TextDecoder();
+  let frame: StreamFrame | null = null;
+  const addDelta = (d: Record<string, unknown>) => {
+    sawChoice = true;
+    acc.content += str(d.content);
+    acc.reasoning_content += str(d.reasoning_content);
+    acc.reasoning += str(d.reasoning);
+    acc.thinking += str(d.thinking);
+  };
   const handle = (event: EventSourceMessage) => {
     // read on to the end after [DONE], so the connection goes back to the pool
     if (isDone) return;
     if (event.data === "[DONE]") {
       isDone = true;
+      return;
+    }
+    // the usual chunk: the frame of the one before it, a new delta (parsed alone)
+    const framed = frame ? parseFramedDelta(event.data, frame) : undefined;
+    if (framed) {
+      addDelta(framed);
       return;
     }
     let chunk: {
@@ -49,14 +64,15 @@ export async function readOpenAiStream(
       throw new TeacherError("malformed", `teacher "${name}" sent a stream chunk that is not JSON`);
     }
     if (chunk.error) throw new TeacherError("server", `teacher "${name}" reported an error mid-stream`);
+    // a frame is learnt from a chunk with one choice, no finish reason and no usage
+    const only = chunk.choices?.length === 1 ? chunk.choices[0] : undefined;
+    frame =
+      only?.delta && !only.finish_reason && !chunk.usage && typeof only.delta === "object"
+        ? learnStreamFrame(event.data)
+        : null;
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
-      sawChoice = true;
-      const d = choice.delta ?? {};
-      acc.content += str(d.content);
-      acc.reasoning_content += str(d.reasoning_content);
-      acc.reasoning += str(d.reasoning);
-      acc.thinking += str(d.thinking);
+      addDelta(choice.delta ?? {});
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
   };

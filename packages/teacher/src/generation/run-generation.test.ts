@@ -103,13 +103,14 @@ describe("runGeneration", () => {
   });
 
   it("rejection sampling asks again until a sample verifies, up to k", async () => {
-    let calls = 0;
+    const calls = new Map<string, number>();
     server = await startFakeTeacher({
       // prompt 0: wrong twice, then right; prompt 1: always wrong
       answer: (p) => {
-        calls++;
-        const wrong = p.includes("What is 1 +") || (p.includes("What is 0 +") && calls <= 2);
-        return { reasoning: `attempt ${calls}`, answer: wrong ? "\\boxed{-1}" : "\\boxed{100}" };
+        const n = (calls.get(p) ?? 0) + 1;
+        calls.set(p, n);
+        const wrong = p.includes("What is 1 +") || (p.includes("What is 0 +") && n <= 2);
+        return { reasoning: `attempt ${n}`, answer: wrong ? "\\boxed{-1}" : "\\boxed{100}" };
       },
     });
     const rows: GeneratedRow[] = [];
@@ -150,5 +151,55 @@ describe("runGeneration", () => {
     expect(rows.length).toBeGreaterThanOrEqual(3);
     expect(rows.length).toBeLessThan(12);
     expect(rows.every((r) => r.status === "ok")).toBe(true);
+  });
+
+  it("a slot asks its next prompt while its previous row is stored, and returns once every write ended", async () => {
+    server = await startFakeTeacher();
+    const stored: number[] = [];
+    let releaseFirst = () => {};
+    const firstWrite = new Promise<void>((r) => {
+      releaseFirst = r;
+    });
+    const run = runGeneration(
+      options(server, [], {
+        prompts: prompts.slice(0, 3),
+        concurrency: 1,
+        persist: async (r) => {
+          if (r.promptIndex === 0) await firstWrite;
+          stored.push(r.promptIndex);
+        },
+      }),
+    );
+    // the second request goes out while the first row is still being written
+    await expect.poll(() => server?.requests.length, { timeout: 5000 }).toBe(2);
+    expect(stored).toEqual([]);
+    // one write in flight per slot: the third waits for the first write to end
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.requests).toHaveLength(2);
+    releaseFirst();
+    const counters = await run;
+    expect(stored).toEqual([0, 1, 2]);
+    expect(counters.done).toBe(3);
+  });
+
+  it("a failed write stops the run, and no write is left in flight when it throws", async () => {
+    server = await startFakeTeacher({ delayMs: 10 });
+    let writesInFlight = 0;
+    let writes = 0;
+    const e = await runGeneration(
+      options(server, [], {
+        concurrency: 3,
+        persist: async () => {
+          writesInFlight++;
+          const n = ++writes;
+          await new Promise((r) => setTimeout(r, 30));
+          writesInFlight--;
+          if (n === 2) throw new Error("database is gone");
+        },
+      }),
+    ).catch((x: unknown) => x);
+    expect((e as Error).message).toBe("database is gone");
+    expect(writesInFlight).toBe(0);
+    expect(writes).toBeLessThan(12);
   });
 });

@@ -62,7 +62,12 @@ export interface GenerationOptions {
   idleTimeoutMs?: number;
   stream?: boolean;
   stored?: readonly StoredAttempt[];
-  /** persists a row before the next task starts in this slot; a throw stops the job */
+  /**
+   * stores a row. A slot sends its next request while its previous row is being stored (one
+   * write in flight per slot, so a slow store holds the work back rather than piling rows up);
+   * a row counts, and a rejection follow-up is decided, once stored; the run returns or throws
+   * only after every write has ended. A throw stops the job.
+   */
   persist: (row: GeneratedRow) => Promise<void>;
   onRetry?: (error: TeacherError, delayMs: number) => void;
   signal?: AbortSignal;
@@ -164,8 +169,10 @@ export async function runGeneration(o: GenerationOptions): Promise<LiveCounters>
   if (o.signal?.aborted) onOuterAbort();
   o.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
+  /** tasks taken and not yet stored (rejection follow-ups may still come from them) */
   let activeTasks = 0;
-  const runTask = async (promptIndex: number, sample: number) => {
+  /** asks the teacher for one row (retries included); undefined when the run is stopping */
+  const ask = async (promptIndex: number, sample: number): Promise<GeneratedRow | undefined> => {
     const st = states.get(promptIndex) as PromptState;
     const started = performance.now();
     const messages = buildMessages(st.p.prompt, o.sampling);
@@ -197,7 +204,7 @@ export async function runGeneration(o: GenerationOptions): Promise<LiveCounters>
     } finally {
       counters.inFlight--;
     }
-    if (stop.signal.aborted) return;
+    if (stop.signal.aborted) return undefined;
     const row: GeneratedRow = {
       promptIndex,
       sample,
@@ -214,6 +221,12 @@ export async function runGeneration(o: GenerationOptions): Promise<LiveCounters>
       row.error = outcome.error?.message ?? "failed";
     }
     row.wallMs = performance.now() - started;
+    return row;
+  };
+
+  /** stores a row, then counts it and queues the prompt's rejection follow-ups */
+  const store = async (row: GeneratedRow) => {
+    const st = states.get(row.promptIndex) as PromptState;
     await o.persist(row);
     // counted only once persisted: the counters say what is stored
     st.pending = Math.max(0, st.pending - 1);
@@ -232,30 +245,51 @@ export async function runGeneration(o: GenerationOptions): Promise<LiveCounters>
     if (isRejection) {
       for (let n = wanted(st); n > 0; n--) {
         st.pending++;
-        front.push([promptIndex, st.nextSample++]);
+        front.push([row.promptIndex, st.nextSample++]);
       }
     }
   };
 
   const slot = async () => {
-    while (!stop.signal.aborted) {
-      const task = next();
-      if (!task) {
-        // rejection follow-ups may still come from rows in flight elsewhere
-        if (isRejection && activeTasks > 0) {
-          await new Promise((r) => setTimeout(r, 5));
+    // this slot's previous row, still being stored while the next request goes out
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      while (!stop.signal.aborted) {
+        const task = next();
+        if (!task) {
+          // rejection follow-ups may still come from rows in flight or being stored
+          if (isRejection && activeTasks > 0) {
+            await Promise.race([writing, new Promise((r) => setTimeout(r, 5))]);
+            continue;
+          }
+          return;
+        }
+        activeTasks++;
+        let row: GeneratedRow | undefined;
+        try {
+          row = await ask(task[0], task[1]);
+        } catch (e) {
+          fail(e);
+        }
+        await writing;
+        // a complete row is stored even when the run is stopping (nothing half-done ever is)
+        if (!row) {
+          activeTasks--;
           continue;
         }
-        return;
+        const r = row;
+        writing = store(r).then(
+          () => {
+            activeTasks--;
+          },
+          (e) => {
+            activeTasks--;
+            fail(e);
+          },
+        );
       }
-      activeTasks++;
-      try {
-        await runTask(task[0], task[1]);
-      } catch (e) {
-        fail(e);
-      } finally {
-        activeTasks--;
-      }
+    } finally {
+      await writing;
     }
   };
   try {

@@ -2,7 +2,7 @@
 /**
  * The fake teacher as a process (the benchmark, the demo and e2e start it this way):
  *   tsx fake-teacher-cli.ts [--port N] [--delay-ms N] [--chunk-interval-ms N] [--tokens N] [--reasoning reasoning_content|reasoning|inline|none]
- *                           [--api-key K] [--model M]
+ *                           [--api-key K] [--model M] [--record-timings]
  * Prints one line `{"url": "...", "baseUrl": ".../v1"}` when it listens; stops on SIGTERM.
  */
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     reasoning: { type: "string" },
     "api-key": { type: "string" },
     model: { type: "string", multiple: true },
+    "record-timings": { type: "boolean" },
   },
 });
 const teacher = await startFakeTeacher({
@@ -27,6 +28,7 @@ const teacher = await startFakeTeacher({
   ...(values.reasoning ? { reasoning: values.reasoning as ReasoningShape } : {}),
   ...(values["api-key"] ? { apiKey: values["api-key"] } : {}),
   ...(values.model ? { models: values.model } : {}),
+  ...(values["record-timings"] ? { recordTimings: true } : {}),
 });
 process.stdout.write(`${JSON.stringify({ url: teacher.url, baseUrl: teacher.baseUrl })}\n`);
 const stop = () => void teacher.close().then(() => process.exit(0));

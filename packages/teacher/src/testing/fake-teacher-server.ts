@@ -58,6 +58,20 @@ export interface FakeTeacherOptions {
   port?: number;
   /** every page answers HTML (a web server that is not a teacher) */
   isHtmlSite?: boolean;
+  /**
+   * the benchmark: record, per chat request, the ms from its body read to its answer written
+   * (the endpoint's own time, its event-loop lag included), served with this process's CPU at
+   * `GET /_bench/timings` (`?reset` empties the record)
+   */
+  recordTimings?: boolean;
+}
+
+/** `GET /_bench/timings`: what the endpoint spent, to tell it apart from the client's overhead. */
+export interface FakeTeacherTimings {
+  /** per chat request, in arrival order: the prompt and ms from body read to answer written */
+  requests: { prompt: string; ms: number }[];
+  /** this process's CPU (process.cpuUsage(), µs) */
+  cpu: { user: number; system: number };
 }
 
 /** Solves "a + b" (and "What is a + b?"); anything else gets a short generic trace. */
@@ -121,6 +135,8 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
   const models = options.models ?? ["fake-r1"];
   const faults = (options.faults ?? []).map((f) => ({ ...f, left: f.times ?? 1 }));
   const requests: RequestRecord[] = [];
+  const timings: FakeTeacherTimings["requests"] = [];
+  const eventCache = new Map<string, string>();
   const perPrompt = new Map<string, number>();
   let inFlight = 0;
   let maxInFlight = 0;
@@ -284,16 +300,27 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
     const head = `data: {"id":"cmpl","object":"chat.completion.chunk","model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`;
     const ev = (delta: Record<string, unknown>, finishReason: string | null = null) =>
       `${head}${JSON.stringify(delta)},"finish_reason":${JSON.stringify(finishReason)}}]}\n\n`;
+    // a token's event, made once per (model, field, text): the padded answers repeat most tokens
+    const tokenEvent = (field: string, text: string) => {
+      const key = `${model}\u0000${field}\u0000${text}`;
+      let e = eventCache.get(key);
+      if (e === undefined) {
+        if (eventCache.size >= 4096) eventCache.clear();
+        e = ev({ [field]: text });
+        eventCache.set(key, e);
+      }
+      return e;
+    };
     if (fault?.kind !== "empty") {
       events.push(ev({ role: "assistant", content: "" }));
       if (shape === "inline") events.push(ev({ content: "<think>\n" }));
       for (const p of reasoningPieces) {
-        if (shape === "reasoning_content" || shape === "reasoning") events.push(ev({ [shape]: p }));
-        else if (shape !== "none") events.push(ev({ content: p }));
+        if (shape === "reasoning_content" || shape === "reasoning") events.push(tokenEvent(shape, p));
+        else if (shape !== "none") events.push(tokenEvent("content", p));
       }
       if ((shape === "inline" || shape === "inline-opened") && !isCut)
         events.push(ev({ content: "\n</think>\n\n" }));
-      for (const p of answerPieces) events.push(ev({ content: p }));
+      for (const p of answerPieces) events.push(tokenEvent("content", p));
       events.push(ev({}, finish));
     }
     const tail =
@@ -345,6 +372,11 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
       res.end("<!doctype html><html><body>It works!</body></html>");
       return;
     }
+    if (options.recordTimings && req.method === "GET" && url.pathname === "/_bench/timings") {
+      const body: FakeTeacherTimings = { requests: timings.slice(), cpu: process.cpuUsage() };
+      if (url.searchParams.has("reset")) timings.length = 0;
+      return json(res, 200, body);
+    }
     const isAuthorized = !options.apiKey || req.headers.authorization === `Bearer ${options.apiKey}`;
     if (req.method === "GET" && url.pathname.endsWith("/models")) {
       if (!isAuthorized) return json(res, 401, { error: { message: "invalid api key" } });
@@ -369,7 +401,17 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
       } catch {
         return json(res, 400, { error: { message: "body is not JSON" } });
       }
-      answerChat(req, res, body, isOllama).catch(() => res.destroy());
+      const receivedAt = performance.now();
+      answerChat(req, res, body, isOllama).then(
+        () => {
+          if (options.recordTimings)
+            timings.push({
+              prompt: lastUserMessage(body as { messages?: { role?: string; content?: unknown }[] }),
+              ms: performance.now() - receivedAt,
+            });
+        },
+        () => res.destroy(),
+      );
     });
   });
   server.keepAliveTimeout = 60_000;
