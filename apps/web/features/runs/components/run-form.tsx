@@ -89,6 +89,7 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
     setFormKey((k) => k + 1);
     setTouched(new Set());
     setServerErrors({});
+    setModeNotes([]);
   }, []);
 
   // where the form starts: a clone, defaults for the given data or model, or the demo
