@@ -1,4 +1,5 @@
 export { type BuildHfCommandOptions, buildHfCommand, type HfCommand } from "./build-hf-command.ts";
+export { type BuildHfServeCommandOptions, buildHfServeCommand } from "./build-hf-serve-command.ts";
 export {
   type DetectHfEngineOptions,
   detectHfEngine,
