@@ -3,15 +3,23 @@
  * python3-torch, best of 1 and 2 threads) with identical shapes, init scale and optimizer. Prints
  * figures, then one JSON line: {"reference": {engine_ms, torch_ms, ratio}, "wide": {…}, "pytorch":
  * {version, openblas_core, openblas_config} or {available: false, reason}, "kernel": the path
- * engine_ms ran on (native-avx2, wasm-relaxed-simd…)}; each shape also carries `by_kernel`: the
- * engine's ms and ratio on every kernel path measured in this run (BENCH_KERNEL=native|wasm: one).
+ * engine_ms ran on (native-avx512, native-avx2, native-neon, wasm-relaxed-simd…)}; each shape also
+ * carries `by_kernel`: the engine's ms and ratio on every kernel path measured in this run (every
+ * native SIMD variant this CPU runs, then wasm; BENCH_KERNEL=native-avx2|wasm|…: one).
+ * Then the `student` shape (bench-student.ts, in a process of its own for its peak RSS): the
+ * SmolLM2-135M configuration with random weights, LoRA r16 on q/k/v/o, batch 4×512, on the
+ * default path and 2 threads, against PyTorch on 2 threads: "student": {engine_ms, torch_ms,
+ * ratio, engine_tokens_per_second, torch_tokens_per_second, decode_tokens_per_second (engine,
+ * batch 1), peak_rss_mib, torch_peak_rss_mib, kernel, threads}. BENCH_STUDENT=0 skips it;
+ * "loadavg" is the load average at the start and at the end.
  * A benchmark, not a test: it asserts nothing.
  */
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { activeMatmulKernel, describeMatmulKernel, setMatmulKernel } from "../src/kernels/matmul.ts";
 import { packWeights } from "../src/kernels/matmul-wasm.ts";
+import { getNativeVariants, SIMD_VARIANTS } from "../src/kernels/native-kernel.ts";
 import { getMatmulThreads, setMatmulThreads } from "../src/kernels/parallel.ts";
 import { Rng } from "../src/kernels/rng.ts";
 import { runInArena } from "../src/kernels/wasm-memory.ts";
@@ -109,11 +117,13 @@ function benchEngine(s: Shape): number {
   return median(times);
 }
 
-function benchTorch(s: Shape, round: number): { ms: number; threads: number } | null {
+type TorchRun = { ms: number; threads: number; peakRssMib?: number };
+
+function benchTorch(s: object, round: number, threadCounts = [1, 2]): TorchRun | null {
   if (!torchInfo.available) return null;
   const script = fileURLToPath(new URL("../scripts/torch-llama.py", import.meta.url));
-  let best: { ms: number; threads: number } | null = null;
-  for (const threads of [1, 2]) {
+  let best: TorchRun | null = null;
+  for (const threads of threadCounts) {
     const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads) };
     // the issue's protocol: OpenBLAS tuning variables unset for this command only
     delete env.OPENBLAS_CORETYPE;
@@ -128,9 +138,13 @@ function benchTorch(s: Shape, round: number): { ms: number; threads: number } | 
       );
       continue;
     }
-    const ms = (JSON.parse(res.stdout.trim().split("\n").pop() as string) as { median_ms: number }).median_ms;
+    const out = JSON.parse(res.stdout.trim().split("\n").pop() as string) as {
+      median_ms: number;
+      peak_rss_mib?: number;
+    };
+    const ms = out.median_ms;
     console.log(`  round ${round}: torch ${threads} thread(s): ${ms.toFixed(1)} ms/step`);
-    if (!best || ms < best.ms) best = { ms, threads };
+    if (!best || ms < best.ms) best = { ms, threads, peakRssMib: out.peak_rss_mib };
   }
   return best;
 }
@@ -195,11 +209,24 @@ console.log(
 
 type Timing = { engine_ms: number; torch_ms: number | null; ratio: number | null };
 const summary: Record<string, Timing & { by_kernel: Record<string, Timing> }> = {};
-console.log(`engine (default): ${describeMatmulKernel()}`);
+const loadStart = loadavg();
+console.log(
+  `engine (default): ${describeMatmulKernel()}; load average ${loadStart.map((x) => x.toFixed(2)).join(" ")}`,
+);
 const defaultKernel = activeMatmulKernel();
-// every path this machine has, the default first; BENCH_KERNEL=native|wasm measures one
+// every path this machine has (each native SIMD variant, then wasm), the default first;
+// BENCH_KERNEL=native|native-avx2|wasm|… measures one
 const kernels: string[] = [];
-for (const k of process.env.BENCH_KERNEL ? [process.env.BENCH_KERNEL] : ["auto", "native", "wasm"]) {
+const candidates = process.env.BENCH_KERNEL
+  ? [process.env.BENCH_KERNEL]
+  : [
+      "auto",
+      ...getNativeVariants()
+        .filter((v) => SIMD_VARIANTS.includes(v))
+        .map((v) => `native-${v}`),
+      "wasm",
+    ];
+for (const k of candidates) {
   try {
     setMatmulKernel(k);
   } catch (e) {
@@ -208,7 +235,7 @@ for (const k of process.env.BENCH_KERNEL ? [process.env.BENCH_KERNEL] : ["auto",
   }
   if (!kernels.includes(activeMatmulKernel())) kernels.push(activeMatmulKernel());
 }
-const kernelChoice = (path: string) => (path.startsWith("native") ? "native" : "wasm");
+const kernelChoice = (path: string) => (path.startsWith("native") ? path : "wasm");
 const reported = process.env.BENCH_KERNEL ? (kernels[0] ?? defaultKernel) : defaultKernel;
 for (const [name, s] of [
   ["reference", REFERENCE],
@@ -261,4 +288,91 @@ for (const [name, s] of [
     by_kernel: Object.fromEntries(kernels.map((k) => [k, timing(bestMs[k] as number)])),
   };
 }
-console.log(JSON.stringify({ ...summary, pytorch: torchInfo, kernel: reported }));
+
+/** the student shape, its engine side in a child process (bench-student.ts) for a clean peak RSS */
+const STUDENT = {
+  vocab: 49152,
+  hidden: 576,
+  layers: 30,
+  heads: 9,
+  kv_heads: 3,
+  head_dim: 64,
+  intermediate: 1536,
+  theta: 100000,
+  tie: true,
+  batch: 4,
+  seq: 512,
+  r: 16,
+  alpha: 32,
+  warmup: 1,
+  steps: Number(process.env.BENCH_STUDENT_STEPS ?? 1),
+};
+let student: Record<string, number | string | null> | null = null;
+if (process.env.BENCH_STUDENT !== "0") {
+  const threads = availableParallelism() > 1 ? 2 : 1;
+  console.log(
+    `student: SmolLM2-135M config (random weights), LoRA r${STUDENT.r} on q/k/v/o, batch ${STUDENT.batch}x${STUDENT.seq}, ${threads} thread(s)`,
+  );
+  const child = spawnSync(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./bench-student.ts", import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        BENCH_KERNEL: reported.startsWith("native") ? reported : "wasm",
+        BENCH_THREADS: String(threads),
+        BENCH_STUDENT_STEPS: String(STUDENT.steps),
+      },
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    },
+  );
+  const lines = (child.stdout ?? "").trim().split("\n");
+  for (const line of lines.slice(1, -1)) console.log(line);
+  const engine =
+    child.status === 0
+      ? (JSON.parse(lines.pop() as string) as {
+          kernel: string;
+          step_ms: number;
+          tokens_per_second: number;
+          decode_tokens_per_second: number;
+          peak_rss_mib: number;
+        })
+      : null;
+  if (!engine)
+    console.log(
+      `  engine student run failed: ${(child.stderr || "").trim().split("\n").slice(-3).join(" ")}`,
+    );
+  const torch = benchTorch(STUDENT, 1, [threads]);
+  const tokens = STUDENT.batch * STUDENT.seq;
+  const tps = (ms: number) => Math.round((tokens * 1000) / ms);
+  if (torch)
+    console.log(
+      `  torch (${torch.threads} thread(s)): ${(torch.ms / 1000).toFixed(2)} s/step, ${tps(torch.ms)} tokens/s, peak RSS ${torch.peakRssMib ?? "?"} MiB`,
+    );
+  if (engine)
+    console.log(
+      `  engine (${engine.kernel}): ${(engine.step_ms / 1000).toFixed(2)} s/step, ${engine.tokens_per_second} tokens/s, peak RSS ${engine.peak_rss_mib} MiB; decode ${engine.decode_tokens_per_second} tokens/s at batch 1`,
+    );
+  student = {
+    engine_ms: engine?.step_ms ?? null,
+    torch_ms: torch ? Math.round(torch.ms) : null,
+    ratio: engine && torch ? Math.round((torch.ms / engine.step_ms) * 100) / 100 : null,
+    engine_tokens_per_second: engine?.tokens_per_second ?? null,
+    torch_tokens_per_second: torch ? tps(torch.ms) : null,
+    decode_tokens_per_second: engine?.decode_tokens_per_second ?? null,
+    peak_rss_mib: engine?.peak_rss_mib ?? null,
+    torch_peak_rss_mib: torch?.peakRssMib ?? null,
+    kernel: engine?.kernel ?? null,
+    threads,
+  };
+}
+console.log(
+  JSON.stringify({
+    ...summary,
+    ...(student ? { student } : {}),
+    pytorch: torchInfo,
+    kernel: reported,
+    loadavg: { start: loadStart, end: loadavg() },
+  }),
+);

@@ -7,7 +7,7 @@
  * 32-token prompt). Prints figures, then one JSON line:
  *   {kernel, threads, step_ms, tokens_per_second, decode_tokens_per_second, peak_rss_mib, …}
  * Env: BENCH_KERNEL (auto), BENCH_THREADS (2 when the machine has 2 cores), BENCH_STUDENT_STEPS
- * (2 after 1 warm-up), BENCH_STUDENT_BATCH (4), BENCH_STUDENT_SEQ (512), BENCH_STUDENT_LAYERS (30).
+ * (1 after 1 warm-up), BENCH_STUDENT_BATCH (4), BENCH_STUDENT_SEQ (512), BENCH_STUDENT_LAYERS (30).
  * A benchmark, not a test: it asserts nothing.
  */
 import { availableParallelism } from "node:os";
@@ -40,7 +40,7 @@ const STUDENT = {
   r: 16,
   alpha: 32,
   warmup: 1,
-  steps: Number(process.env.BENCH_STUDENT_STEPS ?? 2),
+  steps: Number(process.env.BENCH_STUDENT_STEPS ?? 1),
 };
 
 const mib = (b: number) => Math.round(b / 2 ** 20);

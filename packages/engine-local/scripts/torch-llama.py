@@ -183,15 +183,19 @@ def cmd_bench(spec):
     s = json.loads(spec)
     torch.manual_seed(0)
     V, d, L, H, ff, B, T, r, alpha = (s[k] for k in ["vocab", "hidden", "layers", "heads", "intermediate", "batch", "seq", "r", "alpha"])
-    cfg = {"hidden_size": d, "num_attention_heads": H, "num_key_value_heads": H, "num_hidden_layers": L, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": False}
-    w = {"model.embed_tokens.weight": torch.randn(V, d) * 0.02, "model.norm.weight": torch.ones(d), "lm_head.weight": torch.randn(V, d) * 0.02}
+    # optional (the `student` shape): GQA, head_dim, tied embeddings, rope theta
+    KVH, hd, tie = s.get("kv_heads", H), s.get("head_dim", d // H), s.get("tie", False)
+    cfg = {"hidden_size": d, "num_attention_heads": H, "num_key_value_heads": KVH, "head_dim": hd, "num_hidden_layers": L, "rms_norm_eps": 1e-5, "rope_theta": float(s.get("theta", 10000.0)), "tie_word_embeddings": tie}
+    w = {"model.embed_tokens.weight": torch.randn(V, d) * 0.02, "model.norm.weight": torch.ones(d)}
+    if not tie:
+        w["lm_head.weight"] = torch.randn(V, d) * 0.02
     lora = {}
     params = []
     for l in range(L):
         p = f"model.layers.{l}"
         w[p + ".input_layernorm.weight"] = torch.ones(d)
         w[p + ".post_attention_layernorm.weight"] = torch.ones(d)
-        for n, (o, i) in {"self_attn.q_proj": (d, d), "self_attn.k_proj": (d, d), "self_attn.v_proj": (d, d), "self_attn.o_proj": (d, d), "mlp.gate_proj": (ff, d), "mlp.up_proj": (ff, d), "mlp.down_proj": (d, ff)}.items():
+        for n, (o, i) in {"self_attn.q_proj": (H * hd, d), "self_attn.k_proj": (KVH * hd, d), "self_attn.v_proj": (KVH * hd, d), "self_attn.o_proj": (d, H * hd), "mlp.gate_proj": (ff, d), "mlp.up_proj": (ff, d), "mlp.down_proj": (d, ff)}.items():
             w[f"{p}.{n}.weight"] = torch.randn(o, i) * 0.02
             if n.startswith("self_attn"):
                 a = ((torch.rand(r, i) * 2 - 1) / math.sqrt(i)).requires_grad_()
@@ -213,7 +217,10 @@ def cmd_bench(spec):
         if i >= s["warmup"]:
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    print(json.dumps({"median_ms": times[len(times) // 2], "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    import resource
+
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"median_ms": times[len(times) // 2], "threads": torch.get_num_threads(), "torch": torch.__version__, "peak_rss_mib": round(peak_mib)}))
 
 
 def cmd_rope(spec):
