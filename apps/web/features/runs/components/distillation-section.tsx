@@ -15,6 +15,7 @@ import {
   needsSameTokenizer,
   needsTeacher,
   parseLayerPairs,
+  teacherOptionLabel,
 } from "../lib/distillation-form.ts";
 import { formatCount } from "../lib/launch-summary.ts";
 import { parametersOf } from "../lib/teacher-cost.ts";
@@ -22,17 +23,6 @@ import type { ModelView } from "../server/list-models.ts";
 import type { TokenizerMatch } from "../server/teacher-tokenizers.ts";
 import { type Bind, ConfigField } from "./config-field.tsx";
 import { CheckboxField, SelectField, TextField } from "./form-fields.tsx";
-
-const TOKENIZER_WORDS: Record<TokenizerMatch["tokenizer"], string> = {
-  same: "same tokenizer",
-  different: "different tokenizer",
-  unknown: "tokenizer not checked",
-};
-
-const sizeOf = (m: ModelView) => {
-  const n = parametersOf(m);
-  return n === null ? "" : ` · ${formatCount(n)}`;
-};
 
 /**
  * What the run learns from: the teacher's text (sft), or a teacher model loaded beside the
@@ -96,11 +86,17 @@ export function DistillationSection(props: {
             hint={teacherHint({ teacher, student: props.student, match, checksTokenizer, engine })}
             options={(props.models ?? []).map((m) => ({
               value: m.id,
-              label: `${m.name}${sizeOf(m)}${
-                checksTokenizer && props.student
-                  ? ` · ${props.tokenizers?.[m.id] ? TOKENIZER_WORDS[props.tokenizers[m.id]?.tokenizer ?? "unknown"] : props.isCheckingTokenizers ? "checking tokenizer…" : TOKENIZER_WORDS.unknown}`
-                  : ""
-              }${m.engines.includes(engine) ? "" : ` (not on ${engine})`}`,
+              label: teacherOptionLabel(
+                { ...m, parameters: parametersOf(m) },
+                {
+                  engine,
+                  tokenizer:
+                    checksTokenizer && props.student
+                      ? (props.tokenizers?.[m.id]?.tokenizer ??
+                        (props.isCheckingTokenizers ? "checking" : "unknown"))
+                      : null,
+                },
+              ),
             }))}
           />
         )}

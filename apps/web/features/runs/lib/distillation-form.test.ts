@@ -13,6 +13,7 @@ import {
   needsSameTokenizer,
   needsTeacher,
   parseLayerPairs,
+  teacherOptionLabel,
 } from "./distillation-form.ts";
 import { runConfigControl } from "./schema-field.ts";
 
@@ -237,5 +238,21 @@ describe("feature (hidden-state) distillation in the form", () => {
       "distillation.feature.layers": "the pair student 1 / teacher 2 is listed twice",
       "training.learningRate": "x",
     });
+  });
+});
+
+describe("the teacher picker's options", () => {
+  const m = { name: "Qwen2.5-7B", engines: ["hf"], parameters: 7.6e9 };
+  it("names the model, its size, the tokenizer check and an engine that cannot load it", () => {
+    expect(teacherOptionLabel(m, { engine: "hf", tokenizer: "same" })).toBe(
+      "Qwen2.5-7B · 7.60B · same tokenizer",
+    );
+    expect(teacherOptionLabel(m, { engine: "local", tokenizer: "different" })).toBe(
+      "Qwen2.5-7B · 7.60B · different tokenizer (not on local)",
+    );
+    expect(teacherOptionLabel({ ...m, parameters: null }, { engine: "hf", tokenizer: "checking" })).toBe(
+      "Qwen2.5-7B · checking tokenizer…",
+    );
+    expect(teacherOptionLabel(m, { engine: "hf", tokenizer: null })).toBe("Qwen2.5-7B · 7.60B");
   });
 });

@@ -1,5 +1,6 @@
 import { DEFAULT_DISTILLATION, featureLayerIssues, ZRunConfig } from "@distillery/core";
 import { getAtPath, setAtPath } from "./config-path.ts";
+import { formatCount } from "./launch-summary.ts";
 import type { FieldSpec } from "./run-form-fields.ts";
 import { runConfigControl, schemaAt } from "./schema-field.ts";
 
@@ -222,4 +223,27 @@ export function foldLayerErrors(errors: Record<string, string>): Record<string, 
     out[key] ??= message;
   }
   return out;
+}
+
+export type TokenizerStatus = "same" | "different" | "unknown" | "checking";
+
+const TOKENIZER_WORDS: Record<TokenizerStatus, string> = {
+  same: "same tokenizer",
+  different: "different tokenizer",
+  unknown: "tokenizer not checked",
+  checking: "checking tokenizer…",
+};
+
+/**
+ * A teacher picker option: name, size, whether it shares the student's tokenizer (when the mode
+ * needs it and a student is picked) and whether the run's engine can load it.
+ */
+export function teacherOptionLabel(
+  m: { name: string; engines: string[]; parameters: number | null },
+  ctx: { engine: string; tokenizer: TokenizerStatus | null },
+): string {
+  const size = m.parameters ? ` · ${formatCount(m.parameters)}` : "";
+  const tokenizer = ctx.tokenizer ? ` · ${TOKENIZER_WORDS[ctx.tokenizer]}` : "";
+  const engine = m.engines.length === 0 || m.engines.includes(ctx.engine) ? "" : ` (not on ${ctx.engine})`;
+  return `${m.name}${size}${tokenizer}${engine}`;
 }
