@@ -172,6 +172,41 @@ describe("feature distillation in the CPU engine", async () => {
       expect([...readSafetensors(merged).keys()].some((k) => k.includes("distillation"))).toBe(false);
   });
 
+  it("resume restores the projection and its AdamW moments: k steps, stop, resume equals a straight run", async () => {
+    const config = {
+      lora: { method: "lora", r: 4, alpha: 8, dropout: 0 },
+      training: { ...training(6), saveStrategy: "steps", saveSteps: 3 },
+      distillation: {
+        mode: "feature",
+        teacher: { modelId: "teacher" },
+        feature: { layers: [{ student: 2, teacher: 3 }], weight: 1 },
+      },
+    };
+    const straight = makeJob(base, config);
+    straight.paths.teacherModel = teacher;
+    const a = collectEvents();
+    await runTraining(straight, { emit: a.emit });
+    const resumed = makeJob(base, config, {
+      paths: { ...straight.paths, outDir: `${straight.paths.outDir}-resumed` },
+    });
+    const controller = new AbortController();
+    await expect(
+      runTraining(resumed, {
+        emit: (e) => {
+          if (e.type === "checkpoint" && e.step === 3) controller.abort();
+        },
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow(/cancelled/);
+    const b = collectEvents();
+    await runTraining(resumed, { emit: b.emit });
+    expect(b.events.some((e) => e.type === "log" && e.message.includes("resumed from"))).toBe(true);
+    const tail = series(a.events, "feature_loss").slice(3);
+    const again = series(b.events, "feature_loss");
+    expect(again).toHaveLength(3);
+    again.forEach((v, i) => void expect(v).toBeCloseTo(tail[i] as number, 6));
+  });
+
   it("feature mode alone: loss = CE + w·MSE, no divergence series", async () => {
     const job = makeJob(base, {
       lora: { method: "full" },
