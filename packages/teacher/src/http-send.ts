@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { guardedLookup, isBlockedTeacherIp } from "./teacher-address.ts";
 
 /**
  * One pooled keep-alive agent per protocol for every teacher request. node:http rather than
@@ -18,6 +19,13 @@ export function sendRequest(
 ): Promise<IncomingMessage> {
   const u = new URL(url);
   const isHttps = u.protocol === "https:";
+  // an IP literal is connected to without a lookup: checked here
+  if (isBlockedTeacherIp(u.hostname))
+    return Promise.reject(
+      Object.assign(new Error(`${u.hostname} is a link-local / cloud metadata address`), {
+        code: "ETEACHERADDRESS",
+      }),
+    );
   const body = options.body === undefined ? undefined : Buffer.from(options.body, "utf8");
   return new Promise((resolve, reject) => {
     const req = (isHttps ? httpsRequest : httpRequest)(
@@ -26,6 +34,8 @@ export function sendRequest(
         method: options.method,
         headers: { ...options.headers, ...(body ? { "content-length": String(body.length) } : {}) },
         agent: isHttps ? agents.https : agents.http,
+        // never connects to a link-local / cloud metadata address, whatever the name resolves to
+        lookup: guardedLookup,
         signal: options.signal,
       },
       resolve,

@@ -1,3 +1,4 @@
+import { checkTeacherHost } from "./teacher-address.ts";
 import { endpointUrl, ollamaRoot, type TeacherEndpoint } from "./teacher-endpoint.ts";
 import { TeacherError } from "./teacher-error.ts";
 
@@ -16,6 +17,11 @@ export async function listTeacherModels(
       ? `${ollamaRoot(endpoint.baseUrl)}/api/tags`
       : endpointUrl(endpoint.baseUrl, "/models");
   let res: Response;
+  try {
+    await checkTeacherHost(new URL(url).hostname);
+  } catch (e) {
+    throw new TeacherError("bad_request", `teacher "${name}" refused: ${(e as Error).message}`);
+  }
   try {
     res = await fetch(url, {
       headers: endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {},

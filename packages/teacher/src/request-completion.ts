@@ -127,6 +127,8 @@ function describeFetchError(e: unknown, name: string, reason: "timeout" | "cance
   if (reason === "cancel") return new TeacherError("aborted", "cancelled");
   const err = e as Error & { cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? (err as { code?: string }).code ?? "";
+  if (code === "ETEACHERADDRESS")
+    return new TeacherError("bad_request", `teacher "${name}" refused: ${err.message}`);
   // the socket closed mid-answer
   if (
     err.message === "aborted" ||

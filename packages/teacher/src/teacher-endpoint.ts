@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { teacherHostProblem } from "./teacher-address.ts";
 
 /**
  * A teacher endpoint as the client needs it. `api` says which protocol: "openai" (any
@@ -14,14 +15,31 @@ export const ZBaseUrl = z
   .trim()
   .min(1, "enter the endpoint's base URL")
   .max(2000)
-  .refine((s) => {
+  .superRefine((s, ctx) => {
+    let u: URL;
     try {
-      const u = new URL(s);
-      return u.protocol === "http:" || u.protocol === "https:";
+      u = new URL(s);
     } catch {
-      return false;
+      u = new URL("invalid:");
     }
-  }, "the base URL must be an http:// or https:// URL (e.g. http://localhost:11434/v1)");
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+      ctx.addIssue({
+        code: "custom",
+        message: "the base URL must be an http:// or https:// URL (e.g. http://localhost:11434/v1)",
+      });
+      return;
+    }
+    // a key in the URL would end up in messages and logs: it goes in the API key field
+    if (u.username !== "" || u.password !== "") {
+      ctx.addIssue({
+        code: "custom",
+        message: "the base URL must not carry a user or password: put the key in the API key field",
+      });
+      return;
+    }
+    const problem = teacherHostProblem(u.hostname);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 export const ZTeacherEndpoint = z.object({
   /** for messages: every error names the teacher */
