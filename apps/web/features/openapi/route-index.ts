@@ -23,54 +23,55 @@ import * as r20 from "@/app/api/generations/[jobId]/cancel/route.ts";
 import * as r21 from "@/app/api/generations/[jobId]/events/route.ts";
 import * as r22 from "@/app/api/generations/[jobId]/pause/route.ts";
 import * as r23 from "@/app/api/generations/[jobId]/resume/route.ts";
-import * as r24 from "@/app/api/generations/[jobId]/route.ts";
-import * as r25 from "@/app/api/generations/route.ts";
-import * as r26 from "@/app/api/health/route.ts";
-import * as r27 from "@/app/api/home/route.ts";
-import * as r28 from "@/app/api/invitations/[secret]/route.ts";
-import * as r29 from "@/app/api/invitations/route.ts";
-import * as r30 from "@/app/api/jobs/[jobId]/route.ts";
-import * as r31 from "@/app/api/jobs/echo/route.ts";
-import * as r32 from "@/app/api/jobs/route.ts";
-import * as r33 from "@/app/api/me/route.ts";
-import * as r34 from "@/app/api/me/workspace/route.ts";
-import * as r35 from "@/app/api/members/[userId]/route.ts";
-import * as r36 from "@/app/api/members/route.ts";
-import * as r37 from "@/app/api/models/[modelId]/route.ts";
-import * as r38 from "@/app/api/models/jobs/route.ts";
-import * as r39 from "@/app/api/models/route.ts";
-import * as r40 from "@/app/api/models/uploads/[uploadId]/complete/route.ts";
-import * as r41 from "@/app/api/models/uploads/[uploadId]/files/route.ts";
-import * as r42 from "@/app/api/models/uploads/route.ts";
-import * as r43 from "@/app/api/playground/conversations/[conversationId]/route.ts";
-import * as r44 from "@/app/api/playground/conversations/route.ts";
-import * as r45 from "@/app/api/playground/render/route.ts";
-import * as r46 from "@/app/api/queue/route.ts";
-import * as r47 from "@/app/api/runs/[runId]/artifacts/[artifactId]/download/route.ts";
-import * as r48 from "@/app/api/runs/[runId]/artifacts/route.ts";
-import * as r49 from "@/app/api/runs/[runId]/cancel/route.ts";
-import * as r50 from "@/app/api/runs/[runId]/checkpoints/[name]/download/route.ts";
-import * as r51 from "@/app/api/runs/[runId]/events/route.ts";
-import * as r52 from "@/app/api/runs/[runId]/metrics/route.ts";
-import * as r53 from "@/app/api/runs/[runId]/priority/route.ts";
-import * as r54 from "@/app/api/runs/[runId]/route.ts";
-import * as r55 from "@/app/api/runs/[runId]/samples/route.ts";
-import * as r56 from "@/app/api/runs/compare/route.ts";
-import * as r57 from "@/app/api/runs/route.ts";
-import * as r58 from "@/app/api/runs/teacher-tokenizers/route.ts";
-import * as r59 from "@/app/api/runs/throughput/route.ts";
-import * as r60 from "@/app/api/setup/route.ts";
-import * as r61 from "@/app/api/teachers/[teacherId]/route.ts";
-import * as r62 from "@/app/api/teachers/[teacherId]/test/route.ts";
-import * as r63 from "@/app/api/teachers/route.ts";
-import * as r64 from "@/app/api/tokens/[tokenId]/route.ts";
-import * as r65 from "@/app/api/tokens/route.ts";
-import * as r66 from "@/app/api/workers/route.ts";
-import * as r67 from "@/app/api/workspaces/[workspaceId]/route.ts";
-import * as r68 from "@/app/api/workspaces/route.ts";
-import * as r69 from "@/app/v1/chat/completions/route.ts";
-import * as r70 from "@/app/v1/completions/route.ts";
-import * as r71 from "@/app/v1/models/route.ts";
+import * as r24 from "@/app/api/generations/[jobId]/retry-failed/route.ts";
+import * as r25 from "@/app/api/generations/[jobId]/route.ts";
+import * as r26 from "@/app/api/generations/route.ts";
+import * as r27 from "@/app/api/health/route.ts";
+import * as r28 from "@/app/api/home/route.ts";
+import * as r29 from "@/app/api/invitations/[secret]/route.ts";
+import * as r30 from "@/app/api/invitations/route.ts";
+import * as r31 from "@/app/api/jobs/[jobId]/route.ts";
+import * as r32 from "@/app/api/jobs/echo/route.ts";
+import * as r33 from "@/app/api/jobs/route.ts";
+import * as r34 from "@/app/api/me/route.ts";
+import * as r35 from "@/app/api/me/workspace/route.ts";
+import * as r36 from "@/app/api/members/[userId]/route.ts";
+import * as r37 from "@/app/api/members/route.ts";
+import * as r38 from "@/app/api/models/[modelId]/route.ts";
+import * as r39 from "@/app/api/models/jobs/route.ts";
+import * as r40 from "@/app/api/models/route.ts";
+import * as r41 from "@/app/api/models/uploads/[uploadId]/complete/route.ts";
+import * as r42 from "@/app/api/models/uploads/[uploadId]/files/route.ts";
+import * as r43 from "@/app/api/models/uploads/route.ts";
+import * as r44 from "@/app/api/playground/conversations/[conversationId]/route.ts";
+import * as r45 from "@/app/api/playground/conversations/route.ts";
+import * as r46 from "@/app/api/playground/render/route.ts";
+import * as r47 from "@/app/api/queue/route.ts";
+import * as r48 from "@/app/api/runs/[runId]/artifacts/[artifactId]/download/route.ts";
+import * as r49 from "@/app/api/runs/[runId]/artifacts/route.ts";
+import * as r50 from "@/app/api/runs/[runId]/cancel/route.ts";
+import * as r51 from "@/app/api/runs/[runId]/checkpoints/[name]/download/route.ts";
+import * as r52 from "@/app/api/runs/[runId]/events/route.ts";
+import * as r53 from "@/app/api/runs/[runId]/metrics/route.ts";
+import * as r54 from "@/app/api/runs/[runId]/priority/route.ts";
+import * as r55 from "@/app/api/runs/[runId]/route.ts";
+import * as r56 from "@/app/api/runs/[runId]/samples/route.ts";
+import * as r57 from "@/app/api/runs/compare/route.ts";
+import * as r58 from "@/app/api/runs/route.ts";
+import * as r59 from "@/app/api/runs/teacher-tokenizers/route.ts";
+import * as r60 from "@/app/api/runs/throughput/route.ts";
+import * as r61 from "@/app/api/setup/route.ts";
+import * as r62 from "@/app/api/teachers/[teacherId]/route.ts";
+import * as r63 from "@/app/api/teachers/[teacherId]/test/route.ts";
+import * as r64 from "@/app/api/teachers/route.ts";
+import * as r65 from "@/app/api/tokens/[tokenId]/route.ts";
+import * as r66 from "@/app/api/tokens/route.ts";
+import * as r67 from "@/app/api/workers/route.ts";
+import * as r68 from "@/app/api/workspaces/[workspaceId]/route.ts";
+import * as r69 from "@/app/api/workspaces/route.ts";
+import * as r70 from "@/app/v1/chat/completions/route.ts";
+import * as r71 from "@/app/v1/completions/route.ts";
+import * as r72 from "@/app/v1/models/route.ts";
 
 export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] = [
   { path: "/api/audit", module: r0 },
@@ -97,52 +98,53 @@ export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] 
   { path: "/api/generations/{jobId}/events", module: r21 },
   { path: "/api/generations/{jobId}/pause", module: r22 },
   { path: "/api/generations/{jobId}/resume", module: r23 },
-  { path: "/api/generations/{jobId}", module: r24 },
-  { path: "/api/generations", module: r25 },
-  { path: "/api/health", module: r26 },
-  { path: "/api/home", module: r27 },
-  { path: "/api/invitations/{secret}", module: r28 },
-  { path: "/api/invitations", module: r29 },
-  { path: "/api/jobs/{jobId}", module: r30 },
-  { path: "/api/jobs/echo", module: r31 },
-  { path: "/api/jobs", module: r32 },
-  { path: "/api/me", module: r33 },
-  { path: "/api/me/workspace", module: r34 },
-  { path: "/api/members/{userId}", module: r35 },
-  { path: "/api/members", module: r36 },
-  { path: "/api/models/{modelId}", module: r37 },
-  { path: "/api/models/jobs", module: r38 },
-  { path: "/api/models", module: r39 },
-  { path: "/api/models/uploads/{uploadId}/complete", module: r40 },
-  { path: "/api/models/uploads/{uploadId}/files", module: r41 },
-  { path: "/api/models/uploads", module: r42 },
-  { path: "/api/playground/conversations/{conversationId}", module: r43 },
-  { path: "/api/playground/conversations", module: r44 },
-  { path: "/api/playground/render", module: r45 },
-  { path: "/api/queue", module: r46 },
-  { path: "/api/runs/{runId}/artifacts/{artifactId}/download", module: r47 },
-  { path: "/api/runs/{runId}/artifacts", module: r48 },
-  { path: "/api/runs/{runId}/cancel", module: r49 },
-  { path: "/api/runs/{runId}/checkpoints/{name}/download", module: r50 },
-  { path: "/api/runs/{runId}/events", module: r51 },
-  { path: "/api/runs/{runId}/metrics", module: r52 },
-  { path: "/api/runs/{runId}/priority", module: r53 },
-  { path: "/api/runs/{runId}", module: r54 },
-  { path: "/api/runs/{runId}/samples", module: r55 },
-  { path: "/api/runs/compare", module: r56 },
-  { path: "/api/runs", module: r57 },
-  { path: "/api/runs/teacher-tokenizers", module: r58 },
-  { path: "/api/runs/throughput", module: r59 },
-  { path: "/api/setup", module: r60 },
-  { path: "/api/teachers/{teacherId}", module: r61 },
-  { path: "/api/teachers/{teacherId}/test", module: r62 },
-  { path: "/api/teachers", module: r63 },
-  { path: "/api/tokens/{tokenId}", module: r64 },
-  { path: "/api/tokens", module: r65 },
-  { path: "/api/workers", module: r66 },
-  { path: "/api/workspaces/{workspaceId}", module: r67 },
-  { path: "/api/workspaces", module: r68 },
-  { path: "/v1/chat/completions", module: r69 },
-  { path: "/v1/completions", module: r70 },
-  { path: "/v1/models", module: r71 },
+  { path: "/api/generations/{jobId}/retry-failed", module: r24 },
+  { path: "/api/generations/{jobId}", module: r25 },
+  { path: "/api/generations", module: r26 },
+  { path: "/api/health", module: r27 },
+  { path: "/api/home", module: r28 },
+  { path: "/api/invitations/{secret}", module: r29 },
+  { path: "/api/invitations", module: r30 },
+  { path: "/api/jobs/{jobId}", module: r31 },
+  { path: "/api/jobs/echo", module: r32 },
+  { path: "/api/jobs", module: r33 },
+  { path: "/api/me", module: r34 },
+  { path: "/api/me/workspace", module: r35 },
+  { path: "/api/members/{userId}", module: r36 },
+  { path: "/api/members", module: r37 },
+  { path: "/api/models/{modelId}", module: r38 },
+  { path: "/api/models/jobs", module: r39 },
+  { path: "/api/models", module: r40 },
+  { path: "/api/models/uploads/{uploadId}/complete", module: r41 },
+  { path: "/api/models/uploads/{uploadId}/files", module: r42 },
+  { path: "/api/models/uploads", module: r43 },
+  { path: "/api/playground/conversations/{conversationId}", module: r44 },
+  { path: "/api/playground/conversations", module: r45 },
+  { path: "/api/playground/render", module: r46 },
+  { path: "/api/queue", module: r47 },
+  { path: "/api/runs/{runId}/artifacts/{artifactId}/download", module: r48 },
+  { path: "/api/runs/{runId}/artifacts", module: r49 },
+  { path: "/api/runs/{runId}/cancel", module: r50 },
+  { path: "/api/runs/{runId}/checkpoints/{name}/download", module: r51 },
+  { path: "/api/runs/{runId}/events", module: r52 },
+  { path: "/api/runs/{runId}/metrics", module: r53 },
+  { path: "/api/runs/{runId}/priority", module: r54 },
+  { path: "/api/runs/{runId}", module: r55 },
+  { path: "/api/runs/{runId}/samples", module: r56 },
+  { path: "/api/runs/compare", module: r57 },
+  { path: "/api/runs", module: r58 },
+  { path: "/api/runs/teacher-tokenizers", module: r59 },
+  { path: "/api/runs/throughput", module: r60 },
+  { path: "/api/setup", module: r61 },
+  { path: "/api/teachers/{teacherId}", module: r62 },
+  { path: "/api/teachers/{teacherId}/test", module: r63 },
+  { path: "/api/teachers", module: r64 },
+  { path: "/api/tokens/{tokenId}", module: r65 },
+  { path: "/api/tokens", module: r66 },
+  { path: "/api/workers", module: r67 },
+  { path: "/api/workspaces/{workspaceId}", module: r68 },
+  { path: "/api/workspaces", module: r69 },
+  { path: "/v1/chat/completions", module: r70 },
+  { path: "/v1/completions", module: r71 },
+  { path: "/v1/models", module: r72 },
 ];

@@ -12,6 +12,7 @@ import {
   claimGenerationJob,
   createGenerationJob,
   requestGenerationAction,
+  retryFailedGenerationRows,
 } from "../store/generation-jobs.ts";
 import { createTeacher } from "../store/teachers.ts";
 import { type FakeTeacher, startFakeTeacher } from "../testing/fake-teacher-server.ts";
@@ -163,5 +164,77 @@ describe("executeGenerationJob", () => {
     expect(await run(job.id)).toMatchObject({ status: "succeeded" });
     expect(await db.generationRow.count({ where: { jobId: job.id } })).toBe(30);
     for (const r of stored) expect(server.requestsFor(prompts[r.promptIndex]?.prompt as string)).toBe(1);
+  });
+
+  it("retry failed rows asks again for those rows only, and the new result has them", async () => {
+    const prompts = Array.from({ length: 6 }, (_, i) => ({
+      prompt: `What is ${i} + 2000?`,
+      reference: String(i + 2000),
+    }));
+    // prompt 4 fails both tries (500, then 500): a failed row
+    server.addFaults([{ kind: "500", match: "What is 4 + 2000?", times: 2 }]);
+    const job = await newJob({
+      teacherKey: "sk-good",
+      name: "retry me",
+      config: { source: { kind: "prompts" }, concurrency: 3, maxTries: 2 },
+      prompts,
+    });
+    const first = await run(job.id);
+    expect(first).toMatchObject({ status: "succeeded" });
+    const failed = await db.generationRow.findFirstOrThrow({ where: { jobId: job.id, status: "failed" } });
+    expect(failed.promptIndex).toBe(4);
+    expect(failed.error).toMatch(/teacher "retry me" failed \(HTTP 500\)/);
+    const firstVersion = (await db.generationJob.findUniqueOrThrow({ where: { id: job.id } }))
+      .resultVersionId;
+    const asked = prompts.map((p) => server.requestsFor(p.prompt));
+    expect(asked).toEqual([1, 1, 1, 1, 2, 1]);
+
+    // nothing to retry while it runs or once every row is in; a running job is refused
+    expect(await retryFailedGenerationRows(db, workspaceId, job.id)).toEqual({ kind: "queued", retried: 1 });
+    expect(await retryFailedGenerationRows(db, workspaceId, job.id)).toMatchObject({
+      kind: "refused",
+      reason: "the job is queued",
+    });
+    expect(await run(job.id)).toMatchObject({ status: "succeeded" });
+    expect(prompts.map((p) => server.requestsFor(p.prompt))).toEqual([1, 1, 1, 1, 3, 1]);
+    const rows = await db.generationRow.findMany({
+      where: { jobId: job.id },
+      orderBy: { promptIndex: "asc" },
+    });
+    expect(rows.map((r) => [r.promptIndex, r.status])).toEqual(prompts.map((_, i) => [i, "ok"]));
+    const after = await db.generationJob.findUniqueOrThrow({ where: { id: job.id } });
+    expect(after.resultVersionId).not.toBe(firstVersion);
+    const version = await db.datasetVersion.findUniqueOrThrow({ where: { id: after.resultVersionId ?? "" } });
+    expect(version.rowCount).toBe(6);
+    expect(await retryFailedGenerationRows(db, workspaceId, job.id)).toEqual({
+      kind: "refused",
+      status: "succeeded",
+      reason: "no failed row to retry",
+    });
+    expect(await retryFailedGenerationRows(db, workspaceId, "gen_nope")).toEqual({ kind: "missing" });
+  });
+
+  it("keep only verified: the result holds the verified rows only; off, every answered row", async () => {
+    const prompts = [
+      { prompt: "What is 1 + 3000?", reference: "3001" },
+      { prompt: "What is 2 + 3000?", reference: "999" },
+      { prompt: "What is 3 + 3000?", reference: "3003" },
+    ];
+    const counts: Record<string, number> = {};
+    for (const keepOnlyVerified of [true, false]) {
+      const job = await newJob({
+        teacherKey: "sk-good",
+        name: `keep ${keepOnlyVerified}`,
+        config: { source: { kind: "prompts" }, keepOnlyVerified },
+        prompts,
+      });
+      const out = await run(job.id);
+      expect(out).toMatchObject({ status: "succeeded" });
+      const version = await db.datasetVersion.findUniqueOrThrow({
+        where: { id: (out as { versionId: string }).versionId },
+      });
+      counts[String(keepOnlyVerified)] = version.rowCount;
+    }
+    expect(counts).toEqual({ true: 2, false: 3 });
   });
 });

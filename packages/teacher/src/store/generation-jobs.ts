@@ -170,6 +170,49 @@ export async function requestGenerationAction(
   return job ? { status: job.status, shouldEnqueue } : null;
 }
 
+export type RetryFailedOutcome =
+  | { kind: "queued"; retried: number }
+  | { kind: "refused"; status: string; reason: string }
+  | { kind: "missing" };
+
+/**
+ * "Retry failed rows": a finished (or paused) job's rows that failed (the teacher never answered
+ * them within the tries) are removed, so the job — queued again, the caller enqueues it — asks
+ * for those and nothing it already has. A failed job with no failed row (a wrong key, fixed
+ * since) is queued again the same way: it asks only for what it never stored. On success the
+ * job points to a new result version. Refused while the job runs, and for a job with nothing
+ * to retry.
+ */
+export async function retryFailedGenerationRows(
+  db: Db,
+  workspaceId: string,
+  jobId: string,
+): Promise<RetryFailedOutcome> {
+  return db.$transaction(async (tx) => {
+    const jobs = await tx.$queryRaw<{ status: string }[]>`
+      SELECT status FROM "GenerationJob" WHERE id = ${jobId} AND "workspaceId" = ${workspaceId} FOR UPDATE`;
+    const job = jobs[0];
+    if (!job) return { kind: "missing" as const };
+    if (!["succeeded", "failed", "cancelled", "paused"].includes(job.status))
+      return { kind: "refused" as const, status: job.status, reason: `the job is ${job.status}` };
+    const { count } = await tx.generationRow.deleteMany({ where: { jobId, status: "failed" } });
+    if (count === 0 && job.status !== "failed")
+      return { kind: "refused" as const, status: job.status, reason: "no failed row to retry" };
+    await tx.generationJob.update({
+      where: { id: jobId },
+      data: {
+        status: "queued",
+        error: null,
+        finishedAt: null,
+        claimedById: null,
+        cancelRequestedAt: null,
+        pauseRequestedAt: null,
+      },
+    });
+    return { kind: "queued" as const, retried: count };
+  });
+}
+
 /**
  * Jobs whose worker stopped heartbeating (killed, machine lost): re-queued, or cancelled when a
  * cancel was pending, or paused when a pause was. Returns the re-queued ones to enqueue again.

@@ -60,11 +60,15 @@ function RowCard({ row }: { row: GenerationView["rows"][number] }) {
 
 /** /generations/[jobId]: the live page of a generation job (SSE). */
 export function GenerationJobPage({ jobId }: { jobId: string }) {
-  const { view, error, isLive } = useGenerationLive(jobId);
+  const { view, error, isLive, follow } = useGenerationLive(jobId);
   const action = useGenerationAction(jobId);
   if (error && !view) return <p className="error">{error}</p>;
   if (!view) return <p className="muted">Loading…</p>;
   const isActive = ["queued", "claimed", "running"].includes(view.status);
+  // the rows that failed (or, for a failed job, whatever it never stored) can be asked again
+  const canRetry =
+    ["succeeded", "failed", "cancelled", "paused"].includes(view.status) &&
+    (view.failed > 0 || view.status === "failed");
   const pct = view.total > 0 ? Math.min(100, (view.done / view.total) * 100) : 0;
   return (
     <>
@@ -99,6 +103,16 @@ export function GenerationJobPage({ jobId }: { jobId: string }) {
           {view.status === "paused" && (
             <button type="button" onClick={() => action.mutate("resume")} data-testid="resume-generation">
               Resume
+            </button>
+          )}
+          {canRetry && (
+            <button
+              type="button"
+              onClick={() => action.mutate("retry-failed", { onSuccess: follow })}
+              disabled={action.isPending}
+              data-testid="retry-failed-rows"
+            >
+              {view.failed > 0 ? `Retry ${fmt(view.failed)} failed rows` : "Retry"}
             </button>
           )}
           {(isActive || view.status === "paused") && (

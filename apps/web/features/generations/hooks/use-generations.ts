@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { fetchJson } from "@/lib/client/api.ts";
 import type { CreateGenerationInput } from "../server/generation-schemas.ts";
 import type { GenerationListItem, GenerationView } from "../server/generation-view.ts";
@@ -34,10 +34,13 @@ export function useCreateGeneration() {
 export function useGenerationAction(jobId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (action: "cancel" | "pause" | "resume") =>
-      fetchJson<{ status: string }>(`/api/generations/${encodeURIComponent(jobId)}/${action}`, {
-        method: "POST",
-      }),
+    mutationFn: (action: "cancel" | "pause" | "resume" | "retry-failed") =>
+      fetchJson<{ status: string; retried?: number }>(
+        `/api/generations/${encodeURIComponent(jobId)}/${action}`,
+        {
+          method: "POST",
+        },
+      ),
     onSettled: () => client.invalidateQueries({ queryKey: generationKeys.all }),
   });
 }
@@ -50,11 +53,13 @@ export function useGenerationLive(jobId: string) {
   const [view, setView] = useState<GenerationView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [isLive, setIsLive] = useState(false);
+  // bumped to follow the job again after its stream ended (retry failed rows queues it again)
+  const [epoch, setEpoch] = useState(0);
   useEffect(() => {
     let isClosed = false;
     fetchJson<GenerationView>(`/api/generations/${encodeURIComponent(jobId)}`)
       .then((v) => {
-        if (!isClosed) setView((old) => old ?? v);
+        if (!isClosed) setView((old) => (epoch > 0 ? v : (old ?? v)));
       })
       .catch((e: Error) => setError(e.message));
     const source = new EventSource(`/api/generations/${encodeURIComponent(jobId)}/events`);
@@ -74,6 +79,7 @@ export function useGenerationLive(jobId: string) {
       isClosed = true;
       source.close();
     };
-  }, [jobId]);
-  return { view, error, isLive };
+  }, [jobId, epoch]);
+  const follow = useCallback(() => setEpoch((e) => e + 1), []);
+  return { view, error, isLive, follow };
 }

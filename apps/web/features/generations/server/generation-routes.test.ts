@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Db, ensureDefaultWorkspace } from "@distillery/db";
@@ -49,6 +51,7 @@ beforeAll(async () => {
     pause: (await import("@/app/api/generations/[jobId]/pause/route.ts")).POST,
     resume: (await import("@/app/api/generations/[jobId]/resume/route.ts")).POST,
     cancel: (await import("@/app/api/generations/[jobId]/cancel/route.ts")).POST,
+    retryFailed: (await import("@/app/api/generations/[jobId]/retry-failed/route.ts")).POST,
   });
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
   setActorResolver(async () => ({ userId: "u1", workspaceId, name: "T", email: "t@example.com", role }));
@@ -174,6 +177,21 @@ describe("generation jobs", () => {
     const hp = await problem(html);
     expect(hp.detail).toMatch(/teacher "web page" answered .* with an HTML page/);
     expect(hp.errors?.[0]?.field).toBe("body.teacherId");
+    // an endpoint that answers nothing (nothing listens there)
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, "127.0.0.1", () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    await addTeacher({ name: "nobody", baseUrl: `http://127.0.0.1:${closed}/v1` });
+    const gone = await create({
+      teacherId: await teacherId("nobody"),
+      source: { kind: "prompts", text: "What is 1 + 1?" },
+    });
+    expect(gone.status).toBe(422);
+    expect((await problem(gone)).detail).toMatch(/^teacher "nobody" cannot be reached/);
     expect(await db.generationJob.count()).toBe(0);
   });
 
@@ -231,5 +249,92 @@ describe("generation jobs", () => {
       jobs: { id: string; status: string }[];
     };
     expect(list.jobs.find((j) => j.id === job.id)?.status).toBe("cancelled");
+  });
+
+  it("the live view: cost so far and estimated total, ETA; retry failed rows re-queues only those", async () => {
+    const id = await teacherId("fake");
+    const res = await create({
+      teacherId: id,
+      source: { kind: "prompts", text: "What is 5 + 5?\nWhat is 6 + 6?\n" },
+      samplesPerPrompt: 2,
+    });
+    const job = (await res.json()) as { id: string; total: number };
+    expect(job.total).toBe(4);
+    const { insertGenerationRows } = await import("@distillery/teacher/store");
+    const ok = {
+      promptIndex: 0,
+      sample: 0,
+      status: "ok" as const,
+      tries: 1,
+      failures: [],
+      wallMs: 1,
+      completion: {
+        reasoning: "r",
+        answer: "\\boxed{10}",
+        finishReason: "stop",
+        usage: { promptTokens: 100, completionTokens: 1000 },
+        reasoningSource: "reasoning_content" as const,
+        think: "separate" as const,
+        latencyMs: 5,
+        firstByteMs: 1,
+      },
+    };
+    const failed = {
+      promptIndex: 1,
+      sample: 0,
+      status: "failed" as const,
+      tries: 5,
+      failures: [],
+      wallMs: 1,
+      error: 'teacher "fake" failed (HTTP 500)',
+    };
+    await insertGenerationRows(db, job.id, [
+      { row: ok, prompt: "What is 5 + 5?" },
+      { row: failed, prompt: "What is 6 + 6?" },
+    ]);
+    // as the worker leaves it mid-job: running, 0.5 rows/s
+    await db.generationJob.update({
+      where: { id: job.id },
+      data: { status: "running", progress: { rowsPerS: 0.5, tokensPerS: 500, inFlight: 2 } },
+    });
+    const get = async () =>
+      (await (
+        await (route("get")(
+          new Request(`http://x/api/generations/${job.id}`),
+          params({ jobId: job.id }),
+        ) as Promise<Response>)
+      ).json()) as Record<string, unknown>;
+    // priced at 0 in / 2 per 1M out: 1000 tokens out = 0.002 so far; 2 of 4 done: 0.004 in all
+    expect(await get()).toMatchObject({
+      done: 2,
+      failed: 1,
+      costSoFar: 0.002,
+      costEstimated: 0.004,
+      etaSeconds: 4,
+      inFlight: 2,
+    });
+    const retry = () =>
+      route("retryFailed")(
+        post(`/api/generations/${job.id}/retry-failed`),
+        params({ jobId: job.id }),
+      ) as Promise<Response>;
+    const running = await retry();
+    expect(running.status).toBe(409);
+    expect((await problem(running)).detail).toBe("cannot retry: the job is running");
+    await db.generationJob.update({
+      where: { id: job.id },
+      data: { status: "succeeded", finishedAt: new Date() },
+    });
+    expect(await get()).toMatchObject({ etaSeconds: null, inFlight: 0 });
+    const retried = await retry();
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toEqual({ status: "queued", retried: 1 });
+    const rows = await db.generationRow.findMany({ where: { jobId: job.id } });
+    expect(rows.map((r) => r.status)).toEqual(["ok"]);
+    expect((await get()).status).toBe("queued");
+    const { getContext } = await import("@/lib/server/context.ts");
+    const queued = await getContext().producer.queue(QUEUES.generations).getJobs(["waiting", "delayed"]);
+    expect(queued.some((q) => q.id?.startsWith(`${job.id}-retry-`))).toBe(true);
+    expect((await retry()).status).toBe(409);
   });
 });
