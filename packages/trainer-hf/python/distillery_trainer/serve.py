@@ -232,11 +232,10 @@ class Runner:
                 for i, (s, tok, ev) in enumerate(zip(rows, ids, events)):
                     if s.cancelled.is_set():
                         continue  # the client is gone: its row leaves now
-                    s.generated += 1
-                    is_eos = tok in self.eos_ids and not s.params.ignore_eos
-                    if is_eos:
-                        s.out.put(DONE_STOP)
+                    if tok in self.eos_ids and not s.params.ignore_eos:
+                        s.out.put(DONE_STOP)  # the end-of-sequence token is not sent nor counted
                         continue
+                    s.generated += 1
                     s.out.put(("token", ev))
                     if s.generated >= s.max_new:
                         s.out.put(DONE_LENGTH)
