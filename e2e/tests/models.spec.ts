@@ -70,8 +70,8 @@ async function startHub(): Promise<ChildProcess> {
   return child;
 }
 
-function seedDataset(name: string): string {
-  const { versionId } = runTs<{ versionId: string }>(`
+function seedDataset(name: string): { datasetId: string; versionId: string } {
+  return runTs<{ datasetId: string; versionId: string }>(`
     import { join } from "node:path";
     import { createDatasetVersion, ensureDataset } from "@distillery/catalog";
     import { createDb, ensureDefaultWorkspace } from "@distillery/db";
@@ -87,9 +87,8 @@ function seedDataset(name: string): string {
     const ds = await ensureDataset(db, { workspaceId, name: ${JSON.stringify(name)} });
     const version = await createDatasetVersion(db, store, { workspaceId, datasetId: ds.id, operation: { kind: "e2e" }, write: async (sink) => { await sink.write(rows); return {}; } });
     await db.$disconnect();
-    console.log(JSON.stringify({ versionId: version.id }));
+    console.log(JSON.stringify({ datasetId: ds.id, versionId: version.id }));
   `);
-  return versionId;
 }
 
 test.beforeAll(async () => {
@@ -103,7 +102,7 @@ test("a model added from the Hub by id trains on the CPU, and its adapter downlo
   page,
 }) => {
   test.setTimeout(300_000);
-  const versionId = seedDataset(`e2e sums for hub ${tag}`);
+  const { datasetId, versionId } = seedDataset(`e2e sums for hub ${tag}`);
 
   await page.goto("/models");
   await page.getByLabel("Hub model id").fill(REPO);
@@ -122,6 +121,17 @@ test("a model added from the Hub by id trains on the CPU, and its adapter downlo
   await row.getByRole("button", { name: "Details" }).click();
   await expect(page.getByTestId("model-detail")).toContainText("eos");
   await expect(page.getByTestId("chat-template")).not.toBeEmpty();
+
+  // the version's token statistics are counted again with this student's tokenizer, and
+  // "Use in a new run" then starts on this model
+  await page.goto(`/datasets/${datasetId}/versions/${versionId}`);
+  await page.getByLabel("Count with the student's tokenizer").selectOption({ label: REPO });
+  await page.getByRole("button", { name: "Recount" }).click();
+  await expect(page.getByTestId("stats-tokenizer")).toContainText(`Counted with ${REPO}'s tokenizer.json`, {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId("use-in-run")).toHaveAttribute("href", /modelId=/);
+  await page.goto("/models");
 
   // "Train" opens the form with this model, defaults for it, and no dataset guessed
   await row.getByRole("link", { name: "Train" }).click();

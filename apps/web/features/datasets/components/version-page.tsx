@@ -8,6 +8,16 @@ import { RecountStats } from "./recount-stats.tsx";
 import { RowBrowser } from "./row-browser.tsx";
 import { VersionStats } from "./version-stats.tsx";
 
+/**
+ * The new run starts on this version and, when its tokens were counted with a model's tokenizer,
+ * on that model as the student: the form's truncation figures then hold for the model it trains.
+ */
+function newRunHref(versionId: string, tok: { kind?: string; modelId?: string } | undefined): string {
+  const params = new URLSearchParams({ datasetVersionId: versionId });
+  if (tok?.kind === "model" && tok.modelId) params.set("modelId", tok.modelId);
+  return `/runs/new?${params.toString()}`;
+}
+
 /** /datasets/[datasetId]/versions/[versionId]: statistics, rows, filter/split, use in a run. */
 export function VersionPage({ datasetId, versionId }: { datasetId: string; versionId: string }) {
   const { data: v, error } = useDatasetVersion(datasetId, versionId);
@@ -22,11 +32,7 @@ export function VersionPage({ datasetId, versionId }: { datasetId: string; versi
         <h1 data-testid="version-title">
           <Link href={`/datasets/${datasetId}`}>{v.datasetName}</Link> v{v.version}
         </h1>
-        <Link
-          className="button"
-          href={`/runs/new?datasetVersionId=${encodeURIComponent(v.id)}`}
-          data-testid="use-in-run"
-        >
+        <Link className="button" href={newRunHref(v.id, tok)} data-testid="use-in-run">
           Use in a new run
         </Link>
         <Link

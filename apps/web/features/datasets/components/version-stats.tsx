@@ -31,8 +31,9 @@ export function VersionStats({ stats }: { stats: Stats }) {
         <p className="muted" data-testid="stats-tokenizer">
           {stats.tokenizer?.kind === "model"
             ? `Counted with ${stats.tokenizer.modelName}'s tokenizer.json`
-            : `Counted in UTF-8 bytes (byte-level fallback${stats.tokenizer?.kind === "bytes" ? `: ${stats.tokenizer.reason}` : ""})`}
+            : `Counted in UTF-8 bytes, not tokens (${stats.tokenizer?.kind === "bytes" ? stats.tokenizer.reason : "no tokenizer"})`}
           {stats.template ? `, rendered with the ${stats.template} template` : ""}.
+          {stats.tokenizer?.kind !== "model" && " Choose the student's tokenizer above to count its tokens."}
         </p>
         <div className="stat-grid">
           <div className="stat">
