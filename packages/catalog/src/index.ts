@@ -4,3 +4,4 @@ export * from "./dataset-versions.ts";
 export * from "./hub-download.ts";
 export * from "./inspect-model-dir.ts";
 export * from "./models.ts";
+export * from "./tokenizer-models.ts";

@@ -1,3 +1,4 @@
+import { listTokenizerModels } from "@distillery/catalog";
 import { createTokenCounter, DatasetError, type TokenCounter } from "@distillery/datasets";
 import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
@@ -15,9 +16,6 @@ export function createByteTokenCounter(): TokenCounter {
   return { path: "fast", count: (text) => Buffer.byteLength(text, "utf8") };
 }
 
-const modelPrefix = (location: string | null) =>
-  location?.startsWith("blob:") ? location.slice("blob:".length).replace(/\/+$/, "") : null;
-
 async function readJson(store: BlobStore, key: string): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of await store.get(key)) chunks.push(c as Buffer);
@@ -26,33 +24,30 @@ async function readJson(store: BlobStore, key: string): Promise<unknown> {
 
 /**
  * The tokenizer statistics are counted with: the chosen model's tokenizer.json, else the
- * workspace's first model (oldest) that has one in blob storage, else bytes.
+ * catalog's default (the newest model the user brought, else the newest a run registered), else
+ * bytes, labelled as such.
  */
 export async function resolveStatsTokenizer(
   db: Db,
   store: BlobStore,
   input: { workspaceId: string; modelId?: string },
 ): Promise<{ counter: TokenCounter; tokenizer: StatsTokenizer }> {
-  const models = await db.model.findMany({
-    where: { workspaceId: input.workspaceId, ...(input.modelId ? { id: input.modelId } : {}) },
-    orderBy: { createdAt: "asc" },
-    select: { id: true, name: true, location: true },
-  });
-  if (input.modelId && models.length === 0)
-    throw new DatasetError("unavailable", `model ${input.modelId} does not exist`);
-  for (const m of models) {
-    const prefix = modelPrefix(m.location);
-    if (!prefix || !(await store.exists(`${prefix}/tokenizer.json`))) continue;
-    const json = await readJson(store, `${prefix}/tokenizer.json`);
-    const config = (await store.exists(`${prefix}/tokenizer_config.json`))
-      ? await readJson(store, `${prefix}/tokenizer_config.json`)
-      : {};
-    const counter = createTokenCounter(json, config);
-    return { counter, tokenizer: { kind: "model", modelId: m.id, modelName: m.name, path: counter.path } };
+  if (input.modelId) {
+    const found = await db.model.count({ where: { workspaceId: input.workspaceId, id: input.modelId } });
+    if (found === 0) throw new DatasetError("unavailable", `model ${input.modelId} does not exist`);
   }
-  if (input.modelId) throw new DatasetError("unavailable", `model ${input.modelId} has no tokenizer.json`);
-  return {
-    counter: createByteTokenCounter(),
-    tokenizer: { kind: "bytes", reason: "no model in this workspace has a tokenizer.json" },
-  };
+  const models = await listTokenizerModels(db, (key) => store.exists(key), input.workspaceId);
+  const m = input.modelId ? models.find((x) => x.id === input.modelId) : models[0];
+  if (!m && input.modelId)
+    throw new DatasetError("unavailable", `model ${input.modelId} has no tokenizer.json`);
+  if (!m)
+    return {
+      counter: createByteTokenCounter(),
+      tokenizer: { kind: "bytes", reason: "no model in this workspace has a tokenizer.json" },
+    };
+  const json = await readJson(store, m.tokenizerKey);
+  const configKey = m.tokenizerKey.replace(/tokenizer\.json$/, "tokenizer_config.json");
+  const config = (await store.exists(configKey)) ? await readJson(store, configKey) : {};
+  const counter = createTokenCounter(json, config);
+  return { counter, tokenizer: { kind: "model", modelId: m.id, modelName: m.name, path: counter.path } };
 }

@@ -1,7 +1,7 @@
 "use client";
 import { useTokenizerModels } from "../hooks/use-datasets.ts";
 
-/** "" = the default: the workspace's first model with a tokenizer.json, else bytes. */
+/** "" = the default: the first of the list (the newest model the user brought), else bytes. */
 export function TokenizerSelect({ value, onChange }: { value: string; onChange: (v: string) => void }) {
   const models = useTokenizerModels();
   const first = models.data?.[0];

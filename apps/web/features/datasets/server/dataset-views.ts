@@ -1,4 +1,5 @@
 import "server-only";
+import { listTokenizerModels as listCatalogTokenizerModels } from "@distillery/catalog";
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 
@@ -113,18 +114,11 @@ export async function getDatasetJob(workspaceId: string, jobId: string) {
 }
 export type DatasetJobView = Awaited<ReturnType<typeof getDatasetJob>>;
 
-/** Models whose tokenizer.json is in blob storage: the choices for token statistics. */
+/**
+ * Models whose tokenizer.json is in blob storage: the choices for token statistics, the default
+ * first (catalog's order: the models the user brought, newest first, then those runs wrote).
+ */
 export async function listTokenizerModels(workspaceId: string, exists: (key: string) => Promise<boolean>) {
-  const models = await getContext().db.model.findMany({
-    where: { workspaceId },
-    orderBy: { createdAt: "asc" },
-    select: { id: true, name: true, location: true },
-  });
-  const out: { id: string; name: string }[] = [];
-  for (const m of models) {
-    if (!m.location?.startsWith("blob:")) continue;
-    const prefix = m.location.slice("blob:".length).replace(/\/+$/, "");
-    if (await exists(`${prefix}/tokenizer.json`)) out.push({ id: m.id, name: m.name });
-  }
-  return out;
+  const models = await listCatalogTokenizerModels(getContext().db, exists, workspaceId);
+  return models.map((m) => ({ id: m.id, name: m.name }));
 }
