@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/drills/hostile-datasets.ts [--no-build]`: a suite of hostile dataset files
+ * `npx tsx scripts/drills/hostile-datasets.ts [--no-build | --web-snapshot]`: a suite of hostile dataset files
  * sent through the real upload route of the real stack (embedded PostgreSQL, redis-server, the
  * built web, the worker). Each file must be refused with a 4xx naming the problem, or, once
  * uploaded, its import (policy "reject") must end `failed` naming the problem; no dataset version
@@ -18,7 +18,7 @@ import {
   startRedis,
 } from "@distillery/services";
 import { type Hostile, hostileFiles } from "../../packages/datasets/src/test-fixtures/hostile-files.ts";
-import { buildWeb, hasWebBuild, ROOT, startWebApp, startWorker } from "../stack/apps.ts";
+import { buildWeb, hasWebBuild, ROOT, snapshotWebBuild, startWebApp, startWorker } from "../stack/apps.ts";
 
 const args = process.argv.slice(2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,9 +158,14 @@ async function main(): Promise<number> {
       // a drill on this machine only: every request is the local owner (no sign-in)
       DISTILLERY_AUTH: "local",
     };
-    if (!args.includes("--no-build") || !hasWebBuild()) await buildWeb(env);
+    // --web-snapshot: serve a copy of the current build (no next build, and no build another
+    // checkout starts can replace it mid-drill); otherwise build apps/web/.next unless --no-build
+    const webDir = args.includes("--web-snapshot")
+      ? snapshotWebBuild(join(ROOT, ".data", `drill-web-${process.pid}`))
+      : undefined;
+    if (!webDir && (!args.includes("--no-build") || !hasWebBuild())) await buildWeb(env);
     startWorker(supervisor, env);
-    const { url, app: web } = await startWebApp(supervisor, env, await findFreePort());
+    const { url, app: web } = await startWebApp(supervisor, env, await findFreePort(), webDir);
     const files = hostileFiles();
     console.log(`[hostile] stack up at ${url}; ${files.length} hostile files`);
     // the web runs in its own process group (the supervisor's child leads it)
@@ -222,6 +227,7 @@ async function main(): Promise<number> {
   await supervisor.stopAll(failures.length > 0 ? 1 : 0);
   const code = await stopped;
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(join(ROOT, ".data", `drill-web-${process.pid}`), { recursive: true, force: true });
   return code;
 }
 

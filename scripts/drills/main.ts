@@ -1,5 +1,5 @@
 /**
- * `npm run drills -- [--kills N] [--outages 10,70] [--no-build]`: fault drills against the real
+ * `npm run drills -- [--kills N] [--outages 10,70] [--no-build | --web-snapshot]`: fault drills against the real
  * stack (embedded PostgreSQL, redis-server, the built web, the worker, under the supervisor of
  * `npm start`). Prints what happened and one JSON line of figures; exits 1 when a check fails.
  *
@@ -25,7 +25,7 @@ import {
   startRedis,
 } from "@distillery/services";
 import { createFsBlobStore } from "@distillery/storage";
-import { buildWeb, hasWebBuild, ROOT, startWebApp, startWorker } from "../stack/apps.ts";
+import { buildWeb, hasWebBuild, ROOT, snapshotWebBuild, startWebApp, startWorker } from "../stack/apps.ts";
 
 const args = process.argv.slice(2);
 const argValue = (name: string, fallback: string) => {
@@ -227,9 +227,14 @@ async function main(): Promise<number> {
       // a drill on this machine only: every request is the local owner (no sign-in)
       DISTILLERY_AUTH: "local",
     };
-    if (!args.includes("--no-build") || !hasWebBuild()) await buildWeb(env);
+    // --web-snapshot: serve a copy of the current build (no next build, and no build another
+    // checkout starts can replace it mid-drill); otherwise build apps/web/.next unless --no-build
+    const webDir = args.includes("--web-snapshot")
+      ? snapshotWebBuild(join(ROOT, ".data", `drill-web-${process.pid}`))
+      : undefined;
+    if (!webDir && (!args.includes("--no-build") || !hasWebBuild())) await buildWeb(env);
     const worker = startWorker(supervisor, env);
-    const { url, app: web } = await startWebApp(supervisor, env, await findFreePort());
+    const { url, app: web } = await startWebApp(supervisor, env, await findFreePort(), webDir);
     console.log(`[drills] stack up at ${url} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const health = probeHealth(url);
 
@@ -400,6 +405,7 @@ async function main(): Promise<number> {
   await supervisor.stopAll(failures.length > 0 ? 1 : 0);
   const code = await stopped;
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(join(ROOT, ".data", `drill-web-${process.pid}`), { recursive: true, force: true });
   return code;
 }
 
