@@ -2,11 +2,12 @@
 /**
  * The fake teacher as a process (the benchmark, the demo and e2e start it this way):
  *   tsx fake-teacher-cli.ts [--port N] [--delay-ms N] [--chunk-interval-ms N] [--tokens N] [--reasoning reasoning_content|reasoning|inline|none]
- *                           [--api-key K] [--model M] [--record-timings]
+ *                           [--api-key K] [--model M] [--record-timings] [--fault KIND:TIMES:MATCH]…
+ * --fault 500:5:"What is 31 +" answers HTTP 500 to the first 5 requests whose prompt holds the text.
  * Prints one line `{"url": "...", "baseUrl": ".../v1"}` when it listens; stops on SIGTERM.
  */
 import { parseArgs } from "node:util";
-import { type ReasoningShape, startFakeTeacher } from "./fake-teacher-server.ts";
+import { type FaultKind, type ReasoningShape, startFakeTeacher } from "./fake-teacher-server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     "api-key": { type: "string" },
     model: { type: "string", multiple: true },
     "record-timings": { type: "boolean" },
+    fault: { type: "string", multiple: true },
   },
 });
 const teacher = await startFakeTeacher({
@@ -29,6 +31,18 @@ const teacher = await startFakeTeacher({
   ...(values["api-key"] ? { apiKey: values["api-key"] } : {}),
   ...(values.model ? { models: values.model } : {}),
   ...(values["record-timings"] ? { recordTimings: true } : {}),
+  ...(values.fault
+    ? {
+        faults: values.fault.map((f) => {
+          const [kind, times, ...match] = f.split(":");
+          return {
+            kind: kind as FaultKind,
+            times: Number(times ?? 1),
+            ...(match.length ? { match: match.join(":") } : {}),
+          };
+        }),
+      }
+    : {}),
 });
 process.stdout.write(`${JSON.stringify({ url: teacher.url, baseUrl: teacher.baseUrl })}\n`);
 const stop = () => void teacher.close().then(() => process.exit(0));
