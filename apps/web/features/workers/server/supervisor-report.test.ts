@@ -38,7 +38,7 @@ afterAll(async () => {
   await stopServices?.();
 });
 
-const worker = (id: string, capabilities: Record<string, unknown>) =>
+const worker = (id: string, capabilities: Parameters<typeof registerWorker>[1]["capabilities"]) =>
   registerWorker(db, {
     id,
     workspaceId,
