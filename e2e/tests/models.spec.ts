@@ -120,6 +120,7 @@ test("a model added from the Hub by id trains on the CPU, and its adapter downlo
   await expect(row).toContainText("✓ CPU (engine-local)");
   await row.getByRole("button", { name: "Details" }).click();
   await expect(page.getByTestId("model-detail")).toContainText("eos");
+  await expect(page.getByTestId("cpu-work")).toContainText("GFLOP per trained token");
   await expect(page.getByTestId("chat-template")).not.toBeEmpty();
 
   // the version's token statistics are counted again with this student's tokenizer, and

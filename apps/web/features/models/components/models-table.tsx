@@ -3,7 +3,7 @@ import Link from "next/link";
 import { Fragment, useState } from "react";
 import { useModels } from "../../runs/hooks/use-runs.ts";
 import { useModelDetail } from "../hooks/use-models.ts";
-import { ENGINE_LABELS, formatBytes, formatParameters } from "../lib/format-model.ts";
+import { cpuTrainingWork, ENGINE_LABELS, formatBytes, formatParameters } from "../lib/format-model.ts";
 
 /** Every model of the workspace with what can be read from its files, and who can train it. */
 export function ModelsTable() {
@@ -85,11 +85,14 @@ export function ModelsTable() {
   );
 }
 
+const formatCount = (v: number) => (v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
+
 function ModelDetail({ id }: { id: string }) {
   const detail = useModelDetail(id);
   const m = detail.data?.model;
   if (!m) return <p className="muted">{detail.error ? detail.error.message : "Loading…"}</p>;
   const t = m.specialTokens;
+  const cpuWork = m.engines.includes("local") ? cpuTrainingWork(m.parameters) : null;
   return (
     <div className="stat-grid" data-testid="model-detail">
       <dl className="summary">
@@ -112,6 +115,15 @@ function ModelDetail({ id }: { id: string }) {
         <dd className="mono">
           {m.weightFiles.length ? m.weightFiles.join(", ") : "no safetensors"} · {formatBytes(m.bytes)}
         </dd>
+        {cpuWork && (
+          <>
+            <dt>On the CPU engine</dt>
+            <dd data-testid="cpu-work">
+              ~{formatCount(cpuWork.flopPerToken / 1e9)} GFLOP per trained token (LoRA: forward and backward
+              through the frozen base) · {formatBytes(cpuWork.weightBytes)} of f32 weights in memory
+            </dd>
+          </>
+        )}
         <dt>From</dt>
         <dd className="mono">
           {m.source?.kind ?? "—"} {m.source?.hubId ?? m.source?.path ?? ""}

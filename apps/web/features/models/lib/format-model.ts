@@ -31,3 +31,17 @@ export const ENGINE_LABELS: Record<string, string> = {
   local: "CPU (engine-local)",
   hf: "GPU (transformers)",
 };
+
+/**
+ * What LoRA training costs the CPU engine per token, from the parameter count alone: the forward
+ * pass and the backward pass to the activations through the frozen base are ~2N FLOP each (the
+ * base gets no weight gradients; the adapters are a rounding error), and the engine holds the
+ * base in f32. engine-local's README measures SmolLM2-135M against this (~138 GFLOP per 256
+ * tokens); a worker's GFLOP/s turns it into seconds.
+ */
+export function cpuTrainingWork(
+  parameters: number | null,
+): { flopPerToken: number; weightBytes: number } | null {
+  if (parameters === null || parameters <= 0) return null;
+  return { flopPerToken: 4 * parameters, weightBytes: 4 * parameters };
+}
