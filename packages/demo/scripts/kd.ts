@@ -5,7 +5,7 @@
  * {"sft": {"steps_to_90", "final_accuracy"}, "logit": {…}, "on_policy": {…}, …}.
  *
  *   npm run demo:kd -- [--steps 400] [--eval-every 50] [--heldout 100] [--modes sft,logit,on_policy,on_policy_mixed]
- *     [--on-policy-beta 1] [--kd-temperature 1] [--kd-alpha 0] [--dir D] [--quiet]
+ *     [--on-policy-beta 1] [--kd-temperature 4 (logit; on-policy 1)] [--kd-alpha 0] [--dir D] [--quiet]
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
