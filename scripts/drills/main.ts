@@ -326,9 +326,16 @@ async function main(): Promise<number> {
       const stepsA = await lossSteps(db, a.id);
       const stepsB = b.id ? await lossSteps(db, b.id) : [];
       const outageLines = lines.slice(logMark);
-      const refusedLines = outageLines.filter((l) => /ECONNREFUSED/.test(l)).length;
-      const dropLines = outageLines.filter((l) => /is unreachable/.test(l)).length;
-      const backLines = outageLines.filter((l) => /is back after/.test(l)).length;
+      // the outage line names the error code once; any other line naming it is a retry's trace
+      const dropLine = /Redis at \S+ is unreachable/;
+      const refusedLines = outageLines.filter((l) => /ECONNREFUSED/.test(l) && !dropLine.test(l)).length;
+      const perProcess = (app: string, re: RegExp) =>
+        outageLines.filter((l) => l.startsWith(`[${app}]`) && re.test(l)).length;
+      const dropLines = { web: perProcess("web", dropLine), worker: perProcess("worker", dropLine) };
+      const backLines = {
+        web: perProcess("web", /Redis at \S+ is back after/),
+        worker: perProcess("worker", /Redis at \S+ is back after/),
+      };
       figures[`redis${seconds}s`] = {
         launchDuringOutage: { http: b.status, status: b.runStatus, answeredInMs: launchMs },
         training: {
@@ -339,7 +346,7 @@ async function main(): Promise<number> {
         },
         launched: { status: rowB?.status, attempts: rowB?.attempt, points: stepsB.length },
         secondsToFinishAfterReturn: Math.round((Date.now() - t0) / 1000),
-        logLinesMentioningECONNREFUSED: refusedLines,
+        otherLinesMentioningECONNREFUSED: refusedLines,
         dropLines,
         backLines,
       };
@@ -359,7 +366,12 @@ async function main(): Promise<number> {
         rowB?.attempt === 1,
         `the run launched during the outage was claimed once (attempts ${rowB?.attempt})`,
       );
-      check(refusedLines === 0, `no ECONNREFUSED lines in the log (${refusedLines})`);
+      check(refusedLines === 0, `no ECONNREFUSED lines besides the outage lines (${refusedLines})`);
+      for (const app of ["web", "worker"] as const)
+        check(
+          dropLines[app] === 1 && backLines[app] === 1,
+          `the ${app} logged ${dropLines[app]} line(s) when Redis dropped and ${backLines[app]} when it returned`,
+        );
     }
 
     // 3. an oversized body
