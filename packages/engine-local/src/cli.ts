@@ -49,8 +49,9 @@ async function main(argv: string[]): Promise<number> {
     if (typeof v !== "string" || !v) throw new EngineError("usage", `--${name} is required\n${USAGE}`);
     return v;
   };
-  // DISTILLERY_ENGINE_KERNEL=auto|native|wasm: which kernels run float32 products (default auto:
-  // native when built and the CPU has AVX2+FMA, else WebAssembly)
+  // DISTILLERY_ENGINE_KERNEL=auto|native|native-avx512|native-avx2|native-neon|native-scalar|wasm:
+  // which kernels run float32 products (default auto: the best native SIMD kernel when built and
+  // the CPU has AVX-512, AVX2+FMA or NEON, else WebAssembly)
   const kernel = process.env.DISTILLERY_ENGINE_KERNEL;
   if (kernel) {
     try {
