@@ -114,6 +114,19 @@ test("playground: base and distilled side by side, the think part folds, the dis
   await expect(page.getByTestId("column-1").getByTestId("answer")).toContainText(
     `\\boxed{${seeded.reference}}`,
   );
+  // the prompt each model sees, its special tokens highlighted
+  await page.getByLabel("Show the rendered prompt").check();
+  const rendered = page.getByTestId("column-1").getByTestId("rendered-prompt");
+  await expect(rendered).toContainText(seeded.problem);
+  await expect(rendered.locator("mark").first()).toBeVisible();
+  // regenerate asks again: greedy, so the same right answer, and no error
+  await page.getByRole("button", { name: "Regenerate" }).click();
+  await expect(page.getByTestId("column-1").getByTestId("answer")).toContainText(
+    `\\boxed{${seeded.reference}}`,
+    { timeout: 120_000 },
+  );
+  await expect(page.getByRole("button", { name: "Regenerate" })).toBeEnabled({ timeout: 120_000 });
+  await expect(page.getByTestId("column-1").getByRole("alert")).toHaveCount(0);
 });
 
 test("evaluate base and distilled on the held-out set, then the side-by-side table filtered to fixed by distillation", async ({
@@ -135,6 +148,7 @@ test("evaluate base and distilled on the held-out set, then the side-by-side tab
   await expect(ours.filter({ hasText: "succeeded" })).toHaveCount(2, { timeout: 840_000 });
   await page.getByRole("link", { name: /Compare selected \(2\)/ }).click();
   await expect(page.getByRole("table", { name: "Metrics" })).toContainText("Accuracy");
+  await expect(page.getByRole("region", { name: "Accuracy by reasoning length" })).toBeVisible();
   await page.getByRole("button", { name: /Fixed by distillation/ }).click();
   const examples = page.getByRole("table", { name: "Examples" });
   await expect(examples.getByRole("row")).not.toHaveCount(1);
