@@ -28,6 +28,7 @@ import { startModelWorker } from "./models/start-model-worker.ts";
 import { pingDatabase } from "./ping-database.ts";
 import { reapStaleRuns, sweepQueuedWork } from "./queue-maintenance.ts";
 import { engineDetectors, startRunWorker } from "./runs/start-run-worker.ts";
+import { startTeacherLogitsWorker } from "./teacher-logits/start-teacher-logits-worker.ts";
 
 async function main() {
   const env = parseWorkerEnv(process.env);
@@ -123,10 +124,19 @@ async function main() {
     connection: workerConnection,
   });
 
+  const teacherLogitsWorker = startTeacherLogitsWorker({
+    db,
+    env,
+    log,
+    workerId,
+    connection: workerConnection,
+  });
+
   // every BullMQ worker re-emits its connections' errors: the outage reporter says them once
   outages.quiet(modelWorker, "model worker");
   outages.quiet(evaluationWorker.worker, "evaluation worker");
   outages.quiet(generationWorker.worker, "generation worker");
+  outages.quiet(teacherLogitsWorker.worker, "teacher-logits worker");
 
   const runWorker = await startRunWorker({
     db,
@@ -155,6 +165,7 @@ async function main() {
         () => runWorker.stop(),
         () => generationWorker.stop(),
         () => evaluationWorker.stop(),
+        () => teacherLogitsWorker.stop(),
       ],
       workers: [echoWorker, datasetWorker, modelWorker, runWorker.worker],
       queues: [producer],

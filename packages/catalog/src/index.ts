@@ -5,3 +5,4 @@ export * from "./hub-download.ts";
 export * from "./inspect-model-dir.ts";
 export * from "./models.ts";
 export * from "./tokenizer-models.ts";
+export * from "./teacher-logits.ts";

@@ -125,7 +125,12 @@ async function main(argv: string[]): Promise<number> {
       const data = need("data");
       process.stdout.write(`${JSON.stringify({ estimate: estimateTeacherLogits(teacher, data, opts) })}\n`);
       if (values.estimate) return 0;
-      const manifest = computeTeacherLogits(teacher, data, need("out"), opts);
+      // one {"progress"} line per batch, for the worker's live view
+      const manifest = computeTeacherLogits(teacher, data, need("out"), {
+        ...opts,
+        onProgress: (rowsDone, rows) =>
+          process.stdout.write(`${JSON.stringify({ progress: { rowsDone, rows } })}\n`),
+      });
       process.stdout.write(`${JSON.stringify({ manifest })}\n`);
       return 0;
     }

@@ -120,6 +120,13 @@ export const ZEvaluationPayload = z.object({
   workspaceId: z.string().min(1),
 });
 
+/** a TeacherLogits row: `estimate` (size and time) or `compute` (the artifact) */
+export const ZTeacherLogitsPayload = z.object({
+  artifactId: z.string().min(1),
+  workspaceId: z.string().min(1),
+  phase: z.enum(["estimate", "compute"]),
+});
+
 export const PAYLOADS = {
   [QUEUES.echo]: ZEchoPayload,
   [QUEUES.runsLocal]: ZTrainRunPayload,
@@ -128,6 +135,7 @@ export const PAYLOADS = {
   [QUEUES.models]: ZModelJobPayload,
   [QUEUES.generations]: ZGenerationPayload,
   [QUEUES.evaluations]: ZEvaluationPayload,
+  [QUEUES.teacherLogits]: ZTeacherLogitsPayload,
 } as const;
 
 export type EchoPayload = z.infer<typeof ZEchoPayload>;
@@ -137,5 +145,6 @@ export type DatasetJobPayloadInput = z.input<typeof ZDatasetJobPayload>;
 export type ModelJobPayload = z.infer<typeof ZModelJobPayload>;
 export type GenerationPayload = z.infer<typeof ZGenerationPayload>;
 export type EvaluationPayload = z.infer<typeof ZEvaluationPayload>;
+export type TeacherLogitsPayload = z.infer<typeof ZTeacherLogitsPayload>;
 export type PayloadOf<Q extends keyof typeof PAYLOADS> = z.infer<(typeof PAYLOADS)[Q]>;
 export type PayloadInputOf<Q extends keyof typeof PAYLOADS> = z.input<(typeof PAYLOADS)[Q]>;

@@ -13,6 +13,7 @@ const JOB_NAME: Record<QueueKey, string> = {
   [QUEUES.models]: JOBS.modelAdd,
   [QUEUES.generations]: JOBS.generate,
   [QUEUES.evaluations]: JOBS.evaluate,
+  [QUEUES.teacherLogits]: JOBS.teacherLogits,
 };
 
 /**

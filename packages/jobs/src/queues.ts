@@ -13,6 +13,8 @@ export const QUEUES = {
   generations: "generations",
   /** evaluations: a served model answers an eval set (packages/evals); every worker consumes it */
   evaluations: "evaluations",
+  /** stored teacher logits of a dataset version (packages/engine-local); every worker consumes it */
+  teacherLogits: "teacher-logits",
 } as const;
 
 export const JOBS = {
@@ -24,6 +26,7 @@ export const JOBS = {
   modelAdd: "model-add",
   generate: "generate",
   evaluate: "evaluate",
+  teacherLogits: "teacher-logits",
 } as const;
 
 /** BullMQ job scheduler ids (upserted by every worker at start; one schedule per id fleet-wide) */

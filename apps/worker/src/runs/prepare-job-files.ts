@@ -14,7 +14,7 @@ import { readVersionRows, writeEngineJsonl } from "@distillery/datasets";
 import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
 import { RunSetupError } from "./engine-launcher.ts";
-import { resolveModelDir, resolveVersionRows } from "./materialize.ts";
+import { materializePrefix, resolveModelDir, resolveVersionRows } from "./materialize.ts";
 
 export interface JobFiles {
   job: EngineJob;
@@ -77,24 +77,26 @@ export async function prepareJobFiles(options: {
     options.allowHubId,
   );
   // logit / on-policy distillation: the frozen teacher's folder, resolved like the base model
-  const teacherModelDir = config.distillation.teacher
-    ? (
-        await resolveModelDir(
-          db,
-          store,
-          run.workspaceId,
-          config.distillation.teacher.modelId,
-          cacheDir,
-        ).catch((e) => {
-          throw e instanceof RunSetupError
-            ? new RunSetupError(
-                e.message.replace(/^model /, "teacher model "),
-                "distillation.teacher.modelId",
-              )
-            : e;
-        })
-      ).dir
-    : undefined;
+  // (not with stored teacher logits: the engine reads those instead of running the teacher)
+  const teacherModelDir =
+    config.distillation.teacher && !config.distillation.teacherLogits
+      ? (
+          await resolveModelDir(
+            db,
+            store,
+            run.workspaceId,
+            config.distillation.teacher.modelId,
+            cacheDir,
+          ).catch((e) => {
+            throw e instanceof RunSetupError
+              ? new RunSetupError(
+                  e.message.replace(/^model /, "teacher model "),
+                  "distillation.teacher.modelId",
+                )
+              : e;
+          })
+        ).dir
+      : undefined;
   const tokenizerConfigPath = join(baseModelDir, "tokenizer_config.json");
   const tokenizerConfig = existsSync(tokenizerConfigPath)
     ? JSON.parse(readFileSync(tokenizerConfigPath, "utf8"))
@@ -194,12 +196,40 @@ export async function prepareJobFiles(options: {
       { addGenerationPrompt: true, templateKwargs: reasoningTemplateKwargs(true) },
     ),
   }));
+  // logit mode with stored teacher logits: the artifact's folder (the engine checks it against
+  // the rendered data, the student's tokenizer, the max length and top-k)
+  let teacherLogitsDir: string | undefined;
+  const artifactId = config.distillation.teacherLogits?.artifactId;
+  if (artifactId) {
+    const field = "distillation.teacherLogits.artifactId";
+    const artifact = await db.teacherLogits.findFirst({
+      where: { id: artifactId, workspaceId: run.workspaceId },
+    });
+    if (!artifact)
+      throw new RunSetupError(`teacher logits ${artifactId} no longer exist in this workspace`, field);
+    if (artifact.status !== "ready" || !artifact.blobPrefix)
+      throw new RunSetupError(`teacher logits ${artifactId} are ${artifact.status}, not ready`, field);
+    if (artifact.versionId !== config.data.datasetVersionId)
+      throw new RunSetupError(
+        `teacher logits ${artifactId} belong to dataset version ${artifact.versionId}, the run trains on ${config.data.datasetVersionId}`,
+        field,
+      );
+    try {
+      teacherLogitsDir = await materializePrefix(store, artifact.blobPrefix, cacheDir);
+    } catch (e) {
+      throw new RunSetupError(
+        `teacher logits ${artifactId}: their files are missing (${(e as Error).message})`,
+        field,
+      );
+    }
+  }
   const job: EngineJob = {
     runId: run.id,
     config,
     paths: {
       baseModel: baseModelDir,
       ...(teacherModelDir ? { teacherModel: teacherModelDir } : {}),
+      ...(teacherLogitsDir ? { teacherLogits: teacherLogitsDir } : {}),
       baseModelNameOrPath,
       trainData,
       evalData,
