@@ -4,5 +4,5 @@ export * from "./dataset-versions.ts";
 export * from "./hub-download.ts";
 export * from "./inspect-model-dir.ts";
 export * from "./models.ts";
-export * from "./tokenizer-models.ts";
 export * from "./teacher-logits.ts";
+export * from "./tokenizer-models.ts";
