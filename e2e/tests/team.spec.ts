@@ -122,13 +122,13 @@ test("invite a member who launches a run; a viewer sees it but cannot cancel it;
   await other.page.goto("/runs");
   await expect(other.page.getByText(`team run ${tag}`)).toHaveCount(0);
 
-  // the member cancels their own run; the audit log has the launch and the cancel
+  // the member cancels their own run; the audit log has the launch, the priority and the cancel
   expect((await member.context.request.post(`/api/runs/${run.id}/cancel`)).status()).toBe(200);
   const audit = await (await request.get("/api/audit?action=run.")).json();
   const actions = audit.events
     .filter((e: { targetId: string }) => e.targetId === run.id)
     .map((e: { action: string }) => e.action);
-  expect(actions.sort()).toEqual(["run.cancel", "run.launch"]);
+  expect(actions.sort()).toEqual(["run.cancel", "run.launch", "run.priority"]);
   for (const c of [member.context, viewer.context, other.context]) await c.close();
 });
 
