@@ -207,22 +207,6 @@ async function readJson(req: Request, maxBytes: number): Promise<unknown> {
 }
 
 /**
- * The route's path params. Next decodes them when they are read: an id whose percent-encoding is
- * not UTF-8 (`%FF%FE`) throws URIError there, which is the client's to fix (400), not a 500.
- */
-async function readParams(
-  params: Promise<Record<string, string | string[]>> | undefined,
-): Promise<Record<string, string | string[]>> {
-  try {
-    return (await params) ?? {};
-  } catch (e) {
-    if (e instanceof URIError || (e as Error)?.name === "URIError" || (e as Error)?.name === "DecodeError")
-      throw new AppError("bad_request", "the path holds a percent-encoding that is not UTF-8");
-    throw e;
-  }
-}
-
-/**
  * The one route wrapper: resolves the actor, parses params, query and body with zod, runs the
  * handler, and turns every error into application/problem+json (RFC 9457).
  */
@@ -241,7 +225,7 @@ export function withRoute<
       const refused = guardRequestImpl?.(req);
       if (refused) throw refused;
       const actor = await authorize(req, permissionOf(def, req.method));
-      const rawParams = await readParams(context?.params);
+      const rawParams = (await context?.params) ?? {};
       if (hasNulByte(rawParams))
         throw new AppError("not_found", "no such resource (the id holds a NUL byte)");
       const rawQuery = Object.fromEntries(new URL(req.url).searchParams);
