@@ -38,6 +38,9 @@ test.beforeAll(async () => {
       "2",
       "--api-key",
       "sk-e2e-secret-key",
+      // one prompt fails all its 5 tries (a failed row), then answers: "retry failed rows"
+      "--fault",
+      "500:5:What is 31 + 29?",
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
@@ -107,23 +110,36 @@ test("add a teacher, test it, generate from a version, watch the rows arrive, us
   await expect(page).toHaveURL(/\/generations\/new\?versionId=/);
   await page.getByLabel("Teacher").selectOption({ label: `E2E teacher ${tag} (fake-r1)` });
   await page.getByLabel("Reference answer column (optional)").selectOption("answer");
-  await page.getByLabel("Concurrency").fill("2");
+  await page.getByLabel("Concurrency").fill("1");
   await page.getByLabel("Result dataset name (optional)").fill(`e2e traces ${tag}`);
   await page.getByTestId("start-generation").click();
   await expect(page).toHaveURL(/\/generations\/gen_/);
+  const jobUrl = page.url();
+
+  // pause it: the team queue shows it next to runs; resume it from its page
+  await page.getByTestId("pause-generation").click();
+  await expect(page.getByTestId("generation-status")).toHaveText("paused", { timeout: 30_000 });
+  await page.goto("/queue");
+  const queued = page.getByTestId("queue-generation-row").filter({ hasText: `E2E teacher ${tag}` });
+  await expect(queued).toContainText("paused");
+  await page.goto(jobUrl);
+  await page.getByTestId("resume-generation").click();
 
   // rows arrive while it runs, then it succeeds with every row verified
   await expect(page.getByTestId("generation-row").first()).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId("generation-status")).toHaveText("succeeded", { timeout: 90_000 });
   await expect(page.getByTestId("generation-done")).toHaveText("16 / 16");
-  await expect(page.getByTestId("generation-accepted")).toContainText("16 (100%)");
+  // one row failed its 5 tries: retry failed rows asks for that one only
+  await expect(page.getByTestId("generation-accepted")).toContainText("15 (94%)");
+  await page.getByTestId("retry-failed-rows").click();
+  await expect(page.getByTestId("generation-accepted")).toContainText("16 (100%)", { timeout: 90_000 });
+  await expect(page.getByTestId("generation-status")).toHaveText("succeeded", { timeout: 30_000 });
+  await expect(page.getByTestId("retry-failed-rows")).toHaveCount(0);
   const row = page.getByTestId("generation-row").first();
   await expect(row).toContainText("verified");
   await row.locator("summary").click();
   await expect(row.locator("pre").first()).toContainText("We add");
 
-  // the queue page lists generation jobs next to runs
-  // (this one is finished: the panel shows none running)
   // use the result in a new run
   await page.getByTestId("use-result-in-run").click();
   await expect(page).toHaveURL(/\/runs\/new\?datasetVersionId=dv_/);
