@@ -8,7 +8,7 @@
  * RSS before and after. Exits 1 when a check fails.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { createDb, runMigrations } from "@distillery/db";
 import {
   createSupervisor,
@@ -85,6 +85,49 @@ function findWebPid(url: string): number | undefined {
   return undefined;
 }
 
+/** Every API route with an id in its path, and the methods its file exports. */
+function routesWithIds(): { path: string; methods: string[] }[] {
+  const apiDir = join(ROOT, "apps/web/app/api");
+  return readdirSync(apiDir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith("route.ts") && f.includes("["))
+    .map((f) => ({
+      path: `/api/${relative(apiDir, join(apiDir, f)).replace(/\/?route\.ts$/, "")}`,
+      methods: [
+        ...readFileSync(join(apiDir, f), "utf8").matchAll(
+          /export (?:const|async function) (GET|POST|PUT|PATCH|DELETE)\b/g,
+        ),
+      ].map((m) => m[1] as string),
+    }));
+}
+
+/** Odd ids (NUL, traversal, invalid UTF-8, 4 KiB) in every id of every route: never a 5xx. */
+async function probeOddIds(url: string) {
+  const ids = ["%00", "run%00x", "..%2F..%2Fetc%2Fpasswd", "%FF%FE", "x".repeat(4096)];
+  const statuses: Record<string, number> = {};
+  const errors: string[] = [];
+  const failedById: Record<string, number> = {};
+  for (const route of routesWithIds())
+    for (const method of route.methods)
+      for (const id of ids) {
+        const path = route.path.replace(/\[(?:\.\.\.)?[^\]]+\]/g, id);
+        const res = await fetch(`${url}${path}`, {
+          method,
+          ...(method === "GET" ? {} : { headers: { "content-type": "application/json" }, body: "{}" }),
+          signal: AbortSignal.timeout(10_000),
+          redirect: "manual",
+        }).catch((e: Error) => ({ status: 0, statusText: e.message, body: null }));
+        let text = "";
+        if (res.status >= 500) text = await (res as Response).text().catch(() => "");
+        else await (res as Response).body?.cancel().catch(() => {});
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (res.status === 0 || res.status >= 500) {
+          failedById[id.slice(0, 24)] = (failedById[id.slice(0, 24)] ?? 0) + 1;
+          errors.push(`${method} ${route.path} with ${id.slice(0, 24)}: ${res.status} ${text.slice(0, 120)}`);
+        }
+      }
+  return { statuses, errors, failedById };
+}
+
 async function runFile(url: string, f: Hostile, i: number) {
   const t0 = performance.now();
   const res = await fetch(`${url}/api/datasets/uploads?fileName=${encodeURIComponent(f.fileName)}`, {
@@ -129,7 +172,12 @@ async function runFile(url: string, f: Hostile, i: number) {
 async function main(): Promise<number> {
   mkdirSync(join(ROOT, ".data"), { recursive: true });
   const dataDir = mkdtempSync(join(ROOT, ".data", "hostile-"));
-  const supervisor = createSupervisor(() => {});
+  // the web's error lines are kept: a 5xx is explained by them
+  const webErrors: string[] = [];
+  const supervisor = createSupervisor((m) => {
+    if (/^\[web\]/.test(m) && !/^\[web\]\s*\{"level":(10|20|30)/.test(m) && webErrors.length < 200)
+      webErrors.push(m);
+  });
   const stopped = supervisor.waitUntilStopped();
   const figures: Record<string, unknown> = {};
   try {
@@ -174,7 +222,7 @@ async function main(): Promise<number> {
     const rssBefore = webPid ? rssMbOfGroup(webPid) : 0;
     const health = probeHealth(url);
     const rows: { name: string; outcome: string; text: string; ms: number }[] = [];
-    for (const [i, f] of files.entries()) {
+    for (const [i, f] of args.includes("--odd-ids-only") ? [] : files.entries()) {
       const r = await runFile(url, f, i);
       rows.push({ name: f.name, ...r });
       const isRefused = /^4\d\d$/.test(r.outcome) || r.outcome === "job failed";
@@ -184,6 +232,13 @@ async function main(): Promise<number> {
         `${f.name}: ${r.outcome} (${r.ms} ms) — ${r.text.slice(0, 160)}`,
       );
     }
+    const odd = await probeOddIds(url);
+    const oddCount = Object.values(odd.statuses).reduce((a, b) => a + b, 0);
+    check(
+      odd.errors.length === 0,
+      `${oddCount} requests with odd ids (NUL, traversal, invalid UTF-8, 4 KiB) in every route: ${JSON.stringify(odd.statuses)}${odd.errors.length ? ` — ${odd.errors.slice(0, 5).join("; ")}` : ""}`,
+    );
+    figures.oddIds = { statuses: odd.statuses, failedById: odd.failedById };
     await health.stop();
     const rssAfter = webPid ? rssMbOfGroup(webPid) : 0;
     const db = createDb(databaseUrl);
@@ -223,6 +278,10 @@ async function main(): Promise<number> {
     failures.push((e as Error).message);
     console.log(`[hostile] ${(e as Error).stack}`);
   }
+  if (failures.length > 0 && webErrors.length > 0)
+    console.log(
+      `[hostile] the web's error lines (first of ${webErrors.length}):\n${[...new Set(webErrors)].slice(0, 20).join("\n")}`,
+    );
   console.log(JSON.stringify({ figures, failures }));
   await supervisor.stopAll(failures.length > 0 ? 1 : 0);
   const code = await stopped;
