@@ -11,6 +11,7 @@ import {
 import { createRun, type Prisma } from "@distillery/db";
 import { QueueUnavailableError, runQueueFor } from "@distillery/jobs";
 import { z } from "zod";
+import { checkTeacherLogitsArtifact } from "@/features/datasets/server/teacher-logits-launch.ts";
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 import type { Actor } from "@/lib/server/with-route.ts";
@@ -57,6 +58,7 @@ export async function launchRun(actor: Actor, config: RunConfig) {
     "body.config.evaluation.datasetVersionId",
   );
   await checkDistillationTeacher(actor.workspaceId, config, modelId);
+  await checkTeacherLogitsArtifact(actor.workspaceId, config, modelId);
   // users take turns within a priority: the launcher's n-th waiting run ranks behind others' first
   const waiting = { status: "queued" as const, engine: config.engine, priority: 0 };
   const [userWaiting, workspaceWaiting] = await Promise.all([
