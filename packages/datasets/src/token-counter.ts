@@ -138,6 +138,14 @@ function pieceRoute(json: Json, tokenizer: Tokenizer): PieceRoute {
     }
   }
   const all = (tokenizer as unknown as { pre_tokenizer: PreTokenizerStep }).pre_tokenizer;
+  if (pre.type === "Metaspace" && hasNoInnerSpace(json.model as Json)) {
+    // SentencePiece-style BPE in the Metaspace form (Mistral, newer Llama-2 exports): its output
+    // is cut before each "▁" as above, whether or not Metaspace splits itself
+    return {
+      split: (text, i) => all.pre_tokenize_text(text, { section_index: i }).flatMap(splitBeforeSpaces),
+      finish: identity,
+    };
+  }
   return { split: (text, i) => all.pre_tokenize_text(text, { section_index: i }), finish: identity };
 }
 
