@@ -6,6 +6,7 @@ import { describeOperation } from "./describe-operation.ts";
 import { type ImportCoercion, ImportCoercions, shapeLabel } from "./import-summary.tsx";
 import { RecountStats } from "./recount-stats.tsx";
 import { RowBrowser } from "./row-browser.tsx";
+import { TeacherLogitsPanel } from "./teacher-logits-panel.tsx";
 import { VersionStats } from "./version-stats.tsx";
 
 /**
@@ -64,6 +65,8 @@ export function VersionPage({ datasetId, versionId }: { datasetId: string; versi
       <VersionStats stats={v.stats} />
       <h2>Rows</h2>
       <RowBrowser datasetId={datasetId} versionId={versionId} defaultTemplate={template} />
+      <h2>Teacher logits</h2>
+      <TeacherLogitsPanel versionId={versionId} template={template} />
       <h2>New versions</h2>
       <DerivePanel
         datasetId={datasetId}
