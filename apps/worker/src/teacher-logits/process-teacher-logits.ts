@@ -23,6 +23,8 @@ export interface TeacherLogitsDeps {
   heartbeatMs?: number;
   /** the engine command (default: engine-local's CLI from source) */
   engine?: () => { command: string; args: string[] };
+  /** a row whose worker has not heartbeaten for this long is claimed again (default 60 s) */
+  staleAfterMs?: number;
   /** worker shutdown: the child is stopped and the row goes back to its waiting status */
   signal?: AbortSignal;
 }
@@ -88,13 +90,19 @@ export async function processTeacherLogits(
 ): Promise<TeacherLogitsOutcome> {
   const { db, store, workerId } = deps;
   const waiting = payload.phase === "estimate" ? "estimating" : "queued";
+  const staleMs = deps.staleAfterMs ?? 60_000;
   const working = payload.phase === "estimate" ? "estimating" : "running";
   const claimed = await db.teacherLogits.updateMany({
     where: {
       id: payload.artifactId,
       workspaceId: payload.workspaceId,
-      status: waiting,
       cancelRequestedAt: null,
+      OR: [
+        // never claimed (an estimate's row is `estimating` from the start, without a heartbeat)
+        payload.phase === "estimate" ? { status: waiting, heartbeatAt: null } : { status: waiting },
+        // a worker that died mid-way: its heartbeat stopped
+        { status: working, heartbeatAt: { lt: new Date(Date.now() - staleMs) } },
+      ],
     },
     data: {
       status: working,
@@ -214,7 +222,7 @@ export async function processTeacherLogits(
         return "cancelled";
       }
       // shutdown: the row waits again for the next worker (the job is redelivered)
-      await finish({ status: waiting });
+      await db.teacherLogits.updateMany({ where: fence, data: { status: waiting, heartbeatAt: null } });
       return "interrupted";
     }
     if (exit.code !== 0) {

@@ -38,6 +38,7 @@ export function startTeacherLogitsWorker(options: {
           cacheDir: join(dataDir, "cache", "teacher-logits"),
           workDir: join(dataDir, "teacher-logits"),
           heartbeatMs: env.WORKER_HEARTBEAT_MS,
+          staleAfterMs: env.RUN_STALE_AFTER_MS,
           signal: shutdown.signal,
         },
         parsed.data,

@@ -240,4 +240,32 @@ describe("teacher logits job", () => {
     const after = await db.teacherLogits.findUniqueOrThrow({ where: { id: row.id } });
     expect(after).toMatchObject({ status: "failed", error: "EngineError: teacher too large" });
   });
+
+  it("a row whose worker stopped heartbeating is claimed again; a live one is not", async () => {
+    const failing = {
+      ...deps(),
+      staleAfterMs: 10_000,
+      engine: () => ({ command: process.execPath, args: ["-e", "process.exit(2)"] }),
+    };
+    const live = await request();
+    await db.teacherLogits.update({
+      where: { id: live.id },
+      data: { status: "running", claimedById: "w0", attempt: 1, heartbeatAt: new Date() },
+    });
+    expect(await processTeacherLogits(failing, { artifactId: live.id, workspaceId, phase: "compute" })).toBe(
+      "skipped",
+    );
+    await db.teacherLogits.update({
+      where: { id: live.id },
+      data: { heartbeatAt: new Date(Date.now() - 60_000) },
+    });
+    expect(await processTeacherLogits(failing, { artifactId: live.id, workspaceId, phase: "compute" })).toBe(
+      "failed",
+    );
+    expect(await db.teacherLogits.findUniqueOrThrow({ where: { id: live.id } })).toMatchObject({
+      claimedById: "w1",
+      attempt: 2,
+      status: "failed",
+    });
+  });
 });

@@ -184,7 +184,7 @@ export async function teacherLogitsAction(
     const direct = await db.teacherLogits.updateMany({
       where: {
         id: row.id,
-        OR: [{ status: { in: ["estimated", "queued"] } }, { status: "estimating", claimedById: null }],
+        OR: [{ status: { in: ["estimated", "queued"] } }, { status: "estimating", heartbeatAt: null }],
       },
       data: {
         status: "cancelled",
