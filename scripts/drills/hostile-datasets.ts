@@ -208,9 +208,13 @@ async function main(): Promise<number> {
     };
     // --web-snapshot: serve a copy of the current build (no next build, and no build another
     // checkout starts can replace it mid-drill); otherwise build apps/web/.next unless --no-build
-    const webDir = args.includes("--web-snapshot")
-      ? snapshotWebBuild(join(ROOT, ".data", `drill-web-${process.pid}`))
-      : undefined;
+    // --web-dir <folder>: serve a build made elsewhere (a folder holding .next, two levels down)
+    const webDirArg = args.includes("--web-dir") ? args[args.indexOf("--web-dir") + 1] : undefined;
+    const webDir = webDirArg
+      ? join(ROOT, webDirArg)
+      : args.includes("--web-snapshot")
+        ? snapshotWebBuild(join(ROOT, ".data", `drill-web-${process.pid}`))
+        : undefined;
     if (!webDir && (!args.includes("--no-build") || !hasWebBuild())) await buildWeb(env);
     startWorker(supervisor, env);
     const { url, app: web } = await startWebApp(supervisor, env, await findFreePort(), webDir);
