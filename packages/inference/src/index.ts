@@ -46,3 +46,10 @@ export {
 } from "./pool/servable-models.ts";
 export { createReasoningSplitter } from "./text/reasoning-splitter.ts";
 export { createStopMatcher } from "./text/stop-matcher.ts";
+export {
+  createUpstreams,
+  parseGpuServers,
+  type UpstreamServer,
+  type Upstreams,
+  type UpstreamsOptions,
+} from "./upstream/upstream.ts";

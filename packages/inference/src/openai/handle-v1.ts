@@ -1,6 +1,7 @@
 import type { z } from "zod";
-import type { ModelPool } from "../pool/model-pool.ts";
+import type { ModelPool, ModelState } from "../pool/model-pool.ts";
 import { type ServableModel, UnknownModelError } from "../pool/servable-models.ts";
+import type { Upstreams } from "../upstream/upstream.ts";
 import { chatInput, createCompletion, streamCompletion, textInput } from "./create-completion.ts";
 import { OpenAiError, openAiErrorFromZod } from "./openai-error.ts";
 import { ZChatCompletionRequest, ZCompletionRequest } from "./openai-schemas.ts";
@@ -11,6 +12,8 @@ import { ZChatCompletionRequest, ZCompletionRequest } from "./openai-schemas.ts"
  */
 export interface V1Deps {
   pool: ModelPool;
+  /** models served by a GPU server (packages/trainer-hf's serve): requests are forwarded there */
+  upstreams?: Upstreams;
 }
 
 const SSE_HEADERS = {
@@ -20,7 +23,10 @@ const SSE_HEADERS = {
   "x-accel-buffering": "no",
 };
 
-async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+async function readBody<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+): Promise<{ body: z.infer<S>; raw: Record<string, unknown> }> {
   const text = await req.text();
   if (text.length > 4_000_000)
     throw new OpenAiError(413, "request body is over 4 MB", null, "payload_too_large");
@@ -39,7 +45,7 @@ async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z
     throw new OpenAiError(400, "the request body must be a JSON object", "body", "invalid_json");
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw openAiErrorFromZod(parsed.error.issues);
-  return parsed.data;
+  return { body: parsed.data, raw: raw as Record<string, unknown> };
 }
 
 async function acquire(deps: V1Deps, id: string) {
@@ -64,7 +70,12 @@ export function toOpenAiErrorResponse(e: unknown): Response {
 
 export async function handleChatCompletions(deps: V1Deps, req: Request): Promise<Response> {
   try {
-    const body = await readBody(req, ZChatCompletionRequest);
+    const { body, raw } = await readBody(req, ZChatCompletionRequest);
+    const { upstreams } = deps;
+    const upstream = await upstreams?.lookup(body.model);
+    // validated here (the same errors as a CPU model), sent as the client wrote it
+    if (upstreams && upstream)
+      return await upstreams.forward(body.model, upstream, "/v1/chat/completions", raw, req.signal);
     const model = await acquire(deps, body.model);
     const input = chatInput(model, body.model, body, req.signal);
     if (input.stream) return new Response(streamCompletion(input), { headers: SSE_HEADERS });
@@ -76,7 +87,12 @@ export async function handleChatCompletions(deps: V1Deps, req: Request): Promise
 
 export async function handleCompletions(deps: V1Deps, req: Request): Promise<Response> {
   try {
-    const body = await readBody(req, ZCompletionRequest);
+    const { body, raw } = await readBody(req, ZCompletionRequest);
+    const { upstreams } = deps;
+    const upstream = await upstreams?.lookup(body.model);
+    // validated here (the same errors as a CPU model), sent as the client wrote it
+    if (upstreams && upstream)
+      return await upstreams.forward(body.model, upstream, "/v1/completions", raw, req.signal);
     const model = await acquire(deps, body.model);
     const input = textInput(model, body.model, body, req.signal);
     if (input.stream) return new Response(streamCompletion(input), { headers: SSE_HEADERS });
@@ -86,8 +102,15 @@ export async function handleCompletions(deps: V1Deps, req: Request): Promise<Res
   }
 }
 
-/** GET /v1/models: every servable model, with its load state (an extension field). */
-export function modelsResponse(models: ServableModel[], pool: ModelPool): Response {
+/**
+ * GET /v1/models: every servable model, with its load state (an extension field); a model on a
+ * GPU server takes its state from `upstreamStates` (`Upstreams.states`).
+ */
+export function modelsResponse(
+  models: ServableModel[],
+  pool: ModelPool,
+  upstreamStates?: Map<string, ModelState>,
+): Response {
   return Response.json({
     object: "list",
     data: models.map((m) => ({
@@ -97,7 +120,7 @@ export function modelsResponse(models: ServableModel[], pool: ModelPool): Respon
       owned_by: m.runId ? `run:${m.runId}` : "distillery",
       kind: m.kind,
       label: m.label,
-      status: pool.stateOf(m.id) ?? "unloaded",
+      status: upstreamStates?.get(m.id) ?? pool.stateOf(m.id) ?? "unloaded",
     })),
   });
 }
