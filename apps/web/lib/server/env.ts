@@ -8,6 +8,11 @@ export const ZWebEnv = ZS3Env.extend({
   DATABASE_URL: ZDatabaseUrl,
   REDIS_URL: ZRedisUrl,
   DISTILLERY_DATA_DIR: z.string().default(".data"),
+  /**
+   * models served by a GPU server (`python -m distillery_trainer.serve`, or vLLM's): JSON
+   * `{"<model id>": "http://host:port"}` or `{"<model id>": {"url", "apiKey"}}`; /v1 forwards them there
+   */
+  DISTILLERY_GPU_SERVERS: z.string().optional(),
   /** seals teacher API keys (AES-256-GCM, 32 bytes as hex or base64); unset: <data dir>/secret.key */
   DISTILLERY_SECRET_KEY: z.string().optional(),
   QUEUE_PREFIX: z.string().default("distillery"),

@@ -1,6 +1,6 @@
 import { listServableModels, modelsResponse } from "@distillery/inference";
 import { withOpenAiErrors } from "@/features/serving/server/openai-route.ts";
-import { getModelPool } from "@/features/serving/server/serving.ts";
+import { getModelPool, getUpstreams } from "@/features/serving/server/serving.ts";
 import { getContext, withRoute } from "@/lib/server/route.ts";
 
 export const dynamic = "force-dynamic";
@@ -9,10 +9,11 @@ export const dynamic = "force-dynamic";
 export const GET = withOpenAiErrors(
   withRoute({
     permission: "read",
-    handler: async ({ actor }) =>
-      modelsResponse(
-        await listServableModels(getContext().db, actor.workspaceId),
-        getModelPool(actor.workspaceId),
-      ),
+    handler: async ({ actor }) => {
+      const models = await listServableModels(getContext().db, actor.workspaceId);
+      // a model on a GPU server: "loading" until the server lists it on its own /v1/models
+      const upstreams = await getUpstreams(actor.workspaceId).states(models.map((m) => m.id));
+      return modelsResponse(models, getModelPool(actor.workspaceId), upstreams);
+    },
   }),
 );

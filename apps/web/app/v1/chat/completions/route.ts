@@ -1,6 +1,6 @@
 import { handleChatCompletions } from "@distillery/inference";
 import { withOpenAiErrors } from "@/features/serving/server/openai-route.ts";
-import { getModelPool } from "@/features/serving/server/serving.ts";
+import { getV1Deps } from "@/features/serving/server/serving.ts";
 import { withRoute } from "@/lib/server/route.ts";
 
 export const dynamic = "force-dynamic";
@@ -9,6 +9,6 @@ export const dynamic = "force-dynamic";
 export const POST = withOpenAiErrors(
   withRoute({
     permission: "read",
-    handler: ({ req, actor }) => handleChatCompletions({ pool: getModelPool(actor.workspaceId) }, req),
+    handler: ({ req, actor }) => handleChatCompletions(getV1Deps(actor.workspaceId), req),
   }),
 );
