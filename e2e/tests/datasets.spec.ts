@@ -63,7 +63,7 @@ test("upload traces, fix the mapping, see rendered rows and histograms, filter, 
   await expect(page.getByTestId("histogram-total").locator(".recharts-bar-rectangle").first()).toBeVisible();
   await expect(page.getByTestId("think-validity")).toContainText("ok 25");
   await expect(page.getByTestId("answer-presence")).toContainText("present 25");
-  await page.getByLabel("Max length").fill("1");
+  await page.getByTestId("version-stats").getByLabel("Max length").fill("1");
   await expect(page.getByTestId("truncated")).toContainText("25 rows truncated");
 
   // row browser: search (the whole version is searched in one request), then render a row

@@ -39,8 +39,12 @@ export interface FsRowSinkOptions {
 export function createFsRowSink(options: FsRowSinkOptions): RowSink {
   const fileName = options.fileName ?? ROWS_FILE_NAME;
   const blockBytes = options.blockBytes ?? ROW_BLOCK_BYTES;
-  const target = join(options.dir, fileName);
-  const temp = join(options.dir, `.${fileName}.${randomBytes(6).toString("hex")}.partial`);
+  // a run-time data folder: bundlers tracing the web app must not pull the project in for it
+  const target = join(/*turbopackIgnore: true*/ options.dir, fileName);
+  const temp = join(
+    /*turbopackIgnore: true*/ options.dir,
+    `.${fileName}.${randomBytes(6).toString("hex")}.partial`,
+  );
   let rows = 0;
   let state: "open" | "committed" | "aborted" = "open";
   let file: ReturnType<typeof createWriteStream> | undefined;
