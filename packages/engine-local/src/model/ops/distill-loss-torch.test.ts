@@ -57,42 +57,56 @@ function topK(teacher: number[], k: number) {
   return { ids, logprobs };
 }
 
-describe.skipIf(torchMissing !== null)("distillation loss: engine-local = trainer-hf (PyTorch autograd)", () => {
-  it("forward KL, reverse KL and JSD, full and top-k, at T = 1 and 2: same loss, agreement and gradient", () => {
-    const student = randomArray(rows * vocab, 1, 3);
-    const teacher = randomArray(rows * vocab, 2, 4);
-    const cases = [];
-    for (const beta of [0, 0.5, 1])
-      for (const temperature of [1, 2])
-        for (const k of [0, 3]) cases.push({ beta, temperature, k, ...(k ? topK(teacher, k) : {}) });
-    const payload = {
-      cases: cases.map((c) => ({ ...c, rows, vocab, student, teacher, targets })),
-    };
-    const res = spawnSync(PYTHON, ["-c", PY], {
-      input: JSON.stringify(payload),
-      encoding: "utf8",
-      env: { ...process.env, PYTHONPATH: TRAINER_PYTHON },
+describe.skipIf(torchMissing !== null)(
+  "distillation loss: engine-local = trainer-hf (PyTorch autograd)",
+  () => {
+    it("forward KL, reverse KL and JSD, full and top-k, at T = 1 and 2: same loss, agreement and gradient", () => {
+      const student = randomArray(rows * vocab, 1, 3);
+      const teacher = randomArray(rows * vocab, 2, 4);
+      const cases = [];
+      for (const beta of [0, 0.5, 1])
+        for (const temperature of [1, 2])
+          for (const k of [0, 3]) cases.push({ beta, temperature, k, ...(k ? topK(teacher, k) : {}) });
+      const payload = {
+        cases: cases.map((c) => ({ ...c, rows, vocab, student, teacher, targets })),
+      };
+      const res = spawnSync(PYTHON, ["-c", PY], {
+        input: JSON.stringify(payload),
+        encoding: "utf8",
+        env: { ...process.env, PYTHONPATH: TRAINER_PYTHON },
+      });
+      expect(res.stderr).toBe("");
+      const torch = JSON.parse(res.stdout) as {
+        loss: number;
+        count: number;
+        agree: number;
+        grad: number[];
+      }[];
+      cases.forEach((c, i) => {
+        const ours = distillLoss(
+          Float64Array.from(student),
+          c.k
+            ? {
+                kind: "topk",
+                k: c.k,
+                ids: Int32Array.from(c.ids ?? []),
+                logprobs: Float64Array.from(c.logprobs ?? []),
+              }
+            : { kind: "logits", logits: Float64Array.from(teacher) },
+          Int32Array.from(targets),
+          rows,
+          vocab,
+          { beta: c.beta, temperature: c.temperature },
+          1,
+          true,
+        );
+        const theirs = torch[i] as (typeof torch)[number];
+        expect(ours.lossSum).toBeCloseTo(theirs.loss, 10);
+        expect(ours.count).toBe(theirs.count);
+        expect(ours.agreeCount).toBe(theirs.agree);
+        for (const [j, g] of (ours.dlogits ?? []).entries())
+          expect(g).toBeCloseTo(theirs.grad[j] as number, 9);
+      });
     });
-    expect(res.stderr).toBe("");
-    const torch = JSON.parse(res.stdout) as { loss: number; count: number; agree: number; grad: number[] }[];
-    cases.forEach((c, i) => {
-      const ours = distillLoss(
-        Float64Array.from(student),
-        c.k
-          ? { kind: "topk", k: c.k, ids: Int32Array.from(c.ids ?? []), logprobs: Float64Array.from(c.logprobs ?? []) }
-          : { kind: "logits", logits: Float64Array.from(teacher) },
-        Int32Array.from(targets),
-        rows,
-        vocab,
-        { beta: c.beta, temperature: c.temperature },
-        1,
-        true,
-      );
-      const theirs = torch[i] as (typeof torch)[number];
-      expect(ours.lossSum).toBeCloseTo(theirs.loss, 10);
-      expect(ours.count).toBe(theirs.count);
-      expect(ours.agreeCount).toBe(theirs.agree);
-      ours.dlogits?.forEach((g, j) => expect(g).toBeCloseTo(theirs.grad[j] as number, 9));
-    });
-  });
-});
+  },
+);
