@@ -92,10 +92,11 @@ export async function registerTeacherLogits(
   input: { id: string; workerId: string; attempt: number; dir: string },
 ): Promise<boolean> {
   const manifest = JSON.parse(
-    readFileSync(join(input.dir, "manifest.json"), "utf8"),
+    readFileSync(join(/*turbopackIgnore: true*/ input.dir, "manifest.json"), "utf8"),
   ) as StoredTeacherLogitsManifest;
   const prefix = teacherLogitsPrefix(input.id);
-  for (const name of TEACHER_LOGITS_FILES) await store.putFile(`${prefix}/${name}`, join(input.dir, name));
+  for (const name of TEACHER_LOGITS_FILES)
+    await store.putFile(`${prefix}/${name}`, join(/*turbopackIgnore: true*/ input.dir, name));
   const { count } = await db.teacherLogits.updateMany({
     where: { id: input.id, claimedById: input.workerId, attempt: input.attempt, status: "running" },
     data: {

@@ -20,6 +20,9 @@ export function QueueView() {
   const { data, error, isLoading } = useQueue();
   const { data: me } = useMe();
   const isAdmin = hasRole(me, "admin");
+  // members cancel their own runs, admins anyone's (the route refuses the rest with 403)
+  const mayCancel = (r: { launchedBy: { id: string } | null }) =>
+    isAdmin || (hasRole(me, "member") && r.launchedBy?.id === me?.user.id);
   const setPriority = useSetPriority();
   const cancel = useCancelRun();
   const client = useQueryClient();
@@ -64,14 +67,16 @@ export function QueueView() {
                   <td>{r.launchedBy?.name ?? ""}</td>
                   <td>{since(r.startedAt)}</td>
                   <td>
-                    <button
-                      type="button"
-                      className="danger"
-                      disabled={r.isCancelRequested}
-                      onClick={() => onCancel(r.id)}
-                    >
-                      Cancel
-                    </button>
+                    {mayCancel(r) && (
+                      <button
+                        type="button"
+                        className="danger"
+                        disabled={r.isCancelRequested}
+                        onClick={() => onCancel(r.id)}
+                      >
+                        Cancel
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -131,9 +136,11 @@ export function QueueView() {
                         </button>{" "}
                       </>
                     )}
-                    <button type="button" className="danger" onClick={() => onCancel(r.id)}>
-                      Cancel
-                    </button>
+                    {mayCancel(r) && (
+                      <button type="button" className="danger" onClick={() => onCancel(r.id)}>
+                        Cancel
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
