@@ -28,6 +28,25 @@ describe("the max sequence length against the model and the data", () => {
     expect(fit.warning).toMatch(/counted with SmolLM2's tokenizer\)\. 512 keeps 99% of rows whole/);
   });
 
+  it("says when the rows were counted with another model's tokenizer, or in bytes", () => {
+    const other = checkSequenceFit({
+      maxSeqLength: 256,
+      contextLength: 2048,
+      modelName: "Qwen2.5-0.5B",
+      stats: { rows: 100, total, prompt, tokenizerName: "SmolLM2" },
+    });
+    expect(other.warning).toMatch(
+      /counted with SmolLM2's tokenizer, not Qwen2\.5-0\.5B's: recount the version with it for exact figures/,
+    );
+    const bytes = checkSequenceFit({
+      maxSeqLength: 256,
+      contextLength: 2048,
+      modelName: "Qwen2.5-0.5B",
+      stats: { rows: 100, total, prompt, tokenizerName: null },
+    });
+    expect(bytes.warning).toMatch(/counted in bytes, not tokens: recount the version/);
+  });
+
   it("uses the exact count when the stats were taken at the same length, and is quiet when all fits", () => {
     const fit = checkSequenceFit({
       maxSeqLength: 256,

@@ -69,9 +69,14 @@ export function checkSequenceFit(input: {
   // a prompt of `max` tokens or more leaves no room for a single completion token
   const answerLostShare = shareAbove(stats.prompt, max - 1);
   if (truncatedShare === 0) return { truncatedShare, answerLostShare };
+  // counted with another model's tokenizer: close for a related family, off for another one
+  const otherTokenizer =
+    input.modelName && stats.tokenizerName && stats.tokenizerName !== input.modelName
+      ? `, not ${input.modelName}'s: recount the version with it for exact figures`
+      : "";
   const counted = stats.tokenizerName
-    ? `counted with ${stats.tokenizerName}'s tokenizer`
-    : "counted in bytes";
+    ? `counted with ${stats.tokenizerName}'s tokenizer${otherTokenizer}`
+    : "counted in bytes, not tokens: recount the version with the student's tokenizer";
   const parts = [
     `${pct(truncatedShare)} of rows are longer than ${max} tokens and lose their end (the answer first)`,
   ];
