@@ -5,6 +5,7 @@ import {
   contentSecurityPolicy,
   crossSiteReason,
   isPublicPage,
+  undecodablePathReason,
 } from "@/lib/security/policy.ts";
 
 // The proxy runs before every route and page. It reads the three settings it needs from the
@@ -15,9 +16,14 @@ const policy = {
 };
 const isLocalAuth = process.env.DISTILLERY_AUTH === "local";
 
-function problem(status: number, title: string, detail: string): NextResponse {
+function problem(
+  status: number,
+  title: string,
+  detail: string,
+  extra: Record<string, string> = {},
+): NextResponse {
   return NextResponse.json(
-    { type: "about:blank", title, status, detail },
+    { type: "about:blank", title, status, detail, ...extra },
     { status, headers: { "content-type": "application/problem+json", ...BASE_SECURITY_HEADERS } },
   );
 }
@@ -26,7 +32,24 @@ function hasSessionCookie(req: NextRequest): boolean {
   return req.cookies.getAll().some((c) => c.name.endsWith("distillery.session_token"));
 }
 
+/** 400 for a path Next's router cannot decode (it would answer a plain-text 500); null otherwise. */
+function undecodable(pathname: string): NextResponse | null {
+  const reason = undecodablePathReason(pathname);
+  if (!reason) return null;
+  return problem(400, "bad request", reason, {
+    type: "https://distillery.dev/problems/bad-request",
+    code: "bad_request",
+    instance: pathname,
+  });
+}
+
 export function proxy(req: NextRequest) {
+  const { pathname, search } = req.nextUrl;
+  // API paths reach the proxy only when they hold a non-ASCII escape (see config.matcher): it checks
+  // the encoding and nothing else (withRoute runs the host, Origin and session checks).
+  if (pathname.startsWith("/api/") || pathname.startsWith("/v1/"))
+    return undecodable(pathname) ?? NextResponse.next();
+
   const host = req.headers.get("host");
   if (!isAllowedHost(host, policy))
     return problem(
@@ -36,8 +59,9 @@ export function proxy(req: NextRequest) {
     );
   const forged = crossSiteReason(req, policy);
   if (forged) return problem(403, "Forbidden", forged);
+  const bad = undecodable(pathname);
+  if (bad) return bad;
 
-  const { pathname, search } = req.nextUrl;
   if (!isLocalAuth && !isPublicPage(pathname) && !hasSessionCookie(req)) {
     const to = new URL("/sign-in", req.url);
     if (pathname !== "/") to.searchParams.set("next", pathname + search);
@@ -55,8 +79,15 @@ export function proxy(req: NextRequest) {
 }
 
 export const config = {
-  // API routes are not matched: Next buffers a body the proxy sees and cuts it at
-  // proxyClientMaxBodySize (10 MiB), which silently truncated dataset and model uploads. Every API
-  // route runs the same host and Origin checks in withRoute (setRequestGuard in lib/server/actor.ts).
-  matcher: ["/((?!api/|v1/|_next/static|_next/image|favicon.ico).*)"],
+  matcher: [
+    // API routes are not matched: Next buffers a body the proxy sees and cuts it at
+    // proxyClientMaxBodySize (10 MiB), which silently truncated dataset and model uploads. Every API
+    // route runs the same host and Origin checks in withRoute (setRequestGuard in lib/server/actor.ts).
+    "/((?!api/|v1/|_next/static|_next/image|favicon.ico).*)",
+    // ...except a path holding a % that is not an ASCII escape (%00-%7F): only such a path can fail
+    // to decode (%FF%FE), which Next's router answers with a plain-text 500 before any route runs.
+    // No upload path holds one (/api/datasets/uploads, /api/models/uploads/<hex>/files?path=),
+    // nor can one name a static route, so no large body is ever buffered here.
+    "/(api|v1)/(.*%(?![0-7][0-9A-Fa-f]).*)",
+  ],
 };

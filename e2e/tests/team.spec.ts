@@ -94,6 +94,12 @@ test("invite a member who launches a run; a viewer sees it but cannot cancel it;
     viewer.page.getByTestId("queue-waiting").getByRole("row", { name: new RegExp(`team run ${tag}`) }),
   ).toContainText(`Mia ${tag}`);
   await expect(viewer.page.getByRole("button", { name: /^Raise the priority/ })).toHaveCount(0);
+  await expect(
+    viewer.page
+      .getByTestId("queue-waiting")
+      .getByRole("row", { name: new RegExp(`team run ${tag}`) })
+      .getByRole("button", { name: "Cancel" }),
+  ).toHaveCount(0);
   const refused = await viewer.context.request.post(`/api/runs/${run.id}/cancel`);
   expect(refused.status()).toBe(403);
   expect((await (await request.get(`/api/runs/${run.id}`)).json()).run.status).toBe("queued");
@@ -157,4 +163,10 @@ test("pages carry the security headers; a cross-site POST and a foreign Host are
   expect((await rebound.get("/runs")).status()).toBe(403);
   expect((await request.get("/api/health")).headers()["x-content-type-options"]).toBe("nosniff");
   await rebound.dispose();
+  // an id whose percent-encoding is not UTF-8: Next's router would answer a plain-text 500 (proxy.ts)
+  for (const res of [await request.get("/api/runs/%FF%FE"), await request.post("/api/runs/%FF%FE/cancel")]) {
+    expect(res.status()).toBe(400);
+    expect(res.headers()["content-type"]).toContain("application/problem+json");
+    expect(((await res.json()) as { code: string }).code).toBe("bad_request");
+  }
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isAllowedHost, isLoopbackHost } from "./hosts.ts";
-import { contentSecurityPolicy, crossSiteReason, isPublicPage } from "./policy.ts";
+import { contentSecurityPolicy, crossSiteReason, isPublicPage, undecodablePathReason } from "./policy.ts";
 
 const req = (method: string, headers: Record<string, string>) => ({ method, headers: new Headers(headers) });
 const policy = { allowedHosts: "studio.internal", publicUrl: "https://distillery.example.com" };
@@ -45,5 +45,37 @@ describe("request policy", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(isPublicPage("/invite/abc")).toBe(true);
     expect(isPublicPage("/runs")).toBe(false);
+  });
+
+  it("refuses a path whose percent-encoding is not UTF-8, and only such a path", () => {
+    expect(undecodablePathReason("/api/runs/%FF%FE")).toMatch(/"%FF%FE" is not percent-encoded UTF-8/);
+    expect(undecodablePathReason("/api/runs/%FF%FE/cancel")).toMatch(/%FF%FE/);
+    expect(undecodablePathReason("/v1/models/%FF")).not.toBeNull();
+    expect(undecodablePathReason("/api/datasets/100%")).not.toBeNull();
+    expect(undecodablePathReason("/api/datasets/%E2%82")).not.toBeNull(); // a cut-short sequence
+    expect(undecodablePathReason(`/api/runs/${"%FF".repeat(100)}`)).toMatch(/…" is not/);
+    for (const ok of ["/api/runs/abc", "/api/runs/%00", "/api/runs/..%2F..%2Fetc", "/api/datasets/%E2%82%AC"])
+      expect(undecodablePathReason(ok)).toBeNull();
+  });
+
+  it("the proxy's API matcher sees every path that cannot be decoded", async () => {
+    // proxy.ts matches /api/ and /v1/ only where a % is not an ASCII escape (a body the proxy sees
+    // is buffered and cut at 10 MiB, so uploads must never match); such a path always decodes.
+    const { config } = await import("../../proxy.ts");
+    const lookahead = "%(?![0-7][0-9A-Fa-f])";
+    expect(config.matcher.some((m) => m.startsWith("/(api|v1)/") && m.includes(lookahead))).toBe(true);
+    const matched = new RegExp(lookahead);
+    const hex = (n: number) => `%${n.toString(16).toUpperCase().padStart(2, "0")}`;
+    const samples = ["%", "%4", "%G0", "%e2%82%ac", "%C3%28", "a%7Fb", "%7f%80"];
+    for (let a = 0; a < 256; a++) {
+      samples.push(hex(a));
+      for (const b of [0x00, 0x41, 0x7f, 0x80, 0x82, 0xbf, 0xc0, 0xff]) samples.push(hex(a) + hex(b));
+    }
+    for (const s of samples) {
+      const path = `/api/runs/${s}/cancel`;
+      if (undecodablePathReason(path)) expect(matched.test(path), path).toBe(true);
+    }
+    expect(matched.test("/api/datasets/uploads")).toBe(false);
+    expect(matched.test("/api/runs/run%00x/cancel")).toBe(false);
   });
 });

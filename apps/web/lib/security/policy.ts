@@ -60,6 +60,27 @@ export function contentSecurityPolicy(nonce: string, isDev: boolean): string {
   ].join("; ");
 }
 
+/**
+ * Why a request path cannot be decoded, or null when it can: a segment whose percent-encoding is
+ * not UTF-8 (`%FF%FE`) or is cut short (`100%`). Next's router decodes dynamic params with
+ * decodeURIComponent before any route code runs, throws on such a segment and answers a plain-text
+ * 500 (its fallback /400 render finds no page), so the proxy refuses the request first.
+ * Only a `%` that is not an ASCII escape (`%00`-`%7F`) can make decoding fail: the proxy's
+ * API matcher looks for exactly that.
+ */
+export function undecodablePathReason(pathname: string): string | null {
+  for (const segment of pathname.split("/")) {
+    if (!segment.includes("%")) continue;
+    try {
+      decodeURIComponent(segment);
+    } catch {
+      const shown = segment.length > 80 ? `${segment.slice(0, 80)}…` : segment;
+      return `the path segment "${shown}" is not percent-encoded UTF-8`;
+    }
+  }
+  return null;
+}
+
 /** Headers every response carries (HTML and API alike). */
 export const BASE_SECURITY_HEADERS: Record<string, string> = {
   "X-Content-Type-Options": "nosniff",
