@@ -1,9 +1,14 @@
 "use client";
 import type { RunConfig } from "@distillery/core";
-import { computeLaunchSummary, formatCount, formatDuration } from "../lib/launch-summary.ts";
+import {
+  computeLaunchSummary,
+  expectedThroughput,
+  formatCount,
+  formatDuration,
+} from "../lib/launch-summary.ts";
 import type { ModelShape } from "../lib/model-shapes.ts";
 import type { SequenceFit } from "../lib/sequence-fit.ts";
-import { computeTeacherCost, formatBytes, type ModelSize } from "../lib/teacher-cost.ts";
+import { computeTeacherCost, formatBytes, type ModelSize, parametersOf } from "../lib/teacher-cost.ts";
 
 const percent = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 
@@ -24,20 +29,26 @@ export function LaunchSummaryPanel(props: {
   config: RunConfig | null;
   shape: ModelShape | null;
   dataset: { rows: number; meanTokens: number | null } | null;
-  throughput: { tokensPerSecond: number; runs: number } | null;
+  throughput: {
+    tokensPerSecond: number;
+    runs: number;
+    parameterTokensPerSecond?: number | null;
+    sizedRuns?: number;
+  } | null;
   fit?: SequenceFit;
   /** the base model's and the teacher's sizes (distillation modes with a teacher) */
   student?: ModelSize | null;
   teacher?: (ModelSize & { name: string }) | null;
 }) {
   if (!props.config) return <p className="muted">Fix the fields marked in red to see the summary.</p>;
+  const expected = expectedThroughput(props.throughput, parametersOf(props.student ?? null));
   const s = computeLaunchSummary({
     config: props.config,
     shape: props.shape,
     dataset: props.dataset
       ? { rows: props.dataset.rows, meanTokens: props.dataset.meanTokens ?? undefined }
       : null,
-    tokensPerSecond: props.throughput?.tokensPerSecond ?? null,
+    tokensPerSecond: expected?.tokensPerSecond ?? null,
   });
   return (
     <dl className="summary" data-testid="launch-summary">
@@ -109,8 +120,11 @@ export function LaunchSummaryPanel(props: {
             {formatDuration(s.estimatedSeconds)}
             <span className="muted">
               {" "}
-              at {formatCount(s.tokensPerSecond ?? 0)} tokens/s (median of {props.throughput?.runs} past{" "}
-              {props.config.engine} runs)
+              at {formatCount(s.tokensPerSecond ?? 0)} tokens/s (
+              {expected?.isScaled
+                ? `past ${props.config.engine} runs' speed scaled to this model's size, median of ${expected.runs}`
+                : `median of ${expected?.runs} past ${props.config.engine} runs`}
+              )
             </span>
           </>
         ) : (

@@ -119,9 +119,17 @@ export function useThroughput() {
   return useQuery({
     queryKey: runKeys.throughput(),
     queryFn: () =>
-      fetchJson<{ engines: Record<string, { tokensPerSecond: number; runs: number }> }>(
-        "/api/runs/throughput",
-      ).then((r) => r.engines),
+      fetchJson<{
+        engines: Record<
+          string,
+          {
+            tokensPerSecond: number;
+            runs: number;
+            parameterTokensPerSecond: number | null;
+            sizedRuns: number;
+          }
+        >;
+      }>("/api/runs/throughput").then((r) => r.engines),
   });
 }
 

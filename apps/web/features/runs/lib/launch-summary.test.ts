@@ -5,6 +5,7 @@ import {
   countLoraParameters,
   countModelParameters,
   countTrainRows,
+  expectedThroughput,
   formatDuration,
   readMeanTokens,
 } from "./launch-summary.ts";
@@ -151,5 +152,28 @@ describe("the run's length in the summary", () => {
       "set by max steps; 3 per epoch, so 266.67 passes over the data",
     );
     expect(describeLength({ stepsPerEpoch: 3, epochs: 3 }, -1, 3)).toBe("3 epochs × 3 per epoch");
+  });
+});
+
+describe("expectedThroughput", () => {
+  it("scales past runs' speed to the model's size when both have parameter counts", () => {
+    const measured = { tokensPerSecond: 50_000, runs: 5, parameterTokensPerSecond: 1.35e10, sizedRuns: 4 };
+    expect(expectedThroughput(measured, 135e6)).toEqual({ tokensPerSecond: 100, runs: 4, isScaled: true });
+  });
+
+  it("falls back to the plain median without counts, and to nothing without runs", () => {
+    expect(
+      expectedThroughput({ tokensPerSecond: 900, runs: 3, parameterTokensPerSecond: null }, 135e6),
+    ).toEqual({
+      tokensPerSecond: 900,
+      runs: 3,
+      isScaled: false,
+    });
+    expect(
+      expectedThroughput({ tokensPerSecond: 900, runs: 3, parameterTokensPerSecond: 1e9 }, null),
+    ).toMatchObject({
+      isScaled: false,
+    });
+    expect(expectedThroughput(null, 135e6)).toBeNull();
   });
 });

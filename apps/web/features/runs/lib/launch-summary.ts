@@ -139,3 +139,27 @@ export function formatDuration(seconds: number): string {
   if (h < 48) return `${h} h ${m % 60} min`;
   return `${Math.round(h / 24)} days`;
 }
+
+/**
+ * The tokens/s to expect for a model of `parameters`: past runs' speed scaled by model size when
+ * they and this model have parameter counts (a 135M student runs ~1000× slower than a 135k toy),
+ * else their plain median.
+ */
+export function expectedThroughput(
+  measured: {
+    tokensPerSecond: number;
+    runs: number;
+    parameterTokensPerSecond?: number | null;
+    sizedRuns?: number;
+  } | null,
+  parameters: number | null,
+): { tokensPerSecond: number; runs: number; isScaled: boolean } | null {
+  if (!measured) return null;
+  if (parameters && parameters > 0 && measured.parameterTokensPerSecond)
+    return {
+      tokensPerSecond: measured.parameterTokensPerSecond / parameters,
+      runs: measured.sizedRuns ?? measured.runs,
+      isScaled: true,
+    };
+  return { tokensPerSecond: measured.tokensPerSecond, runs: measured.runs, isScaled: false };
+}
