@@ -20,11 +20,9 @@ export function createRedisOutageReporter(
   log: (level: "warn" | "info", message: string) => void,
 ) {
   const connections = new Set<Redis>();
-  const down = new Set<Redis>();
   let since: number | undefined;
   const where = redactUrl(url);
   const markDown = (redis: Redis, e: Error) => {
-    down.add(redis);
     if (since !== undefined) return;
     since = Date.now();
     const code = (e as { code?: string }).code ?? e.message;
@@ -33,9 +31,11 @@ export function createRedisOutageReporter(
       `Redis at ${where} is unreachable (${code}); retrying. Queued work waits in PostgreSQL until it is back.`,
     );
   };
-  const markUp = (redis: Redis) => {
-    down.delete(redis);
-    if (since === undefined || down.size > 0) return;
+  // One connection ready again means Redis answers again. Waiting for every connection that
+  // failed would wait for ever on one closed while it was retrying: ioredis emits no "end" for a
+  // connection disconnected between reconnect attempts (seen as a missing "back" line).
+  const markUp = () => {
+    if (since === undefined) return;
     log("info", `Redis at ${where} is back after ${((Date.now() - since) / 1000).toFixed(1)} s`);
     since = undefined;
   };
@@ -47,10 +47,9 @@ export function createRedisOutageReporter(
         if (isRedisConnectionError(e) || redis.status !== "ready") markDown(redis, e);
         else log("warn", `Redis error: ${e.message}`);
       });
-      redis.on("ready", () => markUp(redis));
+      redis.on("ready", markUp);
       redis.on("end", () => {
         connections.delete(redis);
-        markUp(redis);
       });
       return redis;
     },
