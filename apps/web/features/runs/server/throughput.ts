@@ -30,7 +30,7 @@ export async function measureThroughput(workspaceId: string) {
         AND (r.summary->'final'->>'tokens_per_second')::float8 > 0
     ) t WHERE n <= 20`;
   const byEngine: Record<string, { tps: number; parameters: number | null }[]> = {};
-  for (const r of rows) (byEngine[r.engine] ??= []).push(r);
+  for (const r of rows) byEngine[r.engine] = [...(byEngine[r.engine] ?? []), r];
   const result: Record<string, EngineThroughput> = {};
   for (const [engine, runs] of Object.entries(byEngine)) {
     const sized = runs.filter((r) => r.parameters !== null && r.parameters > 0);
