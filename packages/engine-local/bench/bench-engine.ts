@@ -21,15 +21,14 @@ import { activeMatmulKernel, describeMatmulKernel, setMatmulKernel } from "../sr
 import { packWeights } from "../src/kernels/matmul-wasm.ts";
 import { getNativeVariants, SIMD_VARIANTS } from "../src/kernels/native-kernel.ts";
 import { getMatmulThreads, setMatmulThreads } from "../src/kernels/parallel.ts";
-import { Rng } from "../src/kernels/rng.ts";
 import { runInArena } from "../src/kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "../src/model/llama-forward.ts";
-import { allocateModel, initializeModel, listLoraParams, packableWeights } from "../src/model/llama-model.ts";
-import { attachLora } from "../src/model/lora.ts";
+import { packableWeights } from "../src/model/llama-model.ts";
 import { crossEntropy } from "../src/model/ops/cross-entropy.ts";
 import { zeroGrad } from "../src/model/param.ts";
 import { makeTinyConfig } from "../src/model/test-helpers.ts";
-import { clipGradNorm, createAdamWState, stepAdamW } from "../src/train/adamw.ts";
+import { clipGradNorm, stepAdamW } from "../src/train/adamw.ts";
+import { setupLoraStep } from "./lora-step-setup.ts";
 
 interface Shape {
   vocab: number;
@@ -77,27 +76,7 @@ function benchEngine(s: Shape): number {
     headDim: s.hidden / s.heads,
     maxPositions: s.seq + 1,
   });
-  const model = allocateModel(config);
-  initializeModel(model, 0, 0.02);
-  attachLora(
-    model,
-    {
-      r: s.r,
-      alpha: s.alpha,
-      dropout: 0,
-      targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"],
-      useRslora: false,
-    },
-    0,
-  );
-  const params = listLoraParams(model);
-  const rng = Rng.fromSeed(1);
-  for (const p of params)
-    if (p.name.includes("lora_B")) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * 1e-3;
-  const opt = createAdamWState(params);
-  const rows = s.batch * s.seq;
-  const ids = Int32Array.from({ length: rows }, () => rng.int(s.vocab));
-  const targets = Int32Array.from({ length: rows }, () => rng.int(s.vocab));
+  const { model, params, opt, rows, ids, targets } = setupLoraStep(config, s);
   const times: number[] = [];
   // as runTraining does: the frozen base stays in wasm memory for the whole loop
   const unpack = packWeights(packableWeights(model, true), true);

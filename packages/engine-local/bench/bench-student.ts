@@ -15,15 +15,14 @@ import { generateTokens } from "../src/generate/generate-tokens.ts";
 import { activeMatmulKernel, setMatmulKernel } from "../src/kernels/matmul.ts";
 import { packWeights } from "../src/kernels/matmul-wasm.ts";
 import { setMatmulThreads } from "../src/kernels/parallel.ts";
-import { Rng } from "../src/kernels/rng.ts";
 import { getSharedMemory, runInArena } from "../src/kernels/wasm-memory.ts";
 import { backwardTrain, forwardTrain } from "../src/model/llama-forward.ts";
-import { allocateModel, initializeModel, listLoraParams, packableWeights } from "../src/model/llama-model.ts";
-import { attachLora } from "../src/model/lora.ts";
+import { packableWeights } from "../src/model/llama-model.ts";
 import { crossEntropy } from "../src/model/ops/cross-entropy.ts";
 import { zeroGrad } from "../src/model/param.ts";
 import { makeTinyConfig } from "../src/model/test-helpers.ts";
-import { clipGradNorm, createAdamWState, stepAdamW } from "../src/train/adamw.ts";
+import { clipGradNorm, stepAdamW } from "../src/train/adamw.ts";
+import { setupLoraStep } from "./lora-step-setup.ts";
 
 const STUDENT = {
   vocab: 49152,
@@ -66,27 +65,7 @@ function main(): void {
     tieWordEmbeddings: s.tie,
     maxPositions: Math.max(s.seq + 1, 256),
   });
-  const model = allocateModel(config);
-  initializeModel(model, 0, 0.02);
-  attachLora(
-    model,
-    {
-      r: s.r,
-      alpha: s.alpha,
-      dropout: 0,
-      targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"],
-      useRslora: false,
-    },
-    0,
-  );
-  const params = listLoraParams(model);
-  const rng = Rng.fromSeed(1);
-  for (const p of params)
-    if (p.name.includes("lora_B")) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.normal() * 1e-3;
-  const opt = createAdamWState(params);
-  const rows = s.batch * s.seq;
-  const ids = Int32Array.from({ length: rows }, () => rng.int(s.vocab));
-  const targets = Int32Array.from({ length: rows }, () => rng.int(s.vocab));
+  const { model, params, opt, rng, rows, ids, targets } = setupLoraStep(config, s);
   console.log(
     `student: SmolLM2-135M config (${s.layers} layers, d ${s.hidden}, ff ${s.intermediate}, heads ${s.heads}/${s.kv_heads}×${s.head_dim}, vocab ${s.vocab}), LoRA r${s.r} on q/k/v/o, batch ${s.batch}×${s.seq}; kernel ${activeMatmulKernel()}, ${threads} thread(s)`,
   );
