@@ -1,6 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { expect, type Page, test } from "@playwright/test";
+import { runTs } from "../fixtures/team.ts";
 
 /**
  * Logit distillation end to end: the run form's Distillation section (mode, teacher picker with
@@ -8,25 +7,12 @@ import { expect, type Page, test } from "@playwright/test";
  * another tokenizer at its field, and a logit-KD run on the CPU engine whose KD and CE curves
  * grow on the run page. Seeds its own tiny models and dataset through the real packages.
  */
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 interface Seeded {
   studentId: string;
   teacherId: string;
   strangerId: string;
   versionId: string;
-}
-
-function runTs<T>(code: string): T {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    cwd: ROOT,
-    env: process.env,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  if (r.status !== 0) throw new Error(`seeding failed (${r.status}): ${r.stderr}`);
-  const last = r.stdout.trim().split("\n").pop() ?? "";
-  return JSON.parse(last) as T;
 }
 
 /**

@@ -1,28 +1,16 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { expect, test } from "@playwright/test";
+import { ROOT, runTs } from "../fixtures/team.ts";
 
 /**
  * A model comes from "the Hub" (a local server that serves the Hub's routes, on the port the
  * stack pointed HF_ENDPOINT at), is trained on the CPU, and its adapter is downloaded from the
  * run page. The first download of the weights is cut mid-file: the worker resumes it with Range.
  */
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const tag = Date.now().toString(36);
 const REPO = `e2e-org/tiny-student-${tag}`;
 let hub: ChildProcess | undefined;
-
-function runTs<T>(code: string): T {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    cwd: ROOT,
-    env: process.env,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  if (r.status !== 0) throw new Error(`seeding failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as T;
-}
 
 /** Writes a tiny Llama student (random weights, real BPE tokenizer) and serves it as a Hub repo. */
 async function startHub(): Promise<ChildProcess> {

@@ -1,6 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { expect, test } from "@playwright/test";
+import { runTs } from "../fixtures/team.ts";
 
 /**
  * The end of the loop: the demo's base student and its distilled version (LoRA adapter on the
@@ -9,7 +8,6 @@ import { expect, test } from "@playwright/test";
  * base model in the catalog, a succeeded run with its adapter artifact in blob storage, and the
  * held-out set as a dataset version the run evaluates on.
  */
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 interface Seeded {
   baseName: string;
@@ -21,19 +19,9 @@ interface Seeded {
   distilledAccuracy: number;
 }
 
-function runTs<T>(code: string): T {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
-    cwd: ROOT,
-    env: process.env,
-    encoding: "utf8",
-    timeout: 1_800_000,
-  });
-  if (r.status !== 0) throw new Error(`seeding failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as T;
-}
-
 function seedDemoStudents(tag: string): Seeded {
-  return runTs<Seeded>(`
+  return runTs<Seeded>(
+    `
     import { cpSync, mkdtempSync } from "node:fs";
     import { tmpdir } from "node:os";
     import { join } from "node:path";
@@ -73,7 +61,9 @@ function seedDemoStudents(tag: string): Seeded {
       problem: problem.messages[0].content, reference: problem.reference ?? problem.answer,
       baseAccuracy: demo.base_accuracy, distilledAccuracy: demo.distilled_accuracy,
     }));
-  `);
+  `,
+    1_800_000,
+  );
 }
 
 let seeded: Seeded;
