@@ -163,8 +163,10 @@ class Text(unittest.TestCase):
         self.assertEqual(argv[:3], ["python3", "-m", "vllm.entrypoints.openai.api_server"])
         joined = " ".join(argv)
         for part in ("--model /m", "--port 8001", "--reasoning-parser deepseek_r1", "--served-model-name base",
-                     "--max-model-len 4096", "--api-key k"):
+                     "--max-model-len 4096"):
             self.assertIn(part, joined)
+        self.assertNotIn("k", argv)  # the key goes in VLLM_API_KEY, never on the command line
+        self.assertNotIn("--api-key", argv)
         lora = vllm_command("python3", "/m", "run_1", "0.0.0.0", 8001, adapter="/a")
         self.assertIn("--lora-modules run_1=/a", " ".join(lora))
 

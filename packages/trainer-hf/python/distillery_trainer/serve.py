@@ -647,11 +647,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--served-name", help="the model id clients ask for (default: the model path)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--engine", default="auto", choices=["auto", "transformers", "vllm"])
+    # "scripted": serve_scripted.ScriptedRunner (no torch, no model: tests of the process itself)
+    parser.add_argument("--engine", default="auto", choices=["auto", "transformers", "vllm", "scripted"])
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"])
     parser.add_argument("--device", help="cuda, cuda:1, cpu (default: cuda when there is one)")
     parser.add_argument("--max-batch", type=int, default=8, help="sequences decoded together")
     parser.add_argument("--max-model-len", type=int, help="vLLM: the context it reserves for")
+    parser.add_argument("--script", default="", help="scripted: the answer to every request")
+    parser.add_argument("--script-delay", type=float, default=0.0, help="scripted: seconds per token")
+    parser.add_argument("--script-load-seconds", type=float, default=0.0, help="scripted: how long loading takes")
     args = parser.parse_args(argv)
     api_key = os.environ.get("DISTILLERY_SERVE_API_KEY") or None
     served = args.served_name or args.model
@@ -668,15 +672,25 @@ def main(argv: Optional[List[str]] = None) -> int:
             dtype=args.dtype,
             adapter=args.adapter,
         )
-        sys.stderr.write(f"[serve] vLLM: {' '.join(a for a in argv_vllm if a != api_key)}\n")
+        if api_key:
+            os.environ["VLLM_API_KEY"] = api_key  # execv keeps the environment; never on argv
+        sys.stderr.write(f"[serve] vLLM: {' '.join(argv_vllm)}\n")
         sys.stderr.flush()
         os.execv(shutil.which(sys.executable) or sys.executable, argv_vllm)
-    runner = Runner(args.model, args.adapter, args.dtype, args.device, max(1, args.max_batch))
+    if engine == "scripted":
+        from .serve_scripted import ScriptedRunner
+
+        if not os.path.isdir(args.model):
+            raise SystemExit(f"--model {args.model}: not a directory")
+        time.sleep(max(0.0, args.script_load_seconds))  # as a model takes time to load
+        runner: Any = ScriptedRunner(args.script, delay=max(0.0, args.script_delay))
+    else:
+        runner = Runner(args.model, args.adapter, args.dtype, args.device, max(1, args.max_batch))
     httpd = ThreadingHTTPServer((args.host, args.port), make_handler(Server(runner, served, api_key)))
     httpd.daemon_threads = True
     sys.stderr.write(
         f"[serve] {served} on http://{args.host}:{httpd.server_address[1]}/v1 "
-        f"(transformers, {runner.device}, context {runner.context}, batch {runner.max_batch})\n"
+        f"({engine}, {runner.device}, context {runner.context}, batch {runner.max_batch})\n"
     )
     sys.stderr.flush()
     try:

@@ -505,6 +505,6 @@ def vllm_command(
         argv += ["--served-model-name", served_name]
     if max_model_len:
         argv += ["--max-model-len", str(max_model_len)]
-    if api_key:
-        argv += ["--api-key", api_key]
+    # the key is not an argument (a process list shows those): vLLM reads VLLM_API_KEY, which
+    # serve.main sets; `api_key` only says whether one is required
     return argv
