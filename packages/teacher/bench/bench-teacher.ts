@@ -6,9 +6,14 @@
  * busy machine. Rows go to memory, or with BENCH_DB=<admin url> to Postgres as the worker stores
  * them. Last line:
  *   {"requests_per_s", "bound_per_s", "efficiency", "p95_overhead_ms", …}
- * bound = concurrency / latency. p95_overhead_ms is the loop's own: a request's wall time in the
- * loop minus the endpoint's own time for it (from its body read to its answer written, which is
- * 200 ms plus the endpoint's lateness); p95_wall_overhead_ms is the wall time minus 200 ms.
+ * bound = concurrency / latency. p95_overhead_ms is the loop's own time per request: from its
+ * slot being free to the request handed to the OS, plus from the endpoint having written the
+ * answer to the row stored (both processes stamp the system's monotonic clock). The endpoint's
+ * 200 ms, its lateness and its time to read the request are not in it; the loop's time to read
+ * and parse the answer, to verify and store the row, and any wait behind other answers are.
+ * p95_overhead_prev_ms is the earlier definition (the request's wall time in the loop, row
+ * stored excluded, minus the endpoint's time from its body read to its answer written: it also
+ * counted the endpoint's own lag in reading a request); p95_wall_overhead_ms is wall − 200 ms.
  */
 import { spawn } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -44,6 +49,10 @@ const prompts = Array.from({ length: PROMPTS }, (_, i) => ({
   reference: String(2 * i + 7),
 }));
 const rows: GeneratedRow[] = [];
+/** performance.now() when each row was stored, by prompt index */
+const storedAt = new Map<number, number>();
+// performance.now() and process.hrtime read the same monotonic clock: one offset between them
+const hrOffset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 // BENCH_DB=<admin url> (or BENCH_DB=1 with TEST_ADMIN_DATABASE_URL): rows go to Postgres as the
 // worker stores them (one idempotent insert per row), in a throwaway database
 let persistRow = async (_r: GeneratedRow) => {};
@@ -103,6 +112,7 @@ const counters = await runGeneration({
   concurrency: CONCURRENCY,
   persist: async (r) => {
     await persistRow(r);
+    storedAt.set(r.promptIndex, performance.now());
     rows.push(r);
   },
 });
@@ -118,16 +128,27 @@ const endpointCpuMsPerRequest =
   (endpointAfter.cpu.user - endpointBefore.cpu.user + endpointAfter.cpu.system - endpointBefore.cpu.system) /
   1000 /
   PROMPTS;
-const endpointMs = new Map(endpointAfter.requests.map((r) => [r.prompt, r.ms]));
+const endpointMs = new Map(endpointAfter.requests.map((r) => [r.prompt, r]));
 const wallOverheads: number[] = [];
+const prevOverheads: number[] = [];
 const ownOverheads: number[] = [];
+const beforeSend: number[] = [];
+const afterAnswer: number[] = [];
 const late: number[] = [];
 for (const r of rows) {
-  const ms = endpointMs.get(prompts[r.promptIndex]?.prompt ?? "");
-  if (ms === undefined || r.tries !== 1) throw new Error(`no endpoint timing for row ${r.promptIndex}`);
+  const e = endpointMs.get(prompts[r.promptIndex]?.prompt ?? "");
+  const stored = storedAt.get(r.promptIndex);
+  const sentAt = r.completion?.sentAt;
+  if (!e || r.tries !== 1 || stored === undefined || sentAt === undefined || r.startedAt === undefined)
+    throw new Error(`no timing for row ${r.promptIndex}`);
+  const toSend = sentAt - r.startedAt;
+  const toStored = stored + hrOffset - e.answeredAt;
+  beforeSend.push(toSend);
+  afterAnswer.push(toStored);
+  ownOverheads.push(toSend + toStored);
   wallOverheads.push(r.wallMs - LATENCY_MS);
-  ownOverheads.push(r.wallMs - ms);
-  late.push(ms - LATENCY_MS);
+  prevOverheads.push(r.wallMs - e.ms);
+  late.push(e.ms - LATENCY_MS);
 }
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -142,7 +163,9 @@ const roundsCap = PROMPTS / CONCURRENCY / Math.ceil(PROMPTS / CONCURRENCY);
 console.log(
   `${rows.length} requests in ${seconds.toFixed(2)} s, ${counters.accepted} verified, ${counters.failed} failed, ` +
     `${Math.round(tokens / seconds)} tokens/s streamed${process.env.BENCH_DB ? ", rows stored in Postgres" : ""}\n` +
-    `  the loop's own overhead p50 ${quantile(ownOverheads, 0.5).toFixed(2)} / p95 ${quantile(ownOverheads, 0.95).toFixed(2)} / p99 ${quantile(ownOverheads, 0.99).toFixed(2)} ms; ` +
+    `  the loop's own overhead p50 ${quantile(ownOverheads, 0.5).toFixed(2)} / p95 ${quantile(ownOverheads, 0.95).toFixed(2)} / p99 ${quantile(ownOverheads, 0.99).toFixed(2)} ms ` +
+    `(slot free → sent p50 ${quantile(beforeSend, 0.5).toFixed(2)} / p95 ${quantile(beforeSend, 0.95).toFixed(2)}; answer written → stored p50 ${quantile(afterAnswer, 0.5).toFixed(2)} / p95 ${quantile(afterAnswer, 0.95).toFixed(2)}); ` +
+    `earlier definition p50 ${quantile(prevOverheads, 0.5).toFixed(2)} / p95 ${quantile(prevOverheads, 0.95).toFixed(2)} ms; ` +
     `wall − 200 ms p50 ${quantile(wallOverheads, 0.5).toFixed(2)} / p95 ${quantile(wallOverheads, 0.95).toFixed(2)} ms; ` +
     `the endpoint's lateness p50 ${quantile(late, 0.5).toFixed(2)} / p95 ${quantile(late, 0.95).toFixed(2)} ms\n` +
     `  CPU a request: the loop ${cpuMsPerRequest.toFixed(2)} ms (system ${(cpu.system / 1000 / PROMPTS).toFixed(2)}), the endpoint ${endpointCpuMsPerRequest.toFixed(2)} ms; ` +
@@ -155,6 +178,8 @@ console.log(
     bound_per_s: boundPerS,
     efficiency: Math.round((requestsPerS / boundPerS) * 1000) / 1000,
     p95_overhead_ms: ms2(quantile(ownOverheads, 0.95)),
+    p50_overhead_ms: ms2(quantile(ownOverheads, 0.5)),
+    p95_overhead_prev_ms: ms2(quantile(prevOverheads, 0.95)),
     p95_wall_overhead_ms: ms2(quantile(wallOverheads, 0.95)),
     endpoint_p95_late_ms: ms2(quantile(late, 0.95)),
     load_avg: Math.round(loadAfter * 10) / 10,

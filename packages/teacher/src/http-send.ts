@@ -15,7 +15,14 @@ const agents = {
 /** Sends a request; resolves with the response once its headers arrive. */
 export function sendRequest(
   url: string,
-  options: { method: "GET" | "POST"; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  options: {
+    method: "GET" | "POST";
+    headers: Record<string, string>;
+    body?: string;
+    signal: AbortSignal;
+    /** called once the whole request has been handed to the OS */
+    onSent?: () => void;
+  },
 ): Promise<IncomingMessage> {
   const u = new URL(url);
   const isHttps = u.protocol === "https:";
@@ -41,6 +48,7 @@ export function sendRequest(
       resolve,
     );
     req.on("error", reject);
+    if (options.onSent) req.once("finish", options.onSent);
     req.end(body);
   });
 }

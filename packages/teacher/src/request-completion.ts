@@ -32,6 +32,8 @@ export interface TimedCompletion extends NormalizedCompletion {
   latencyMs: number;
   /** ms to the first byte of the body (streamed) or the whole answer */
   firstByteMs: number;
+  /** performance.now() when the request had been handed to the OS (the benchmark's overhead) */
+  sentAt?: number;
 }
 
 /** Never let a key into a message, even if a server echoes it back. */
@@ -179,6 +181,7 @@ export async function requestCompletion(
   options.signal?.addEventListener("abort", onCancel, { once: true });
   const started = performance.now();
   let firstByteMs = 0;
+  let sentAt = 0;
   arm();
   try {
     const res = await sendRequest(req.url, {
@@ -186,6 +189,9 @@ export async function requestCompletion(
       headers: req.headers,
       body: JSON.stringify(req.body),
       signal: controller.signal,
+      onSent: () => {
+        sentAt = performance.now();
+      },
     });
     arm();
     const status = res.statusCode ?? 0;
@@ -224,7 +230,7 @@ export async function requestCompletion(
     if (completion.answer === "" && completion.reasoning === null && completion.finishReason !== "length") {
       throw new TeacherError("empty", `teacher "${name}" answered with empty text`);
     }
-    return { ...completion, latencyMs: performance.now() - started, firstByteMs };
+    return { ...completion, latencyMs: performance.now() - started, firstByteMs, sentAt: sentAt || started };
   } catch (e) {
     const error = describeFetchError(e, name, reason);
     // a model ollama says cannot think separately: ask again without `think` (inline tags, if any)

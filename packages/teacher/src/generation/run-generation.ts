@@ -36,6 +36,8 @@ export interface GeneratedRow {
   failures: string[];
   /** ms from taking the task to handing the row over (limiter waits, retries and all) */
   wallMs: number;
+  /** performance.now() when the task was taken (its slot was free) */
+  startedAt?: number;
 }
 
 export interface LiveCounters {
@@ -212,6 +214,7 @@ export async function runGeneration(o: GenerationOptions): Promise<LiveCounters>
       tries: outcome.attempts,
       failures: outcome.failures,
       wallMs: 0,
+      startedAt: started,
     };
     if (outcome.value) {
       const c = outcome.value;

@@ -68,8 +68,12 @@ export interface FakeTeacherOptions {
 
 /** `GET /_bench/timings`: what the endpoint spent, to tell it apart from the client's overhead. */
 export interface FakeTeacherTimings {
-  /** per chat request, in arrival order: the prompt and ms from body read to answer written */
-  requests: { prompt: string; ms: number }[];
+  /**
+   * per chat request, in arrival order: the prompt, ms from body read to answer written, and
+   * when the answer was written (`answeredAt`: the system's monotonic clock in ms,
+   * `process.hrtime`, which every process on the machine shares)
+   */
+  requests: { prompt: string; ms: number; answeredAt: number }[];
   /** this process's CPU (process.cpuUsage(), µs) */
   cpu: { user: number; system: number };
 }
@@ -408,6 +412,7 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
             timings.push({
               prompt: lastUserMessage(body as { messages?: { role?: string; content?: unknown }[] }),
               ms: performance.now() - receivedAt,
+              answeredAt: Number(process.hrtime.bigint()) / 1e6,
             });
         },
         () => res.destroy(),
