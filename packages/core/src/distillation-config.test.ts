@@ -138,4 +138,22 @@ describe("distillation config", () => {
       }),
     ).toEqual([expect.stringMatching(/^distillation\.teacherLogits: feature matching needs/)]);
   });
+
+  it("a teacher endpoint stands in for the catalog teacher in logit and on-policy only", () => {
+    const e = { teacherEndpoint: { teacherId: "t1" } };
+    expect(issuesOf({ ...base, distillation: { ...e, mode: "logit" } })).toEqual([]);
+    expect(issuesOf({ ...base, distillation: { ...e, mode: "on-policy" } })).toEqual([]);
+    expect(issuesOf({ ...base, distillation: { ...e, mode: "logit", teacher: { modelId: "m2" } } })).toEqual([
+      expect.stringMatching(/^distillation\.teacherEndpoint: pick one teacher/),
+    ]);
+    expect(
+      issuesOf({ ...base, distillation: { ...e, mode: "feature", feature: { layers: [{ student: 1, teacher: 1 }] } } }),
+    ).toEqual([
+      expect.stringMatching(/^distillation\.teacher\.modelId: feature distillation/),
+      expect.stringMatching(/^distillation\.teacherEndpoint: feature matching needs the teacher's hidden states/),
+    ]);
+    expect(issuesOf({ ...base, distillation: { ...e, mode: "sft" } })).toEqual([
+      expect.stringMatching(/^distillation\.mode: a teacher endpoint is set but the mode is sft/),
+    ]);
+  });
 });

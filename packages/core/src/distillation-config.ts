@@ -16,6 +16,20 @@ export const ZDistillationTeacher = z.object({
 });
 
 /**
+ * A teacher endpoint (packages/teacher, an OpenAI-compatible server that returns vLLM's
+ * `prompt_logprobs`) as the distillation teacher instead of a catalog model: asked for the
+ * top-k log-probabilities of every batch (logit) or of the student's samples (on-policy).
+ */
+export const ZDistillationTeacherEndpoint = z
+  .object({
+    teacherId: z.string().min(1, "pick the teacher endpoint").describe("the teacher endpoint's id"),
+  })
+  .describe("logit / on-policy: a teacher endpoint that returns prompt_logprobs (vLLM) instead of a catalog model");
+
+/** top-k an endpoint teacher is asked for when the run sets none */
+export const DEFAULT_ENDPOINT_TOP_K = 20;
+
+/**
  * One student layer matched to one teacher layer. Indexes are hidden states as transformers'
  * `output_hidden_states` counts them: 0 = the embeddings, i = the output of decoder layer i
  * (before the final norm), up to the model's number of layers.
@@ -69,6 +83,8 @@ export const ZTeacherLogitsRef = z
 export const ZDistillationConfig = z.object({
   mode: z.enum(DISTILLATION_MODES).default("sft"),
   teacher: ZDistillationTeacher.optional(),
+  /** logit / on-policy: a teacher endpoint instead of `teacher` */
+  teacherEndpoint: ZDistillationTeacherEndpoint.optional(),
   /**
    * Generalised JSD weight as TRL's GKDTrainer: 0 = forward KL(teacher‖student), 1 = reverse
    * KL(student‖teacher). Unset: 0 for logit, 1 for on-policy (the per-token reverse KL).
@@ -116,10 +132,27 @@ export function distillationConfigIssues(
       path: ["training", "completionOnlyLoss"],
       message: "on-policy distillation trains on the sampled completions only: turn completion-only loss on",
     });
-  if (d.mode !== "sft" && !d.teacher)
+  if (d.mode !== "sft" && !d.teacher && !(d.teacherEndpoint && d.mode !== "feature"))
     issues.push({
       path: ["distillation", "teacher", "modelId"],
       message: `${d.mode} distillation learns from a teacher's distribution: pick the teacher model`,
+    });
+  if (d.teacher && d.teacherEndpoint)
+    issues.push({
+      path: ["distillation", "teacherEndpoint"],
+      message: "pick one teacher: a catalog model or a teacher endpoint, not both",
+    });
+  if (d.teacherEndpoint && (d.mode === "feature" || d.feature))
+    issues.push({
+      path: ["distillation", "teacherEndpoint"],
+      message:
+        "feature matching needs the teacher's hidden states, which an endpoint does not return: pick a catalog teacher",
+    });
+  if (d.teacherEndpoint && d.mode === "sft")
+    issues.push({
+      path: ["distillation", "mode"],
+      message:
+        "a teacher endpoint is set but the mode is sft (text only): pick logit or on-policy, or remove the endpoint",
     });
   if (d.mode === "feature" && !d.feature)
     issues.push({

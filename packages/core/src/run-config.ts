@@ -273,6 +273,20 @@ export const ZEngineJob = z.object({
     baseModelNameOrPath: z.string().min(1).optional(),
     /** HF model directory of the teacher (distillation modes logit and on-policy) */
     teacherModel: z.string().min(1).optional(),
+    /**
+     * a teacher endpoint (distillation.teacherEndpoint): where and what to ask; its API key is
+     * never here (it reaches the engine in DISTILLERY_TEACHER_API_KEY or a 0600 file, keyFile)
+     */
+    teacherEndpoint: z
+      .object({
+        name: z.string().min(1),
+        baseUrl: z.string().min(1),
+        model: z.string().min(1),
+        /** a file (mode 0600) holding the key; absent: DISTILLERY_TEACHER_API_KEY, else none */
+        keyFile: z.string().min(1).optional(),
+        requestsPerMinute: z.number().int().positive().optional(),
+      })
+      .optional(),
     /** folder of a stored "teacher logits" artifact (logit mode with distillation.teacherLogits) */
     teacherLogits: z.string().min(1).optional(),
     /** JSONL of EngineExample */
