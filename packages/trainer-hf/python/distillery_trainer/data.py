@@ -46,13 +46,40 @@ def block_diagonal_mask(seq_lens: Sequence[Sequence[int]], width: int, dtype: to
     return mask[:, None, :, :]
 
 
+def example_layout(mode: str, features: Sequence) -> Optional[list]:
+    """Per batch row, its examples as (source, input_ids, labels) in order; None when an example
+    has no source (eval batches: stored teacher logits cover the training rows only)."""
+    rows: list = []
+    for f in features:
+        if isinstance(f, TokenizedExample):
+            if f.source is None:
+                return None
+            rows.append([(f.source, f.input_ids, f.labels)])
+            continue
+        sources = f.get("sources") or []
+        if len(sources) != len(f["seq_lens"]) or any(s is None for s in sources):
+            return None
+        row, start = [], 0
+        for source, n in zip(sources, f["seq_lens"]):
+            row.append((source, f["input_ids"][start : start + n], f["labels"][start : start + n]))
+            start += n
+        rows.append(row)
+    if mode == "flat":  # the whole batch is one row
+        return [[seg for row in rows for seg in row]]
+    return rows
+
+
 class Collator:
-    def __init__(self, mode: str, pad_id: int, mask_dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, mode: str, pad_id: int, mask_dtype: torch.dtype = torch.float32, stored_topk=None) -> None:
+        """stored_topk (teacher_logits.StoredTopK): training batches also carry the stored teacher
+        top-k, as teacher_topk_ids [B, W, k] and teacher_topk_logprobs [B, W, k] (entry t: the
+        distribution of the token at t + 1)."""
         if mode not in PACKING_MODES:
             raise ValueError(f"unknown packing mode {mode}")
         self.mode = mode
         self.pad_id = pad_id
         self.mask_dtype = mask_dtype
+        self.stored_topk = stored_topk
 
     def __call__(self, features: Sequence) -> dict:
         if self.mode == "padded":
@@ -69,6 +96,12 @@ class Collator:
                 batch["attention_mask"] = block_diagonal_mask(lists["seq_lens"], width, self.mask_dtype)
         # Counted by the trainer for tokens/s and removed before the forward pass.
         batch["num_tokens"] = int(lists["num_tokens"])
+        if self.stored_topk is not None:
+            layout = example_layout(self.mode, features)
+            if layout is not None:
+                ids, lps = self.stored_topk.rows(layout, batch["input_ids"].shape[1])
+                batch["teacher_topk_ids"] = torch.from_numpy(ids)
+                batch["teacher_topk_logprobs"] = torch.from_numpy(lps)
         return batch
 
 

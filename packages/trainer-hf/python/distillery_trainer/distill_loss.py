@@ -16,6 +16,11 @@ import torch
 TINY = 1e-30
 
 
+def ce_input(logits: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy in float32 at least (bf16/fp16 logits upcast; float64 kept, for the parity tests)."""
+    return logits if logits.dtype == torch.float64 else logits.float()
+
+
 def _bucket_divergence(P: torch.Tensor, Q: torch.Tensor, beta: float) -> torch.Tensor:
     """Per-row divergence between bucket distributions P (teacher) and Q (student), [rows, n]."""
     q = Q.clamp_min(TINY)
@@ -100,7 +105,7 @@ def mixed_loss(
         topk_ids=None if topk_ids is None else topk_ids.reshape(-1, topk_ids.shape[-1]),
         topk_logprobs=None if topk_logprobs is None else topk_logprobs.reshape(-1, topk_logprobs.shape[-1]),
     )
-    ce_sum = torch.nn.functional.cross_entropy(flat.float(), t.clamp_min(0), reduction="none")[t >= 0].sum()
+    ce_sum = torch.nn.functional.cross_entropy(ce_input(flat), t.clamp_min(0), reduction="none")[t >= 0].sum()
     n = max(count, 1)
     loss = (alpha * ce_sum + (1 - alpha) * kd_sum) / n
     return {"loss": loss, "kd_loss": float(kd_sum) / n, "ce_loss": float(ce_sum) / n, "top1_agreement": agree / n}

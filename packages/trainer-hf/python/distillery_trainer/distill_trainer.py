@@ -13,7 +13,7 @@ import random
 
 import torch
 
-from .distill_loss import feature_losses, mixed_loss
+from .distill_loss import ce_input, feature_losses, mixed_loss
 from .errors import TrainerError
 
 
@@ -118,9 +118,13 @@ def make_distill_trainer(base_cls):
     """A subclass of the run's Trainer class that distils from `teacher`."""
 
     class DistillTrainer(base_cls):
-        def __init__(self, *args, teacher, distillation: dict, tokenizer, seed: int, **kwargs) -> None:
+        def __init__(self, *args, teacher, distillation: dict, tokenizer, seed: int, endpoint=None, **kwargs) -> None:
+            """teacher: the frozen model, or None when the batches carry the stored top-k
+            (teacher_topk_ids / teacher_topk_logprobs, from the collator) or an endpoint
+            (endpoint_teacher.EndpointTeacher) scores them."""
             super().__init__(*args, **kwargs)
             self.teacher = teacher
+            self.endpoint = endpoint
             self.d = distillation
             self.beta = resolve_beta(distillation)
             self.alpha = 0.0 if distillation["mode"] == "on-policy" and distillation["lmbda"] == 1 else distillation["alpha"]
@@ -129,6 +133,12 @@ def make_distill_trainer(base_cls):
             self._sums: dict = {}
             self.feature = distillation.get("feature")
             self.projections = None
+            if self.feature and teacher is None:
+                raise TrainerError(
+                    "feature matching needs the teacher's hidden states: run the teacher model (not stored logits or an endpoint)",
+                    code="config_invalid",
+                    field="distillation.feature",
+                )
             if self.feature:
                 check_feature_layers(self.feature, self.model.config.num_hidden_layers, teacher.config.num_hidden_layers)
                 device = next(self.model.parameters()).device
@@ -212,6 +222,24 @@ def make_distill_trainer(base_cls):
             self._add("sampled_length", sum(lens) / max(len(lens), 1))
             return {"input_ids": new_ids, "attention_mask": new_mask, "labels": new_labels}
 
+        def _endpoint_teacher(self, inputs, labels, k: int, device):
+            """The endpoint's top-k of this batch's counted tokens (one request per example)."""
+            from .endpoint_teacher import endpoint_topk
+
+            pos = inputs.get("position_ids")
+            mask = inputs.get("attention_mask")
+            ids, lps, target = endpoint_topk(
+                self.endpoint,
+                inputs["input_ids"].tolist(),
+                labels.tolist(),
+                k,
+                position_ids=None if pos is None else pos.tolist(),
+                attention_mask=None if mask is None or mask.dim() != 2 else mask.tolist(),
+            )
+            ids_t = torch.from_numpy(ids).to(device)[:, :-1]
+            lps_t = torch.from_numpy(lps).to(device)[:, :-1]
+            return {"topk_ids": ids_t, "topk_logprobs": lps_t}, torch.from_numpy(target).to(device)[:, :-1]
+
         def _stop_ids(self):
             ids = []
             for t in ("<|end|>", "<|im_end|>", "<|eot_id|>", "<|endoftext|>"):
@@ -221,10 +249,13 @@ def make_distill_trainer(base_cls):
             return ids
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            stored_ids = inputs.pop("teacher_topk_ids", None)
+            stored_lps = inputs.pop("teacher_topk_logprobs", None)
             if self.d["mode"] == "on-policy" and self.coin.random() < self.d["lmbda"]:
                 inputs = self._on_policy_batch(model, inputs)
             labels = inputs.pop("labels")
             inputs.pop("num_tokens", None)
+            teacher_logits = None
             if self.feature:
                 outputs, student_hs = hidden_states_of(model, inputs)
                 with torch.no_grad():
@@ -232,23 +263,36 @@ def make_distill_trainer(base_cls):
                 teacher_logits = teacher_out.logits
             else:
                 outputs = model(**inputs, use_cache=False)
-                with torch.no_grad():
-                    teacher_logits = self.teacher(**inputs, use_cache=False).logits
+                if self.teacher is not None:
+                    with torch.no_grad():
+                        teacher_logits = self.teacher(**inputs, use_cache=False).logits
             # position t predicts labels[t + 1]
             s = outputs.logits[:, :-1, :]
-            t = teacher_logits[:, :-1, : s.shape[-1]]
             y = labels[:, 1:]
             k = self.d.get("topK")
-            teacher = {"teacher_logits": t}
-            if k:  # the teacher as an endpoint or a stored artifact gives it: top-k log-probs + a tail bucket
-                top = torch.log_softmax(t.float(), -1).topk(int(k), dim=-1)
-                teacher = {"topk_ids": top.indices, "topk_logprobs": top.values}
+            target_lp = None
+            teacher = None
+            if teacher_logits is not None:
+                t = teacher_logits[:, :-1, : s.shape[-1]]
+                teacher = {"teacher_logits": t}
+                if k:  # as the teacher gives it from an endpoint or a stored artifact: top-k log-probs + a tail bucket
+                    top = torch.log_softmax(t.float(), -1).topk(int(k), dim=-1)
+                    teacher = {"topk_ids": top.indices, "topk_logprobs": top.values}
+                with torch.no_grad():
+                    target_lp = torch.log_softmax(t.float(), -1).gather(-1, y.clamp_min(0)[..., None]).squeeze(-1)
+            elif stored_ids is not None:
+                # stored teacher logits: entry t is the distribution of the token at t + 1 (as labels)
+                teacher = {"topk_ids": stored_ids[:, :-1], "topk_logprobs": stored_lps[:, :-1]}
+            elif self.endpoint is not None:
+                teacher, target_lp = self._endpoint_teacher(inputs, labels, int(k or 20), s.device)
+            # else: stored teacher logits and an eval batch (they cover the training rows): the
+            # data's cross-entropy alone, as engine-local evaluates
             counted = y >= 0
             n = max(int(counted.sum()), 1)
-            if self.d["mode"] == "feature":
-                # no divergence: the data's cross-entropy whole, plus weight x the hidden-state MSE
+            if self.d["mode"] == "feature" or teacher is None:
+                # no divergence: the data's cross-entropy whole (feature mode adds weight x the MSE)
                 flat = s.reshape(-1, s.shape[-1])
-                ce_sum = torch.nn.functional.cross_entropy(flat.float(), y.reshape(-1).clamp_min(0), reduction="none")[
+                ce_sum = torch.nn.functional.cross_entropy(ce_input(flat), y.reshape(-1).clamp_min(0), reduction="none")[
                     y.reshape(-1) >= 0
                 ].sum()
                 loss = ce_sum / n
@@ -270,9 +314,11 @@ def make_distill_trainer(base_cls):
                 )
                 loss = loss + float(self.feature.get("weight", 1.0)) * f / n
                 self._add("feature_loss", float(f) / n)
-            with torch.no_grad():
-                lp = torch.log_softmax(t.float(), -1).gather(-1, y.clamp_min(0)[..., None]).squeeze(-1)
-                self._add("teacher_logprob", float(lp[counted].mean()) if counted.any() else 0.0)
+            if target_lp is not None:
+                # the teacher's mean log-prob of the counted tokens (for on-policy: of the student's samples)
+                seen = counted & ~torch.isnan(target_lp)
+                if seen.any():
+                    self._add("teacher_logprob", float(target_lp[seen].mean()))
             # a micro-batch mean; where the Trainer does not divide by the accumulation steps itself
             # (it passes num_items_in_batch to models that accept loss kwargs), divide here
             if num_items_in_batch is not None and getattr(self, "model_accepts_loss_kwargs", False):

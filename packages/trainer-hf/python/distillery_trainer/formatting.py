@@ -18,6 +18,8 @@ IGNORE_INDEX = -100
 class TokenizedExample:
     input_ids: list
     labels: list
+    # the example's row in its JSONL file (stored teacher logits are looked up by it), when known
+    source: Optional[int] = None
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -46,6 +48,7 @@ def build_example(
     completion_ids: Sequence[int],
     max_len: int,
     completion_only: bool = True,
+    source: Optional[int] = None,
 ) -> Optional[TokenizedExample]:
     """Concatenates prompt and completion ids, truncating the completion to fit max_len.
 
@@ -63,7 +66,7 @@ def build_example(
     else:
         labels = list(input_ids)
     labels[0] = IGNORE_INDEX
-    return TokenizedExample(input_ids=input_ids, labels=labels)
+    return TokenizedExample(input_ids=input_ids, labels=labels, source=source)
 
 
 def tokenize_rows(
@@ -74,13 +77,14 @@ def tokenize_rows(
     completion_only: bool = True,
 ) -> tuple:
     """(examples, FormatStats). encode_prompt adds the tokenizer's BOS; encode_completion adds
-    nothing (the completion already ends with the template's end token)."""
+    nothing (the completion already ends with the template's end token). A row's `source` (its
+    index in the JSONL file) is kept on its example."""
     stats = FormatStats()
     examples: list = []
     for row in rows:
         prompt_ids = encode_prompt(row["prompt"])
         completion_ids = encode_completion(row["completion"])
-        example = build_example(prompt_ids, completion_ids, max_len, completion_only)
+        example = build_example(prompt_ids, completion_ids, max_len, completion_only, row.get("source"))
         if example is None:
             stats.dropped_prompt_too_long += 1
             continue

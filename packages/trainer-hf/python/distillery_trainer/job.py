@@ -18,6 +18,8 @@ class JobPaths:
     out_dir: str
     eval_data: Optional[str] = None
     teacher_model: Optional[str] = None
+    # folder of a stored "teacher logits" artifact (logit mode with distillation.teacherLogits)
+    teacher_logits: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def parse_job(raw: Any) -> Job:
             out_dir=paths["outDir"],
             eval_data=paths.get("evalData"),
             teacher_model=paths.get("teacherModel"),
+            teacher_logits=paths.get("teacherLogits"),
         ),
         sample_prompts=[SamplePrompt(p["prompt"], p["rendered"]) for p in job["samplePrompts"]],
         start_seq=job["startSeq"],

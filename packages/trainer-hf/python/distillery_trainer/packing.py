@@ -36,8 +36,9 @@ def pack_first_fit_decreasing(lengths: Sequence[int], capacity: int) -> list:
 
 
 def pack_row(examples: Sequence[TokenizedExample]) -> dict:
-    """One packed row: input_ids, labels, position_ids, seq_lens."""
+    """One packed row: input_ids, labels, position_ids, seq_lens, sources (each example's row)."""
     input_ids: list = []
+    sources: list = []
     labels: list = []
     position_ids: list = []
     seq_lens: list = []
@@ -46,7 +47,8 @@ def pack_row(examples: Sequence[TokenizedExample]) -> dict:
         labels.extend(ex.labels)
         position_ids.extend(range(len(ex)))
         seq_lens.append(len(ex))
-    return {"input_ids": input_ids, "labels": labels, "position_ids": position_ids, "seq_lens": seq_lens}
+        sources.append(getattr(ex, "source", None))
+    return {"input_ids": input_ids, "labels": labels, "position_ids": position_ids, "seq_lens": seq_lens, "sources": sources}
 
 
 def collate_packed_rows(rows: Sequence[dict], pad_id: int) -> dict:

@@ -117,18 +117,62 @@ def run_training(job: Job, emitter: Emitter) -> int:
     tokenizer.chat_template = chat_template_for(config["data"]["template"], model_template)
     distillation = config.get("distillation") or {"mode": "sft"}
     is_distill = distillation.get("mode", "sft") != "sft"
-    if is_distill:
-        from .distill_trainer import check_same_tokenizer
+    max_len = int(t["maxSeqLength"])
+    stored_topk = None
+    endpoint = None
+    if is_distill and distillation.get("teacherLogits"):
+        from .teacher_logits import StoredTopK, check_for_run, load_teacher_logits
 
-        # before any model loads: a teacher of another tokenizer cannot be compared id by id
-        check_same_tokenizer(tokenizer, job.paths.teacher_model or "", config["model"]["id"])
+        # logit mode from a stored artifact: the teacher is not run; checked before any model loads
+        if not job.paths.teacher_logits:
+            raise TrainerError(
+                f"teacher logits {distillation['teacherLogits']['artifactId']} were not resolved to a folder for this run",
+                code="config_invalid",
+                field="distillation.teacherLogits.artifactId",
+            )
+        stored = load_teacher_logits(job.paths.teacher_logits)
+        check_for_run(
+            stored,
+            student_tokens=tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))),
+            student_name=config["model"]["id"],
+            data_path=job.paths.train_data,
+            max_seq_length=max_len,
+            completion_only=t["completionOnlyLoss"],
+            top_k=distillation.get("topK"),
+        )
+        stored_topk = StoredTopK(stored, distillation.get("topK"), max_len)
+        m = stored.manifest
+        log(
+            f"logit distillation from stored teacher logits {job.paths.teacher_logits} (teacher {m.get('teacher')}, "
+            f"top-{m['k']} of {m['positions']} positions, the teacher is not run)"
+        )
+    elif is_distill:
+        from .endpoint_teacher import endpoint_from_env
+
+        endpoint = endpoint_from_env(os.environ, (distillation.get("teacher") or {}).get("modelId"))
+        if endpoint is not None:
+            if distillation.get("feature"):
+                raise TrainerError(
+                    "feature matching needs the teacher's hidden states, which an endpoint does not return",
+                    code="config_invalid",
+                    field="distillation.feature",
+                )
+            log(f"{distillation['mode']} distillation from teacher endpoint {endpoint.name} ({endpoint.url}), top-{distillation.get('topK') or 20} prompt_logprobs")
+        else:
+            from .distill_trainer import check_same_tokenizer
+
+            # before any model loads: a teacher of another tokenizer cannot be compared id by id
+            check_same_tokenizer(tokenizer, job.paths.teacher_model or "", config["model"]["id"])
 
     rows = read_examples(job.paths.train_data)
+    if stored_topk is not None:
+        # the artifact is looked up by each example's row in the training file
+        rows = [dict(r, source=i) for i, r in enumerate(rows)]
     if job.paths.eval_data:
         eval_rows = read_examples(job.paths.eval_data)
     else:
         rows, eval_rows = split_eval(rows, config["data"]["evalFraction"], t["seed"])
-    max_len = int(t["maxSeqLength"])
+        eval_rows = [{"prompt": r["prompt"], "completion": r["completion"]} for r in eval_rows]
 
     # rows are rendered by the chat template, special tokens included: the tokenizer adds none
     def encode_prompt(text: str) -> list:
@@ -204,10 +248,18 @@ def run_training(job: Job, emitter: Emitter) -> int:
     if is_distill:
         from .distill_trainer import load_teacher, make_distill_trainer
 
-        teacher_dtype = torch.bfloat16 if bf16_supported else (dtype if dtype != torch.float16 else torch.float32)
-        teacher = load_teacher(job.paths.teacher_model, teacher_dtype, device, len(tokenizer), log)
+        teacher = None
+        if stored_topk is None and endpoint is None:
+            teacher_dtype = torch.bfloat16 if bf16_supported else (dtype if dtype != torch.float16 else torch.float32)
+            teacher = load_teacher(job.paths.teacher_model, teacher_dtype, device, len(tokenizer), log)
         trainer_cls = make_distill_trainer(DistilleryTrainer)
-        distill_kwargs = {"teacher": teacher, "distillation": distillation, "tokenizer": tokenizer, "seed": t["seed"]}
+        distill_kwargs = {
+            "teacher": teacher,
+            "endpoint": endpoint,
+            "distillation": distillation,
+            "tokenizer": tokenizer,
+            "seed": t["seed"],
+        }
         log(f"{distillation['mode']} distillation: beta {distillation.get('beta')}, temperature {distillation['temperature']}, alpha {distillation['alpha']}")
     counter = TokenCounter()
     stop = StopFlag()
@@ -218,7 +270,7 @@ def run_training(job: Job, emitter: Emitter) -> int:
         args=args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
-        data_collator=Collator(mode, tokenizer.pad_token_id, mask_dtype=dtype),
+        data_collator=Collator(mode, tokenizer.pad_token_id, mask_dtype=dtype, stored_topk=stored_topk),
         callbacks=[callback],
         token_counter=counter,
         **distill_kwargs,
