@@ -60,20 +60,21 @@ import * as r57 from "@/app/api/runs/[runId]/route.ts";
 import * as r58 from "@/app/api/runs/[runId]/samples/route.ts";
 import * as r59 from "@/app/api/runs/compare/route.ts";
 import * as r60 from "@/app/api/runs/route.ts";
-import * as r61 from "@/app/api/runs/teacher-tokenizers/route.ts";
-import * as r62 from "@/app/api/runs/throughput/route.ts";
-import * as r63 from "@/app/api/setup/route.ts";
-import * as r64 from "@/app/api/teachers/[teacherId]/route.ts";
-import * as r65 from "@/app/api/teachers/[teacherId]/test/route.ts";
-import * as r66 from "@/app/api/teachers/route.ts";
-import * as r67 from "@/app/api/tokens/[tokenId]/route.ts";
-import * as r68 from "@/app/api/tokens/route.ts";
-import * as r69 from "@/app/api/workers/route.ts";
-import * as r70 from "@/app/api/workspaces/[workspaceId]/route.ts";
-import * as r71 from "@/app/api/workspaces/route.ts";
-import * as r72 from "@/app/v1/chat/completions/route.ts";
-import * as r73 from "@/app/v1/completions/route.ts";
-import * as r74 from "@/app/v1/models/route.ts";
+import * as r61 from "@/app/api/runs/teacher-logits-choices/route.ts";
+import * as r62 from "@/app/api/runs/teacher-tokenizers/route.ts";
+import * as r63 from "@/app/api/runs/throughput/route.ts";
+import * as r64 from "@/app/api/setup/route.ts";
+import * as r65 from "@/app/api/teachers/[teacherId]/route.ts";
+import * as r66 from "@/app/api/teachers/[teacherId]/test/route.ts";
+import * as r67 from "@/app/api/teachers/route.ts";
+import * as r68 from "@/app/api/tokens/[tokenId]/route.ts";
+import * as r69 from "@/app/api/tokens/route.ts";
+import * as r70 from "@/app/api/workers/route.ts";
+import * as r71 from "@/app/api/workspaces/[workspaceId]/route.ts";
+import * as r72 from "@/app/api/workspaces/route.ts";
+import * as r73 from "@/app/v1/chat/completions/route.ts";
+import * as r74 from "@/app/v1/completions/route.ts";
+import * as r75 from "@/app/v1/models/route.ts";
 
 export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] = [
   { path: "/api/audit", module: r0 },
@@ -137,18 +138,19 @@ export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] 
   { path: "/api/runs/{runId}/samples", module: r58 },
   { path: "/api/runs/compare", module: r59 },
   { path: "/api/runs", module: r60 },
-  { path: "/api/runs/teacher-tokenizers", module: r61 },
-  { path: "/api/runs/throughput", module: r62 },
-  { path: "/api/setup", module: r63 },
-  { path: "/api/teachers/{teacherId}", module: r64 },
-  { path: "/api/teachers/{teacherId}/test", module: r65 },
-  { path: "/api/teachers", module: r66 },
-  { path: "/api/tokens/{tokenId}", module: r67 },
-  { path: "/api/tokens", module: r68 },
-  { path: "/api/workers", module: r69 },
-  { path: "/api/workspaces/{workspaceId}", module: r70 },
-  { path: "/api/workspaces", module: r71 },
-  { path: "/v1/chat/completions", module: r72 },
-  { path: "/v1/completions", module: r73 },
-  { path: "/v1/models", module: r74 },
+  { path: "/api/runs/teacher-logits-choices", module: r61 },
+  { path: "/api/runs/teacher-tokenizers", module: r62 },
+  { path: "/api/runs/throughput", module: r63 },
+  { path: "/api/setup", module: r64 },
+  { path: "/api/teachers/{teacherId}", module: r65 },
+  { path: "/api/teachers/{teacherId}/test", module: r66 },
+  { path: "/api/teachers", module: r67 },
+  { path: "/api/tokens/{tokenId}", module: r68 },
+  { path: "/api/tokens", module: r69 },
+  { path: "/api/workers", module: r70 },
+  { path: "/api/workspaces/{workspaceId}", module: r71 },
+  { path: "/api/workspaces", module: r72 },
+  { path: "/v1/chat/completions", module: r73 },
+  { path: "/v1/completions", module: r74 },
+  { path: "/v1/models", module: r75 },
 ];

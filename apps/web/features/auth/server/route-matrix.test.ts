@@ -154,6 +154,21 @@ beforeAll(async () => {
       },
     })
   ).id;
+  // a ready teacher-logits artifact of A's version under the same id (its own table): its DELETE
+  // is tried by every caller, and a member (not its creator) is refused like the viewer
+  await db.teacherLogits.create({
+    data: {
+      id: "art_matrix",
+      workspaceId: ws,
+      versionId: "dv_matrix",
+      teacherModelId: "mdl_matrix",
+      teacherName: `${SECRET_MARK} teacher`,
+      maxSeqLength: 64,
+      template: "phi3",
+      status: "ready",
+      createdById: ownerId,
+    },
+  });
   ids.userId = ids[`user:member:${ws}`] as string;
   ids.workspaceId = ws;
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Db, ensureDefaultWorkspace } from "@distillery/db";
@@ -20,7 +20,14 @@ process.env.DISTILLERY_DATA_DIR = dataDir;
 process.env.QUEUE_PREFIX = `tl${randomBytes(3).toString("hex")}`;
 
 type Handler = (req: Request, ctx?: { params: Promise<Record<string, string>> }) => Promise<Response>;
-let routes: { list: Handler; create: Handler; action: Handler; launch: Handler };
+let routes: {
+  list: Handler;
+  create: Handler;
+  action: Handler;
+  remove: Handler;
+  choices: Handler;
+  launch: Handler;
+};
 let stopServices: (() => Promise<void>) | undefined;
 let db: Db;
 let drop: (() => Promise<void>) | undefined;
@@ -101,6 +108,8 @@ beforeAll(async () => {
     list: (await import(`${dir}/route.ts`)).GET,
     create: (await import(`${dir}/route.ts`)).POST,
     action: (await import(`${dir}/[artifactId]/route.ts`)).POST,
+    remove: (await import(`${dir}/[artifactId]/route.ts`)).DELETE,
+    choices: (await import("@/app/api/runs/teacher-logits-choices/route.ts")).POST,
     launch: (await import("@/app/api/runs/route.ts")).POST,
   };
   const { setActorResolver } = await import("@/lib/server/with-route.ts");
@@ -254,5 +263,122 @@ describe("teacher logits routes", () => {
     } finally {
       role = "owner";
     }
+  });
+});
+
+describe("the run form's artifact picker", () => {
+  const draft = (extra: Record<string, unknown> = {}) =>
+    post({
+      datasetVersionId: "dsv_a",
+      student: "student",
+      template: "phi3",
+      maxSeqLength: 1024,
+      specialTokens: [],
+      ...extra,
+    });
+  type Choice = { id: string; versionId: string; refusal: { reason: string; field: string } | null };
+  const choices = async (extra: Record<string, unknown> = {}) => {
+    const res = await routes.choices(draft(extra));
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { artifacts: Choice[] }).artifacts;
+  };
+
+  it("lists the version's artifacts first, each refused with the launch's own words and field", async () => {
+    const list = await choices();
+    const byId = Object.fromEntries(list.map((c) => [c.id, c]));
+    expect(byId.tlg_ok?.refusal).toBeNull();
+    const firstOther = list.findIndex((c) => c.versionId !== "dsv_a");
+    expect(list.slice(firstOther).every((c) => c.versionId !== "dsv_a")).toBe(true);
+    for (const id of ["tlg_other_version", "tlg_stranger", "tlg_running"]) {
+      const refusal = byId[id]?.refusal;
+      expect(refusal, id).not.toBeNull();
+      // the launch of the same draft answers the same reason at the same field
+      const res = await launch(id);
+      expect(res.status).toBe(422);
+      const problem = (await res.json()) as { errors: { field: string; message: string }[] };
+      expect(problem.errors[0]).toEqual({ field: refusal?.field, message: refusal?.reason });
+    }
+    expect(byId.tlg_stranger?.refusal?.reason).toMatch(/id 1 is "b" in the student and "x" in the teacher/);
+  });
+
+  it("follows the draft: a longer max length, another template or a larger top-k refuse the ready one", async () => {
+    const at = async (extra: Record<string, unknown>) =>
+      (await choices(extra)).find((c) => c.id === "tlg_ok")?.refusal;
+    expect(await at({ maxSeqLength: 2048 })).toEqual({
+      field: "body.config.training.maxSeqLength",
+      reason: "teacher logits tlg_ok cover sequences up to 1024 tokens, the run trains on 2048",
+    });
+    expect((await at({ template: "chatml" }))?.field).toBe("body.config.data.template");
+    expect((await at({ topK: 50 }))?.field).toBe("body.config.distillation.topK");
+    expect((await at({ systemPrompt: "be brief" }))?.field).toBe("body.config.data.systemPrompt");
+    expect(await at({ topK: 20 })).toBeNull();
+  });
+
+  it("a bad draft is a 400 naming the field", async () => {
+    const res = await routes.choices(post({ template: "phi3" }));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("body.maxSeqLength");
+  });
+});
+
+describe("deleting teacher logits", () => {
+  const remove = (artifactId: string, versionId = "dsv_a") =>
+    routes.remove(new Request("http://x/", { method: "DELETE" }), params({ versionId, artifactId }));
+  const files = (id: string) => [
+    `teacher-logits/${id}/teacher_logits.safetensors`,
+    `teacher-logits/${id}/manifest.json`,
+    `teacher-logits/${id}/tokenizer.json`,
+  ];
+  const exists = (key: string) => existsSync(join(dataDir, "blobs", ...key.split("/")));
+
+  it("is refused with 409 naming the run while a queued or running run reads it, then deletes files and row", async () => {
+    await addArtifact("tlg_del", "dsv_a", vocab);
+    for (const key of files("tlg_del").slice(0, 2)) writeBlob(key, "x"); // tokenizer.json: addArtifact
+    const launched = await launch("tlg_del");
+    expect(launched.status).toBe(201);
+    const { run } = (await launched.json()) as { run: { id: string } };
+    await db.run.update({ where: { id: run.id }, data: { status: "running" } });
+
+    const refused = await remove("tlg_del");
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(await refused.json())).toContain(run.id);
+    // refused: nothing changed
+    expect((await db.teacherLogits.findUnique({ where: { id: "tlg_del" } }))?.status).toBe("ready");
+    expect(files("tlg_del").every(exists)).toBe(true);
+
+    await db.run.update({ where: { id: run.id }, data: { status: "succeeded" } });
+    const res = await remove("tlg_del");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ deleted: { id: "tlg_del", files: 3 } });
+    expect(await db.teacherLogits.findUnique({ where: { id: "tlg_del" } })).toBeNull();
+    expect(files("tlg_del").some(exists)).toBe(false);
+    expect(
+      await db.auditEvent.findFirst({ where: { action: "teacher_logits.delete", targetId: "tlg_del" } }),
+    ).toMatchObject({ targetType: "teacher_logits", workspaceId });
+    // gone: a second delete is a 404, and a launch naming it is refused
+    expect((await remove("tlg_del")).status).toBe(404);
+    expect((await launch("tlg_del")).status).toBe(422);
+  });
+
+  it("is refused with 409 while a worker computes it, and 404 under another version", async () => {
+    const res = await remove("tlg_running");
+    expect(res.status).toBe(409);
+    expect(JSON.stringify(await res.json())).toMatch(/tlg_running are running: a worker is computing them/);
+    expect((await db.teacherLogits.findUnique({ where: { id: "tlg_running" } }))?.status).toBe("running");
+    expect((await remove("tlg_other_version", "dsv_a")).status).toBe(404);
+  });
+
+  it("viewers cannot delete; members only their own", async () => {
+    try {
+      role = "viewer";
+      expect((await remove("tlg_other_version", "dsv_b")).status).toBe(403);
+      role = "member"; // the artifact is nobody's own here
+      const res = await remove("tlg_other_version", "dsv_b");
+      expect(res.status).toBe(403);
+      expect(JSON.stringify(await res.json())).toContain("only its creator or an admin");
+    } finally {
+      role = "owner";
+    }
+    expect(await db.teacherLogits.findUnique({ where: { id: "tlg_other_version" } })).not.toBeNull();
   });
 });

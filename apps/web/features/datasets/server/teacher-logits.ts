@@ -46,7 +46,7 @@ export interface TeacherLogitsView {
 
 type Row = Awaited<ReturnType<typeof listTeacherLogits>>[number];
 
-function toView(r: Row): TeacherLogitsView {
+export function toView(r: Row): TeacherLogitsView {
   return {
     id: r.id,
     versionId: r.versionId,

@@ -21,7 +21,7 @@ export async function readModelTokenizer(location: string | null): Promise<unkno
 const vocabCache = new Map<string, string[] | null>();
 const VOCAB_CACHE_SIZE = 16;
 
-async function readVocab(location: string | null): Promise<string[] | null> {
+export async function readVocab(location: string | null): Promise<string[] | null> {
   if (!location) return null;
   if (vocabCache.has(location)) return vocabCache.get(location) ?? null;
   const json = await readModelTokenizer(location);
