@@ -21,6 +21,7 @@ export {
 export {
   handleChatCompletions,
   handleCompletions,
+  handleTokenize,
   modelsResponse,
   toOpenAiErrorResponse,
   type V1Deps,
@@ -46,6 +47,17 @@ export {
 } from "./pool/servable-models.ts";
 export { createReasoningSplitter } from "./text/reasoning-splitter.ts";
 export { createStopMatcher } from "./text/stop-matcher.ts";
+export {
+  createGpuRegistry,
+  type GpuLoadRequest,
+  type GpuRegistry,
+  type GpuServerEntry,
+  type GpuServerState,
+  type GpuWorkerEntry,
+  gpuModelKey,
+  type RedisCaller,
+} from "./upstream/gpu-registry.ts";
+export { createGpuRouting, isGpuServedModel } from "./upstream/gpu-routing.ts";
 export {
   createUpstreams,
   parseGpuServers,

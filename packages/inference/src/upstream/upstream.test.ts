@@ -264,7 +264,7 @@ describe("an hf model on a GPU server", () => {
     expect(err.message).toContain("broke off the stream");
   });
 
-  it("a server that never lists the model: 503 model_loading after the wait", async () => {
+  it("a server that never lists the model: 503 model_loading with Retry-After after the wait", async () => {
     const down = `http://127.0.0.1:${await freePort()}`;
     const local = createUpstreams({
       lookup: () => ({ url: down }),
@@ -273,8 +273,10 @@ describe("an hf model on a GPU server", () => {
     });
     expect(await local.lookup("x")).toEqual({ url: down });
     expect(local.stateOf("x")).toBe("loading");
-    const err = await local.forward("x", { url: down }, "/v1/completions", {}).catch((e) => e);
-    expect(err).toMatchObject({ status: 503, code: "model_loading", param: "model" });
+    const res = await local.forward("x", { url: down }, "/v1/completions", {});
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect((await res.json()).error).toMatchObject({ code: "model_loading", param: "model" });
   });
 
   it("a server that drops the connection: 502 upstream_unavailable, and the model is loading again", async () => {

@@ -14,11 +14,26 @@ export interface UpstreamServer {
   url: string;
   /** sent as `Authorization: Bearer …` (the server's DISTILLERY_SERVE_API_KEY) */
   apiKey?: string;
+  /**
+   * What the GPU registry says (a server a worker started): "loading" while its process starts
+   * (the url may still be empty), "failed" with the reason when it could not start or died.
+   * Absent for a configured server (DISTILLERY_GPU_SERVERS): its /v1/models decides.
+   */
+  state?: "loading" | "ready" | "failed";
+  reason?: string;
 }
 
 export interface UpstreamsOptions {
-  /** the GPU server for a model id, or null when the model is served here (CPU) */
-  lookup: (id: string) => Promise<UpstreamServer | null> | UpstreamServer | null;
+  /**
+   * The GPU server for a model id, or null when the model is served here (CPU). `load: false`
+   * (the model list) must not start a load; a request (`load: true`) may ask a GPU worker to.
+   */
+  lookup: (
+    id: string,
+    options: { load: boolean },
+  ) => Promise<UpstreamServer | null> | UpstreamServer | null;
+  /** a request for the model (the GPU workers evict the least recently used one first) */
+  touch?: (id: string) => Promise<void> | void;
   /** a request for a model still loading waits this long for its server's /v1/models */
   readyTimeoutMs?: number;
   /** how often a loading server is asked again */
@@ -43,6 +58,8 @@ export interface Upstreams {
 }
 
 const PROBE_TIMEOUT_MS = 2_000;
+/** what a client that got 503 model_loading is told to wait (seconds) */
+const RETRY_AFTER_S = 5;
 
 /** `DISTILLERY_GPU_SERVERS`: `{"<model id>": "http://host:port"}` or `{"<model id>": {"url", "apiKey"}}`. */
 export function parseGpuServers(text: string | undefined): Map<string, UpstreamServer> {
@@ -101,20 +118,42 @@ async function errorResponse(id: string, res: Response): Promise<Response> {
   ).toResponse();
 }
 
+/** 503 model_loading with Retry-After (the model is still loading when the request gives up waiting) */
+class LoadingError extends OpenAiError {
+  constructor(id: string, url: string) {
+    super(
+      503,
+      url
+        ? `The model \`${id}\` is still loading on its GPU server (${url}/v1/models does not list it yet)`
+        : `The model \`${id}\` is still loading on a GPU worker`,
+      "model",
+      "model_loading",
+    );
+  }
+
+  override toResponse(): Response {
+    return Response.json(this.toJSON(), {
+      status: this.status,
+      headers: { "retry-after": String(RETRY_AFTER_S) },
+    });
+  }
+}
+
 export function createUpstreams(options: UpstreamsOptions): Upstreams {
   const readyTimeout = options.readyTimeoutMs ?? 10 * 60_000;
   const interval = options.probeIntervalMs ?? 1_000;
   const log = options.log ?? (() => {});
   const state = new Map<string, { url: string; state: ModelState }>();
 
-  async function lookup(id: string) {
-    const server = await options.lookup(id);
+  async function lookup(id: string, load = true) {
+    const server = await options.lookup(id, { load });
     if (!server) {
       state.delete(id);
       return null;
     }
     const have = state.get(id);
-    if (!have || have.url !== server.url) state.set(id, { url: server.url, state: "loading" });
+    if (!have || have.url !== server.url || server.state === "loading" || server.state === "failed")
+      state.set(id, { url: server.url, state: "loading" });
     return server;
   }
 
@@ -141,40 +180,66 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
     }
   }
 
-  async function waitReady(id: string, server: UpstreamServer, signal?: AbortSignal) {
-    if (state.get(id)?.state === "ready") return;
+  /**
+   * The server once it lists the model. A registry server is looked up again while it loads
+   * (its worker fills in the address, or marks it failed); a failed one answers 503 with the reason.
+   */
+  async function waitReady(id: string, first: UpstreamServer, signal?: AbortSignal): Promise<UpstreamServer> {
+    let server = first;
+    if (!server.state && state.get(id)?.state === "ready") return server;
     const deadline = Date.now() + readyTimeout;
     for (;;) {
-      if (await probe(id, server, signal)) return;
-      if (signal?.aborted) throw new OpenAiError(499, "the client went away", null, "cancelled");
-      if (Date.now() >= deadline)
+      if (server.state === "failed")
         throw new OpenAiError(
           503,
-          `The model \`${id}\` is still loading on its GPU server (${server.url}/v1/models does not list it yet)`,
+          `The model \`${id}\` could not be served on a GPU: ${server.reason ?? "its server failed"}`,
           "model",
-          "model_loading",
+          "model_load_failed",
         );
+      if (server.state !== "loading" && server.url && (await probe(id, server, signal))) return server;
+      if (signal?.aborted) throw new OpenAiError(499, "the client went away", null, "cancelled");
+      if (Date.now() >= deadline) throw new LoadingError(id, server.url);
       await new Promise((r) => setTimeout(r, interval));
+      if (server.state) {
+        const again = await lookup(id);
+        if (!again)
+          throw new OpenAiError(
+            502,
+            `No GPU worker serves \`${id}\` any more`,
+            "model",
+            "upstream_unavailable",
+          );
+        server = again;
+      }
     }
   }
 
   return {
-    lookup,
+    lookup: (id) => lookup(id, true),
     stateOf: (id) => state.get(id)?.state ?? null,
     async states(ids) {
       const out = new Map<string, ModelState>();
       await Promise.all(
         ids.map(async (id) => {
-          const server = await lookup(id);
+          const server = await lookup(id, false);
           if (!server) return;
-          if (state.get(id)?.state !== "ready") await probe(id, server);
+          if (server.state === "failed") return; // listed as not loaded; a request says why
+          if (!server.state || server.state === "ready")
+            if (state.get(id)?.state !== "ready" && server.url) await probe(id, server);
           out.set(id, state.get(id)?.state ?? "loading");
         }),
       );
       return out;
     },
-    async forward(id, server, path, body, signal) {
-      await waitReady(id, server, signal);
+    async forward(id, first, path, body, signal) {
+      await Promise.resolve(options.touch?.(id)).catch(() => {});
+      let server: UpstreamServer;
+      try {
+        server = await waitReady(id, first, signal);
+      } catch (e) {
+        if (e instanceof LoadingError) return e.toResponse();
+        throw e;
+      }
       const aborter = new AbortController();
       const onAbort = () => aborter.abort();
       signal?.addEventListener("abort", onAbort, { once: true });

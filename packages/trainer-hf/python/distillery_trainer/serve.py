@@ -659,6 +659,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     api_key = os.environ.get("DISTILLERY_SERVE_API_KEY") or None
     served = args.served_name or args.model
+    # a server started by a worker ends when that worker is gone (DISTILLERY_PARENT_PID set);
+    # (vLLM's server replaces this process below: execv ends the watchdog thread, so an orphaned
+    # vLLM server is not stopped by it; the worker stops its servers' process groups on shutdown)
+    from .parent_watchdog import start_parent_watchdog
+
+    start_parent_watchdog()
     engine = pick_engine(args.engine, has_vllm())
     if engine == "vllm":
         argv_vllm = vllm_command(
