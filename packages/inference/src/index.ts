@@ -21,7 +21,6 @@ export {
 export {
   handleChatCompletions,
   handleCompletions,
-  handleTokenize,
   modelsResponse,
   toOpenAiErrorResponse,
   type V1Deps,
