@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from distillery_trainer.endpoint_teacher import (
     EndpointTeacher,
-    endpoint_from_env,
+    endpoint_from_job,
     endpoint_topk,
     read_api_key,
     retry_after_seconds,
@@ -150,7 +150,7 @@ class EndpointTeacherTests(unittest.TestCase):
         self.assertIn("Teacher 7B", e.exception.message)
         self.assertIn("failed after 6 attempts", e.exception.message)
         self.assertIn("503", e.exception.message)
-        self.assertEqual(e.exception.field, "distillation.teacher.modelId")
+        self.assertEqual(e.exception.field, "distillation.teacherEndpoint.teacherId")
 
     def test_a_bad_key_is_not_retried_and_never_shown(self) -> None:
         bad = EndpointTeacher(self.server.url, "teacher-7b", api_key="sk-wrong-secret-value", sleep=self.waits.append)
@@ -170,7 +170,7 @@ class EndpointTeacherTests(unittest.TestCase):
             t.score([1, 2, 3], 3)
         self.assertIn("OpenAI gpt-x", e.exception.message)
         self.assertIn("prompt_logprobs", e.exception.message)
-        self.assertEqual(e.exception.field, "distillation.teacher.modelId")
+        self.assertEqual(e.exception.field, "distillation.teacherEndpoint.teacherId")
 
     def test_a_packed_batch_is_one_request_per_example_with_only_its_ids(self) -> None:
         a, b, c = [5, 6, 7, 8], [9, 10, 11], [2, 3, 4, 5, 6]
@@ -187,26 +187,35 @@ class EndpointTeacherTests(unittest.TestCase):
         self.assertTrue(math.isnan(float(target[0, 0])))  # label 1 does not count
         self.assertEqual(float(abs(lps[1, 5:]).sum()), 0.0)
 
-    def test_key_from_env_or_file_and_retry_after_forms(self) -> None:
+    def test_key_from_the_jobs_key_file_or_env_and_retry_after_forms(self) -> None:
         with tempfile.NamedTemporaryFile("w", delete=False) as f:
             f.write(KEY + "\n")
         self.addCleanup(os.unlink, f.name)
-        self.assertEqual(read_api_key({"DISTILLERY_TEACHER_API_KEY_FILE": f.name}), KEY)
-        self.assertEqual(read_api_key({"DISTILLERY_TEACHER_API_KEY": "k1", "DISTILLERY_TEACHER_API_KEY_FILE": f.name}), "k1")
+        self.assertEqual(read_api_key({}, f.name), KEY)
+        self.assertEqual(read_api_key({"DISTILLERY_TEACHER_API_KEY": "k1"}, f.name), KEY)
+        self.assertEqual(read_api_key({"DISTILLERY_TEACHER_API_KEY": "k1"}), "k1")
         self.assertIsNone(read_api_key({}))
         with self.assertRaises(TrainerError) as e:
-            read_api_key({"DISTILLERY_TEACHER_API_KEY_FILE": "/nonexistent/key"})
+            read_api_key({}, "/nonexistent/key")
         self.assertEqual(e.exception.code, "environment")
         self.assertEqual(retry_after_seconds("7"), 7.0)
         self.assertIsNone(retry_after_seconds("soon"))
         self.assertAlmostEqual(retry_after_seconds("Thu, 01 Jan 2026 00:00:10 GMT", now=1767225600.0), 10.0)
-        env = {"DISTILLERY_TEACHER_ENDPOINT_URL": self.server.url, "DISTILLERY_TEACHER_ENDPOINT_MODEL": "teacher-7b", "DISTILLERY_TEACHER_API_KEY": KEY}
-        t = endpoint_from_env(env, "Teacher 7B")
+        spec = {"name": "Teacher 7B", "baseUrl": self.server.url, "model": "teacher-7b", "keyFile": f.name}
+        t = endpoint_from_job(spec, {})
         self.assertEqual(t.url, self.server.url + "/v1/completions")
+        self.assertEqual(t.name, "Teacher 7B")
         self.assertEqual(len(t.score([1, 2], 2)), 1)
-        self.assertIsNone(endpoint_from_env({}))
-        with self.assertRaisesRegex(TrainerError, "DISTILLERY_TEACHER_ENDPOINT_MODEL"):
-            endpoint_from_env({"DISTILLERY_TEACHER_ENDPOINT_URL": self.server.url})
+        self.assertEqual(self.server.requests[-1]["auth"], f"Bearer {KEY}")
+        self.assertIsNone(endpoint_from_job(None, {}))
+
+    def test_requests_per_minute_spaces_the_requests(self) -> None:
+        waits: list = []
+        t = EndpointTeacher(self.server.url, "teacher-7b", api_key=KEY, requests_per_minute=600, sleep=waits.append)
+        t.score_many([[1, 2], [3, 4], [5, 6]], 2)
+        self.assertEqual(len(self.server.requests), 3)
+        self.assertEqual(len(waits), 2)  # the 2nd and 3rd wait for their slot, ~0.1 s apart
+        self.assertTrue(all(0 < w <= 0.2 + 1e-6 for w in waits), waits)
 
     @unittest.skipUnless(HAS_TORCH, "torch is not installed")
     def test_a_logit_step_with_the_endpoint_equals_the_same_top_k_given_directly(self) -> None:

@@ -21,6 +21,7 @@ import email.utils
 import json
 import os
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,30 +30,27 @@ from typing import Callable, Optional, Sequence
 
 from .errors import TrainerError
 
-FIELD = "distillation.teacher.modelId"
+FIELD = "distillation.teacherEndpoint.teacherId"
+ENDPOINT_FIELD = FIELD
 KEY_ENV = "DISTILLERY_TEACHER_API_KEY"
-KEY_FILE_ENV = "DISTILLERY_TEACHER_API_KEY_FILE"
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 
 
-def read_api_key(env: dict) -> Optional[str]:
-    """The endpoint's key: $DISTILLERY_TEACHER_API_KEY, else the file $DISTILLERY_TEACHER_API_KEY_FILE
-    names (e.g. a 0600 file the worker writes), else None (an endpoint without auth)."""
-    key = env.get(KEY_ENV)
-    if key:
-        return key.strip()
-    path = env.get(KEY_FILE_ENV)
-    if path:
+def read_api_key(env: dict, key_file: Optional[str] = None) -> Optional[str]:
+    """The endpoint's key: the file the job names (keyFile, a 0600 file the worker writes), else
+    $DISTILLERY_TEACHER_API_KEY, else None (an endpoint without auth). Never from argv."""
+    if key_file:
         try:
-            with open(path, encoding="utf-8") as f:
+            with open(key_file, encoding="utf-8") as f:
                 return f.read().strip() or None
         except OSError as e:
             raise TrainerError(
-                f"the teacher endpoint's key file ({KEY_FILE_ENV}) cannot be read: {e.strerror}",
+                f"the teacher endpoint's key file cannot be read: {e.strerror}",
                 code="environment",
-                field=FIELD,
+                field=ENDPOINT_FIELD,
             ) from e
-    return None
+    key = env.get(KEY_ENV)
+    return key.strip() if key else None
 
 
 def retry_after_seconds(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
@@ -87,6 +85,7 @@ class EndpointTeacher:
         max_attempts: int = 6,
         max_backoff: float = 30.0,
         concurrency: int = 8,
+        requests_per_minute: Optional[int] = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         base = base_url.rstrip("/")
@@ -102,6 +101,20 @@ class EndpointTeacher:
         self.sleep = sleep
         self.requests = 0
         self.retries = 0
+        # requestsPerMinute: request starts spaced by 60 / rpm seconds, across the threads
+        self._interval = 60.0 / requests_per_minute if requests_per_minute else 0.0
+        self._next_start = 0.0
+        self._lock = threading.Lock()
+
+    def _pace(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_start)
+            self._next_start = start + self._interval
+        if start > now:
+            self.sleep(start - now)
 
     def __repr__(self) -> str:  # never the key
         return f"EndpointTeacher({self.name!r}, {self.url!r})"
@@ -118,7 +131,9 @@ class EndpointTeacher:
         for attempt in range(1, self.max_attempts + 1):
             wait: Optional[float] = None
             req = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-            self.requests += 1
+            self._pace()
+            with self._lock:
+                self.requests += 1
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as res:
                     raw = res.read()
@@ -138,7 +153,7 @@ class EndpointTeacher:
                         f"teacher endpoint {self.name} ({self.url}) refused the scoring request: {last}",
                         code="teacher_failed" if e.code not in (401, 403) else "environment",
                         field=FIELD,
-                        hint=f"set {KEY_ENV} (or {KEY_FILE_ENV}) for the worker" if e.code in (401, 403) else None,
+                        hint="check the teacher endpoint's API key in the studio" if e.code in (401, 403) else None,
                     ) from e
                 wait = retry_after_seconds(e.headers.get("Retry-After") if e.headers else None)
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
@@ -146,7 +161,8 @@ class EndpointTeacher:
                 last = self._scrub(f"{type(e).__name__}: {reason}")
             if attempt == self.max_attempts:
                 break
-            self.retries += 1
+            with self._lock:
+                self.retries += 1
             if wait is None:
                 wait = min(self.max_backoff, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
             self.sleep(min(wait, self.max_backoff))
@@ -211,22 +227,19 @@ class EndpointTeacher:
             return list(pool.map(lambda s: self.score(s, k), sequences))
 
 
-def endpoint_from_env(env: dict, name: Optional[str] = None) -> Optional[EndpointTeacher]:
-    """The endpoint teacher the worker names in the engine's environment
-    (DISTILLERY_TEACHER_ENDPOINT_URL, DISTILLERY_TEACHER_ENDPOINT_MODEL, the key as read_api_key),
-    or None when there is none."""
-    url = env.get("DISTILLERY_TEACHER_ENDPOINT_URL")
-    if not url:
+def endpoint_from_job(spec: Optional[dict], env: dict) -> Optional[EndpointTeacher]:
+    """The endpoint teacher of the engine job's paths.teacherEndpoint ({name, baseUrl, model,
+    keyFile?, requestsPerMinute?}), its key from keyFile or the environment; None without one."""
+    if not spec:
         return None
-    model = env.get("DISTILLERY_TEACHER_ENDPOINT_MODEL")
-    if not model:
-        raise TrainerError(
-            "DISTILLERY_TEACHER_ENDPOINT_URL is set without DISTILLERY_TEACHER_ENDPOINT_MODEL (the model id the endpoint serves)",
-            code="environment",
-            field=FIELD,
-        )
-    concurrency = int(env.get("DISTILLERY_TEACHER_ENDPOINT_CONCURRENCY", "8") or 8)
-    return EndpointTeacher(url, model, name=name or model, api_key=read_api_key(env), concurrency=concurrency)
+    return EndpointTeacher(
+        spec["baseUrl"],
+        spec["model"],
+        name=spec.get("name") or spec["model"],
+        api_key=read_api_key(env, spec.get("keyFile")),
+        requests_per_minute=spec.get("requestsPerMinute"),
+        concurrency=int(env.get("DISTILLERY_TEACHER_ENDPOINT_CONCURRENCY") or 8),
+    )
 
 
 def segments_of(input_ids: Sequence[Sequence[int]], position_ids=None, attention_mask=None) -> list:

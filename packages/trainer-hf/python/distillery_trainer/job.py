@@ -20,6 +20,8 @@ class JobPaths:
     teacher_model: Optional[str] = None
     # folder of a stored "teacher logits" artifact (logit mode with distillation.teacherLogits)
     teacher_logits: Optional[str] = None
+    # a teacher endpoint: {name, baseUrl, model, keyFile?, requestsPerMinute?} (never the key)
+    teacher_endpoint: Optional[dict] = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def parse_job(raw: Any) -> Job:
             eval_data=paths.get("evalData"),
             teacher_model=paths.get("teacherModel"),
             teacher_logits=paths.get("teacherLogits"),
+            teacher_endpoint=paths.get("teacherEndpoint"),
         ),
         sample_prompts=[SamplePrompt(p["prompt"], p["rendered"]) for p in job["samplePrompts"]],
         start_seq=job["startSeq"],

@@ -146,23 +146,32 @@ def run_training(job: Job, emitter: Emitter) -> int:
             f"logit distillation from stored teacher logits {job.paths.teacher_logits} (teacher {m.get('teacher')}, "
             f"top-{m['k']} of {m['positions']} positions, the teacher is not run)"
         )
+    elif is_distill and distillation.get("teacherEndpoint"):
+        from .endpoint_teacher import endpoint_from_job
+
+        # the studio checked the endpoint's tokenizer against the student's before queueing
+        endpoint = endpoint_from_job(job.paths.teacher_endpoint, os.environ)
+        if endpoint is None:
+            raise TrainerError(
+                f"teacher endpoint {distillation['teacherEndpoint']['teacherId']} was not resolved for this run",
+                code="config_invalid",
+                field="distillation.teacherEndpoint.teacherId",
+            )
+        if distillation.get("feature"):
+            raise TrainerError(
+                "feature matching needs the teacher's hidden states, which an endpoint does not return",
+                code="config_invalid",
+                field="distillation.teacherEndpoint",
+            )
+        log(
+            f"{distillation['mode']} distillation from teacher endpoint {endpoint.name} ({endpoint.url}), "
+            f"top-{distillation.get('topK') or 20} prompt_logprobs per position"
+        )
     elif is_distill:
-        from .endpoint_teacher import endpoint_from_env
+        from .distill_trainer import check_same_tokenizer
 
-        endpoint = endpoint_from_env(os.environ, (distillation.get("teacher") or {}).get("modelId"))
-        if endpoint is not None:
-            if distillation.get("feature"):
-                raise TrainerError(
-                    "feature matching needs the teacher's hidden states, which an endpoint does not return",
-                    code="config_invalid",
-                    field="distillation.feature",
-                )
-            log(f"{distillation['mode']} distillation from teacher endpoint {endpoint.name} ({endpoint.url}), top-{distillation.get('topK') or 20} prompt_logprobs")
-        else:
-            from .distill_trainer import check_same_tokenizer
-
-            # before any model loads: a teacher of another tokenizer cannot be compared id by id
-            check_same_tokenizer(tokenizer, job.paths.teacher_model or "", config["model"]["id"])
+        # before any model loads: a teacher of another tokenizer cannot be compared id by id
+        check_same_tokenizer(tokenizer, job.paths.teacher_model or "", config["model"]["id"])
 
     rows = read_examples(job.paths.train_data)
     if stored_topk is not None:
