@@ -21,6 +21,7 @@ export {
 export {
   handleChatCompletions,
   handleCompletions,
+  handleTokenize,
   modelsResponse,
   toOpenAiErrorResponse,
   type V1Deps,

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddMessage, FinishReason, FromModel, LoadMessage, TokenEvent } from "./protocol.ts";
+import type { PromptTokenScore } from "./score-prompt.ts";
 
 export interface GenerateRequest {
   promptIds: number[];
@@ -13,10 +14,13 @@ export interface GenerateRequest {
   seed: number;
   topLogprobs: number;
   stopTokenIds: number[];
+  /** vLLM's `prompt_logprobs` (k per prompt position); absent: none */
+  promptLogprobs?: number;
 }
 
 export type GenerateEvent =
   | ({ type: "token" } & Omit<TokenEvent, "id">)
+  | { type: "prompt"; scores: PromptTokenScore[] }
   | { type: "done"; reason: FinishReason; promptTokens: number; completionTokens: number };
 
 /** One loaded model behind a batching loop; every backend (engine, onnxruntime) offers this. */
@@ -89,6 +93,8 @@ export async function startEngineBackend(options: Omit<LoadMessage, "type">): Pr
       else if (m.type === "tokens") {
         for (const e of m.events)
           pending.get(e.id)?.push({ type: "token", token: e.token, logprob: e.logprob, top: e.top });
+      } else if (m.type === "prompt") {
+        pending.get(m.id)?.push({ type: "prompt", scores: m.scores });
       } else if (m.type === "done") {
         finished[m.reason]++;
         pending.get(m.id)?.push({

@@ -9,6 +9,7 @@ import { setMatmulThreads } from "@distillery/engine-local";
 import type { AddMessage, FromModel, LoadMessage, TokenEvent, ToModel } from "./protocol.ts";
 import { createEngineRunner, createOrtRunner, type Runner } from "./runners.ts";
 import { createRng, type SampledToken, sampleNext } from "./sample-next.ts";
+import { type PromptTokenScore, scorePosition } from "./score-prompt.ts";
 
 interface Sequence {
   req: AddMessage;
@@ -62,6 +63,26 @@ function accept(seq: Sequence, picked: SampledToken, out: TokenEvent[]): boolean
   return true;
 }
 
+/**
+ * Prefill that also scores the prompt (vLLM's `prompt_logprobs`): one position at a time, each
+ * step's next-token logits scoring the following prompt token. Returns the last position's
+ * logits (the first generated token's distribution), as a prefill does.
+ */
+async function scorePrompt(runner: Runner, slot: number, req: AddMessage): Promise<Float32Array> {
+  const ids = req.promptIds;
+  const k = req.promptLogprobs ?? 0;
+  const scores: PromptTokenScore[] = [];
+  let logits = await runner.prefill(slot, ids.slice(0, 1));
+  for (let i = 1; i < ids.length; i++) {
+    const token = ids[i] as number;
+    scores.push(scorePosition(logits, vocab, token, k));
+    const [next] = await runner.decode([slot], [token]);
+    logits = next as Float32Array;
+  }
+  send({ type: "prompt", id: req.id, scores });
+  return logits;
+}
+
 function settingsOf(req: AddMessage) {
   return { temperature: req.temperature, topP: req.topP, topLogprobs: req.topLogprobs };
 }
@@ -87,7 +108,10 @@ async function turn() {
       };
       active.set(req.id, seq);
       try {
-        const logits = await session.prefill(slot, req.promptIds);
+        const logits =
+          req.promptLogprobs !== undefined && req.promptLogprobs >= 0
+            ? await scorePrompt(session, slot, req)
+            : await session.prefill(slot, req.promptIds);
         // cancelled while the prompt was read: finish() has already freed the slot
         if (active.get(req.id) === seq) accept(seq, sampleNext(logits, vocab, settingsOf(req), seq.rng), out);
       } catch (e) {

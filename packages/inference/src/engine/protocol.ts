@@ -1,3 +1,5 @@
+import type { PromptTokenScore } from "./score-prompt.ts";
+
 /** Messages between the serving parent and a model process (child_process IPC, JSON). */
 export interface LoadMessage {
   type: "load";
@@ -24,6 +26,11 @@ export interface AddMessage {
   /** -1: none; else how many alternatives per token */
   topLogprobs: number;
   stopTokenIds: number[];
+  /**
+   * vLLM's `prompt_logprobs`: k alternatives for every prompt token after the first (sent in one
+   * "prompt" message before any token); absent or -1: none
+   */
+  promptLogprobs?: number;
 }
 
 export interface CancelMessage {
@@ -52,5 +59,6 @@ export type FromModel =
       capacity: number;
     }
   | { type: "tokens"; events: TokenEvent[] }
+  | { type: "prompt"; id: string; scores: PromptTokenScore[] }
   | { type: "done"; id: string; reason: FinishReason; promptTokens: number; completionTokens: number }
   | { type: "error"; id?: string; message: string };

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { renderChat } from "@distillery/core";
 import type { GenerateRequest } from "../engine/engine-backend.ts";
+import type { PromptTokenScore } from "../engine/score-prompt.ts";
 import type { LoadedModel } from "../pool/model-pool.ts";
 import { OpenAiError } from "./openai-error.ts";
 import { type ChatCompletionRequest, type CompletionRequest, messageText } from "./openai-schemas.ts";
@@ -12,6 +13,10 @@ export interface CompletionInput {
   /** the public model id echoed back */
   modelId: string;
   prompts: string[];
+  /** prompts given as token ids (vLLM accepts these): used instead of `prompts` */
+  promptIds?: number[][];
+  /** vLLM's `prompt_logprobs` (k); -1: none */
+  promptLogprobs?: number;
   maxTokens: number | null;
   temperature: number;
   topP: number;
@@ -72,11 +77,40 @@ export function textInput(
   signal?: AbortSignal,
 ): CompletionInput {
   if (req.echo) throw new OpenAiError(400, "echo is not supported", "echo", "unsupported_value");
+  if (req.prompt_logprobs != null && req.stream)
+    throw new OpenAiError(
+      400,
+      "prompt_logprobs is not available with stream: true",
+      "prompt_logprobs",
+      "unsupported_value",
+    );
+  const p = req.prompt;
+  const promptIds =
+    typeof p === "string" || typeof p[0] === "string"
+      ? undefined
+      : typeof p[0] === "number"
+        ? [p as number[]]
+        : (p as number[][]);
+  if (promptIds) {
+    const vocab = model.backend.vocabSize;
+    promptIds.forEach((ids, i) => {
+      const bad = ids.findIndex((id) => id >= vocab);
+      if (bad >= 0)
+        throw new OpenAiError(
+          400,
+          `prompt${promptIds.length > 1 ? `[${i}]` : ""}[${bad}] is token id ${ids[bad]}, past the model's vocabulary of ${vocab}`,
+          "prompt",
+          "invalid_value",
+        );
+    });
+  }
   return {
     kind: "text",
     model,
     modelId,
-    prompts: typeof req.prompt === "string" ? [req.prompt] : req.prompt,
+    prompts: promptIds ? [] : typeof p === "string" ? [p] : (p as string[]),
+    ...(promptIds ? { promptIds } : {}),
+    promptLogprobs: req.prompt_logprobs ?? -1,
     maxTokens: req.max_tokens ?? 16,
     temperature: req.temperature ?? 1,
     topP: req.top_p ?? 1,
@@ -96,6 +130,20 @@ interface Prepared {
   requests: { index: number; request: GenerateRequest; insideThink: boolean }[];
 }
 
+/** the prompts as token ids with their text (text prompts are tokenized, id prompts decoded) */
+function promptsOf(input: CompletionInput): { ids: number[]; text: string }[] {
+  const { tokenizer } = input.model;
+  if (input.promptIds)
+    return input.promptIds.map((ids) => ({
+      ids,
+      text: tokenizer.decode(
+        ids.filter((id) => id < tokenizer.vocabSize),
+        false,
+      ),
+    }));
+  return input.prompts.map((text) => ({ ids: tokenizer.encode(text, true), text }));
+}
+
 /** Tokenizes, checks the context, and lays out prompts × n choices with their seeds. */
 function prepare(input: CompletionInput): Prepared {
   const { model } = input;
@@ -103,8 +151,7 @@ function prepare(input: CompletionInput): Prepared {
   const param = input.kind === "chat" ? "messages" : "prompt";
   const requests: Prepared["requests"] = [];
   const baseSeed = input.seed ?? randomBytes(4).readUInt32LE(0);
-  input.prompts.forEach((prompt, p) => {
-    const promptIds = model.tokenizer.encode(prompt, true);
+  promptsOf(input).forEach(({ ids: promptIds, text: prompt }, p) => {
     if (promptIds.length === 0)
       throw new OpenAiError(400, `${param} is empty after tokenization`, param, "invalid_value");
     if (promptIds.length >= context)
@@ -129,6 +176,9 @@ function prepare(input: CompletionInput): Prepared {
           seed: (baseSeed + p * 1_000_003 + j * 7919) >>> 0,
           topLogprobs: input.topLogprobs,
           stopTokenIds: input.ignoreEos ? [] : model.tokenizer.stopTokenIds,
+          ...(input.promptLogprobs !== undefined && input.promptLogprobs >= 0
+            ? { promptLogprobs: input.promptLogprobs }
+            : {}),
         },
       });
   });
@@ -140,6 +190,7 @@ function startChoices(
   prepared: Prepared,
   usages: ChoiceUsage[],
   signal: AbortSignal,
+  promptScores?: PromptTokenScore[][],
 ) {
   return prepared.requests.map(({ index, request, insideThink }) =>
     runChoice(input.model, {
@@ -155,6 +206,11 @@ function startChoices(
       withLogprobs: input.topLogprobs >= 0,
       signal,
       onUsage: (u) => usages.push(u),
+      onPromptScores: promptScores
+        ? (scores) => {
+            promptScores[index] = scores;
+          }
+        : undefined,
     }),
   );
 }
@@ -190,6 +246,26 @@ function legacyLogprobs(entries: ChoiceDelta["logprobs"], offset0: number) {
   };
 }
 
+/**
+ * vLLM's `prompt_logprobs` of one choice: null for the first prompt token, then per token a map
+ * token id → {logprob, rank, decoded_token} holding the k most likely tokens and the prompt
+ * token itself (k + 1 entries when it is not among them).
+ */
+function promptLogprobsOf(model: LoadedModel, scores: PromptTokenScore[] | undefined) {
+  const { tokenizer } = model;
+  const text = (id: number) => (id < tokenizer.vocabSize ? tokenizer.decode([id], false) : "");
+  const out: (Record<string, { logprob: number; rank: number; decoded_token: string }> | null)[] = [null];
+  for (const s of scores ?? []) {
+    const entry: Record<string, { logprob: number; rank: number; decoded_token: string }> = {};
+    entry[String(s.token)] = { logprob: s.logprob, rank: s.rank, decoded_token: text(s.token) };
+    s.top.forEach(([id, logprob], r) => {
+      entry[String(id)] = { logprob, rank: r + 1, decoded_token: text(id) };
+    });
+    out.push(entry);
+  }
+  return out;
+}
+
 /** A whole (non-streamed) completion object. */
 export async function createCompletion(input: CompletionInput): Promise<Record<string, unknown>> {
   const prepared = prepare(input);
@@ -197,6 +273,8 @@ export async function createCompletion(input: CompletionInput): Promise<Record<s
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   input.signal?.addEventListener("abort", onAbort, { once: true });
+  const wantsPrompt = input.promptLogprobs !== undefined && input.promptLogprobs >= 0;
+  const promptScores: PromptTokenScore[][] | undefined = wantsPrompt ? [] : undefined;
   const acc = prepared.requests.map(() => ({
     content: "",
     reasoning: "",
@@ -204,7 +282,9 @@ export async function createCompletion(input: CompletionInput): Promise<Record<s
     finish: "stop",
   }));
   try {
-    for await (const d of mergeGenerators(startChoices(input, prepared, usages, controller.signal))) {
+    for await (const d of mergeGenerators(
+      startChoices(input, prepared, usages, controller.signal, promptScores),
+    )) {
       const a = acc[d.index];
       if (!a) continue;
       a.content += d.content;
@@ -228,6 +308,7 @@ export async function createCompletion(input: CompletionInput): Promise<Record<s
         text: a.content,
         logprobs: input.topLogprobs >= 0 ? legacyLogprobs(a.logprobs, 0) : null,
         finish_reason: a.finish,
+        ...(promptScores ? { prompt_logprobs: promptLogprobsOf(input.model, promptScores[index]) } : {}),
       })),
       usage,
     };

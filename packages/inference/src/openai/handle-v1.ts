@@ -4,7 +4,8 @@ import { type ServableModel, UnknownModelError } from "../pool/servable-models.t
 import type { Upstreams } from "../upstream/upstream.ts";
 import { chatInput, createCompletion, streamCompletion, textInput } from "./create-completion.ts";
 import { OpenAiError, openAiErrorFromZod } from "./openai-error.ts";
-import { ZChatCompletionRequest, ZCompletionRequest } from "./openai-schemas.ts";
+import { ZChatCompletionRequest, ZCompletionRequest, ZTokenizeRequest } from "./openai-schemas.ts";
+import { idToTokenOf } from "@distillery/core";
 
 /**
  * The /v1 endpoints as plain Request → Response functions (the web's route handlers call
@@ -97,6 +98,28 @@ export async function handleCompletions(deps: V1Deps, req: Request): Promise<Res
     const input = textInput(model, body.model, body, req.signal);
     if (input.stream) return new Response(streamCompletion(input), { headers: SSE_HEADERS });
     return Response.json(await createCompletion(input));
+  } catch (e) {
+    return toOpenAiErrorResponse(e);
+  }
+}
+
+/**
+ * vLLM's `POST /tokenize` (served at the root, beside /v1): a prompt's token ids with the
+ * model's tokenizer, and with `return_token_strs` each id's vocabulary string (what
+ * `convert_ids_to_tokens` gives). Teachers use it to check that a student shares the tokenizer.
+ */
+export async function handleTokenize(deps: V1Deps, req: Request): Promise<Response> {
+  try {
+    const { body } = await readBody(req, ZTokenizeRequest);
+    const model = await acquire(deps, body.model);
+    const tokens = model.tokenizer.encode(body.prompt, body.add_special_tokens ?? true);
+    const strs = body.return_token_strs ? idToTokenOf(model.tokenizer.json) : null;
+    return Response.json({
+      count: tokens.length,
+      max_model_len: model.backend.contextLength,
+      tokens,
+      ...(strs ? { token_strs: tokens.map((id) => strs[id] ?? null) } : {}),
+    });
   } catch (e) {
     return toOpenAiErrorResponse(e);
   }

@@ -45,10 +45,21 @@ export type ChatCompletionRequest = z.infer<typeof ZChatCompletionRequest>;
 
 export const ZCompletionRequest = z.object({
   model: z.string().min(1, "model is required"),
-  prompt: z.union([z.string(), z.array(z.string()).min(1).max(16)]),
+  /** text, several texts, token ids, or several lists of token ids (as vLLM accepts) */
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).min(1).max(16),
+    z.array(z.number().int().min(0)).min(1),
+    z.array(z.array(z.number().int().min(0)).min(1)).min(1).max(16),
+  ]),
   ...ZSampling,
   /** legacy completions: how many alternatives per token (0..5) */
   logprobs: z.number().int().min(0).max(5).nullish(),
+  /**
+   * vLLM's extension: per prompt token (after the first) the k most likely tokens and the
+   * prompt token itself, as `choices[i].prompt_logprobs` (the first entry null)
+   */
+  prompt_logprobs: z.number().int().min(0, "prompt_logprobs must be 0 or more").max(1000).nullish(),
   echo: z.boolean().nullish(),
 });
 export type CompletionRequest = z.infer<typeof ZCompletionRequest>;
@@ -58,3 +69,12 @@ export function messageText(m: ChatMessage): string {
   if (typeof m.content === "string") return m.content;
   return (m.content ?? []).map((p) => p.text).join("");
 }
+
+/** vLLM's /tokenize for a completion prompt (served at the server root, beside /v1) */
+export const ZTokenizeRequest = z.object({
+  model: z.string().min(1, "model is required"),
+  prompt: z.string(),
+  add_special_tokens: z.boolean().nullish(),
+  return_token_strs: z.boolean().nullish(),
+});
+export type TokenizeRequest = z.infer<typeof ZTokenizeRequest>;

@@ -1,4 +1,5 @@
 import type { GenerateRequest } from "../engine/engine-backend.ts";
+import type { PromptTokenScore } from "../engine/score-prompt.ts";
 import type { LoadedModel } from "../pool/model-pool.ts";
 import { createIncrementalDecoder } from "../text/incremental-decoder.ts";
 import { createReasoningSplitter } from "../text/reasoning-splitter.ts";
@@ -36,6 +37,8 @@ export interface ChoiceOptions {
   withLogprobs: boolean;
   signal?: AbortSignal;
   onUsage: (u: ChoiceUsage) => void;
+  /** the prompt's scores when the request asked for `promptLogprobs` */
+  onPromptScores?: (scores: PromptTokenScore[]) => void;
 }
 
 const encoder = new TextEncoder();
@@ -69,6 +72,10 @@ export async function* runChoice(model: LoadedModel, o: ChoiceOptions): AsyncGen
       if (e.type === "done") {
         finish = e.reason === "length" ? "length" : "stop";
         break;
+      }
+      if (e.type === "prompt") {
+        o.onPromptScores?.(e.scores);
+        continue;
       }
       completionTokens++;
       const piece = decoder.push(e.token);
