@@ -27,6 +27,16 @@ class ParseJob(unittest.TestCase):
         self.assertEqual(job.sample_prompts[0].prompt, "hi")
         self.assertEqual(job.start_seq, 17)
 
+    def test_teacher_logits_and_teacher_endpoint_paths(self) -> None:
+        raw = minimal_job()
+        raw["config"]["distillation"] = {"mode": "logit", "teacherEndpoint": {"teacherId": "t1"}, "topK": 5}
+        raw["paths"]["teacherEndpoint"] = {"name": "vLLM 7B", "baseUrl": "http://gpu:8000", "model": "q7", "keyFile": "/run/k"}
+        raw["paths"]["teacherLogits"] = "/cache/tl"
+        job = parse_job(raw)
+        self.assertEqual(job.paths.teacher_endpoint["baseUrl"], "http://gpu:8000")
+        self.assertEqual(job.paths.teacher_logits, "/cache/tl")
+        self.assertEqual(job.config["distillation"]["teacherEndpoint"]["teacherId"], "t1")
+
     def assertFieldError(self, raw: dict, field: str) -> TrainerError:
         with self.assertRaises(TrainerError) as ctx:
             parse_job(raw)
