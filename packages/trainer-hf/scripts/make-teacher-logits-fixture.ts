@@ -58,6 +58,9 @@ createTinyModel(teacherDir, {
   numHeads: 4,
   numKvHeads: 2,
   maxPositions: 128,
+  // as a reasoning model's tokenizer has them: a run adds the default specialTokens (<think>,
+  // </think>) to a tokenizer that lacks them, which would then differ from the artifact's
+  extraSpecialTokens: ["<think>", "</think>"],
   seed: 7,
 });
 rmSync(OUT, { recursive: true, force: true });
