@@ -5,7 +5,7 @@
  * {"sft": {"steps_to_90", "final_accuracy"}, "logit": {…}, "on_policy": {…}, …}.
  *
  *   npm run demo:kd -- [--steps 400] [--eval-every 50] [--heldout 100] [--modes sft,logit,on_policy,on_policy_mixed]
- *     [--on-policy-beta 1] [--kd-temperature 4 (logit; on-policy 1)] [--kd-alpha 0] [--dir D] [--quiet]
+ *     [--on-policy-beta 1] [--kd-temperature 4 (logit; on-policy 1)] [--kd-alpha 0] [--lr 5e-3] [--dir D] [--quiet]
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     "on-policy-beta": { type: "string" },
     "kd-temperature": { type: "string" },
     "kd-alpha": { type: "string" },
+    lr: { type: "string" },
     quiet: { type: "boolean" },
   },
 });
@@ -43,6 +44,7 @@ const result = await runKdComparison(dir, {
   onPolicyBeta: num(values["on-policy-beta"]),
   kdTemperature: num(values["kd-temperature"]),
   kdAlpha: num(values["kd-alpha"]),
+  learningRate: num(values.lr),
   onPhase: (phase, s) => log(`[${s.toFixed(1)} s] ${phase}`),
   onEvent: (run, e) => {
     if (e.type === "error") log(`${run} error: ${e.message}`);

@@ -25,6 +25,8 @@ export interface KdComparisonOptions extends DemoPlanOptions {
   kdTemperature?: number;
   /** logit and on-policy runs: mix the traces' cross-entropy in (loss = α·CE + (1 − α)·KD); 0 by default */
   kdAlpha?: number;
+  /** the student runs' learning rate (the demo's 5e-3 by default), the same for every mode */
+  learningRate?: number;
   onPhase?: (phase: string, elapsedS: number) => void;
   onEvent?: (run: string, event: EngineEvent) => void;
 }
@@ -156,6 +158,7 @@ export async function runKdComparison(
       name: `demo student (${mode})`,
       training: {
         ...plan.distillRunConfig.training,
+        ...(options.learningRate === undefined ? {} : { learningRate: options.learningRate }),
         maxSteps,
         scheduler: "constant",
         warmupRatio: 0,
