@@ -23,6 +23,7 @@ import type { ModelView } from "../server/list-models.ts";
 import type { TokenizerMatch } from "../server/teacher-tokenizers.ts";
 import { type Bind, ConfigField } from "./config-field.tsx";
 import { CheckboxField, SelectField, TextField } from "./form-fields.tsx";
+import { TeacherLogitsPicker } from "./teacher-logits-picker.tsx";
 
 /**
  * What the run learns from: the teacher's text (sft), or a teacher model loaded beside the
@@ -104,6 +105,7 @@ export function DistillationSection(props: {
           <ConfigField key={f.path} spec={f} bind={optionalBind(f)} />
         ))}
       </div>
+      {mode === "logit" && <TeacherLogitsPicker config={config} bind={bind} />}
       {canMatchFeatures(mode) && (
         <FeatureFields
           config={config}

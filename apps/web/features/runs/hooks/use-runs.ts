@@ -5,7 +5,11 @@ import {
   type RunConfigInput,
   type SampleEvent,
 } from "@distillery/core";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type {
+  TeacherLogitsChoice,
+  TeacherLogitsChoicesRequest,
+} from "@/features/datasets/server/teacher-logits-choices.ts";
 import { fetchJson } from "@/lib/client/api.ts";
 import type { ConfigDifference } from "../lib/config-diff.ts";
 import type { MetricSeries } from "../lib/metric-series.ts";
@@ -35,6 +39,8 @@ export const runKeys = {
   throughput: () => [...runKeys.all, "throughput"] as const,
   teacherTokenizers: (student: string, specialTokens: string[]) =>
     [...runKeys.all, "teacher-tokenizers", student, specialTokens] as const,
+  teacherLogitsChoices: (draft: TeacherLogitsChoicesRequest) =>
+    [...runKeys.all, "teacher-logits-choices", draft] as const,
 };
 export const modelKeys = { all: ["models"] as const, list: () => [...modelKeys.all, "list"] as const };
 export const datasetVersionKeys = {
@@ -143,6 +149,24 @@ export function useTeacherTokenizers(student: string, specialTokens: string[], i
       ),
     enabled: isEnabled && student !== "",
     staleTime: 60_000,
+  });
+}
+
+/**
+ * The stored teacher-logits artifacts a logit run could read, each with the launch's refusal for
+ * this draft (or null): asked again as the draft's version, student, rendering or lengths change.
+ */
+export function useTeacherLogitsChoices(draft: TeacherLogitsChoicesRequest, isEnabled: boolean) {
+  return useQuery({
+    queryKey: runKeys.teacherLogitsChoices(draft),
+    queryFn: () =>
+      fetchJson<{ artifacts: TeacherLogitsChoice[] }>("/api/runs/teacher-logits-choices", {
+        method: "POST",
+        body: JSON.stringify(draft),
+      }).then((r) => r.artifacts),
+    enabled: isEnabled,
+    placeholderData: keepPreviousData,
+    staleTime: 5_000,
   });
 }
 

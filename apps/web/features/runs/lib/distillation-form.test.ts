@@ -163,6 +163,15 @@ describe("the config a mode builds", () => {
     expect(describeDistillation({ distillation: { mode: "logit", teacher: { modelId: "mdl_t" } } })).toBe(
       "logit distillation from mdl_t",
     );
+    expect(
+      describeDistillation({
+        distillation: {
+          mode: "logit",
+          teacher: { modelId: "mdl_t" },
+          teacherLogits: { artifactId: "tlg_1" },
+        },
+      }),
+    ).toBe("logit distillation from mdl_t, stored teacher logits tlg_1");
   });
 });
 

@@ -157,13 +157,17 @@ export function distillationFieldValue(spec: Pick<DistillationFieldSpec, "isOpti
   return spec.isOptional && (v === "" || (typeof v === "string" && v.trim() === "")) ? undefined : v;
 }
 
-/** "logit distillation from mdl_x" for a run's header; null for sft (the studio's default). */
+/**
+ * "logit distillation from mdl_x" for a run's header (", stored teacher logits tlg_y" when it
+ * reads an artifact instead of running the teacher); null for sft (the studio's default).
+ */
 export function describeDistillation(config: unknown): string | null {
   const d = getAtPath(config, "distillation") as
-    | { mode?: string; teacher?: { modelId?: string } }
+    | { mode?: string; teacher?: { modelId?: string }; teacherLogits?: { artifactId?: string } }
     | undefined;
   if (!d?.mode || d.mode === "sft") return null;
-  return `${d.mode} distillation${d.teacher?.modelId ? ` from ${d.teacher.modelId}` : ""}`;
+  const stored = d.teacherLogits?.artifactId ? `, stored teacher logits ${d.teacherLogits.artifactId}` : "";
+  return `${d.mode} distillation${d.teacher?.modelId ? ` from ${d.teacher.modelId}` : ""}${stored}`;
 }
 
 export interface LayerPair {
