@@ -16,3 +16,5 @@ export * from "./teacher-endpoint.ts";
 export * from "./teacher-error.ts";
 export * from "./test-teacher-connection.ts";
 export * from "./verify-completion.ts";
+export * from "./endpoint-tokenizer.ts";
+export * from "./prompt-logprobs.ts";

@@ -14,7 +14,12 @@ export interface PromptTokenScore {
 }
 
 /** Scores `token` under one next-token distribution (the first `vocab` logits). */
-export function scorePosition(logits: Float32Array, vocab: number, token: number, k: number): PromptTokenScore {
+export function scorePosition(
+  logits: Float32Array,
+  vocab: number,
+  token: number,
+  k: number,
+): PromptTokenScore {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < vocab; i++) max = Math.max(max, logits[i] as number);
   let sum = 0;

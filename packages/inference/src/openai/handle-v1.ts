@@ -1,3 +1,4 @@
+import { idToTokenOf } from "@distillery/core";
 import type { z } from "zod";
 import type { ModelPool, ModelState } from "../pool/model-pool.ts";
 import { type ServableModel, UnknownModelError } from "../pool/servable-models.ts";
@@ -5,7 +6,6 @@ import type { Upstreams } from "../upstream/upstream.ts";
 import { chatInput, createCompletion, streamCompletion, textInput } from "./create-completion.ts";
 import { OpenAiError, openAiErrorFromZod } from "./openai-error.ts";
 import { ZChatCompletionRequest, ZCompletionRequest, ZTokenizeRequest } from "./openai-schemas.ts";
-import { idToTokenOf } from "@distillery/core";
 
 /**
  * The /v1 endpoints as plain Request → Response functions (the web's route handlers call

@@ -116,8 +116,18 @@ describe("prompt_logprobs (vLLM's extension)", () => {
   it("batches several id prompts (one choice each, by index) and gives the same scores as one at a time", async () => {
     const a = tokenizer.encode("What is 1 + 4? The answer is 5.", false);
     const b = tokenizer.encode("What is 9 + 12?", false);
-    const both = await post("/v1/completions", { model: "tiny", prompt: [a, b], max_tokens: 1, prompt_logprobs: 2 });
-    const alone = await post("/v1/completions", { model: "tiny", prompt: b, max_tokens: 1, prompt_logprobs: 2 });
+    const both = await post("/v1/completions", {
+      model: "tiny",
+      prompt: [a, b],
+      max_tokens: 1,
+      prompt_logprobs: 2,
+    });
+    const alone = await post("/v1/completions", {
+      model: "tiny",
+      prompt: b,
+      max_tokens: 1,
+      prompt_logprobs: 2,
+    });
     expect(both.status).toBe(200);
     expect(both.body.choices.map((c: { index: number }) => c.index)).toEqual([0, 1]);
     expect(both.body.choices[0].prompt_logprobs).toHaveLength(a.length);

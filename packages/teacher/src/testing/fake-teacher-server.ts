@@ -64,6 +64,11 @@ export interface FakeTeacherOptions {
    * `GET /_bench/timings` (`?reset` empties the record)
    */
   recordTimings?: boolean;
+  /**
+   * `POST /v1/completions` answers a plain text completion without `prompt_logprobs`, as
+   * OpenAI's API and ollama do (a teacher that cannot be a logit / on-policy teacher)
+   */
+  isWithoutPromptLogprobs?: boolean;
 }
 
 /** `GET /_bench/timings`: what the endpoint spent, to tell it apart from the client's overhead. */
@@ -391,6 +396,21 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
     }
     if (req.method === "GET" && url.pathname === "/api/tags") {
       return json(res, 200, { models: models.map((name) => ({ name, model: name, size: 1 })) });
+    }
+    if (options.isWithoutPromptLogprobs && req.method === "POST" && url.pathname === "/v1/completions") {
+      if (!isAuthorized) return json(res, 401, { error: { message: "invalid api key" } });
+      req.resume();
+      req.on("end", () =>
+        json(res, 200, {
+          id: "cmpl-fake",
+          object: "text_completion",
+          created: 0,
+          model: models[0],
+          choices: [{ index: 0, text: " the", logprobs: null, finish_reason: "length" }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      );
+      return;
     }
     const isChat = url.pathname.endsWith("/chat/completions");
     const isOllama = url.pathname === "/api/chat";
