@@ -1,3 +1,4 @@
+import { createServer, type Socket } from "node:net";
 import { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createRedisConnection } from "./connections.ts";
@@ -86,4 +87,67 @@ describe("Redis outages", () => {
     await Promise.race([Promise.all([worker.close(true), producer.close()]), settle]);
     for (const c of connections) c.disconnect();
   });
+
+  it('is not back on a connection\'s "ready" alone: a PING sent after the drop must be answered', {
+    timeout: 120_000,
+  }, async () => {
+    const lines: string[] = [];
+    const reporter = createRedisOutageReporter(redis.url, (level, m) => lines.push(`${level} ${m}`));
+    const connection = reporter.watch(createRedisConnection(redis.url, "worker"));
+    await expect.poll(() => connection.status, { timeout: 20_000 }).toBe("ready");
+    await redis.stop();
+    await expect.poll(() => reporter.isDown(), { timeout: 20_000 }).toBe(true);
+    // on the port meanwhile: something that completes ioredis's handshake and then answers
+    // nothing (a hung Redis; or, in the race seen, a connection that finished its handshake
+    // just before Redis died and reported "ready" after another connection had failed)
+    const sockets = new Set<Socket>();
+    const pings = { count: 0 };
+    const hung = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      let pending = "";
+      socket.on("data", (chunk) => {
+        pending += chunk.toString("latin1");
+        for (let command = takeCommand(pending); command; command = takeCommand(pending)) {
+          pending = pending.slice(command.length);
+          if (command.name === "PING") pings.count += 1;
+          else socket.write(command.name === "HELLO" ? "-NOPROTO unsupported\r\n" : "-ERR not now\r\n");
+        }
+      });
+    });
+    await new Promise<void>((r) => hung.listen(redis.port, "127.0.0.1", r));
+    await expect.poll(() => connection.status, { timeout: 20_000 }).toBe("ready");
+    await new Promise((r) => setTimeout(r, 2_500));
+    // before: "back after 0.3 s" at this "ready" (and a second "unreachable" at the next drop)
+    expect(reporter.isDown()).toBe(true);
+    expect(lines).toHaveLength(1);
+    expect(pings.count).toBeGreaterThan(0);
+
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => hung.close(r));
+    await redis.start();
+    await expect.poll(() => reporter.isDown(), { timeout: 30_000 }).toBe(false);
+    expect(lines.filter((l) => /unreachable/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /is back after/.test(l))).toHaveLength(1);
+    expect(lines).toHaveLength(2);
+    connection.disconnect();
+  });
 });
+
+/** The first whole RESP command (an array of bulk strings) at the start of `buffer`, if any. */
+function takeCommand(buffer: string): { name: string; length: number } | undefined {
+  const header = /^\*(\d+)\r\n/.exec(buffer);
+  if (!header) return undefined;
+  let at = header[0].length;
+  let name = "";
+  for (let i = 0; i < Number(header[1]); i++) {
+    const bulk = /^\$(\d+)\r\n/.exec(buffer.slice(at));
+    if (!bulk) return undefined;
+    const start = at + bulk[0].length;
+    const end = start + Number(bulk[1]);
+    if (buffer.length < end + 2) return undefined;
+    if (i === 0) name = buffer.slice(start, end).toUpperCase();
+    at = end + 2;
+  }
+  return { name, length: at };
+}

@@ -14,40 +14,74 @@ export function isRedisConnectionError(e: unknown): boolean {
  * BullMQ workers and queues the process holds (ioredis retries every connection on its own;
  * without this each retry of each connection printed a stack trace). Errors that are not about
  * the connection are still logged, one line each.
+ *
+ * "Back" means Redis answered a PING sent after the drop, on any watched connection. A "ready"
+ * event alone is not enough: a connection without a ready check (the worker and subscriber
+ * roles) is "ready" as soon as TCP connects, and one whose connect was under way when Redis died
+ * reports "ready" after another already failed. Both printed "back after 0.0 s" followed by a
+ * second "unreachable" line (1 process-level run in 5 under load).
  */
 export function createRedisOutageReporter(
   url: string,
   log: (level: "warn" | "info", message: string) => void,
+  options: { checkEveryMs?: number } = {},
 ) {
+  const checkEveryMs = options.checkEveryMs ?? 1_000;
   const connections = new Set<Redis>();
+  /** connections with a confirming PING in flight (one each: a hung server must not pile them up) */
+  const confirming = new Set<Redis>();
   let since: number | undefined;
+  /** which outage a confirming PING belongs to: a late answer must not end a later outage */
+  let outage = 0;
+  let checker: NodeJS.Timeout | undefined;
   const where = redactUrl(url);
-  const markDown = (redis: Redis, e: Error) => {
+
+  const markUp = () => {
+    if (since === undefined) return;
+    log("info", `Redis at ${where} is back after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+    since = undefined;
+    clearInterval(checker);
+    checker = undefined;
+  };
+  const confirm = (redis: Redis) => {
+    if (since === undefined || redis.status !== "ready" || confirming.has(redis)) return;
+    const current = outage;
+    confirming.add(redis);
+    redis
+      .ping()
+      .then(
+        () => {
+          if (outage === current) markUp();
+        },
+        () => {},
+      )
+      .finally(() => confirming.delete(redis));
+  };
+  const markDown = (e: Error) => {
     if (since !== undefined) return;
     since = Date.now();
+    outage += 1;
     const code = (e as { code?: string }).code ?? e.message;
     log(
       "warn",
       `Redis at ${where} is unreachable (${code}); retrying. Queued work waits in PostgreSQL until it is back.`,
     );
-  };
-  // One connection ready again means Redis answers again. Waiting for every connection that
-  // failed would wait for ever on one closed while it was retrying: ioredis emits no "end" for a
-  // connection disconnected between reconnect attempts (seen as a missing "back" line).
-  const markUp = () => {
-    if (since === undefined) return;
-    log("info", `Redis at ${where} is back after ${((Date.now() - since) / 1000).toFixed(1)} s`);
-    since = undefined;
+    // besides each "ready": a connection that stayed (or became) ready before the drop was
+    // noticed emits no new "ready", and one closed between reconnect attempts emits nothing
+    checker = setInterval(() => {
+      for (const c of connections) confirm(c);
+    }, checkEveryMs);
+    checker.unref();
   };
   return {
     /** Reports this connection's drops and returns. */
     watch(redis: Redis): Redis {
       connections.add(redis);
       redis.on("error", (e: Error) => {
-        if (isRedisConnectionError(e) || redis.status !== "ready") markDown(redis, e);
+        if (isRedisConnectionError(e) || redis.status !== "ready") markDown(e);
         else log("warn", `Redis error: ${e.message}`);
       });
-      redis.on("ready", markUp);
+      redis.on("ready", () => confirm(redis));
       redis.on("end", () => {
         connections.delete(redis);
       });

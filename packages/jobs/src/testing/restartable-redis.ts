@@ -48,7 +48,8 @@ export async function startRestartableRedis() {
   };
   const stop = async () => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    // a process killed by a signal keeps exitCode null: stopping twice waited for ever
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((r) => c.once("exit", r));
     c.kill("SIGKILL");
     await exited;
