@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU check: pure-Python tests, the torch suite, and the packing benchmark, then a summary
+# The GPU check: pure-Python tests, the torch suite, the packing benchmark and the logit-KD smoke
+# step (scripts/kd-smoke.py: from a stored teacher-logits artifact and from an endpoint), then a summary
 # table. Runs as-is on a machine with torch + transformers + peft + accelerate and one CUDA GPU;
 # downloads nothing. Results go to $GPU_CHECK_OUT (default: $OUT when set, else a temp dir).
 #   bash packages/trainer-hf/scripts/gpu-check.sh
@@ -14,10 +15,11 @@ export PYTHONUNBUFFERED=1
 
 # Each stage has a time limit so that the summary always prints, within one ~8-minute slot:
 # `timeout` signals its whole process group (the trainer subprocesses included), then kills
-# it 15 s later. Override with GPU_CHECK_{UNIT,TORCH,BENCH}_TIMEOUT (seconds).
-UNIT_TIMEOUT=${GPU_CHECK_UNIT_TIMEOUT:-60}
-TORCH_TIMEOUT=${GPU_CHECK_TORCH_TIMEOUT:-240}
-BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-180}
+# it 15 s later. Override with GPU_CHECK_{UNIT,TORCH,BENCH,KD}_TIMEOUT (seconds).
+UNIT_TIMEOUT=${GPU_CHECK_UNIT_TIMEOUT:-45}
+TORCH_TIMEOUT=${GPU_CHECK_TORCH_TIMEOUT:-210}
+BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-150}
+KD_TIMEOUT=${GPU_CHECK_KD_TIMEOUT:-90}
 : > "$RESULTS/durations.txt"
 
 # run_stage NAME LIMIT LOG COMMAND...: runs COMMAND under `timeout`, output to the terminal and
@@ -30,6 +32,7 @@ run_stage() {
   STAGE_RC=${PIPESTATUS[0]}
   echo "$name $((SECONDS - start)) $STAGE_RC" >> "$RESULTS/durations.txt"
 }
+# A stage may write one line to $RESULTS/figure-NAME.txt: the summary table shows it.
 
 echo "== environment"
 timeout 60 "$PY" -m distillery_trainer check | tee "$RESULTS/check.json"
@@ -47,6 +50,14 @@ echo "== benchmark"
 run_stage benchmark "$BENCH_TIMEOUT" benchmark.log "$PY" scripts/benchmark.py --out "$RESULTS/benchmark.json" --steps "${BENCH_STEPS:-40}"
 bench_rc=$STAGE_RC
 
+# --- logit KD (trainer-hf): from engine-local's stored teacher-logits artifact (packed and
+# padded), and from a teacher endpoint speaking vLLM's prompt_logprobs (logit and on-policy)
+echo "== logit KD from a stored artifact and an endpoint"
+run_stage kd "$KD_TIMEOUT" kd.log "$PY" scripts/kd-smoke.py --out "$RESULTS/kd.json"
+kd_rc=$STAGE_RC
+"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["figure"])' "$RESULTS/kd.json" > "$RESULTS/figure-kd.txt" 2>/dev/null || true
+# --- end logit KD
+
 echo
 echo "== summary (results in $RESULTS)"
 "$PY" - "$RESULTS" "$unit_rc" "$torch_rc" "$bench_rc" <<'PYEOF'
@@ -61,10 +72,12 @@ def read(name):
         return ""
 
 durations = {}
+stages = []  # (name, seconds, rc) in the order they ran
 for line in read("durations.txt").splitlines():
     parts = line.split()
     if len(parts) == 3:
         durations[parts[0]] = f"{parts[1]} s"
+        stages.append((parts[0], parts[1], int(parts[2])))
 
 def verdict(rc):
     return "pass" if rc == 0 else ("TIMED OUT" if rc in (124, 137) else f"FAIL (exit {rc})")
@@ -80,18 +93,33 @@ try:
 except ValueError:
     check = {}
 versions = ", ".join(f"{k} {v}" for k, v in sorted(check.get("versions", {}).items())) or "check failed"
-print("| check | result | time |")
-print("|---|---|---|")
-print(f"| environment | {versions} | |")
-print(f"| pure-Python tests | {suite('unit.log', unit_rc)} | {durations.get('unit', '?')} |")
-print(f"| torch suite | {suite('torch-suite.log', torch_rc)} | {durations.get('torch', '?')} |")
+
+# one row per stage, whatever stages ran: step, ok/fail, seconds, its figure
+FIGURES = {"unit": lambda: suite("unit.log", 0).split(": ", 1)[1], "torch": lambda: suite("torch-suite.log", 0).split(": ", 1)[1]}
+print(f"environment: {versions}")
+print()
+print("| step | result | seconds | figure |")
+print("|---|---|---:|---|")
+for name, seconds, rc in stages:
+    figure = read(f"figure-{name}.txt").strip() or (FIGURES[name]() if name in FIGURES else "")
+    if name == "benchmark":
+        try:
+            bj = json.loads(read("benchmark.json") or "{}")
+            figure = f"{bj['ours']['tokens_per_second']:,.0f} vs {bj['baseline']['tokens_per_second']:,.0f} tokens/s ({bj['ratio']:.2f}×)"
+        except (ValueError, KeyError, TypeError):
+            figure = figure or "see benchmark.log"
+    if not figure and rc != 0:  # the last line of its log says why
+        tail = [l for l in read(f"{name}.log").splitlines() if l.strip()]
+        figure = tail[-1][:200] if tail else ""
+    print(f"| {name} | {'ok' if rc == 0 else verdict(rc)} | {seconds} | {figure.replace('|', '/')} |")
 try:
     b = json.loads(read("benchmark.json") or "{}")
 except ValueError:
     b = {}
 if b:
-    print(f"| benchmark | {verdict(bench_rc)}: {b['device']}, torch {b['torch']}, {b['student_parameters']/1e6:.0f}M params, "
-          f"{b['steps']} steps × batch {b['batch']}, mean {b['data']['mean_tokens']:.0f} tokens/example | {durations.get('benchmark', '?')} |")
+    print()
+    print(f"benchmark: {b['device']}, torch {b['torch']}, {b['student_parameters']/1e6:.0f}M params, "
+          f"{b['steps']} steps × batch {b['batch']}, mean {b['data']['mean_tokens']:.0f} tokens/example")
     print()
     print("| trainer | tokens/s | peak memory (MiB) |")
     print("|---|---:|---:|")
@@ -105,7 +133,5 @@ if b:
         print(f"| ratio | {b['ratio']:.2f}× | |")
     for note in (b.get("ours") or {}).get("notes", []):
         print(f"\n- {note}")
-else:
-    print(f"| benchmark | {verdict(bench_rc)}, no benchmark.json; see benchmark.log | {durations.get('benchmark', '?')} |")
 PYEOF
-exit $(( unit_rc || torch_rc || bench_rc ))
+exit $(( unit_rc || torch_rc || bench_rc || kd_rc ))
