@@ -7,6 +7,8 @@ import type { TeacherLogitsRequest, TeacherLogitsView } from "../server/teacher-
 import { TemplateSelect } from "./template-select.tsx";
 
 const ACTIVE = new Set(["estimating", "queued", "running"]);
+/** no worker holds these: Delete is offered (the server refuses while a run reads one) */
+const SETTLED = new Set(["ready", "estimated", "failed", "cancelled"]);
 const key = (versionId: string) => ["datasets", "teacher-logits", versionId] as const;
 const base = (versionId: string) => `/api/dataset-versions/${encodeURIComponent(versionId)}/teacher-logits`;
 
@@ -56,7 +58,8 @@ function describe(a: TeacherLogitsView): string {
  * Stored teacher logits of this version (logit-mode runs read them instead of running the
  * teacher): pick a teacher, top-k and max length; a worker estimates the size and time first,
  * then computes on request, with its progress shown live; cancel stops it. A ready artifact's id
- * goes into a run's distillation.teacherLogits.artifactId.
+ * goes into a run's distillation.teacherLogits.artifactId (the run form's picker); Delete removes
+ * its files and row once no queued or running run reads it.
  */
 export function TeacherLogitsPanel(props: { versionId: string; template: string }) {
   const client = useQueryClient();
@@ -87,6 +90,15 @@ export function TeacherLogitsPanel(props: { versionId: string; template: string 
         body: JSON.stringify({ action: v.action }),
       }),
     onSuccess: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) =>
+      fetchJson<{ deleted: { id: string } }>(`${base(props.versionId)}/${encodeURIComponent(id)}`, {
+        method: "DELETE",
+      }),
+    onSuccess: refresh,
+    // a refusal (409: a run reads it) leaves the row as it was; a storage failure marks it failed
+    onError: refresh,
   });
   return (
     <div data-testid="teacher-logits">
@@ -149,6 +161,11 @@ export function TeacherLogitsPanel(props: { versionId: string; template: string 
       </div>
       {estimate.error && <p className="error">{estimate.error.message}</p>}
       {act.error && <p className="error">{act.error.message}</p>}
+      {remove.error && (
+        <p className="error" data-testid="teacher-logits-delete-error">
+          {remove.error.message}
+        </p>
+      )}
       {list.error && <p className="error">{list.error.message}</p>}
       {(list.data ?? []).length > 0 && (
         <table>
@@ -187,6 +204,22 @@ export function TeacherLogitsPanel(props: { versionId: string; template: string 
                       onClick={() => act.mutate({ id: a.id, action: "cancel" })}
                     >
                       Cancel
+                    </button>
+                  )}
+                  {SETTLED.has(a.status) && (
+                    <button
+                      type="button"
+                      disabled={remove.isPending}
+                      onClick={() => {
+                        if (
+                          window.confirm(
+                            `Delete teacher logits ${a.id} (${a.teacherName}, k ${a.k})? Their files are removed; runs on this version can no longer read them.`,
+                          )
+                        )
+                          remove.mutate(a.id);
+                      }}
+                    >
+                      Delete
                     </button>
                   )}
                 </td>
