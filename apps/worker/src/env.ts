@@ -25,6 +25,18 @@ export const ZWorkerEnv = ZS3Env.extend({
   DISTILLERY_PYTHON: z.string().optional(),
   /** "0" turns off the hf engine probe (CPU-only workers start faster) */
   HF_ENGINE: z.enum(["auto", "0"]).default("auto"),
+  /** GPU serving (python -m distillery_trainer.serve on demand): "auto" when this worker has the hf engine and a GPU */
+  DISTILLERY_GPU_SERVE: z.enum(["auto", "0"]).default("auto"),
+  /** GPU memory the served models may take together (MiB); default 90% of the first GPU */
+  DISTILLERY_GPU_SERVE_BUDGET_MB: z.coerce.number().int().positive().optional(),
+  /** a served model nobody asked for in this long is stopped */
+  DISTILLERY_GPU_SERVE_IDLE_TTL_S: z.coerce.number().int().min(10).default(900),
+  /** "auto": vLLM when installed, else transformers */
+  DISTILLERY_GPU_SERVE_ENGINE: z.enum(["auto", "transformers", "vllm"]).default("auto"),
+  /** the address serve processes bind (0.0.0.0 when the studio runs on another machine) */
+  DISTILLERY_GPU_SERVE_HOST: z.string().default("127.0.0.1"),
+  /** the host the studio reaches them on; default the bind host, or this machine's name for 0.0.0.0 */
+  DISTILLERY_GPU_SERVE_ADVERTISE_HOST: z.string().optional(),
   /** a dataset upload not imported after this many hours is deleted (fractions allowed) */
   DATASET_UPLOAD_RETENTION_HOURS: z.coerce
     .number()

@@ -28,6 +28,7 @@ import { startModelWorker } from "./models/start-model-worker.ts";
 import { pingDatabase } from "./ping-database.ts";
 import { reapStaleRuns, sweepQueuedWork } from "./queue-maintenance.ts";
 import { engineDetectors, startRunWorker } from "./runs/start-run-worker.ts";
+import { canServeOnGpu, startGpuServing } from "./serving/start-gpu-serving.ts";
 import { startTeacherLogitsWorker } from "./teacher-logits/start-teacher-logits-worker.ts";
 
 async function main() {
@@ -150,6 +151,9 @@ async function main() {
     gpuCount: caps.gpus.length,
   });
 
+  // a worker with a GPU serves `hf` models on demand (the studio's /v1 asks through Redis)
+  const gpuServing = canServeOnGpu(env, caps) ? startGpuServing({ db, env, log, workerId, caps }) : null;
+
   let isShuttingDown = false;
   const shutdown = async (signal: string) => {
     if (isShuttingDown) return;
@@ -166,6 +170,9 @@ async function main() {
         () => generationWorker.stop(),
         () => evaluationWorker.stop(),
         () => teacherLogitsWorker.stop(),
+        async () => {
+          await gpuServing?.stop();
+        },
       ],
       workers: [echoWorker, datasetWorker, modelWorker, runWorker.worker],
       queues: [producer],

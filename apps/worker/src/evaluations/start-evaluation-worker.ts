@@ -1,7 +1,16 @@
 import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
 import { runEvaluation } from "@distillery/evals/evaluations";
-import { createModelPool, type ModelPool, resolveServableFiles } from "@distillery/inference";
+import {
+  createGpuRegistry,
+  createGpuRouting,
+  createModelPool,
+  createUpstreams,
+  isGpuServedModel,
+  type ModelPool,
+  resolveServableFiles,
+  type Upstreams,
+} from "@distillery/inference";
 import { QUEUES, ZEvaluationPayload } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
 import { resolveSecretKey } from "@distillery/teacher";
@@ -9,6 +18,7 @@ import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
+import { createUpstreamSampler } from "./upstream-sampler.ts";
 
 /** Resident models of this worker's evaluations; the least recently used idle one goes first. */
 const MEMORY_BUDGET_BYTES = 4 * 1024 ** 3;
@@ -46,6 +56,29 @@ export function startEvaluationWorker(options: {
     }
     return pool;
   };
+  // a GPU model (an hf run, a model the CPU engine cannot run) goes to a GPU worker's server,
+  // through the same registry and routing as the studio's /v1
+  const registry = createGpuRegistry(options.connection, {
+    prefix: env.QUEUE_PREFIX,
+    staleMs: Math.max(5_000, env.WORKER_HEARTBEAT_MS * 5),
+  });
+  const upstreamsByWorkspace = new Map<string, Upstreams>();
+  const upstreamsFor = (workspaceId: string) => {
+    let upstreams = upstreamsByWorkspace.get(workspaceId);
+    if (!upstreams) {
+      upstreams = createUpstreams({
+        ...createGpuRouting({
+          workspaceId,
+          registry,
+          isGpuModel: (id) => isGpuServedModel(db, workspaceId, id),
+          log: (m) => log.info(m),
+        }),
+        log: (m) => log.info(m),
+      });
+      upstreamsByWorkspace.set(workspaceId, upstreams);
+    }
+    return upstreams;
+  };
   const shutdown = new AbortController();
   const worker = new Worker(
     QUEUES.evaluations,
@@ -63,6 +96,7 @@ export function startEvaluationWorker(options: {
         signal: shutdown.signal,
         heartbeatMs: env.WORKER_HEARTBEAT_MS,
         secretKey,
+        servedSampler: (workspaceId, modelId) => createUpstreamSampler(upstreamsFor(workspaceId), modelId),
       });
       log.info({ evaluationId, outcome }, "evaluation finished");
       return { outcome };

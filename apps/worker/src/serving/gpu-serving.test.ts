@@ -18,6 +18,7 @@ import { createRedisConnection } from "@distillery/jobs";
 import { buildHfServeCommand } from "@distillery/trainer-hf";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createUpstreamSampler } from "../evaluations/upstream-sampler.ts";
 import type { GpuServeManagerOptions } from "./gpu-serve-manager.ts";
 import { createGpuServeManager } from "./gpu-serve-manager.ts";
 import { estimateGpuBytes, startServingWorker } from "./start-serving-worker.ts";
@@ -89,6 +90,7 @@ describe("GPU serving: a worker starts serve on demand, the studio routes throug
   let worker: ReturnType<typeof startServingWorker>;
   let studio: { url: string; close: () => Promise<void> };
   let client: OpenAI;
+  let upstreams: ReturnType<typeof createUpstreams>;
 
   beforeAll(async () => {
     worker = startServingWorker({
@@ -118,7 +120,7 @@ describe("GPU serving: a worker starts serve on demand, the studio routes throug
         throw new UnknownModelError(id);
       },
     });
-    const upstreams = createUpstreams({
+    upstreams = createUpstreams({
       ...createGpuRouting({
         workspaceId: WORKSPACE,
         registry,
@@ -190,6 +192,25 @@ describe("GPU serving: a worker starts serve on demand, the studio routes throug
     expect(usage?.completion_tokens).toBe(SCRIPT.length);
     // each request touched the model's last use
     expect(await registry.lastUsed(WORKSPACE, "model-a")).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("the evaluation worker's sampler answers a GPU model through the same routing (k samples, reasoning inline)", async () => {
+    const sampler = await createUpstreamSampler(upstreams, "model-a");
+    expect(sampler).not.toBeNull();
+    const samples = await sampler?.sample(
+      { messages: [{ role: "user", content: "What is 2 + 2?" }], reference: "4" },
+      { temperature: 0.6, topP: 0.95, maxTokens: 256, k: 3, seed: 1 },
+      7,
+      new AbortController().signal,
+    );
+    expect(samples).toHaveLength(3);
+    for (const s of samples ?? []) {
+      expect(s.text).toBe(`<think>${SCRIPT}`);
+      expect(s.finishReason).toBe("stop");
+      expect(s.completionTokens).toBeGreaterThan(0);
+    }
+    // a model that is not a GPU model is left to the CPU pool
+    expect(await createUpstreamSampler(upstreams, "cpu-model")).toBeNull();
   });
 
   it("evicts the least recently used model to load another within the budget", async () => {

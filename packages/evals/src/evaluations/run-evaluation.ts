@@ -28,6 +28,8 @@ export interface RunEvaluationOptions {
   secretKey?: Buffer;
   /** retries of a teacher request (default: the teachers' own policy) */
   teacherRetry?: RetryPolicy;
+  /** a model served elsewhere (a GPU worker's server): its sampler, or null for the pool */
+  servedSampler?: (workspaceId: string, modelId: string) => Promise<Sampler | null>;
 }
 
 class Cancelled extends Error {}
@@ -84,7 +86,8 @@ export async function runEvaluation(o: RunEvaluationOptions): Promise<Evaluation
       ? await createTeacherSampler(db, o.secretKey, ev.workspaceId, teacherId, {
           ...(o.teacherRetry ? { retry: o.teacherRetry } : {}),
         })
-      : await createServedModelSampler(o.pool, ev.model);
+      : ((await o.servedSampler?.(ev.workspaceId, ev.model)) ??
+        (await createServedModelSampler(o.pool, ev.model)));
     const count = sampler.count;
     let doneCount = done.size;
     let generated = 0;
