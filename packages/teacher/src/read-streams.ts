@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { OllamaChatBody, OpenAiCompletionBody } from "./normalize-completion.ts";
-import { learnStreamFrame, parseFramedDelta, type StreamFrame } from "./stream-frame.ts";
+import { framedDeltaIn, learnStreamFrame, parseFramedDelta, type StreamFrame } from "./stream-frame.ts";
 import { TeacherError } from "./teacher-error.ts";
 
 interface Accumulated {
@@ -10,47 +10,70 @@ interface Accumulated {
   thinking: string;
 }
 
-const str = (v: unknown) => (typeof v === "string" ? v : "");
+/** A delta's texts as parts, joined once at the end (no string grown token by token). */
+class DeltaParts {
+  content: string[] = [];
+  reasoning_content: string[] = [];
+  reasoning: string[] = [];
+  thinking: string[] = [];
+  add(d: Record<string, unknown>) {
+    const { content, reasoning_content, reasoning, thinking } = d;
+    if (typeof content === "string" && content !== "") this.content.push(content);
+    if (typeof reasoning_content === "string" && reasoning_content !== "")
+      this.reasoning_content.push(reasoning_content);
+    if (typeof reasoning === "string" && reasoning !== "") this.reasoning.push(reasoning);
+    if (typeof thinking === "string" && thinking !== "") this.thinking.push(thinking);
+  }
+  joined(): Accumulated {
+    return {
+      content: this.content.join(""),
+      reasoning_content: this.reasoning_content.join(""),
+      reasoning: this.reasoning.join(""),
+      thinking: this.thinking.join(""),
+    };
+  }
+}
 
 /**
  * Reads an OpenAI-compatible SSE stream (`data: {chunk}` … `data: [DONE]`) into the body a
  * non-streamed request returns, so one normaliser reads both. A stream that ends without
  * `[DONE]` or a finish reason was dropped; a chunk that is not JSON is malformed.
+ *
+ * Read per network chunk, in place: the usual event is one line `data: <frame prefix><delta>
+ * <frame suffix>` and a blank line, and only its delta is parsed, found by position in the
+ * decoded chunk (no event objects, no line copies). Every other event (the first, a finish
+ * reason, usage, [DONE], comments, multi-line data) goes whole through eventsource-parser, and a
+ * stream with a carriage return goes through it entirely: the parser only ever gets whole
+ * events, so either way reads the same.
  */
 export async function readOpenAiStream(
   body: AsyncIterable<Uint8Array>,
   name: string,
   onChunk: () => void,
 ): Promise<OpenAiCompletionBody> {
-  const acc: Accumulated = { content: "", reasoning_content: "", reasoning: "", thinking: "" };
+  const acc = new DeltaParts();
   let finishReason: string | null = null;
   let usage: OpenAiCompletionBody["usage"] = null;
   let sawChoice = false;
   let isDone = false;
-  // the callback parser on decoded text, not a chain of TransformStreams: far fewer promises
-  // per chunk, which is the loop's cost at hundreds of events a request
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (e) => pending.push(e) });
   const decoder = new TextDecoder();
   let frame: StreamFrame | null = null;
-  const addDelta = (d: Record<string, unknown>) => {
-    sawChoice = true;
-    acc.content += str(d.content);
-    acc.reasoning_content += str(d.reasoning_content);
-    acc.reasoning += str(d.reasoning);
-    acc.thinking += str(d.thinking);
-  };
-  const handle = (event: EventSourceMessage) => {
+  /** `data: ` and the frame's prefix: how a framed event's line starts */
+  let linePrefix = "";
+  const handle = (data: string) => {
     // read on to the end after [DONE], so the connection goes back to the pool
     if (isDone) return;
-    if (event.data === "[DONE]") {
+    if (data === "[DONE]") {
       isDone = true;
       return;
     }
     // the usual chunk: the frame of the one before it, a new delta (parsed alone)
-    const framed = frame ? parseFramedDelta(event.data, frame) : undefined;
+    const framed = frame ? parseFramedDelta(data, frame) : undefined;
     if (framed) {
-      addDelta(framed);
+      sawChoice = true;
+      acc.add(framed);
       return;
     }
     let chunk: {
@@ -59,7 +82,7 @@ export async function readOpenAiStream(
       error?: { message?: string };
     };
     try {
-      chunk = JSON.parse(event.data);
+      chunk = JSON.parse(data);
     } catch {
       throw new TeacherError("malformed", `teacher "${name}" sent a stream chunk that is not JSON`);
     }
@@ -68,27 +91,70 @@ export async function readOpenAiStream(
     const only = chunk.choices?.length === 1 ? chunk.choices[0] : undefined;
     frame =
       only?.delta && !only.finish_reason && !chunk.usage && typeof only.delta === "object"
-        ? learnStreamFrame(event.data)
+        ? learnStreamFrame(data)
         : null;
+    linePrefix = frame ? `data: ${frame.prefix}` : "";
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
-      addDelta(choice.delta ?? {});
+      sawChoice = true;
+      acc.add(choice.delta ?? {});
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
   };
+  const feedParser = (text: string) => {
+    parser.feed(text);
+    for (const e of pending) handle(e.data);
+    pending.length = 0;
+  };
+  /** decoded text after the last whole event (an event cut by the chunk's end) */
+  let rest = "";
+  /** a carriage return was seen: every byte goes through the parser */
+  let isParserOnly = false;
+  const take = (decoded: string) => {
+    if (isParserOnly) return feedParser(decoded);
+    const text = rest === "" ? decoded : rest + decoded;
+    if (decoded.includes("\r")) {
+      // the parser holds no partial event (it was only ever fed whole ones): it takes over here
+      isParserOnly = true;
+      rest = "";
+      return feedParser(text);
+    }
+    let i = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", i);
+      if (nl === -1) break;
+      if (text.charCodeAt(nl + 1) === 10 /* a one-line event */) {
+        const delta =
+          frame && !isDone && text.charCodeAt(i) === 100 /* d */
+            ? framedDeltaIn(text, i, nl, linePrefix, frame.suffix)
+            : undefined;
+        if (delta) {
+          sawChoice = true;
+          acc.add(delta);
+        } else feedParser(text.slice(i, nl + 2));
+        i = nl + 2;
+        continue;
+      }
+      if (nl + 1 >= text.length) break;
+      // an event of several lines (or a lone line break): up to its blank line, through the parser
+      const blank = text.indexOf("\n\n", nl + 1);
+      if (blank === -1) break;
+      feedParser(text.slice(i, blank + 2));
+      i = blank + 2;
+    }
+    rest = i === 0 ? text : text.slice(i);
+  };
   for await (const bytes of body) {
     onChunk();
-    parser.feed(decoder.decode(bytes, { stream: true }));
-    for (const e of pending) handle(e);
-    pending.length = 0;
+    take(decoder.decode(bytes, { stream: true }));
   }
-  parser.feed(decoder.decode());
-  for (const e of pending) handle(e);
+  take(decoder.decode());
+  // an event never ended by a blank line is not an event (as the parser reads it)
   if (!isDone && finishReason === null) {
     throw new TeacherError("dropped", `teacher "${name}" closed the stream before the answer ended`);
   }
   if (!sawChoice) return { choices: [], usage };
-  return { choices: [{ message: { ...acc }, finish_reason: finishReason }], usage };
+  return { choices: [{ message: acc.joined(), finish_reason: finishReason }], usage };
 }
 
 /**
@@ -100,9 +166,8 @@ export async function readOllamaStream(
   name: string,
   onChunk: () => void,
 ): Promise<OllamaChatBody> {
-  const acc: Accumulated = { content: "", reasoning_content: "", reasoning: "", thinking: "" };
+  const acc = new DeltaParts();
   let last: OllamaChatBody | null = null;
-  let buffered = "";
   const handle = (line: string) => {
     if (line.trim() === "") return;
     let obj: OllamaChatBody & { error?: string };
@@ -112,26 +177,25 @@ export async function readOllamaStream(
       throw new TeacherError("malformed", `teacher "${name}" sent a stream line that is not JSON`);
     }
     if (obj.error) throw new TeacherError("server", `teacher "${name}" reported an error mid-stream`);
-    acc.content += str(obj.message?.content);
-    acc.thinking += str(obj.message?.thinking);
+    acc.add({ content: obj.message?.content, thinking: obj.message?.thinking });
     if (obj.done) last = obj;
   };
   const decoder = new TextDecoder();
+  /** decoded text after the last whole line */
+  let rest = "";
   for await (const bytes of body) {
     onChunk();
-    buffered += decoder.decode(bytes, { stream: true });
-    let nl = buffered.indexOf("\n");
-    while (nl !== -1) {
-      handle(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
-      nl = buffered.indexOf("\n");
+    const text = rest + decoder.decode(bytes, { stream: true });
+    let i = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", i)) {
+      handle(text.slice(i, nl));
+      i = nl + 1;
     }
+    rest = text.slice(i);
   }
-  handle(buffered + decoder.decode());
+  handle(rest + decoder.decode());
   const done = last as OllamaChatBody | null;
   if (!done) throw new TeacherError("dropped", `teacher "${name}" closed the stream before the answer ended`);
-  return {
-    ...done,
-    message: { content: acc.content, thinking: acc.thinking },
-  };
+  const { content, thinking } = acc.joined();
+  return { ...done, message: { content, thinking } };
 }

@@ -97,4 +97,42 @@ describe("stream frames", () => {
       kind: "malformed",
     });
   });
+  it("reads every SSE spelling as the parser does: CRLF, several data lines, comments, no space, any cut", async () => {
+    const datas = [
+      vllm({ role: "assistant", content: "" }),
+      vllm({ reasoning_content: "one " }),
+      vllm({ reasoning_content: "two " }),
+      vllm({ content: "x" }),
+      vllm({ content: "y" }, "stop"),
+      "[DONE]",
+    ];
+    const want = oracle(datas).acc;
+    const lf = sse(datas);
+    const spellings = [
+      lf,
+      lf.replace(/\n/g, "\r\n"),
+      // CRLF from the middle on (the per-chunk reading hands over to the parser there)
+      lf.slice(0, lf.length / 2) + lf.slice(lf.length / 2).replace(/\n/g, "\r\n"),
+      `: keep-alive\n\n${lf.replace(/data: /g, "data:")}`,
+      `\n\n${lf.replace(/\n\n/g, "\nid: 7\n\n")}`,
+      // a framed chunk's JSON split over two data lines (joined with a line break, still JSON)
+      lf.replace(`data: ${datas[2]}`, `data: ${datas[2]?.replace(',"choices":', ',\ndata: "choices":')}`),
+    ];
+    for (const text of spellings)
+      for (const cut of [1, 3, 7, 64, 100_000]) {
+        const body = await readOpenAiStream(bytes(text, cut), "t", () => {});
+        expect(body.choices?.[0]?.message, JSON.stringify({ text: text.slice(0, 40), cut })).toEqual(want);
+      }
+  });
+
+  it("a framed line followed by a stray line is the parser's event, not a framed delta", async () => {
+    const f = learnStreamFrame(vllm({ content: "a" }));
+    if (!f) throw new Error("no frame");
+    // `data: <prefix>{"content":"b"}` then a line holding the suffix: as SSE the data lacks the
+    // suffix (not JSON: malformed), though prefix … suffix spans the text
+    const text = `data: ${vllm({ content: "a" })}\n\ndata: ${f.prefix}{"content":"b"}\n${f.suffix}\n\n`;
+    await expect(readOpenAiStream(bytes(`${text}data: [DONE]\n\n`, 1000), "t", () => {})).rejects.toMatchObject({
+      kind: "malformed",
+    });
+  });
 });

@@ -72,12 +72,26 @@ export function learnStreamFrame(data: string): StreamFrame | null {
 
 /** The delta of a chunk in `frame`, parsed alone; undefined when the chunk is not in that frame. */
 export function parseFramedDelta(data: string, frame: StreamFrame): Record<string, unknown> | undefined {
-  const { prefix, suffix } = frame;
-  if (data.length <= prefix.length + suffix.length || !data.startsWith(prefix) || !data.endsWith(suffix))
-    return undefined;
+  return framedDeltaIn(data, 0, data.length, frame.prefix, frame.suffix);
+}
+
+/**
+ * The same for the chunk text `text[start, end)` read in place (no copy of the chunk): it must
+ * start with `prefix` (for an SSE line, `data: ` and the frame's prefix) and end with `suffix`.
+ */
+export function framedDeltaIn(
+  text: string,
+  start: number,
+  end: number,
+  prefix: string,
+  suffix: string,
+): Record<string, unknown> | undefined {
+  const from = start + prefix.length;
+  const to = end - suffix.length;
+  if (to <= from || !text.startsWith(prefix, start) || !text.startsWith(suffix, to)) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(data.slice(prefix.length, data.length - suffix.length));
+    value = JSON.parse(text.slice(from, to));
   } catch {
     return undefined;
   }
