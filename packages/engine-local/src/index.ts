@@ -25,6 +25,11 @@ export { resolveEngineCommand } from "./resolve-engine-command.ts";
 export { trainBpeTokenizer } from "./tokenizer/bpe-trainer.ts";
 export { type EngineTokenizer, loadTokenizer } from "./tokenizer/engine-tokenizer.ts";
 export { writeCheckpointModel } from "./train/checkpoint-model.ts";
+export {
+  createEndpointTeacher,
+  type EndpointTeacher,
+  readTeacherKey,
+} from "./train/distillation-endpoint.ts";
 export { type RunTrainingOptions, type RunTrainingResult, runTraining } from "./train/run-training.ts";
 export {
   computeTeacherLogits,
@@ -32,3 +37,8 @@ export {
   type TeacherLogitsEstimate,
   type TeacherLogitsManifest,
 } from "./train/teacher-logits.ts";
+export {
+  computeTeacherLogitsFromEndpoint,
+  type EndpointTeacherLogitsOptions,
+  estimateTeacherLogitsFromEndpoint,
+} from "./train/teacher-logits-endpoint.ts";

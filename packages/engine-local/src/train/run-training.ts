@@ -28,6 +28,7 @@ import {
   onPolicyRng,
   sampleOnPolicyExample,
 } from "./distillation.ts";
+import { createEndpointDistillStep, loadEndpointDistill } from "./distillation-endpoint.ts";
 import { computeLrFactor, computeWarmupSteps } from "./lr-schedule.ts";
 import { prepareModelForRun } from "./prepare-model.ts";
 import { storedTeacherTopK } from "./teacher-logits.ts";
@@ -184,25 +185,43 @@ async function trainJob(
 
   // logit / on-policy: the frozen teacher beside the student (its packed weights are released
   // after the student's, in the finally below, as the arena is a stack)
-  const distillCtx = loadDistillTeacher(
-    job.paths.teacherModel,
-    job.paths.baseModel,
-    prepared,
-    job.config.distillation,
-    t.seed,
-    {
-      dir: job.paths.teacherLogits,
-      dataPath: job.paths.trainData,
-      maxSeqLength: maxLen,
-      completionOnly,
-    },
-  );
+  const d0 = job.config.distillation;
+  // an endpoint teacher (distillation.teacherEndpoint) is asked per batch; stored logits win
+  const endpointDistill =
+    d0.teacherEndpoint && !d0.teacherLogits
+      ? loadEndpointDistill(d0, job.paths.teacherEndpoint, {
+          onRetry: (message) => emit({ type: "log", level: "warn", message }),
+        })
+      : null;
+  const distillCtx =
+    endpointDistill?.ctx ??
+    loadDistillTeacher(
+      job.paths.teacherModel,
+      job.paths.baseModel,
+      prepared,
+      job.config.distillation,
+      t.seed,
+      {
+        dir: job.paths.teacherLogits,
+        dataPath: job.paths.trainData,
+        maxSeqLength: maxLen,
+        completionOnly,
+      },
+    );
   if (distillCtx?.stored) {
     const m = distillCtx.stored.manifest;
     emit({
       type: "log",
       level: "info",
       message: `logit distillation from stored teacher logits ${job.paths.teacherLogits} (teacher ${m.teacher}, top-${m.k} of ${m.positions} positions, the teacher is not run): beta ${distillCtx.beta}, temperature ${distillCtx.temperature}, alpha ${distillCtx.alpha}, top-${distillCtx.topK}`,
+    });
+  }
+  if (endpointDistill) {
+    const { endpoint, k } = endpointDistill.teacher;
+    emit({
+      type: "log",
+      level: "info",
+      message: `${distillCtx?.mode} distillation from the teacher endpoint "${endpoint.name}" (model ${endpoint.model}, top-${k} prompt_logprobs per batch): beta ${distillCtx?.beta}, temperature ${distillCtx?.temperature}, alpha ${distillCtx?.alpha}${distillCtx?.mode === "on-policy" ? `, lmbda ${distillCtx.lmbda}` : ""}`,
     });
   }
   if (distillCtx?.teacher) {
@@ -225,10 +244,21 @@ async function trainJob(
   // Trainer clips the model's parameters
   const projections = distillCtx?.feature?.params ?? [];
   const optimized = [...trainable, ...projections];
-  const distillStep = distillCtx
-    ? createDistillStep(distillCtx, model, tokenizer.stopTokenIds, padId, completionOnly, maxLen, t.seed)
-    : undefined;
-  const hasTeacherLogprob = distillCtx?.teacher != null;
+  const endpointStep =
+    endpointDistill && distillCtx
+      ? createEndpointDistillStep(distillCtx, endpointDistill.teacher, model, {
+          stopTokenIds: tokenizer.stopTokenIds,
+          padId,
+          completionOnly,
+          maxLen,
+          seed: t.seed,
+        })
+      : undefined;
+  const distillStep =
+    distillCtx && !endpointStep
+      ? createDistillStep(distillCtx, model, tokenizer.stopTokenIds, padId, completionOnly, maxLen, t.seed)
+      : undefined;
+  const hasTeacherLogprob = distillCtx?.teacher != null || endpointStep !== undefined;
 
   const opt = createAdamWState(optimized);
   let state: TrainerState = {
@@ -319,7 +349,16 @@ async function trainJob(
         order.microBatch(s * ga + j).map((i) => trainRows[i] as TokenizedExample | TokenizedExample[]),
       );
       const batches = microRows.map((rows) => collateBatch(rows, padId, completionOnly));
-      const res = accumulateGradients(model, optimized, batches, t.seed, s, distillStep?.(s, microRows));
+      // an endpoint teacher answers before the (synchronous) step: its scores are fetched first
+      const fromEndpoint = endpointStep ? await endpointStep(s, microRows, batches, signal) : undefined;
+      const res = accumulateGradients(
+        model,
+        optimized,
+        batches,
+        t.seed,
+        s,
+        fromEndpoint ?? distillStep?.(s, microRows),
+      );
       const gradNorm = clipGradNorm(trainable, t.maxGradNorm);
       if (!Number.isFinite(gradNorm)) {
         throw new EngineError("nan_loss", `gradient norm is ${gradNorm} at step ${s + 1}`, {
@@ -343,7 +382,7 @@ async function trainJob(
         distillSums.kd += d.kdLoss;
         distillSums.ce += d.ceLoss;
         distillSums.agree += d.top1Agreement;
-        distillSums.teacherLp += d.teacherLogprob ?? 0;
+        distillSums.teacherLp += d.teacherLogprob ?? fromEndpoint?.teacherLogprob ?? 0;
         distillSums.feature += d.featureLoss ?? 0;
         distillSums.n += 1;
         if (d.sampledLength !== null) {

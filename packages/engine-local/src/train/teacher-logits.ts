@@ -59,15 +59,19 @@ export interface TeacherLogitsEstimate {
   positionsPerSecond: number;
 }
 
-const sha256 = (buf: Uint8Array | string) => createHash("sha256").update(buf).digest("hex");
+export const sha256 = (buf: Uint8Array | string) => createHash("sha256").update(buf).digest("hex");
 
 /** the positions a row stores: [first, last) of its ids' next-token predictions */
-function rowSpan(e: TokenizedExample, completionOnly: boolean): { first: number; n: number } {
+export function rowSpan(e: TokenizedExample, completionOnly: boolean): { first: number; n: number } {
   const first = completionOnly ? Math.max(0, e.completionStart - 1) : 0;
   return { first, n: Math.max(0, e.ids.length - 1 - first) };
 }
 
-function safetensorsSize(rows: number, positions: number, k: number): { header: Buffer; total: number } {
+export function safetensorsSize(
+  rows: number,
+  positions: number,
+  k: number,
+): { header: Buffer; total: number } {
   const header = headerOf(rows, positions, k);
   return { header, total: header.length + positions * k * 6 + (rows + 1) * 4 + rows * 4 };
 }
@@ -173,7 +177,7 @@ export function topKRow(
   }
 }
 
-interface Prepared {
+export interface PreparedTeacherLogitsData {
   /** the examples of two or more tokens (each with its row as `source`) */
   examples: TokenizedExample[];
   /** all rows of the file, shorter ones included (they store no position) */
@@ -184,12 +188,12 @@ interface Prepared {
   positions: number;
 }
 
-function prepareData(
+export function prepareTeacherLogitsData(
   dataPath: string,
   tokenizer: EngineTokenizer,
   maxSeqLength: number,
   completionOnly: boolean,
-): Prepared {
+): PreparedTeacherLogitsData {
   const raw = readFileSync(dataPath);
   const all = readExamplesJsonl(dataPath, "data.datasetVersionId");
   const examples = tokenizeExamples(all, tokenizer, maxSeqLength);
@@ -246,7 +250,12 @@ export function estimateTeacherLogits(
 ): TeacherLogitsEstimate {
   const k = opts.k ?? 20;
   const completionOnly = opts.completionOnly ?? true;
-  const data = prepareData(dataPath, loadTokenizer(teacherDir), opts.maxSeqLength, completionOnly);
+  const data = prepareTeacherLogitsData(
+    dataPath,
+    loadTokenizer(teacherDir),
+    opts.maxSeqLength,
+    completionOnly,
+  );
   const { total } = safetensorsSize(data.rows, data.positions, k);
   const teacher = loadModelDir(teacherDir);
   const probe = data.examples.slice(0, opts.batchSize ?? 8);
@@ -285,7 +294,7 @@ export function computeTeacherLogits(
   const k = opts.k ?? 20;
   const completionOnly = opts.completionOnly ?? true;
   const tokenizer = loadTokenizer(teacherDir);
-  const data = prepareData(dataPath, tokenizer, opts.maxSeqLength, completionOnly);
+  const data = prepareTeacherLogitsData(dataPath, tokenizer, opts.maxSeqLength, completionOnly);
   const rows = data.rows;
   const { header, total } = safetensorsSize(rows, data.positions, k);
   const buf = Buffer.alloc(total);
