@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "distillery_native",
-      "sources": ["src/sgemm.cc", "src/addon.cc"],
-      "cflags_cc": ["-O3", "-std=c++17", "-pthread", "-fexceptions"],
+      "sources": ["src/sgemm.cc", "src/pool.cc", "src/ops.cc", "src/addon.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-ffp-contract=off", "-pthread", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "ldflags": ["-pthread"],
       "xcode_settings": {

@@ -5,12 +5,15 @@
 //     this CPU or build lacks throws)
 //   kernel() -> "avx512" | "avx2" | "neon" | "scalar": what "auto" runs on this CPU
 //   kernels() -> string[]: every kernel this CPU runs, fastest first (ends with "scalar")
+//   swigluForward(g, u, a, sig, threads), swigluBackward(g, u, sig, da, threads) -> undefined:
+//     the step's SwiGLU over Float32Arrays of one length (ops.cc)
 #include <node_api.h>
 
 #include <cmath>
 #include <cstring>
 #include <string>
 
+#include "ops.h"
 #include "sgemm.h"
 
 namespace {
@@ -126,6 +129,56 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** argv[0..count) as Float32Arrays of one length (the first's); false with a JS error pending */
+bool same_length_arrays(napi_env env, napi_value* argv, const char* const* names, int count, float** out,
+                        size_t* length) {
+  bool is = false;
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (napi_is_typedarray(env, argv[0], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, argv[0], &type, length, &data, nullptr, nullptr) != napi_ok) {
+    std::string msg = std::string(names[0]) + " must be a Float32Array";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return false;
+  }
+  for (int i = 0; i < count; i++)
+    if (!float32_array(env, argv[i], names[i], static_cast<double>(*length), &out[i])) return false;
+  return true;
+}
+
+template <int N>
+bool elementwise_args(napi_env env, napi_callback_info info, const char* const (&names)[N], float** arrays,
+                      size_t* length, int* threads) {
+  size_t argc = N + 1;
+  napi_value argv[N + 1];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments")) return false;
+  if (argc < N + 1) {
+    napi_throw_type_error(env, nullptr, "expected the arrays and a thread count");
+    return false;
+  }
+  return same_length_arrays(env, argv, names, N, arrays, length) && int_arg(env, argv[N], "threads", threads);
+}
+
+napi_value SwigluForward(napi_env env, napi_callback_info info) {
+  static const char* const names[] = {"g", "u", "a", "sig"};
+  float* x[4];
+  size_t n = 0;
+  int threads = 1;
+  if (!elementwise_args(env, info, names, x, &n, &threads)) return nullptr;
+  distillery::swiglu_forward(x[0], x[1], x[2], x[3], static_cast<long>(n), threads);
+  return nullptr;
+}
+
+napi_value SwigluBackward(napi_env env, napi_callback_info info) {
+  static const char* const names[] = {"g", "u", "sig", "da"};
+  float* x[4];
+  size_t n = 0;
+  int threads = 1;
+  if (!elementwise_args(env, info, names, x, &n, &threads)) return nullptr;
+  distillery::swiglu_backward(x[0], x[1], x[2], x[3], static_cast<long>(n), threads);
+  return nullptr;
+}
+
 napi_value KernelName(napi_env env, napi_callback_info) {
   napi_value out;
   const char* name = distillery::kernel_name(distillery::best_kernel());
@@ -151,6 +204,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"kernel", nullptr, KernelName, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"kernels", nullptr, KernelList, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"swigluForward", nullptr, SwigluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"swigluBackward", nullptr, SwigluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

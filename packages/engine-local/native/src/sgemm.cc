@@ -9,6 +9,8 @@
 // blocking (KC, MC, NC), described by a Spec; packing pads panels to the kernel's tile.
 #include "sgemm.h"
 
+#include "pool.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -35,8 +37,8 @@ constexpr int MAX_A_BLOCK = 144 * 256;
 constexpr int MAX_B_BLOCK = 256 * 2048;
 /** products with fewer rows than this stream B instead of packing it */
 constexpr int FEW_ROWS = 4;
-/** multiply-adds above which a second thread pays for its start */
-constexpr double PARALLEL_MIN_WORK = 4.0 * 1024 * 1024;
+/** multiply-adds above which the pool's helper thread takes part */
+constexpr double PARALLEL_MIN_WORK = 1.0 * 1024 * 1024;
 
 /** element (i, j) = p[i * rs + j * cs] */
 struct View {
@@ -468,8 +470,7 @@ void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int
     gemm_few_rows(A, B, c, ldc, M, K, N, accumulate, alpha, s.simd_rows);
     return;
   }
-  // buffers from a pool, not thread_local: the helper is a new thread per product, and fresh
-  // buffers would cost it 2 MiB of page faults every time
+  // buffers from a pool, not thread_local: a chunk may run on either thread
   BufferLease lease;
   float* pa = lease.buffers->a;
   float* pb = lease.buffers->b;
@@ -577,35 +578,40 @@ void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool t
     gemm_serial(A, B, c, N, M, K, N, accumulate, alpha, s);
     return;
   }
-  // two threads, each on its own half of C (whole micro-tiles), each packing its own operands
-  if (N >= 2 * NR && (N >= M || M < 2 * MR)) {
-    const int n0 = ((N / 2 + NR - 1) / NR) * NR;
-    auto right = [&] {
-      gemm_serial(A, View{B.p + n0 * B.cs, B.rs, B.cs}, c + n0, N, M, K, N - n0, accumulate, alpha, s);
-    };
-    std::thread helper;
-    try {
-      helper = std::thread(right);
-    } catch (...) {
-      right();  // no thread to be had: this one does both halves
-    }
-    gemm_serial(A, B, c, N, M, K, n0, accumulate, alpha, s);
-    if (helper.joinable()) helper.join();
-  } else {
-    const int m0 = ((M / 2 + MR - 1) / MR) * MR;
-    auto bottom = [&] {
-      gemm_serial(View{A.p + m0 * A.rs, A.rs, A.cs}, B, c + static_cast<std::ptrdiff_t>(m0) * N, N, M - m0, K, N,
-                  accumulate, alpha, s);
-    };
-    std::thread helper;
-    try {
-      helper = std::thread(bottom);
-    } catch (...) {
-      bottom();
-    }
-    gemm_serial(A, B, c, N, m0, K, N, accumulate, alpha, s);
-    if (helper.joinable()) helper.join();
-  }
+  // two threads: C split into chunks of whole micro-tiles (columns when C is wide, else rows),
+  // each packing its own operands, claimed by this thread and the pool's helper. A chunk's
+  // elements see the same blocking and tile edges as in the whole product, so the result is the
+  // same bits on one thread or two.
+  struct Job {
+    View A, B;
+    float* c;
+    int M, K, N, unit, per;
+    bool byCols, accumulate;
+    float alpha;
+    const Spec* s;
+  };
+  const bool byCols = N >= 2 * NR && (N >= M || M < 2 * MR);
+  const int unit = byCols ? NR : MR;
+  const int tiles = ((byCols ? N : M) + unit - 1) / unit;
+  const int chunks = std::min(tiles, work >= 4 * PARALLEL_MIN_WORK ? 4 : 2);
+  Job job{A, B, c, M, K, N, unit, (tiles + chunks - 1) / chunks, byCols, accumulate, alpha, &s};
+  const int n = (tiles + job.per - 1) / job.per;
+  parallel_for(
+      n,
+      [](void* ctx, int i) {
+        const Job& j = *static_cast<const Job*>(ctx);
+        const int from = i * j.per * j.unit;
+        if (j.byCols) {
+          const int to = std::min(j.N, from + j.per * j.unit);
+          gemm_serial(j.A, View{j.B.p + from * j.B.cs, j.B.rs, j.B.cs}, j.c + from, j.N, j.M, j.K, to - from,
+                      j.accumulate, j.alpha, *j.s);
+        } else {
+          const int to = std::min(j.M, from + j.per * j.unit);
+          gemm_serial(View{j.A.p + from * j.A.rs, j.A.rs, j.A.cs}, j.B, j.c + static_cast<std::ptrdiff_t>(from) * j.N,
+                      j.N, to - from, j.K, j.N, j.accumulate, j.alpha, *j.s);
+        }
+      },
+      &job, threads);
 }
 
 }  // namespace distillery

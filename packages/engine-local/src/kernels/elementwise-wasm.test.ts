@@ -4,6 +4,8 @@ import { crossEntropy } from "../model/ops/cross-entropy.ts";
 import { rmsnormBackward, rmsnormForward } from "../model/ops/rmsnorm.ts";
 import { swigluBackwardInPlace, swigluForward } from "../model/ops/swiglu.ts";
 import { allocLike } from "./float-array.ts";
+import { setMatmulKernel } from "./matmul.ts";
+import { getNativeVariants, loadNativeKernel } from "./native-kernel.ts";
 import { setMatmulThreads } from "./parallel.ts";
 import { Rng } from "./rng.ts";
 import { allocArenaI32, isArenaView, runInArena } from "./wasm-memory.ts";
@@ -15,36 +17,64 @@ function randomIn(n: number, scale: number, rng: Rng, arena: boolean): Float32Ar
 }
 
 describe("wasm elementwise kernels (step arena) against the JS loops", () => {
-  it("SwiGLU forward and backward, including ±90 where exp saturates and a ragged tail", () => {
-    for (const scale of [3, 90]) {
-      const n = 1027;
-      const js = (() => {
-        const rng = Rng.fromSeed(scale);
-        const g = randomIn(n, scale, rng, false);
-        const u = randomIn(n, 2, rng, false);
-        const da = randomIn(n, 1, rng, false);
-        const { a, sig } = swigluForward(g, u);
-        const { dg, du } = swigluBackwardInPlace(g, u, sig, da);
-        return [Array.from(a), Array.from(dg), Array.from(du)];
-      })();
-      const wasm = runInArena(() => {
-        const rng = Rng.fromSeed(scale);
-        const g = randomIn(n, scale, rng, true);
-        const u = randomIn(n, 2, rng, true);
-        const da = randomIn(n, 1, rng, true);
-        expect(isArenaView(g)).toBe(true);
-        const { a, sig } = swigluForward(g, u);
-        const { dg, du } = swigluBackwardInPlace(g, u, sig, da);
-        return [Array.from(a), Array.from(dg), Array.from(du)];
-      });
-      js.forEach((arr, k) => {
-        for (let i = 0; i < arr.length; i++) {
-          const v = arr[i] as number;
-          expect(Math.abs((wasm[k]?.[i] as number) - v)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v)));
+  // the native path (the addon's ops.cc, when products run natively) and WebAssembly forced, on
+  // one thread and two (4 chunks above 32K elements), against float64 JS loops on the same values
+  const swigluPaths = [
+    "wasm",
+    ...(loadNativeKernel()
+      ? getNativeVariants()
+          .filter((v) => v !== "scalar")
+          .map((v) => `native-${v}`)
+      : []),
+  ];
+  for (const kernel of swigluPaths)
+    for (const threads of [1, 2])
+      it(`SwiGLU forward and backward, ${kernel}, ${threads} thread(s): ±90 where exp saturates, ragged tails`, () => {
+        setMatmulKernel(kernel);
+        setMatmulThreads(threads);
+        try {
+          for (const [scale, n] of [
+            [3, 1027],
+            [90, 1027],
+            [5, 70001],
+          ] as const) {
+            const draw = (arena: boolean) => {
+              const rng = Rng.fromSeed(scale + n);
+              return [
+                randomIn(n, scale, rng, arena),
+                randomIn(n, 2, rng, arena),
+                randomIn(n, 1, rng, arena),
+              ] as const;
+            };
+            const [g32, u32, da32] = draw(false);
+            const js = (() => {
+              const g = Float64Array.from(g32);
+              const u = Float64Array.from(u32);
+              const { a, sig } = swigluForward(g, u);
+              const { dg, du } = swigluBackwardInPlace(g, u, sig, Float64Array.from(da32));
+              return [Array.from(a), Array.from(dg), Array.from(du)];
+            })();
+            const f32 = runInArena(() => {
+              const [g, u, da] = draw(true);
+              expect(isArenaView(g)).toBe(true);
+              const { a, sig } = swigluForward(g, u);
+              const { dg, du } = swigluBackwardInPlace(g, u, sig, da);
+              return [Array.from(a), Array.from(dg), Array.from(du)];
+            });
+            let worst = 0;
+            js.forEach((arr, k) => {
+              for (let i = 0; i < arr.length; i++) {
+                const v = arr[i] as number;
+                worst = Math.max(worst, Math.abs((f32[k]?.[i] as number) - v) / Math.max(1, Math.abs(v)));
+              }
+            });
+            expect(worst).toBeLessThanOrEqual(1e-5);
+          }
+        } finally {
+          setMatmulKernel("auto");
+          setMatmulThreads(1);
         }
       });
-    }
-  });
 
   it("cross-entropy loss and gradient", () => {
     const rows = 5;

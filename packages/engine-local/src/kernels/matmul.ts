@@ -9,7 +9,7 @@ import {
   nativeKernelStatus,
   SIMD_VARIANTS,
 } from "./native-kernel.ts";
-import { getMatmulThreads } from "./parallel.ts";
+import { getMatmulThreads, setWasmHelper } from "./parallel.ts";
 import { getWasmKernelVariant, loadWasmKernel } from "./wasm-kernel.ts";
 
 /**
@@ -28,6 +28,7 @@ let choice: MatmulKernelChoice = "auto";
 /** the native variant products run on, null for WebAssembly */
 let nativeVariant = resolveNative(choice);
 setWeightPacking(nativeVariant === null);
+setWasmHelper(nativeVariant === null);
 
 function resolveNative(c: MatmulKernelChoice): NativeVariant | null {
   if (c === "wasm") return null;
@@ -65,6 +66,7 @@ export function setMatmulKernel(kernel: string): void {
   choice = kernel as MatmulKernelChoice;
   nativeVariant = resolveNative(choice);
   setWeightPacking(nativeVariant === null);
+  setWasmHelper(nativeVariant === null);
 }
 
 export function getMatmulKernelChoice(): MatmulKernelChoice {
@@ -80,6 +82,14 @@ export function activeMatmulKernel(): string {
   if (nativeVariant) return `native-${nativeVariant}`;
   const wasm = getWasmKernelVariant();
   return wasm ? `wasm-${wasm}` : "js";
+}
+
+/**
+ * The addon when products run natively (the other native ops of a step follow the products'
+ * path, so "wasm" forces WebAssembly for all of them), else null.
+ */
+export function nativeOps(): ReturnType<typeof loadNativeKernel> {
+  return nativeVariant && !jsOnly ? loadNativeKernel() : null;
 }
 
 /** One line for a run's log: the path, and why not native when it is not. */

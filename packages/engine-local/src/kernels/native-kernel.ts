@@ -24,6 +24,16 @@ export interface NativeKernel {
     threads: number,
     kernel: NativeVariant | "auto",
   ): void;
+  /** a = silu(g)·u, sig = σ(g) (all one length), on `threads` threads (ops.cc) */
+  swigluForward(g: Float32Array, u: Float32Array, a: Float32Array, sig: Float32Array, threads: number): void;
+  /** in place: g ← da·u·σ(1 + g(1 − σ)), u ← da·g·σ */
+  swigluBackward(
+    g: Float32Array,
+    u: Float32Array,
+    sig: Float32Array,
+    da: Float32Array,
+    threads: number,
+  ): void;
   /** the micro-kernel "auto" runs on this CPU */
   kernel(): NativeVariant;
   /** every micro-kernel this CPU runs, fastest first (the last is "scalar") */
@@ -64,8 +74,8 @@ export function loadNativeKernel(): NativeKernel | null {
     const holder = { exports: {} as NativeKernel };
     process.dlopen(holder, ADDON_PATH);
     const addon = holder.exports;
-    if (typeof addon.kernels !== "function")
-      throw new Error("stale build (no kernels()): rerun native/build.mjs");
+    if (typeof addon.kernels !== "function" || typeof addon.swigluForward !== "function")
+      throw new Error("stale build (no kernels() or swigluForward()): rerun native/build.mjs");
     // a known product (exact in float32) through every packing path of every kernel before trusting it
     const M = 13;
     const K = 9;

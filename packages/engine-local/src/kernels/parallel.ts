@@ -44,9 +44,20 @@ let helper: { ctl: Int32Array; seq: number } | null = null;
  * so callers opt in (`setMatmulThreads(2)`, CLI `--threads 2`).
  */
 let threadsWanted = 1;
+/**
+ * Whether wasm tasks may use the helper worker. Off on the native path: there the addon's own
+ * helper thread (native/src/pool.cc) splits the products and native ops, and a second spinning
+ * helper on two cores made a 2-thread reference step 35–40 ms instead of 24.
+ */
+let wasmHelper = true;
 /** tasks left to run single-threaded after the helper kept us waiting (see runTask) */
 let backoff = 0;
 let strikes = 0;
+
+/** matmul.ts: false while products run natively (the wasm ops then stay on the calling thread) */
+export function setWasmHelper(enabled: boolean): void {
+  wasmHelper = enabled;
+}
 
 /** 1 (default) keeps every task on the calling thread; 2 adds a helper where there are ≥ 2 cores. */
 export function setMatmulThreads(n: number): void {
@@ -120,7 +131,7 @@ const CLOSED = 0xffff;
  */
 export function runTask(k: KernelExports, op: OpCode, units: number, chunk: number, work: number): void {
   if (units <= 0) return;
-  const big = threadsWanted > 1 && units > chunk && work >= PARALLEL_MIN_WORK;
+  const big = wasmHelper && threadsWanted > 1 && units > chunk && work >= PARALLEL_MIN_WORK;
   if (big && backoff > 0) backoff--;
   const w = big && backoff === 0 ? startHelper() : null;
   if (!w) {

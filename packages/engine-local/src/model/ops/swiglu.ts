@@ -1,11 +1,37 @@
 import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocOutputLike, type FArray } from "../../kernels/float-array.ts";
-import { chunkFor, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
+import { nativeOps } from "../../kernels/matmul.ts";
+import { chunkFor, getMatmulThreads, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
+
+/** the four operands as Float32Arrays of one length (the native ops' contract), else null */
+function asF32(
+  a: FArray,
+  b: FArray,
+  c: FArray,
+  d: FArray,
+): [Float32Array, Float32Array, Float32Array, Float32Array] | null {
+  const n = a.length;
+  return a instanceof Float32Array &&
+    b instanceof Float32Array &&
+    c instanceof Float32Array &&
+    d instanceof Float32Array &&
+    b.length === n &&
+    c.length === n &&
+    d.length === n
+    ? [a, b, c, d]
+    : null;
+}
 
 /** a = silu(g) · u, elementwise; σ(g) is returned too, so the backward pass needs no exp. */
 export function swigluForward(g: FArray, u: FArray): { a: FArray; sig: FArray } {
   const a = allocOutputLike(g, g.length);
   const sig = allocOutputLike(g, g.length);
+  const native = nativeOps();
+  const f32 = native ? asF32(g, u, a, sig) : null;
+  if (native && f32) {
+    native.swigluForward(...f32, getMatmulThreads());
+    return { a, sig };
+  }
   const k = kernelForArena(g, u, a, sig);
   if (k) {
     const { i32 } = taskArgs();
@@ -32,6 +58,12 @@ export function swigluBackwardInPlace(
   sig: FArray,
   da: FArray,
 ): { dg: FArray; du: FArray } {
+  const native = nativeOps();
+  const f32 = native ? asF32(g, u, sig, da) : null;
+  if (native && f32) {
+    native.swigluBackward(...f32, getMatmulThreads());
+    return { dg: g, du: u };
+  }
   const k = kernelForArena(g, u, sig, da);
   if (k) {
     const { i32 } = taskArgs();
