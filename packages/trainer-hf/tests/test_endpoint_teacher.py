@@ -150,14 +150,14 @@ class EndpointTeacherTests(unittest.TestCase):
         self.assertIn("Teacher 7B", e.exception.message)
         self.assertIn("failed after 6 attempts", e.exception.message)
         self.assertIn("503", e.exception.message)
-        self.assertEqual(e.exception.field, "distillation.teacherEndpoint.teacherId")
+        self.assertEqual(e.exception.field, "distillation.teacherEndpoint")
 
     def test_a_bad_key_is_not_retried_and_never_shown(self) -> None:
         bad = EndpointTeacher(self.server.url, "teacher-7b", api_key="sk-wrong-secret-value", sleep=self.waits.append)
         with self.assertRaises(TrainerError) as e:
             bad.score([1, 2, 3], 3)
         self.assertEqual(len(self.server.requests), 1)
-        self.assertEqual(e.exception.code, "environment")
+        self.assertEqual(e.exception.code, "teacher_failed")
         self.assertNotIn("sk-wrong-secret-value", json.dumps(e.exception.to_event_body()))
         self.assertNotIn("sk-wrong-secret-value", repr(bad))
         self.assertIn("401", e.exception.message)
@@ -170,7 +170,8 @@ class EndpointTeacherTests(unittest.TestCase):
             t.score([1, 2, 3], 3)
         self.assertIn("OpenAI gpt-x", e.exception.message)
         self.assertIn("prompt_logprobs", e.exception.message)
-        self.assertEqual(e.exception.field, "distillation.teacherEndpoint.teacherId")
+        self.assertEqual(e.exception.code, "config_invalid")
+        self.assertEqual(e.exception.field, "distillation.teacherEndpoint")
 
     def test_a_packed_batch_is_one_request_per_example_with_only_its_ids(self) -> None:
         a, b, c = [5, 6, 7, 8], [9, 10, 11], [2, 3, 4, 5, 6]
@@ -191,6 +192,10 @@ class EndpointTeacherTests(unittest.TestCase):
         with tempfile.NamedTemporaryFile("w", delete=False) as f:
             f.write(KEY + "\n")
         self.addCleanup(os.unlink, f.name)
+        os.chmod(f.name, 0o644)
+        with self.assertRaisesRegex(TrainerError, "readable by others"):
+            read_api_key({}, f.name)
+        os.chmod(f.name, 0o600)
         self.assertEqual(read_api_key({}, f.name), KEY)
         self.assertEqual(read_api_key({"DISTILLERY_TEACHER_API_KEY": "k1"}, f.name), KEY)
         self.assertEqual(read_api_key({"DISTILLERY_TEACHER_API_KEY": "k1"}), "k1")

@@ -30,7 +30,9 @@ from typing import Callable, Optional, Sequence
 
 from .errors import TrainerError
 
-FIELD = "distillation.teacherEndpoint.teacherId"
+# as engine-local's endpoint teacher (src/train/distillation-endpoint.ts): the field, and the codes
+# config_invalid (not a teacher: no prompt_logprobs) and teacher_failed (HTTP / network)
+FIELD = "distillation.teacherEndpoint"
 ENDPOINT_FIELD = FIELD
 KEY_ENV = "DISTILLERY_TEACHER_API_KEY"
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
@@ -41,6 +43,13 @@ def read_api_key(env: dict, key_file: Optional[str] = None) -> Optional[str]:
     $DISTILLERY_TEACHER_API_KEY, else None (an endpoint without auth). Never from argv."""
     if key_file:
         try:
+            mode = os.stat(key_file).st_mode & 0o777
+            if mode & 0o077:
+                raise TrainerError(
+                    f"the teacher key file {key_file} is readable by others (mode {mode:o}): it must be 0600",
+                    code="config_invalid",
+                    field=ENDPOINT_FIELD,
+                )
             with open(key_file, encoding="utf-8") as f:
                 return f.read().strip() or None
         except OSError as e:
@@ -142,7 +151,7 @@ class EndpointTeacher:
                 except (UnicodeDecodeError, json.JSONDecodeError) as e:
                     raise TrainerError(
                         f"teacher endpoint {self.name} ({self.url}) answered with something that is not JSON ({e})",
-                        code="teacher_invalid",
+                        code="teacher_failed",
                         field=FIELD,
                     ) from e
             except urllib.error.HTTPError as e:
@@ -151,7 +160,7 @@ class EndpointTeacher:
                 if e.code not in RETRY_STATUSES:
                     raise TrainerError(
                         f"teacher endpoint {self.name} ({self.url}) refused the scoring request: {last}",
-                        code="teacher_failed" if e.code not in (401, 403) else "environment",
+                        code="teacher_failed",
                         field=FIELD,
                         hint="check the teacher endpoint's API key in the studio" if e.code in (401, 403) else None,
                     ) from e
@@ -192,7 +201,7 @@ class EndpointTeacher:
             raise TrainerError(
                 f"teacher endpoint {self.name} ({self.url}) returned {got}: logit and on-policy distillation need "
                 "vLLM's `prompt_logprobs` (the top-k log-probabilities of every prompt token)",
-                code="teacher_invalid",
+                code="config_invalid",
                 field=FIELD,
                 hint="serve the teacher with vLLM or the studio's own serving; OpenAI's API and ollama do not return prompt_logprobs",
             )
@@ -202,7 +211,7 @@ class EndpointTeacher:
             if not isinstance(entry, dict) or not entry:
                 raise TrainerError(
                     f"teacher endpoint {self.name} ({self.url}): prompt_logprobs entry {t + 1} is empty",
-                    code="teacher_invalid",
+                    code="teacher_failed",
                     field=FIELD,
                 )
             items = []
@@ -292,7 +301,7 @@ def endpoint_topk(
             if len(top) < k:
                 raise TrainerError(
                     f"teacher endpoint {teacher.name}: prompt_logprobs gave {len(top)} tokens at a position, {k} asked",
-                    code="teacher_invalid",
+                    code="teacher_failed",
                     field="distillation.topK",
                 )
             for j, (i, lp) in enumerate(top):

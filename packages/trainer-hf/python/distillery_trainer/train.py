@@ -155,7 +155,7 @@ def run_training(job: Job, emitter: Emitter) -> int:
             raise TrainerError(
                 f"teacher endpoint {distillation['teacherEndpoint']['teacherId']} was not resolved for this run",
                 code="config_invalid",
-                field="distillation.teacherEndpoint.teacherId",
+                field="distillation.teacherEndpoint",
             )
         if distillation.get("feature"):
             raise TrainerError(
