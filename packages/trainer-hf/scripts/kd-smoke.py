@@ -114,8 +114,10 @@ def falls(xs: list) -> bool:
     return len(xs) >= 6 and sum(xs[-n:]) / n < sum(xs[:n]) / n
 
 
-def summary(name: str, r: dict, extra_ok: bool = True) -> dict:
-    ok = r["rc"] == 0 and r["done"] and falls(r["kd"]) and extra_ok
+def summary(name: str, r: dict, extra_ok: bool = True, must_fall: bool = True) -> dict:
+    finite = bool(r["kd"]) and all(x == x and abs(x) != float("inf") for x in r["kd"])
+    # on-policy batches are new samples every step: its KD need not fall in a few steps
+    ok = r["rc"] == 0 and r["done"] and finite and (falls(r["kd"]) or not must_fall) and extra_ok
     out = {
         "run": name,
         "ok": ok,
@@ -219,7 +221,7 @@ def main() -> int:
         results.append(summary("endpoint-logit", r, bool(r["teacher_logprob"])))
         onp = {"mode": "on-policy", **base, "lmbda": 1.0, "maxNewTokens": 12, "samplingTemperature": 1.0}
         r = run(job(work, "endpoint-on-policy", student_dir, onp, {"teacherEndpoint": endpoint}, False, max(8, args.steps // 2)), args.run_timeout)
-        results.append(summary("endpoint-on-policy", r, bool(r["sampled_length"])))
+        results.append(summary("endpoint-on-policy", r, bool(r["sampled_length"]), must_fall=False))
     finally:
         httpd.shutdown()
     ok = all(r["ok"] for r in results) and tok_ok

@@ -79,7 +79,8 @@ def distill_loss(
         teacher_arg = ids.gather(-1, lp.argmax(-1, keepdim=True)).squeeze(-1)
     loss = (temperature**2) * _bucket_divergence(P, Q, beta).sum()
     agree = int((student_arg == teacher_arg).sum())
-    return loss.to(student_logits.dtype), count, agree
+    # float32 at least: a bf16 sum over thousands of tokens would keep ~3 significant digits
+    return loss.to(torch.promote_types(student_logits.dtype, torch.float32)), count, agree
 
 
 def mixed_loss(
