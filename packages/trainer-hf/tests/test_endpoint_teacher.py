@@ -274,6 +274,88 @@ class EndpointTeacherTests(unittest.TestCase):
         # the padded row is sent without its padding
         self.assertIn([7, 7, 1, 5], [r["body"]["prompt"] for r in self.server.requests])
 
+    @unittest.skipUnless(HAS_TORCH, "torch is not installed")
+    def test_on_policy_scores_the_students_samples_and_a_missing_field_fails_the_first_batch(self) -> None:
+        import torch
+
+        from distillery_trainer.distill_loss import mixed_loss
+        from distillery_trainer.distill_trainer import make_distill_trainer
+
+        EOS, PAD = 2, 0
+
+        class Model(torch.nn.Module):
+            """logits = a learned table by input id; generate() samples a fixed continuation."""
+
+            def __init__(self):
+                super().__init__()
+                self.table = torch.nn.Parameter(torch.randn(V, V, generator=torch.Generator().manual_seed(4), dtype=torch.float64))
+                self.training = True
+
+            def forward(self, input_ids, **_):
+                return types.SimpleNamespace(logits=self.table[input_ids])
+
+            def generate(self, input_ids, attention_mask, max_new_tokens, **_):
+                tails = torch.tensor([[11, 12, EOS, 9], [13, 14, 15, 16]])[:, :max_new_tokens]
+                return torch.cat([input_ids, tails], 1)
+
+        class Base:
+            def __init__(self, model=None, args=None):
+                self.model = model
+                self.args = args
+
+            def log(self, logs, *a, **k):
+                self.logged = dict(logs)
+
+        tok = types.SimpleNamespace(
+            pad_token_id=PAD, eos_token_id=EOS, all_special_ids=[PAD, EOS], unk_token_id=None, convert_tokens_to_ids=lambda t: None
+        )
+        d = {"mode": "on-policy", "alpha": 0.0, "temperature": 1.0, "topK": 6, "lmbda": 1.0, "maxNewTokens": 4, "samplingTemperature": 1.0}
+        model = Model()
+        tr = make_distill_trainer(Base)(model=model, args=None, teacher=None, endpoint=self.teacher, distillation=d, tokenizer=tok, seed=0)
+        # two rows: prompts [5, 6, 7] and [8, 9] (labels mark where the completion starts), right padded
+        input_ids = torch.tensor([[5, 6, 7, 20, 21], [8, 9, 22, PAD, PAD]])
+        labels = torch.tensor([[-100, -100, -100, 20, 21], [-100, -100, 22, -100, -100]])
+        loss = tr.compute_loss(model, {"input_ids": input_ids, "attention_mask": (input_ids != PAD).long(), "labels": labels})
+        sent = sorted(r["body"]["prompt"] for r in self.server.requests)
+        # each prompt + the student's sample up to and with its eos, not the data's completion
+        self.assertEqual(sent, sorted([[5, 6, 7, 11, 12, EOS], [8, 9, 13, 14, 15, 16]]))
+        # the same loss from the top-k computed here, over the sampled tokens only
+        seqs = [[5, 6, 7, 11, 12, EOS], [8, 9, 13, 14, 15, 16]]
+        W = 6
+        ids = torch.zeros(2, W, dtype=torch.long)
+        lab = torch.full((2, W), -100)
+        for b, sq in enumerate(seqs):
+            ids[b, : len(sq)] = torch.tensor(sq)
+        lab[0, 3:6] = torch.tensor([11, 12, EOS])
+        lab[1, 2:6] = torch.tensor([13, 14, 15, 16])
+        top_i = torch.zeros(2, W - 1, 6, dtype=torch.long)
+        top_l = torch.zeros(2, W - 1, 6, dtype=torch.float64)
+        target = []
+        for b, sq in enumerate(seqs):
+            for t in range(len(sq) - 1):
+                lp = teacher_logprobs(sq[: t + 1])
+                order = sorted(range(V), key=lambda i: (-lp[i], i))[:6]
+                top_i[b, t] = torch.tensor(order)
+                top_l[b, t] = torch.tensor([lp[i] for i in order])
+                if lab[b, t + 1] >= 0:
+                    target.append(lp[sq[t + 1]])
+        ref = mixed_loss(model.table[ids][:, :-1].detach(), lab[:, 1:], alpha=0.0, beta=1.0, temperature=1.0, topk_ids=top_i, topk_logprobs=top_l)
+        self.assertAlmostEqual(float(loss), float(ref["loss"]), places=5)
+        loss.backward()
+        self.assertGreater(float(model.table.grad.abs().sum()), 0)
+        tr.log({"loss": 0.0})
+        self.assertAlmostEqual(tr.logged["sampled_length"], (3 + 4) / 2)
+        self.assertAlmostEqual(tr.logged["teacher_logprob"], sum(target) / len(target), places=5)
+
+        server = Server(omit_prompt_logprobs=True)
+        self.addCleanup(server.close)
+        bad = EndpointTeacher(server.url, "gpt-x", name="OpenAI gpt-x", api_key=KEY, sleep=self.waits.append)
+        tr = make_distill_trainer(Base)(model=model, args=None, teacher=None, endpoint=bad, distillation=d, tokenizer=tok, seed=0)
+        with self.assertRaises(TrainerError) as e:
+            tr.compute_loss(model, {"input_ids": input_ids, "attention_mask": (input_ids != PAD).long(), "labels": labels})
+        self.assertIn("OpenAI gpt-x", e.exception.message)
+        self.assertIn("prompt_logprobs", e.exception.message)
+
 
 if __name__ == "__main__":
     unittest.main()
