@@ -224,13 +224,14 @@ class StoredTopK:
         off = int(tl.offsets[source])
         n = int(tl.offsets[source + 1]) - off
         first = int(tl.firsts[source])
-        counted = [t for t in range(n_ids - 1) if labels[t + 1] != -100]
-        if not counted:
+        lab = np.asarray(labels)
+        counted = np.nonzero(lab[1:] != -100)[0]  # positions t whose target (token t + 1) counts
+        if counted.size == 0:
             return ids, lps
         # The same ids as the artifact's: a completion-only artifact starts at the prompt's last
         # token, and an example this run did not truncate has as many positions as stored. A
         # tokenizer that adds a BOS in one engine and not the other fails here, not silently.
-        prompt_len = next((t for t in range(1, n_ids) if labels[t] != -100), n_ids)
+        prompt_len = int(counted[0]) + 1
         expected_first = max(0, prompt_len - 1) if tl.manifest.get("completionOnly") else 0
         whole = n_ids < self.max_len
         if first != expected_first or (whole and n != n_ids - 1 - first):
@@ -239,12 +240,12 @@ class StoredTopK:
                 f"position at {first}; this run tokenized it as {n_ids} tokens with the completion at {prompt_len}: "
                 "the two engines tokenized the row differently (a BOS added by one and not the other?)"
             )
-        for t in counted:
-            p = t - first
-            if p < 0 or p >= n:
-                raise _bad(f"teacher logits {tl.dir}: row {source} has no stored position {t}")
-            ids[t] = tl.ids[off + p, :kk]
-            lps[t] = tl.logprobs[off + p, :kk].astype(np.float32)
+        p = counted - first
+        bad = (p < 0) | (p >= n)
+        if bad.any():
+            raise _bad(f"teacher logits {tl.dir}: row {source} has no stored position {int(counted[np.argmax(bad)])}")
+        ids[counted] = tl.ids[off + p, :kk]
+        lps[counted] = tl.logprobs[off + p, :kk].astype(np.float32)
         return ids, lps
 
     def rows(self, rows: Sequence[Sequence[tuple]], width: int) -> tuple:
