@@ -7,6 +7,9 @@
 //   kernels() -> string[]: every kernel this CPU runs, fastest first (ends with "scalar")
 //   swigluForward(g, u, a, sig, threads), swigluBackward(g, u, sig, da, threads) -> undefined:
 //     the step's SwiGLU over Float32Arrays of one length (ops.cc)
+//   attentionForward(q, k, v, out, probs, seg | null, B, T, H, KVH, hd, threads, kernel),
+//   attentionBackward(q, k, v, probs, dout, dq, dk, dv, B, T, H, KVH, hd, threads, kernel):
+//     causal GQA attention of a batch (ops.h), seg an Int32Array [B·T] for packed batches
 #include <node_api.h>
 
 #include <cmath>
@@ -179,6 +182,116 @@ napi_value SwigluBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** the kernel named by v ("auto" or one of kAll); false with a JS error pending */
+bool kernel_arg(napi_env env, napi_value v, Kernel* out) {
+  char name[16] = {0};
+  size_t nameLen = 0;
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &nameLen) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "kernel must be a string");
+    return false;
+  }
+  *out = distillery::best_kernel();
+  if (std::strcmp(name, "auto") == 0) return true;
+  for (Kernel k : kAll) {
+    if (std::strcmp(name, distillery::kernel_name(k)) != 0) continue;
+    if (!distillery::kernel_supported(k)) {
+      std::string msg = std::string("this CPU or build has no ") + name + " kernel";
+      napi_throw_error(env, nullptr, msg.c_str());
+      return false;
+    }
+    *out = k;
+    return true;
+  }
+  napi_throw_type_error(env, nullptr, "kernel must be auto, avx512, avx2, neon or scalar");
+  return false;
+}
+
+/** B, T, H, KVH, hd from argv[0..5), all positive, H a multiple of KVH */
+bool attention_dims(napi_env env, napi_value* argv, int* d) {
+  static const char* const names[] = {"B", "T", "H", "KVH", "hd"};
+  for (int i = 0; i < 5; i++)
+    if (!int_arg(env, argv[i], names[i], &d[i])) return false;
+  if (d[0] < 1 || d[1] < 1 || d[2] < 1 || d[3] < 1 || d[4] < 1 || d[2] % d[3] != 0) {
+    napi_throw_range_error(env, nullptr, "attention: B, T, H, KVH, hd must be positive and H a multiple of KVH");
+    return false;
+  }
+  return true;
+}
+
+napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "attentionForward: arguments"))
+    return nullptr;
+  if (argc < 13) {
+    napi_throw_type_error(env, nullptr, "attentionForward(q, k, v, out, probs, seg, B, T, H, KVH, hd, threads, kernel)");
+    return nullptr;
+  }
+  int d[5], threads;
+  Kernel kernel;
+  if (!attention_dims(env, argv + 6, d) || !int_arg(env, argv[11], "threads", &threads) ||
+      !kernel_arg(env, argv[12], &kernel))
+    return nullptr;
+  const double rows = static_cast<double>(d[0]) * d[1];
+  float *q, *k, *v, *out, *probs;
+  if (!float32_array(env, argv[0], "q", rows * d[2] * d[4], &q) ||
+      !float32_array(env, argv[1], "k", rows * d[3] * d[4], &k) ||
+      !float32_array(env, argv[2], "v", rows * d[3] * d[4], &v) ||
+      !float32_array(env, argv[3], "out", rows * d[2] * d[4], &out) ||
+      !float32_array(env, argv[4], "probs", rows * d[2] * d[1], &probs))
+    return nullptr;
+  const int* seg = nullptr;
+  napi_valuetype t;
+  napi_typeof(env, argv[5], &t);
+  if (t != napi_null && t != napi_undefined) {
+    bool is = false;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_is_typedarray(env, argv[5], &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env, argv[5], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_int32_array || static_cast<double>(length) < rows) {
+      napi_throw_type_error(env, nullptr, "seg must be null or an Int32Array of B·T entries");
+      return nullptr;
+    }
+    seg = static_cast<const int*>(data);
+    for (int i = 0; i < static_cast<int>(rows); i++)
+      if (seg[i] < 0 || seg[i] > i % d[1]) {
+        napi_throw_range_error(env, nullptr, "seg: each row's segment start must lie in 0..its position");
+        return nullptr;
+      }
+  }
+  distillery::attention_forward(q, k, v, out, probs, seg, d[0], d[1], d[2], d[3], d[4], threads, kernel);
+  return nullptr;
+}
+
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "attentionBackward: arguments"))
+    return nullptr;
+  if (argc < 15) {
+    napi_throw_type_error(env, nullptr,
+                          "attentionBackward(q, k, v, probs, dout, dq, dk, dv, B, T, H, KVH, hd, threads, kernel)");
+    return nullptr;
+  }
+  int d[5], threads;
+  Kernel kernel;
+  if (!attention_dims(env, argv + 8, d) || !int_arg(env, argv[13], "threads", &threads) ||
+      !kernel_arg(env, argv[14], &kernel))
+    return nullptr;
+  const double rows = static_cast<double>(d[0]) * d[1];
+  const double qn = rows * d[2] * d[4], kvn = rows * d[3] * d[4];
+  float *q, *k, *v, *probs, *dout, *dq, *dk, *dv;
+  if (!float32_array(env, argv[0], "q", qn, &q) || !float32_array(env, argv[1], "k", kvn, &k) ||
+      !float32_array(env, argv[2], "v", kvn, &v) || !float32_array(env, argv[3], "probs", rows * d[2] * d[1], &probs) ||
+      !float32_array(env, argv[4], "dout", qn, &dout) || !float32_array(env, argv[5], "dq", qn, &dq) ||
+      !float32_array(env, argv[6], "dk", kvn, &dk) || !float32_array(env, argv[7], "dv", kvn, &dv))
+    return nullptr;
+  distillery::attention_backward(q, k, v, probs, dout, dq, dk, dv, d[0], d[1], d[2], d[3], d[4], threads, kernel);
+  return nullptr;
+}
+
 napi_value KernelName(napi_env env, napi_callback_info) {
   napi_value out;
   const char* name = distillery::kernel_name(distillery::best_kernel());
@@ -206,6 +319,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"kernels", nullptr, KernelList, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swigluForward", nullptr, SwigluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swigluBackward", nullptr, SwigluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

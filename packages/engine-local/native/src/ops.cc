@@ -10,7 +10,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include <cmath>
+#include <vector>
+
 #include "pool.h"
+#include "sgemm.h"
 
 #if (defined(__x86_64__) || defined(_M_X64)) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
 #define DISTILLERY_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -76,6 +80,117 @@ inline void chunk_range(long n, int chunks, int i, long* begin, long* end) {
 
 int chunks_for(long n, int threads) { return threads >= 2 && n >= PARALLEL_MIN ? CHUNKS : 1; }
 
+/** p[lo..=i] = softmax(scale·s[lo..=i]) in place, 0 elsewhere in [0, T) (assembly/attention.ts softmaxRow) */
+DISTILLERY_CLONES void softmax_row(float* __restrict p, int lo, int i, int T, float scale) {
+  float* s = p + lo;
+  const int n = i + 1 - lo;
+  float max = -INFINITY;
+  for (int j = 0; j < n; j++) max = std::max(max, s[j] * scale);
+  float sum = 0;
+  for (int j = 0; j < n; j++) {
+    const float e = exp_cephes(s[j] * scale - max);
+    s[j] = e;
+    sum += e;
+  }
+  const float inv = 1.f / sum;
+  for (int j = 0; j < n; j++) s[j] *= inv;
+  for (int j = 0; j < lo; j++) p[j] = 0.f;
+  for (int j = i + 1; j < T; j++) p[j] = 0.f;
+}
+
+/** dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale on row i (keys ≤ i), 0 after it, in place in d */
+DISTILLERY_CLONES void softmax_backward_row(const float* __restrict p, float* __restrict d, int i, int T,
+                                            float scale) {
+  const int n = i + 1;
+  float dot = 0;
+  for (int j = 0; j < n; j++) dot += d[j] * p[j];
+  for (int j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot) * scale;
+  for (int j = n; j < T; j++) d[j] = 0.f;
+}
+
+/** rows of a causal block: products stop at the block's last row (a multiple of every kernel's MR) */
+constexpr int ATT_BLOCK = 96;
+
+struct AttentionJob {
+  const float *q, *k, *v, *probs, *dout;
+  float *out, *probsOut, *dq, *dk, *dv;
+  const int* seg;
+  int T, H, KVH, hd;
+  Kernel kernel;
+};
+
+void attention_forward_unit(const AttentionJob& j, int u) {
+  const int T = j.T, H = j.H, KVH = j.KVH, hd = j.hd;
+  const int b = u / KVH, kvh = u % KVH, group = H / KVH;
+  const std::ptrdiff_t rowQ = static_cast<std::ptrdiff_t>(H) * hd, rowKV = static_cast<std::ptrdiff_t>(KVH) * hd;
+  const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+  const float* kb = j.k + static_cast<std::ptrdiff_t>(b) * T * rowKV + kvh * hd;
+  const float* vb = j.v + static_cast<std::ptrdiff_t>(b) * T * rowKV + kvh * hd;
+  for (int g = 0; g < group; g++) {
+    const int h = kvh * group + g;
+    const float* qb = j.q + static_cast<std::ptrdiff_t>(b) * T * rowQ + h * hd;
+    float* ob = j.out + static_cast<std::ptrdiff_t>(b) * T * rowQ + h * hd;
+    float* P = j.probsOut + (static_cast<std::ptrdiff_t>(b) * H + h) * T * T;
+    for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
+      const int m = std::min(ATT_BLOCK, T - i0), cols = i0 + m;
+      // S = Q Kᵀ on the causal part of the block's rows
+      sgemm_strided(qb + i0 * rowQ, rowQ, 1, kb, 1, rowKV, P + static_cast<std::ptrdiff_t>(i0) * T, T, m, hd, cols,
+                    false, 1.f, j.kernel);
+      for (int i = i0; i < i0 + m; i++) {
+        const int lo = j.seg ? j.seg[b * T + i] : 0;
+        softmax_row(P + static_cast<std::ptrdiff_t>(i) * T, lo, i, T, scale);
+      }
+      // out = P V: P's rows end at the diagonal
+      sgemm_strided(P + static_cast<std::ptrdiff_t>(i0) * T, T, 1, vb, rowKV, 1, ob + i0 * rowQ, rowQ, m, cols, hd,
+                    false, 1.f, j.kernel);
+    }
+  }
+}
+
+void attention_backward_unit(const AttentionJob& j, int u) {
+  const int T = j.T, H = j.H, KVH = j.KVH, hd = j.hd;
+  const int b = u / KVH, kvh = u % KVH, group = H / KVH;
+  const std::ptrdiff_t rowQ = static_cast<std::ptrdiff_t>(H) * hd, rowKV = static_cast<std::ptrdiff_t>(KVH) * hd;
+  const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+  const std::ptrdiff_t kvOff = static_cast<std::ptrdiff_t>(b) * T * rowKV + kvh * hd;
+  const float *kb = j.k + kvOff, *vb = j.v + kvOff;
+  float *dkb = j.dk + kvOff, *dvb = j.dv + kvOff;
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < static_cast<std::size_t>(T) * T) scratch.resize(static_cast<std::size_t>(T) * T);
+  float* dP = scratch.data();
+  for (int g = 0; g < group; g++) {
+    const int h = kvh * group + g;
+    const std::ptrdiff_t qOff = static_cast<std::ptrdiff_t>(b) * T * rowQ + h * hd;
+    const float *qb = j.q + qOff, *dob = j.dout + qOff;
+    float* dqb = j.dq + qOff;
+    const float* P = j.probs + (static_cast<std::ptrdiff_t>(b) * H + h) * T * T;
+    for (int j0 = 0; j0 < T; j0 += ATT_BLOCK) {
+      const int m = std::min(ATT_BLOCK, T - j0);
+      // dV[j0..] += Pᵀ dO over query rows t ≥ j0 (P[t][j] = 0 for t < j)
+      sgemm_strided(P + static_cast<std::ptrdiff_t>(j0) * T + j0, 1, T, dob + j0 * rowQ, rowQ, 1, dvb + j0 * rowKV,
+                    rowKV, m, T - j0, hd, true, 1.f, j.kernel);
+    }
+    for (int i0 = 0; i0 < T; i0 += ATT_BLOCK) {
+      const int m = std::min(ATT_BLOCK, T - i0), cols = i0 + m;
+      // dP = dO Vᵀ on the causal part, then dS in place
+      sgemm_strided(dob + i0 * rowQ, rowQ, 1, vb, 1, rowKV, dP + static_cast<std::ptrdiff_t>(i0) * T, T, m, hd, cols,
+                    false, 1.f, j.kernel);
+      for (int i = i0; i < i0 + m; i++)
+        softmax_backward_row(P + static_cast<std::ptrdiff_t>(i) * T, dP + static_cast<std::ptrdiff_t>(i) * T, i, T,
+                             scale);
+      // dQ = dS K
+      sgemm_strided(dP + static_cast<std::ptrdiff_t>(i0) * T, T, 1, kb, rowKV, 1, dqb + i0 * rowQ, rowQ, m, cols, hd,
+                    false, 1.f, j.kernel);
+    }
+    for (int j0 = 0; j0 < T; j0 += ATT_BLOCK) {
+      const int m = std::min(ATT_BLOCK, T - j0);
+      // dK[j0..] += dSᵀ Q over rows t ≥ j0
+      sgemm_strided(dP + static_cast<std::ptrdiff_t>(j0) * T + j0, 1, T, qb + j0 * rowQ, rowQ, 1, dkb + j0 * rowKV,
+                    rowKV, m, T - j0, hd, true, 1.f, j.kernel);
+    }
+  }
+}
+
 }  // namespace
 
 void swiglu_forward(const float* g, const float* u, float* a, float* sig, long n, int threads) {
@@ -112,6 +227,23 @@ void swiglu_backward(float* g, float* u, const float* sig, const float* da, long
         if (e > b) swiglu_bwd_range(j.g + b, j.u + b, j.sig + b, j.da + b, e - b);
       },
       &job, threads);
+}
+
+void attention_forward(const float* q, const float* k, const float* v, float* out, float* probs, const int* seg,
+                       int B, int T, int H, int KVH, int hd, int threads, Kernel kernel) {
+  AttentionJob job{q, k, v, nullptr, nullptr, out, probs, nullptr, nullptr, nullptr, seg, T, H, KVH, hd, kernel};
+  parallel_for(
+      B * KVH, [](void* ctx, int u) { attention_forward_unit(*static_cast<const AttentionJob*>(ctx), u); }, &job,
+      threads);
+}
+
+void attention_backward(const float* q, const float* k, const float* v, const float* probs, const float* dout,
+                        float* dq, float* dk, float* dv, int B, int T, int H, int KVH, int hd, int threads,
+                        Kernel kernel) {
+  AttentionJob job{q, k, v, probs, dout, nullptr, nullptr, dq, dk, dv, nullptr, T, H, KVH, hd, kernel};
+  parallel_for(
+      B * KVH, [](void* ctx, int u) { attention_backward_unit(*static_cast<const AttentionJob*>(ctx), u); }, &job,
+      threads);
 }
 
 }  // namespace distillery

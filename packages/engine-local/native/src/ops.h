@@ -1,11 +1,25 @@
 // Elementwise ops of the training step on the native path (see ops.cc).
 #pragma once
 
+#include "sgemm.h"
+
 namespace distillery {
 
 /** a = silu(g)·u and sig = σ(g), n elements */
 void swiglu_forward(const float* g, const float* u, float* a, float* sig, long n, int threads);
 /** in place: g ← da·u·σ(1 + g(1 − σ)), u ← da·g·σ */
 void swiglu_backward(float* g, float* u, const float* sig, const float* da, long n, int threads);
+
+/**
+ * Causal grouped-query attention of a right-padded batch, q [B·T, H·hd], k and v [B·T, KVH·hd]:
+ * probs [B, H, T, T] = softmax(scale·q kᵀ) over keys seg[b·T + i] ≤ j ≤ i (seg null: 0 ≤ j ≤ i),
+ * out [B·T, H·hd] = probs v. Units are (batch, kv-head) pairs, split across the threads.
+ */
+void attention_forward(const float* q, const float* k, const float* v, float* out, float* probs, const int* seg,
+                       int B, int T, int H, int KVH, int hd, int threads, Kernel kernel);
+/** dq written, dk and dv accumulated (the caller zeroes them), from dout and the forward's probs */
+void attention_backward(const float* q, const float* k, const float* v, const float* probs, const float* dout,
+                        float* dq, float* dk, float* dv, int B, int T, int H, int KVH, int hd, int threads,
+                        Kernel kernel);
 
 }  // namespace distillery

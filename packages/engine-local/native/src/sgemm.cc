@@ -562,6 +562,19 @@ const char* kernel_name(Kernel k) {
   }
 }
 
+void sgemm_strided(const float* a, std::ptrdiff_t ars, std::ptrdiff_t acs, const float* b, std::ptrdiff_t brs,
+                   std::ptrdiff_t bcs, float* c, std::ptrdiff_t ldc, int M, int K, int N, bool accumulate, float alpha,
+                   Kernel kernel) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int i = 0; i < M; i++) std::fill(c + i * ldc, c + i * ldc + N, 0.f);
+    return;
+  }
+  const Spec s = spec_for(kernel_supported(kernel) ? kernel : Kernel::Scalar);
+  gemm_serial(View{a, ars, acs}, View{b, brs, bcs}, c, ldc, M, K, N, accumulate, alpha, s);
+}
+
 void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool transA, bool transB,
            bool accumulate, float alpha, int threads, Kernel kernel) {
   if (M <= 0 || N <= 0) return;

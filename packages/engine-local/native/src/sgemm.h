@@ -18,4 +18,12 @@ const char* kernel_name(Kernel k);
 void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool transA, bool transB,
            bool accumulate, float alpha, int threads, Kernel kernel);
 
+/**
+ * One thread, strided operands: C (row stride ldc) (+)= alpha * A * B with A(i, k) =
+ * a[i * ars + k * acs] and B(k, j) = b[k * brs + j * bcs] (attention's per-head blocks).
+ */
+void sgemm_strided(const float* a, std::ptrdiff_t ars, std::ptrdiff_t acs, const float* b, std::ptrdiff_t brs,
+                   std::ptrdiff_t bcs, float* c, std::ptrdiff_t ldc, int M, int K, int N, bool accumulate, float alpha,
+                   Kernel kernel);
+
 }  // namespace distillery

@@ -130,56 +130,72 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
       name: "odd length (T=13, hd=16, GQA 6/2)",
       shape: { batch: 2, seq: 13, heads: 6, kvHeads: 2, headDim: 16 },
     },
+    // crosses the native path's 96-row causal blocks (and leaves a 1-row block: T = 193)
+    {
+      name: "long (T=193, hd=16, GQA 4/2)",
+      shape: { batch: 1, seq: 193, heads: 4, kvHeads: 2, headDim: 16 },
+    },
   ];
-  for (const { name, shape } of attentionCases) {
-    for (const packed of [false, true]) {
-      it(`causal attention forward and backward, ${name}${packed ? ", packed segments" : ""}`, () => {
-        const { batch, seq, heads, kvHeads, headDim } = shape;
-        const rows = batch * seq;
-        // packed: every sequence splits into examples of 1..5 positions
-        const segRng = Rng.fromSeed(3);
-        const seg: Int32Array<ArrayBufferLike> | null = packed ? new Int32Array(rows) : null;
-        if (seg) {
-          for (let b = 0; b < batch; b++) {
-            let start = 0;
-            while (start < seq) {
-              const n = Math.min(seq - start, 1 + segRng.int(5));
-              seg.fill(start, b * seq + start, b * seq + start + n);
-              start += n;
+  for (const kernel of swigluPaths)
+    for (const { name, shape } of attentionCases) {
+      for (const packed of [false, true]) {
+        it(`causal attention forward and backward, ${kernel}, ${name}${packed ? ", packed segments" : ""}`, () => {
+          const { batch, seq, heads, kvHeads, headDim } = shape;
+          const rows = batch * seq;
+          // packed: every sequence splits into examples of 1..5 positions
+          const segRng = Rng.fromSeed(3);
+          const seg: Int32Array<ArrayBufferLike> | null = packed ? new Int32Array(rows) : null;
+          if (seg) {
+            for (let b = 0; b < batch; b++) {
+              let start = 0;
+              while (start < seq) {
+                const n = Math.min(seq - start, 1 + segRng.int(5));
+                seg.fill(start, b * seq + start, b * seq + start + n);
+                start += n;
+              }
             }
           }
-        }
-        const run = (arena: boolean) => {
-          const rng = Rng.fromSeed(12);
-          const q = randomIn(rows * heads * headDim, 2, rng, arena);
-          const k = randomIn(rows * kvHeads * headDim, 2, rng, arena);
-          const v = randomIn(rows * kvHeads * headDim, 2, rng, arena);
-          const dout = randomIn(rows * heads * headDim, 1, rng, arena);
-          let segStart = seg;
-          if (seg && arena) {
-            segStart = allocArenaI32(rows);
-            segStart?.set(seg);
+          // float64: the JS loops (the reference); arena: float32 on the kernel under test
+          const run = (mode: "float64" | "arena") => {
+            const rng = Rng.fromSeed(12);
+            const arena = mode === "arena";
+            const draw = (n: number, scale: number) => {
+              const a = randomIn(n, scale, rng, arena);
+              return arena ? a : Float64Array.from(a);
+            };
+            const q = draw(rows * heads * headDim, 2);
+            const k = draw(rows * kvHeads * headDim, 2);
+            const v = draw(rows * kvHeads * headDim, 2);
+            const dout = draw(rows * heads * headDim, 1);
+            let segStart = seg;
+            if (seg && arena) {
+              segStart = allocArenaI32(rows);
+              segStart?.set(seg);
+            }
+            const s = { ...shape, segStart };
+            const { out, probs } = attentionForward(q, k, v, s);
+            const { dq, dk, dv } = attentionBackward(q, k, v, probs, dout, s);
+            return [out, dq, dk, dv].flatMap((a) => Array.from(a));
+          };
+          const js = run("float64");
+          setMatmulKernel(kernel);
+          try {
+            const f32 = runInArena(() => run("arena"));
+            let worst = 0;
+            for (let i = 0; i < js.length; i++)
+              worst = Math.max(
+                worst,
+                Math.abs((f32[i] as number) - (js[i] as number)) / Math.max(1, Math.abs(js[i] as number)),
+              );
+            expect(worst).toBeLessThan(1e-5);
+            // two threads split the (batch, kv head) pairs: the same bits as one
+            setMatmulThreads(2);
+            expect(runInArena(() => run("arena"))).toEqual(f32);
+          } finally {
+            setMatmulThreads(1);
+            setMatmulKernel("auto");
           }
-          const s = { ...shape, segStart };
-          const { out, probs } = attentionForward(q, k, v, s);
-          const { dq, dk, dv } = attentionBackward(q, k, v, probs, dout, s);
-          return [out, dq, dk, dv].flatMap((a) => Array.from(a));
-        };
-        const js = run(false);
-        const wasm = runInArena(() => run(true));
-        for (let i = 0; i < js.length; i++) {
-          expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
-            1e-5 * Math.max(1, Math.abs(js[i] as number)),
-          );
-        }
-        // two threads split the (batch, kv head) pairs: the same bits as one
-        setMatmulThreads(2);
-        try {
-          expect(runInArena(() => run(true))).toEqual(wasm);
-        } finally {
-          setMatmulThreads(1);
-        }
-      });
+        });
+      }
     }
-  }
 });

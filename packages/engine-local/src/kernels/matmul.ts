@@ -92,6 +92,11 @@ export function nativeOps(): ReturnType<typeof loadNativeKernel> {
   return nativeVariant && !jsOnly ? loadNativeKernel() : null;
 }
 
+/** the native variant products (and the native ops' products) run on, null off the native path */
+export function activeNativeVariant(): NativeVariant | null {
+  return jsOnly ? null : nativeVariant;
+}
+
 /** One line for a run's log: the path, and why not native when it is not. */
 export function describeMatmulKernel(): string {
   const path = activeMatmulKernel();

@@ -34,6 +34,40 @@ export interface NativeKernel {
     da: Float32Array,
     threads: number,
   ): void;
+  /** causal GQA attention forward (native/src/ops.h): out and probs written */
+  attentionForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    probs: Float32Array,
+    seg: Int32Array | null,
+    B: number,
+    T: number,
+    H: number,
+    KVH: number,
+    hd: number,
+    threads: number,
+    kernel: NativeVariant,
+  ): void;
+  /** its backward: dq written, dk and dv accumulated */
+  attentionBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    probs: Float32Array,
+    dout: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    B: number,
+    T: number,
+    H: number,
+    KVH: number,
+    hd: number,
+    threads: number,
+    kernel: NativeVariant,
+  ): void;
   /** the micro-kernel "auto" runs on this CPU */
   kernel(): NativeVariant;
   /** every micro-kernel this CPU runs, fastest first (the last is "scalar") */
@@ -74,8 +108,8 @@ export function loadNativeKernel(): NativeKernel | null {
     const holder = { exports: {} as NativeKernel };
     process.dlopen(holder, ADDON_PATH);
     const addon = holder.exports;
-    if (typeof addon.kernels !== "function" || typeof addon.swigluForward !== "function")
-      throw new Error("stale build (no kernels() or swigluForward()): rerun native/build.mjs");
+    if (typeof addon.kernels !== "function" || typeof addon.attentionForward !== "function")
+      throw new Error("stale build (no kernels() or attentionForward()): rerun native/build.mjs");
     // a known product (exact in float32) through every packing path of every kernel before trusting it
     const M = 13;
     const K = 9;

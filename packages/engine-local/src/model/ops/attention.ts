@@ -1,7 +1,7 @@
 import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocLike, allocOutputLike, type FArray } from "../../kernels/float-array.ts";
-import { matmul } from "../../kernels/matmul.ts";
-import { OP, runTask, taskArgs } from "../../kernels/parallel.ts";
+import { activeNativeVariant, matmul, nativeOps } from "../../kernels/matmul.ts";
+import { getMatmulThreads, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
 import type { KernelExports } from "../../kernels/wasm-kernel.ts";
 import { isArenaView } from "../../kernels/wasm-memory.ts";
 
@@ -23,6 +23,16 @@ export interface AttentionShape {
   headDim: number;
   /** packed batches: per row, the position (within its sequence) where its example starts */
   segStart?: Int32Array | null;
+}
+
+/** The native path applies when products run natively and every tensor is float32 (anywhere). */
+function nativeFor(s: AttentionShape, ...xs: FArray[]) {
+  const native = nativeOps();
+  const variant = activeNativeVariant();
+  if (!native || !variant) return null;
+  if (s.segStart && !(s.segStart instanceof Int32Array)) return null;
+  for (const x of xs) if (!(x instanceof Float32Array)) return null;
+  return { native, variant };
 }
 
 /** The wasm path applies when every tensor is float32 in the arena (segStart too, when given). */
@@ -91,6 +101,25 @@ export function attentionForward(
   const scale = 1 / Math.sqrt(hd);
   const out = allocOutputLike(q, B * T * H * hd);
   const probs = allocOutputLike(q, B * H * T * T);
+  const nat = nativeFor(s, q, k, v, out, probs);
+  if (nat) {
+    nat.native.attentionForward(
+      q as Float32Array,
+      k as Float32Array,
+      v as Float32Array,
+      out as Float32Array,
+      probs as Float32Array,
+      s.segStart ?? null,
+      B,
+      T,
+      H,
+      KVH,
+      hd,
+      getMatmulThreads(),
+      nat.variant,
+    );
+    return { out, probs };
+  }
   const k32 = wasmFor(s, q, k, v, out, probs);
   if (k32) {
     const scratch = allocOutputLike(q, 2 * hd * T);
@@ -156,6 +185,27 @@ export function attentionBackward(
   const dq = allocOutputLike(q, q.length);
   const dk = allocLike(q, k.length);
   const dv = allocLike(q, v.length);
+  const nat = nativeFor(s, q, k, v, probs, dout, dq, dk, dv);
+  if (nat) {
+    nat.native.attentionBackward(
+      q as Float32Array,
+      k as Float32Array,
+      v as Float32Array,
+      probs as Float32Array,
+      dout as Float32Array,
+      dq as Float32Array,
+      dk as Float32Array,
+      dv as Float32Array,
+      B,
+      T,
+      H,
+      KVH,
+      hd,
+      getMatmulThreads(),
+      nat.variant,
+    );
+    return { dq, dk, dv };
+  }
   const k32 = wasmFor(s, q, k, v, probs, dout, dq, dk, dv);
   if (k32) {
     const scratch = allocOutputLike(q, 2 * (hd * T + T * T));
