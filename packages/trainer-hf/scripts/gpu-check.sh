@@ -17,9 +17,9 @@ export PYTHONUNBUFFERED=1
 # `timeout` signals its whole process group (the trainer subprocesses included), then kills
 # it 15 s later. Override with GPU_CHECK_{UNIT,TORCH,BENCH,KD}_TIMEOUT (seconds).
 UNIT_TIMEOUT=${GPU_CHECK_UNIT_TIMEOUT:-45}
-TORCH_TIMEOUT=${GPU_CHECK_TORCH_TIMEOUT:-210}
-BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-150}
-KD_TIMEOUT=${GPU_CHECK_KD_TIMEOUT:-90}
+TORCH_TIMEOUT=${GPU_CHECK_TORCH_TIMEOUT:-200}
+BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-140}
+KD_TIMEOUT=${GPU_CHECK_KD_TIMEOUT:-120}
 : > "$RESULTS/durations.txt"
 
 # run_stage NAME LIMIT LOG COMMAND...: runs COMMAND under `timeout`, output to the terminal and
