@@ -87,10 +87,20 @@ def job(work: str, name: str, model_dir: str, distillation: dict, paths: dict, p
 def run(job_path: str, timeout: int) -> dict:
     env = {**os.environ, "PYTHONPATH": os.path.join(PACKAGE_DIR, "python"), "TOKENIZERS_PARALLELISM": "false"}
     t0 = time.time()
-    res = subprocess.run(
-        [sys.executable, "-m", "distillery_trainer", "train", "--config", job_path], capture_output=True, text=True, env=env, timeout=timeout
-    )
-    events = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "distillery_trainer", "train", "--config", job_path], capture_output=True, text=True, env=env, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        err = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
+        res = subprocess.CompletedProcess(e.cmd, 124, out, err + f"\ntimed out after {timeout} s")
+    events = []
+    for line in res.stdout.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:  # a line cut by a timeout
+            pass
     series = lambda key: [e["values"][key] for e in events if e["type"] == "metric" and key in e["values"]]  # noqa: E731
     errors = [e for e in events if e["type"] == "error"]
     logs = [e["message"] for e in events if e["type"] == "log"]
