@@ -58,10 +58,7 @@ export function startEvaluationWorker(options: {
   };
   // a GPU model (an hf run, a model the CPU engine cannot run) goes to a GPU worker's server,
   // through the same registry and routing as the studio's /v1
-  const registry = createGpuRegistry(options.connection, {
-    prefix: env.QUEUE_PREFIX,
-    staleMs: Math.max(5_000, env.WORKER_HEARTBEAT_MS * 5),
-  });
+  const registry = createGpuRegistry(options.connection, { prefix: env.QUEUE_PREFIX });
   const upstreamsByWorkspace = new Map<string, Upstreams>();
   const upstreamsFor = (workspaceId: string) => {
     let upstreams = upstreamsByWorkspace.get(workspaceId);

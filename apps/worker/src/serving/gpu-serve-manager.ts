@@ -32,6 +32,8 @@ export interface GpuServeManagerOptions {
   }) => HfCommand;
   /** a server nobody used for this long is stopped */
   idleTtlMs: number;
+  /** readers drop an entry without a heartbeat for this long (a few of this worker's heartbeats) */
+  staleAfterMs?: number;
   /** how long a model may take to load before it is marked failed */
   readyTimeoutMs?: number;
   /** a server that dies after it was ready is started again this many times, then marked failed */
@@ -100,6 +102,7 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
     state: m.state,
     heartbeatAt: Date.now(),
     startedAt: m.startedAt,
+    ...(o.staleAfterMs ? { staleAfterMs: o.staleAfterMs } : {}),
   });
 
   async function markFailed(
@@ -256,12 +259,14 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
           started: Promise.resolve(),
         };
         servers.set(key, m);
+        // listed as loading from now on (before the load request's pending mark is cleared)
+        await o.registry.put(entryOf(m)).catch(() => {});
         o.log("info", `[serving] loading ${modelId} (${gib(target.bytes)}; ${gib(used())} of ${gib(o.budgetBytes)} in use)`);
         m.started = start(m);
         return m;
       });
       admitting = admitted.catch(() => {});
-      const m = await admitted;
+      const m = await admitted.finally(() => o.registry.clearPending(workspaceId, modelId).catch(() => {}));
       if (!m) return;
       await o.registry.put(entryOf(m)).catch(() => {}); // a repeated request: announce it again
       await m.started;

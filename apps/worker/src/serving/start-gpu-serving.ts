@@ -36,10 +36,7 @@ export function startGpuServing(options: {
   const advertiseHost =
     env.DISTILLERY_GPU_SERVE_ADVERTISE_HOST ?? (bindHost === "0.0.0.0" ? hostname() : bindHost);
   const connection = createRedisConnection(env.REDIS_URL, "worker");
-  const registry = createGpuRegistry(connection, {
-    prefix: env.QUEUE_PREFIX,
-    staleMs: Math.max(5_000, env.WORKER_HEARTBEAT_MS * 5),
-  });
+  const registry = createGpuRegistry(connection, { prefix: env.QUEUE_PREFIX });
   const serving = startServingWorker({
     registry,
     blocking: createRedisConnection(env.REDIS_URL, "worker"),

@@ -42,7 +42,9 @@ export function startServingWorker(options: ServingWorkerOptions): {
   stop(): Promise<void>;
 } {
   const { registry, log } = options;
-  const manager = createGpuServeManager(options);
+  // an entry outlives a few missed heartbeats, not a dead worker
+  const staleAfterMs = options.heartbeatMs * 5;
+  const manager = createGpuServeManager({ ...options, staleAfterMs });
   let isStopped = false;
   const announce = () =>
     registry.putWorker({
@@ -50,6 +52,7 @@ export function startServingWorker(options: ServingWorkerOptions): {
       host: options.host,
       budgetBytes: options.budgetBytes,
       heartbeatAt: Date.now(),
+      staleAfterMs,
     });
   let isTicking = false;
   const tick = async () => {

@@ -39,6 +39,8 @@ export interface GpuServerEntry {
   /** ms since epoch */
   heartbeatAt: number;
   startedAt: number;
+  /** without a heartbeat for this long the entry is gone (the worker's own setting; default the registry's) */
+  staleAfterMs?: number;
 }
 
 export interface GpuWorkerEntry {
@@ -46,6 +48,7 @@ export interface GpuWorkerEntry {
   host: string;
   budgetBytes: number;
   heartbeatAt: number;
+  staleAfterMs?: number;
 }
 
 export interface GpuLoadRequest {
@@ -72,11 +75,15 @@ export interface GpuRegistry {
   lastUsed(workspaceId: string, modelId: string): Promise<number>;
   /** asks the GPU workers to load the model; false when a request for it is already waiting */
   requestLoad(workspaceId: string, modelId: string): Promise<boolean>;
+  /** a load request for the model waits for a worker (or was just taken by one) */
+  isLoadPending(workspaceId: string, modelId: string): Promise<boolean>;
   /**
    * The next load request (blocks up to `timeoutS`; null when none came). Needs a connection of
-   * its own (BRPOP blocks it). The request's pending mark is cleared when it is taken.
+   * its own (BRPOP blocks it). The request's pending mark stays until the worker registers the
+   * server (`clearPending`), so the model never looks unloaded in between.
    */
   takeLoadRequest(blocking: RedisCaller, timeoutS: number): Promise<GpuLoadRequest | null>;
+  clearPending(workspaceId: string, modelId: string): Promise<void>;
   readonly staleMs: number;
 }
 
@@ -110,7 +117,8 @@ export function createGpuRegistry(
   const staleMs = options.staleMs ?? 15_000;
   // a load request nobody took (no GPU worker alive) stops blocking a new one after this
   const pendingMs = options.pendingMs ?? 60_000;
-  const isFresh = (at: number) => Date.now() - at <= staleMs;
+  const isFresh = (e: { heartbeatAt: number; staleAfterMs?: number }) =>
+    Date.now() - e.heartbeatAt <= (e.staleAfterMs ?? staleMs);
 
   return {
     staleMs,
@@ -118,13 +126,13 @@ export function createGpuRegistry(
       const e = parseJson<GpuServerEntry>(
         await redis.call("HGET", `${p}:servers`, gpuModelKey(workspaceId, modelId)),
       );
-      return e && isFresh(e.heartbeatAt) ? e : null;
+      return e && isFresh(e) ? e : null;
     },
     async list(workerId) {
       const out: GpuServerEntry[] = [];
       for (const [, v] of pairs(await redis.call("HGETALL", `${p}:servers`))) {
         const e = parseJson<GpuServerEntry>(v);
-        if (e && isFresh(e.heartbeatAt) && (!workerId || e.workerId === workerId)) out.push(e);
+        if (e && isFresh(e) && (!workerId || e.workerId === workerId)) out.push(e);
       }
       return out;
     },
@@ -152,7 +160,7 @@ export function createGpuRegistry(
       const out: GpuWorkerEntry[] = [];
       for (const [, v] of pairs(await redis.call("HGETALL", `${p}:workers`))) {
         const e = parseJson<GpuWorkerEntry>(v);
-        if (e && isFresh(e.heartbeatAt)) out.push(e);
+        if (e && isFresh(e)) out.push(e);
       }
       return out;
     },
@@ -171,13 +179,18 @@ export function createGpuRegistry(
       await redis.call("LPUSH", `${p}:loads`, JSON.stringify(request));
       return true;
     },
+    async isLoadPending(workspaceId, modelId) {
+      return Number(await redis.call("EXISTS", `${p}:pending:${gpuModelKey(workspaceId, modelId)}`)) > 0;
+    },
     async takeLoadRequest(blocking, timeoutS) {
       const reply = await blocking.call("BRPOP", `${p}:loads`, timeoutS);
       if (!Array.isArray(reply) || reply.length < 2) return null;
       const r = parseJson<GpuLoadRequest>(reply[1]);
       if (!r || typeof r.workspaceId !== "string" || typeof r.modelId !== "string") return null;
-      await redis.call("DEL", `${p}:pending:${gpuModelKey(r.workspaceId, r.modelId)}`);
       return r;
+    },
+    async clearPending(workspaceId, modelId) {
+      await redis.call("DEL", `${p}:pending:${gpuModelKey(workspaceId, modelId)}`);
     },
   };
 }

@@ -27,20 +27,27 @@ export function createGpuRouting(options: {
       const configured = options.staticServers?.get(id);
       if (configured) return !options.isKnown || (await options.isKnown(id)) ? configured : null;
       if (!registry) return null;
-      const entry = await registry.get(workspaceId, id);
-      if (entry)
-        return {
-          url: entry.url,
-          apiKey: entry.apiKey,
-          state: entry.state,
-          ...(entry.reason ? { reason: entry.reason } : {}),
-        };
-      if (!(await options.isGpuModel(id))) return null;
-      // no GPU worker alive: the CPU pool answers (or says why it cannot)
-      if ((await registry.workers()).length === 0) return null;
-      if (!load) return null;
-      if (await registry.requestLoad(workspaceId, id)) log(`[inference] ${id}: asked a GPU worker to load it`);
-      return { url: "", state: "loading" };
+      try {
+        const entry = await registry.get(workspaceId, id);
+        if (entry)
+          return {
+            url: entry.url,
+            apiKey: entry.apiKey,
+            state: entry.state,
+            ...(entry.reason ? { reason: entry.reason } : {}),
+          };
+        if (!(await options.isGpuModel(id))) return null;
+        // no GPU worker alive: the CPU pool answers (or says why it cannot)
+        if ((await registry.workers()).length === 0) return null;
+        // the model list: "loading" once a request asked for it, else not loaded
+        if (!load) return (await registry.isLoadPending(workspaceId, id)) ? { url: "", state: "loading" } : null;
+        if (await registry.requestLoad(workspaceId, id)) log(`[inference] ${id}: asked a GPU worker to load it`);
+        return { url: "", state: "loading" };
+      } catch (e) {
+        // Redis unreachable: no GPU route now (the CPU path answers, or says why it cannot)
+        log(`[inference] ${id}: the GPU registry is unreachable: ${(e as Error).message}`);
+        return null;
+      }
     },
     async touch(id) {
       if (registry && !options.staticServers?.has(id)) await registry.touch(workspaceId, id);

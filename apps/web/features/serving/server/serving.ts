@@ -1,8 +1,12 @@
 import "server-only";
 import { join, resolve } from "node:path";
 import {
+  createGpuRegistry,
+  createGpuRouting,
   createModelPool,
   createUpstreams,
+  type GpuRegistry,
+  isGpuServedModel,
   listServableModels,
   type ModelPool,
   parseGpuServers,
@@ -22,6 +26,7 @@ const SLOTS_PER_MODEL = 8;
 const globalForServing = globalThis as unknown as {
   distilleryServing?: Map<string, ModelPool>;
   distilleryUpstreams?: Map<string, Upstreams>;
+  distilleryGpuRegistry?: GpuRegistry;
 };
 
 /**
@@ -51,24 +56,39 @@ export function getModelPool(workspaceId: string): ModelPool {
 }
 
 /**
- * The models of this workspace that a GPU server serves (DISTILLERY_GPU_SERVERS): /v1 validates
- * their requests here and forwards them; they show as loading until the server lists them.
+ * The GPU servers of the studio (apps/worker's GPU serving registers them in Redis, under the
+ * queue prefix). An entry is gone once its worker missed 5 heartbeats (the worker writes how long that is).
+ */
+function getGpuRegistry(): GpuRegistry {
+  globalForServing.distilleryGpuRegistry ??= createGpuRegistry(getContext().redis, {
+    prefix: getEnv().QUEUE_PREFIX,
+  });
+  return globalForServing.distilleryGpuRegistry;
+}
+
+/**
+ * The models of this workspace served on a GPU: those DISTILLERY_GPU_SERVERS maps to a server
+ * (a static override), and the GPU models (an hf run, a model the CPU engine cannot run) that
+ * GPU workers serve on demand — a request asks a worker to load one, waits while it loads
+ * (listed as loading; 503 model_loading with Retry-After if it takes too long) and marks the
+ * model used (the workers evict the least recently used first). /v1 validates and forwards.
  */
 export function getUpstreams(workspaceId: string): Upstreams {
   globalForServing.distilleryUpstreams ??= new Map();
   const all = globalForServing.distilleryUpstreams;
   let upstreams = all.get(workspaceId);
   if (!upstreams) {
-    const servers = parseGpuServers(getEnv().DISTILLERY_GPU_SERVERS);
     const { db } = getContext();
     upstreams = createUpstreams({
-      lookup: async (id) => {
-        const server = servers.get(id);
-        if (!server) return null;
+      ...createGpuRouting({
+        workspaceId,
+        registry: getGpuRegistry(),
+        staticServers: parseGpuServers(getEnv().DISTILLERY_GPU_SERVERS),
         // only a model this workspace holds (else the CPU path answers model_not_found)
-        const known = await listServableModels(db, workspaceId);
-        return known.some((m) => m.id === id) ? server : null;
-      },
+        isKnown: async (id) => (await listServableModels(db, workspaceId)).some((m) => m.id === id),
+        isGpuModel: (id) => isGpuServedModel(db, workspaceId, id),
+        log: (m) => console.log(m),
+      }),
       log: (m) => console.log(m),
     });
     all.set(workspaceId, upstreams);

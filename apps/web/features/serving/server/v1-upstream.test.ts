@@ -4,7 +4,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerModelDir } from "@distillery/catalog";
+import { randomBytes } from "node:crypto";
 import { type Db, ensureDefaultWorkspace } from "@distillery/db";
+import { createGpuRegistry, type GpuRegistry } from "@distillery/inference";
+import { createRedisConnection } from "@distillery/jobs";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createTinyModel } from "@distillery/engine-local";
 import { createFsBlobStore } from "@distillery/storage";
@@ -22,6 +25,13 @@ vi.mock("server-only", () => ({}));
  */
 const dataDir = mkdtempSync(join(tmpdir(), "v1-upstream-"));
 process.env.DISTILLERY_DATA_DIR = dataDir;
+// the GPU registry's keys live under the queue prefix: one of this file's own
+const PREFIX = `test-v1-${randomBytes(4).toString("hex")}`;
+process.env.QUEUE_PREFIX = PREFIX;
+let registry: GpuRegistry;
+let registryRedis: ReturnType<typeof createRedisConnection>;
+let workspace = "";
+let gpuUrl = "";
 let db: Db;
 let drop: (() => Promise<void>) | undefined;
 let stopServices: (() => Promise<void>) | undefined;
@@ -34,7 +44,12 @@ function startGpuServer(): Promise<string> {
   gpu = createServer(async (req, res) => {
     if (req.method === "GET") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ object: "list", data: [{ id: "gpu-base" }, { id: "not-mine" }] }));
+      res.end(
+        JSON.stringify({
+          object: "list",
+          data: [{ id: "gpu-base" }, { id: "not-mine" }, { id: "gpu-registered" }],
+        }),
+      );
       return;
     }
     let text = "";
@@ -67,7 +82,7 @@ function startGpuServer(): Promise<string> {
 }
 
 beforeAll(async () => {
-  const gpuUrl = await startGpuServer();
+  gpuUrl = await startGpuServer();
   process.env.DISTILLERY_GPU_SERVERS = JSON.stringify({
     "gpu-base": { url: gpuUrl, apiKey: "gpu-key" },
     "not-mine": gpuUrl,
@@ -78,6 +93,7 @@ beforeAll(async () => {
   ({ db, drop } = created);
   process.env.DATABASE_URL = created.url;
   const { workspaceId, userId } = await ensureDefaultWorkspace(db);
+  workspace = workspaceId;
   const modelDir = join(dataDir, "tiny");
   createTinyModel(modelDir, {
     corpus: ["a b c"],
@@ -95,6 +111,15 @@ beforeAll(async () => {
     name: "gpu-base",
     dir: modelDir,
   });
+  // a model only the hf engine runs: a GPU worker serves it on demand
+  await registerModelDir(db, createFsBlobStore(join(dataDir, "blobs")), {
+    workspaceId,
+    name: "gpu-registered",
+    dir: modelDir,
+    engines: ["hf"],
+  });
+  registryRedis = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "worker");
+  registry = createGpuRegistry(registryRedis, { prefix: PREFIX });
   const { serveOverHttp } = await import("@distillery/inference/testing");
   const chat = (await import("@/app/v1/chat/completions/route.ts")).POST;
   const models = (await import("@/app/v1/models/route.ts")).GET;
@@ -117,6 +142,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  registryRedis?.disconnect();
   await studio?.close();
   gpu?.closeAllConnections();
   await new Promise((r) => gpu?.close(r));
@@ -154,5 +180,62 @@ describe("/v1 with a model on a GPU server", () => {
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.code).toBe("model_not_found");
     expect(seen.length).toBe(before);
+  });
+});
+
+describe("/v1 with a GPU model that GPU workers serve on demand (the registry in Redis)", () => {
+  const statusOf = async (id: string) => (await client.models.list()).data.find((m) => m.id === id);
+
+  it("asks a GPU worker to load it, lists it as loading, and forwards once the worker registers it", async () => {
+    // a GPU worker is alive (its own heartbeat); no server for the model yet
+    await registry.putWorker({ workerId: "wkr_gpu", host: "gpu-1", budgetBytes: 2 ** 34, heartbeatAt: Date.now() });
+    expect(await statusOf("gpu-registered")).toMatchObject({ status: "unloaded" });
+    const reply = client.chat.completions.create({ model: "gpu-registered", messages: ask });
+    // the worker's side, played here: take the request, register the server loading, then ready
+    const blocking = createRedisConnection(process.env.TEST_REDIS_URL ?? "", "worker");
+    const request = await registry.takeLoadRequest(blocking, 10);
+    blocking.disconnect();
+    expect(request).toMatchObject({ workspaceId: workspace, modelId: "gpu-registered" });
+    expect(await statusOf("gpu-registered")).toMatchObject({ status: "loading" });
+    const entry = {
+      workspaceId: workspace,
+      modelId: "gpu-registered",
+      url: gpuUrl,
+      apiKey: "registered-key",
+      workerId: "wkr_gpu",
+      bytes: 1,
+      state: "loading" as const,
+      heartbeatAt: Date.now(),
+      startedAt: Date.now(),
+    };
+    await registry.put(entry);
+    await registry.clearPending(workspace, "gpu-registered");
+    expect(await statusOf("gpu-registered")).toMatchObject({ status: "loading" });
+    await registry.put({ ...entry, state: "ready", heartbeatAt: Date.now() });
+    expect((await reply).choices[0]?.message.content).toBe("on the GPU");
+    // the registered server's own key, never the studio's token
+    expect(seen.at(-1)).toMatchObject({ auth: "Bearer registered-key", body: { model: "gpu-registered" } });
+    expect(await statusOf("gpu-registered")).toMatchObject({ status: "ready" });
+    // the request was a use: the workers evict the least recently used model first
+    expect(await registry.lastUsed(workspace, "gpu-registered")).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("a server its worker marked failed: 503 model_load_failed with the reason", async () => {
+    await registry.put({
+      workspaceId: workspace,
+      modelId: "gpu-registered",
+      url: "",
+      workerId: "wkr_gpu",
+      bytes: 1,
+      state: "failed",
+      reason: "its serve process was killed (SIGKILL): CUDA out of memory",
+      heartbeatAt: Date.now(),
+      startedAt: Date.now(),
+    });
+    const err = await client.chat.completions.create({ model: "gpu-registered", messages: ask }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err.status).toBe(503);
+    expect(err.code).toBe("model_load_failed");
+    expect(err.message).toContain("CUDA out of memory");
   });
 });
