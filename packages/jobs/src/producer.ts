@@ -70,13 +70,19 @@ export function createProducer(
   const timeoutMs = options.timeoutMs ?? 5_000;
   const queues = new Map<QueueKey, Queue>();
   const queue = (name: QueueKey) => {
-    let q = queues.get(name);
-    if (!q) {
-      q = new Queue(name, { connection, prefix });
-      // the connection's outages are reported where it was made; a queue only re-emits them
-      q.on("error", () => {});
-      queues.set(name, q);
-    }
+    const existing = queues.get(name);
+    if (existing) return existing;
+    const q = new Queue(name, { connection, prefix });
+    // the connection's outages are reported where it was made; a queue only re-emits them
+    q.on("error", () => {});
+    // A queue starts with a version check (INFO); when Redis drops during it, BullMQ keeps that
+    // failure and every later command of the queue rejects with it, for good. The next use of
+    // this queue name makes a new one.
+    q.waitUntilReady().catch(() => {
+      if (queues.get(name) === q) queues.delete(name);
+      q.close().catch(() => {});
+    });
+    queues.set(name, q);
     return q;
   };
   return {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createRedisConnection } from "./connections.ts";
 import { createProducer, QueueUnavailableError } from "./producer.ts";
 import { QUEUES } from "./queues.ts";
-import { createRedisOutageReporter } from "./redis-outage.ts";
+import { createRedisOutageReporter, retryWhileRedisIsDown } from "./redis-outage.ts";
 import { startRestartableRedis } from "./testing/restartable-redis.ts";
 
 let redis: Awaited<ReturnType<typeof startRestartableRedis>>;
@@ -43,6 +43,38 @@ describe("Redis outages", () => {
     await expect.poll(() => producer.isAvailable(), { timeout: 20_000 }).toBe(true);
     const job = await producer.enqueue(QUEUES.echo, echo("j2"), { jobId: "j2" });
     expect(job.id).toBe("j2");
+    await producer.close();
+    connection.disconnect();
+  });
+
+  it("a queue whose start met a Redis drop is replaced: the producer works again once Redis is back", {
+    timeout: 120_000,
+  }, async () => {
+    const connection = createRedisConnection(redis.url, "producer");
+    connection.on("error", () => {});
+    const producer = createProducer(connection, "outage-c");
+    await expect.poll(() => connection.status, { timeout: 20_000 }).toBe("ready");
+    redis.pause(); // the queue's start (BullMQ asks INFO) is never answered...
+    const first = producer.queue(QUEUES.echo);
+    await new Promise((r) => setTimeout(r, 300));
+    await redis.stop(); // ...and fails when the connection drops
+    await expect(first.waitUntilReady()).rejects.toThrow(/max retries|closed/i);
+    let attempts = 0;
+    const enqueued = retryWhileRedisIsDown(
+      () => {
+        attempts += 1;
+        return producer.enqueue(QUEUES.echo, echo("j3"), { jobId: "j3" });
+      },
+      { everyMs: 200 },
+    );
+    await expect.poll(() => attempts, { timeout: 20_000 }).toBeGreaterThan(1);
+    await redis.start();
+    await expect.poll(() => producer.isAvailable(), { timeout: 20_000 }).toBe(true);
+    // before: "Reached the max retries per request limit" from the first queue, for good
+    const job = await producer.enqueue(QUEUES.echo, echo("j4"), { jobId: "j4" });
+    expect(job.id).toBe("j4");
+    expect((await enqueued).id).toBe("j3");
+    expect(await producer.queue(QUEUES.echo).getJobCounts("wait")).toEqual({ wait: 2 });
     await producer.close();
     connection.disconnect();
   });

@@ -101,3 +101,22 @@ export function createRedisOutageReporter(
   };
 }
 export type RedisOutageReporter = ReturnType<typeof createRedisOutageReporter>;
+
+/**
+ * Runs `task` until it succeeds, again `everyMs` after each failure that only says Redis is
+ * unreachable; other errors reject, and so does any once `isStopped()`. For a start-up step (a
+ * job scheduler's upsert) that must not stop the process when Redis drops while it starts.
+ */
+export async function retryWhileRedisIsDown<T>(
+  task: () => Promise<T>,
+  options: { everyMs?: number; isStopped?: () => boolean } = {},
+): Promise<T> {
+  for (;;) {
+    try {
+      return await task();
+    } catch (e) {
+      if (!isRedisConnectionError(e) || options.isStopped?.()) throw e;
+    }
+    await new Promise((r) => setTimeout(r, options.everyMs ?? 1_000).unref());
+  }
+}

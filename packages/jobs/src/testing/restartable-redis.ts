@@ -54,6 +54,10 @@ export async function startRestartableRedis() {
     c.kill("SIGKILL");
     await exited;
   };
+  /** a hung Redis: connections stay open, nothing is answered (SIGSTOP; `stop` still works) */
+  const pause = () => {
+    child?.kill("SIGSTOP");
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, start, stop, pause };
 }
