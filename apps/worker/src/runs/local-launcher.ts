@@ -67,6 +67,8 @@ export function createLocalLauncher(deps: {
   store: BlobStore;
   cacheDir: string;
   evaluate?: EvaluateCommandResolver;
+  /** opens endpoint teachers' sealed keys */
+  secretKey?: Buffer;
 }): EngineLauncher {
   return {
     engine: "local",
@@ -78,11 +80,14 @@ export function createLocalLauncher(deps: {
         run,
         runDir,
         startSeq,
+        ...(deps.secretKey ? { secretKey: deps.secretKey } : {}),
       });
       const engine = resolveEngineCommand();
-      const train = {
+      const train: EngineCommand = {
         command: engine.command,
         args: [...engine.args, "train", "--config", files.jobPath, "--out", files.job.paths.outDir],
+        // an endpoint teacher's key: in the engine's environment only, never in argv or job.json
+        ...(files.teacherApiKey ? { env: { DISTILLERY_TEACHER_API_KEY: files.teacherApiKey } } : {}),
       };
       return { steps: await buildSteps(db, files, train, deps.evaluate) };
     },

@@ -13,12 +13,18 @@ import {
 import { readVersionRows, writeEngineJsonl } from "@distillery/datasets";
 import type { Db } from "@distillery/db";
 import type { BlobStore } from "@distillery/storage";
+import { loadTeacherEndpoint } from "@distillery/teacher/store";
 import { RunSetupError } from "./engine-launcher.ts";
 import { materializePrefix, resolveModelDir, resolveVersionRows } from "./materialize.ts";
 
 export interface JobFiles {
   job: EngineJob;
   jobPath: string;
+  /**
+   * an endpoint teacher's API key, opened for the engine's environment only (never in job.json,
+   * argv, logs or events)
+   */
+  teacherApiKey?: string;
   /** the base model dir (eval "before" reads it; eval "after" adds the adapter) */
   baseModelDir: string;
 }
@@ -65,6 +71,8 @@ export async function prepareJobFiles(options: {
   runDir: string;
   startSeq: number;
   allowHubId?: boolean;
+  /** opens an endpoint teacher's sealed key (distillation.teacherEndpoint) */
+  secretKey?: Buffer;
 }): Promise<JobFiles> {
   const { db, store, run, runDir, cacheDir } = options;
   const config = parseRunConfig(run.config);
@@ -223,10 +231,33 @@ export async function prepareJobFiles(options: {
       );
     }
   }
+  // an endpoint teacher (stored logits win: the engine reads those instead)
+  let teacherEndpoint: EngineJob["paths"]["teacherEndpoint"];
+  let teacherApiKey: string | undefined;
+  const endpointRef = config.distillation.teacherEndpoint;
+  if (endpointRef && !config.distillation.teacherLogits) {
+    const field = "distillation.teacherEndpoint";
+    if (!options.secretKey)
+      throw new RunSetupError("this worker cannot open teacher keys (no secret key configured)", field);
+    const endpoint = await loadTeacherEndpoint(db, options.secretKey, run.workspaceId, endpointRef.teacherId);
+    if (!endpoint)
+      throw new RunSetupError(
+        `teacher endpoint ${endpointRef.teacherId} no longer exists in this workspace`,
+        field,
+      );
+    if (endpoint.api !== "openai")
+      throw new RunSetupError(
+        `teacher endpoint "${endpoint.name}" speaks ollama's /api/chat, which has no prompt_logprobs`,
+        field,
+      );
+    teacherEndpoint = { name: endpoint.name, baseUrl: endpoint.baseUrl, model: endpoint.model };
+    teacherApiKey = endpoint.apiKey;
+  }
   const job: EngineJob = {
     runId: run.id,
     config,
     paths: {
+      ...(teacherEndpoint ? { teacherEndpoint } : {}),
       baseModel: baseModelDir,
       ...(teacherModelDir ? { teacherModel: teacherModelDir } : {}),
       ...(teacherLogitsDir ? { teacherLogits: teacherLogitsDir } : {}),
@@ -242,5 +273,5 @@ export async function prepareJobFiles(options: {
   const jobPath = join(runDir, "job.json");
   writeFileSync(`${jobPath}.partial`, JSON.stringify(job, null, 2));
   renameSync(`${jobPath}.partial`, jobPath);
-  return { job, jobPath, baseModelDir };
+  return { job, jobPath, baseModelDir, ...(teacherApiKey ? { teacherApiKey } : {}) };
 }

@@ -3,6 +3,7 @@ import type { Db } from "@distillery/db";
 import { resolveEvaluateCommand } from "@distillery/evals";
 import { createProducer, QUEUES, QueueUnavailableError, type RedisOutageReporter } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
+import { resolveSecretKey } from "@distillery/teacher";
 import { detectHfEngine } from "@distillery/trainer-hf";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -39,7 +40,15 @@ export async function startRunWorker(options: {
   const store = createBlobStore({ ...env, blobDir: join(dataDir, "blobs") });
   const cacheDir = join(dataDir, "cache");
   const launchers = new Map<string, EngineLauncher>([
-    ["local", createLocalLauncher({ store, cacheDir, evaluate: resolveEvaluateCommand })],
+    [
+      "local",
+      createLocalLauncher({
+        store,
+        cacheDir,
+        evaluate: resolveEvaluateCommand,
+        secretKey: resolveSecretKey({ value: env.DISTILLERY_SECRET_KEY, dataDir }),
+      }),
+    ],
   ]);
   if (options.engines.includes("hf")) {
     launchers.set(

@@ -10,6 +10,7 @@ import type { BlobStore } from "@distillery/storage";
 import { RunSetupError } from "../runs/engine-launcher.ts";
 import { resolveModelDir, resolveVersionRows } from "../runs/materialize.ts";
 import { type EngineCommand, spawnEngine } from "../runs/spawn-engine.ts";
+import { runEndpointTeacherLogits } from "./endpoint-teacher-logits.ts";
 
 export interface TeacherLogitsDeps {
   db: Db;
@@ -27,6 +28,8 @@ export interface TeacherLogitsDeps {
   staleAfterMs?: number;
   /** worker shutdown: the child is stopped and the row goes back to its waiting status */
   signal?: AbortSignal;
+  /** opens a teacher endpoint's sealed key (rows with teacherEndpointId) */
+  secretKey?: Buffer;
 }
 
 export type TeacherLogitsOutcome = "estimated" | "ready" | "failed" | "cancelled" | "skipped" | "interrupted";
@@ -168,6 +171,55 @@ export async function processTeacherLogits(
     });
     if (rendered === 0) throw new RunSetupError(`dataset version ${row.versionId} has no rows`, "versionId");
     const outDir = join(dir, "artifact");
+    if (row.teacherEndpointId) {
+      // finished rows survive an interrupted attempt here (the attempt's folder does not)
+      const spoolPath = join(deps.workDir, `${row.id}.spool.ndjson`);
+      let result: Awaited<ReturnType<typeof runEndpointTeacherLogits>>;
+      try {
+        result = await runEndpointTeacherLogits({
+          db,
+          secretKey: deps.secretKey,
+          row: { ...row, teacherEndpointId: row.teacherEndpointId },
+          phase: payload.phase,
+          tokenizerDir: teacher.dir,
+          tokenizerName: row.teacherModelId,
+          dataPath,
+          outDir,
+          spoolPath,
+          signal: stop.signal,
+          onProgress: (rowsDone, rows) => {
+            progress = { rowsDone, rows };
+          },
+        });
+      } catch (e) {
+        if (stop.signal.aborted && !isCancelled) {
+          // shutdown: the row waits again for the next worker, which resumes from the spool
+          await db.teacherLogits.updateMany({ where: fence, data: { status: waiting, heartbeatAt: null } });
+          return "interrupted";
+        }
+        rmSync(spoolPath, { force: true });
+        if (isCancelled) {
+          await finish({
+            status: "cancelled",
+            error: "cancelled at the user's request",
+            finishedAt: new Date(),
+          });
+          return "cancelled";
+        }
+        throw e;
+      }
+      if (payload.phase === "estimate") {
+        await finish({ status: "estimated", estimate: { ...result.estimate }, finishedAt: new Date() });
+        return "estimated";
+      }
+      const isRegistered = await registerTeacherLogits(db, store, {
+        id: row.id,
+        workerId,
+        attempt: row.attempt,
+        dir: outDir,
+      });
+      return isRegistered ? "ready" : "skipped";
+    }
     const base = (deps.engine ?? resolveEngineCommand)();
     const cmd: EngineCommand = {
       command: base.command,

@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
 import { QUEUES, ZTeacherLogitsPayload } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
+import { resolveSecretKey } from "@distillery/teacher";
 import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { WorkerEnv } from "../env.ts";
@@ -23,6 +24,7 @@ export function startTeacherLogitsWorker(options: {
   const { db, env, log } = options;
   const dataDir = resolve(env.DISTILLERY_DATA_DIR);
   const store = createBlobStore({ ...env, blobDir: join(dataDir, "blobs") });
+  const secretKey = resolveSecretKey({ value: env.DISTILLERY_SECRET_KEY, dataDir });
   const shutdown = new AbortController();
   const worker = new Worker(
     QUEUES.teacherLogits,
@@ -37,6 +39,7 @@ export function startTeacherLogitsWorker(options: {
           workerId: options.workerId,
           cacheDir: join(dataDir, "cache", "teacher-logits"),
           workDir: join(dataDir, "teacher-logits"),
+          secretKey,
           heartbeatMs: env.WORKER_HEARTBEAT_MS,
           staleAfterMs: env.RUN_STALE_AFTER_MS,
           signal: shutdown.signal,
