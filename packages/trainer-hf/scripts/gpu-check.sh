@@ -58,6 +58,15 @@ kd_rc=$STAGE_RC
 "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["figure"])' "$RESULTS/kd.json" > "$RESULTS/figure-kd.txt" 2>/dev/null || true
 # --- end logit KD
 
+# --- serve (issue 14): `python -m distillery_trainer.serve` on a tiny Llama with transformers on
+# the GPU, started as a GPU worker starts it; /v1 checks and decode tokens/s at 1 and 8 streams
+SERVE_TIMEOUT=${GPU_CHECK_SERVE_TIMEOUT:-60}
+echo "== serve (transformers on the GPU)"
+run_stage serve "$SERVE_TIMEOUT" serve.log "$PY" scripts/serve-check.py --out "$RESULTS/serve.json"
+serve_rc=$STAGE_RC
+"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["figure"])' "$RESULTS/serve.json" > "$RESULTS/figure-serve.txt" 2>/dev/null || true
+# --- end serve
+
 echo
 echo "== summary (results in $RESULTS)"
 "$PY" - "$RESULTS" "$unit_rc" "$torch_rc" "$bench_rc" <<'PYEOF'
@@ -134,4 +143,4 @@ if b:
     for note in (b.get("ours") or {}).get("notes", []):
         print(f"\n- {note}")
 PYEOF
-exit $(( unit_rc || torch_rc || bench_rc || kd_rc ))
+exit $(( unit_rc || torch_rc || bench_rc || kd_rc || serve_rc ))
