@@ -6,11 +6,20 @@
  *
  *   npm run demo:kd -- [--steps 400] [--eval-every 50] [--heldout 100] [--modes sft,logit,on_policy,on_policy_mixed]
  *     [--on-policy-beta 1] [--kd-temperature 4 (logit; on-policy 1)] [--kd-alpha 0] [--lr 5e-3] [--dir D] [--quiet]
+ *     [--studio [--database-url URL (default $DATABASE_URL)] [--studio-url http://localhost:3000]]
+ *
+ * `--studio` also records the student runs in a studio's database (the one `npm start` serves)
+ * as studio runs, with held-out accuracy as the series `heldout_accuracy`, so /runs/compare
+ * overlays accuracy, KD loss, CE loss and top-1 agreement; the JSON line then gains
+ * `studio: { runs, compare }`. The training itself is the same in-process comparison.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { EngineEvent } from "@distillery/core";
+import { createDb } from "@distillery/db";
+import { type RecordedKdRun, recordKdRuns } from "../src/record-kd-runs.ts";
 import { type KdMode, runKdComparison } from "../src/run-kd-comparison.ts";
 
 const { values } = parseArgs({
@@ -27,13 +36,25 @@ const { values } = parseArgs({
     "kd-alpha": { type: "string" },
     lr: { type: "string" },
     quiet: { type: "boolean" },
+    studio: { type: "boolean" },
+    "database-url": { type: "string" },
+    "studio-url": { type: "string" },
   },
 });
+const databaseUrl = values["database-url"] ?? process.env.DATABASE_URL;
+if (values.studio && !databaseUrl) {
+  process.stderr.write(
+    "demo:kd --studio records the runs in a studio's database: pass --database-url or set DATABASE_URL (the URL `npm start` serves)\n",
+  );
+  process.exit(2);
+}
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), "distillery-kd-"));
 const log = (s: string) => {
   if (!values.quiet) process.stderr.write(`${s}\n`);
 };
+/** each student run's metric events (--studio records them) */
+const metrics = new Map<string, Extract<EngineEvent, { type: "metric" }>[]>();
 const result = await runKdComparison(dir, {
   steps: num(values.steps),
   evalEvery: num(values["eval-every"]),
@@ -47,6 +68,10 @@ const result = await runKdComparison(dir, {
   learningRate: num(values.lr),
   onPhase: (phase, s) => log(`[${s.toFixed(1)} s] ${phase}`),
   onEvent: (run, e) => {
+    if (values.studio && e.type === "metric" && run.startsWith("student-")) {
+      const mode = run.slice("student-".length);
+      metrics.set(mode, [...(metrics.get(mode) ?? []), e]);
+    }
     if (e.type === "error") log(`${run} error: ${e.message}`);
     else if (e.type === "log" && e.level !== "info") log(`${run} ${e.level}: ${e.message}`);
   },
@@ -63,6 +88,20 @@ for (const [mode, c] of Object.entries(result.curves))
     curve: c.points,
     wall_s: c.wall_s,
   };
+if (values.studio && databaseUrl) {
+  const db = createDb(databaseUrl, { max: 2 });
+  const recorded: RecordedKdRun[] = Object.entries(result.curves).map(([mode, curve]) => ({
+    mode: mode as KdMode,
+    config: curve.config,
+    metrics: metrics.get(mode) ?? [],
+    curve,
+  }));
+  const ids = await recordKdRuns(db, recorded);
+  await db.$disconnect();
+  const compare = `${(values["studio-url"] ?? "http://localhost:3000").replace(/\/+$/, "")}/runs/compare?ids=${ids.join(",")}`;
+  log(`studio runs ${ids.join(", ")}: ${compare}`);
+  summary.studio = { runs: ids, compare };
+}
 console.log(
   JSON.stringify({
     ...summary,

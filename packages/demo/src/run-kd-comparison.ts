@@ -39,6 +39,8 @@ export interface KdCurve {
   /** the last logged training metrics (kd_loss, top1_agreement, …) */
   last_metrics: Record<string, number>;
   wall_s: number;
+  /** the run's config at its last chunk (all steps): what `--studio` records */
+  config: RunConfig;
 }
 
 export interface KdComparisonResult {
@@ -214,6 +216,7 @@ export async function runKdComparison(
       final_accuracy: points.at(-1)?.accuracy ?? 0,
       last_metrics: lastMetrics.get(`student-${mode}`) ?? {},
       wall_s: Math.round((performance.now() - runStarted) / 100) / 10,
+      config: studentConfig(mode, steps),
     };
   }
   return { teacher_accuracy: teacherAccuracy, base_accuracy: baseAccuracy, curves, wall_s: elapsed() };

@@ -52,6 +52,24 @@ describe("the compare view's overlays", () => {
     expect(charts.find((c) => c.metric === "kd_loss")?.yLabel).toBe("nats / token");
   });
 
+  it("demo:kd's recorded runs: held-out accuracy overlaid for all three, KD only where it exists", () => {
+    const acc = (a: number): MetricSeries => ({
+      heldout_accuracy: [
+        [50, a],
+        [100, a + 0.1],
+      ],
+    });
+    const charts = compareChartsFor([
+      { series: { ...sft, ...acc(0.3) } },
+      { series: { ...logit, ...acc(0.5) } },
+      { series: { ...onPolicy, ...acc(0.4) } },
+    ]);
+    const by = Object.fromEntries(charts.map((c) => [c.metric, c.runIndexes]));
+    expect(by.heldout_accuracy).toEqual([0, 1, 2]);
+    expect(by.kd_loss).toEqual([1, 2]);
+    expect(runChartsFor(acc(0.3)).map((c) => c.id)).toContain("heldout_accuracy");
+  });
+
   it("runs without distillation get no distillation charts", () => {
     const metrics = compareChartsFor([{ series: sft }, { series: sft }]).map((c) => c.metric);
     expect(metrics).toEqual(["loss", "eval_loss", "learning_rate", "grad_norm", "tokens_per_second"]);

@@ -21,6 +21,13 @@ export const RUN_CHARTS: readonly RunChartSpec[] = [
   { id: "grad_norm", title: "Grad norm", metrics: ["grad_norm"], yLabel: "gradient L2 norm" },
   { id: "tokens_per_second", title: "Tokens / s", metrics: ["tokens_per_second"], yLabel: "tokens / second" },
   {
+    id: "heldout_accuracy",
+    title: "Held-out accuracy",
+    metrics: ["heldout_accuracy"],
+    yLabel: "share of problems right (0–1)",
+    isOptional: true,
+  },
+  {
     id: "distill_loss",
     title: "KD and CE loss",
     metrics: ["kd_loss", "ce_loss"],
@@ -61,6 +68,7 @@ export const METRIC_LABELS: Record<string, string> = {
   top1_agreement: "top-1 agreement",
   sampled_length: "mean sampled length",
   teacher_logprob: "teacher's mean log-prob of the tokens",
+  heldout_accuracy: "held-out accuracy (every N steps)",
 };
 
 const hasPoints = (series: MetricSeries, m: string) => (series[m]?.length ?? 0) > 0;
