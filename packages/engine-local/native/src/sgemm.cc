@@ -12,6 +12,7 @@
 #include "pool.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -517,6 +518,82 @@ void gemm_serial(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int
   }
 }
 
+#ifdef DISTILLERY_X86
+// Narrow products (at most 16 columns: a LoRA rank), AVX-512: B is copied once into K rows of 16
+// (zero padded) and each row of C is one zmm accumulator, 12 rows at a time, A read in place
+// (no packing: for 8 columns packing A cost as much as the product, and a 12x32 tile left 3/4
+// of its lanes idle). C(i, j) = c[i * crs + j * ccs]: ccs != 1 writes a transposed C (the
+// products with at most 16 rows run as Cᵀ = Bᵀ Aᵀ). Per element the same FMA chain over k, so
+// any split of the rows gives the same bits.
+constexpr int NARROW = 16;
+constexpr int NARROW_ROWS = 12;
+
+__attribute__((target("avx512f"))) inline void narrow_store(__m512 acc, float* c, std::ptrdiff_t ccs, int N,
+                                                             __mmask16 mask, __m512 va, bool accumulate) {
+  if (ccs == 1) {
+    const __m512 v = accumulate ? _mm512_fmadd_ps(va, acc, _mm512_maskz_loadu_ps(mask, c)) : _mm512_mul_ps(va, acc);
+    _mm512_mask_storeu_ps(c, mask, v);
+    return;
+  }
+  alignas(64) float t[NARROW];
+  _mm512_store_ps(t, acc);
+  const float alpha = _mm512_cvtss_f32(va);
+  for (int j = 0; j < N; j++) {
+    float* cj = c + j * ccs;
+    *cj = accumulate ? std::fma(alpha, t[j], *cj) : alpha * t[j];
+  }
+}
+
+#define DISTILLERY_NARROW_ROW(r) acc##r = _mm512_fmadd_ps(_mm512_set1_ps(a[(r) * A.rs]), b, acc##r);
+__attribute__((target("avx512f"))) void gemm_narrow_avx512(const View& A, const float* bp, float* c, std::ptrdiff_t crs,
+                                                            std::ptrdiff_t ccs, int M, int K, int N, bool accumulate,
+                                                            float alpha) {
+  const __mmask16 mask = static_cast<__mmask16>((1u << N) - 1u);
+  const __m512 va = _mm512_set1_ps(alpha);
+  int i = 0;
+  for (; i + NARROW_ROWS <= M; i += NARROW_ROWS) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
+           acc3 = _mm512_setzero_ps(), acc4 = _mm512_setzero_ps(), acc5 = _mm512_setzero_ps(),
+           acc6 = _mm512_setzero_ps(), acc7 = _mm512_setzero_ps(), acc8 = _mm512_setzero_ps(),
+           acc9 = _mm512_setzero_ps(), acc10 = _mm512_setzero_ps(), acc11 = _mm512_setzero_ps();
+    const float* a = A.p + i * A.rs;
+    for (int k = 0; k < K; k++, a += A.cs) {
+      const __m512 b = _mm512_load_ps(bp + k * NARROW);
+      DISTILLERY_NARROW_ROW(0)
+      DISTILLERY_NARROW_ROW(1)
+      DISTILLERY_NARROW_ROW(2)
+      DISTILLERY_NARROW_ROW(3)
+      DISTILLERY_NARROW_ROW(4)
+      DISTILLERY_NARROW_ROW(5)
+      DISTILLERY_NARROW_ROW(6)
+      DISTILLERY_NARROW_ROW(7)
+      DISTILLERY_NARROW_ROW(8)
+      DISTILLERY_NARROW_ROW(9)
+      DISTILLERY_NARROW_ROW(10)
+      DISTILLERY_NARROW_ROW(11)
+    }
+    const __m512 accs[NARROW_ROWS] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7, acc8, acc9, acc10, acc11};
+    for (int r = 0; r < NARROW_ROWS; r++) narrow_store(accs[r], c + (i + r) * crs, ccs, N, mask, va, accumulate);
+  }
+  for (; i < M; i++) {
+    __m512 acc = _mm512_setzero_ps();
+    const float* a = A.p + i * A.rs;
+    for (int k = 0; k < K; k++, a += A.cs) acc = _mm512_fmadd_ps(_mm512_set1_ps(*a), _mm512_load_ps(bp + k * NARROW), acc);
+    narrow_store(acc, c + i * crs, ccs, N, mask, va, accumulate);
+  }
+}
+#undef DISTILLERY_NARROW_ROW
+#endif
+
+/** op(B) [K, N ≤ 16] as K rows of 16 floats, zero padded */
+void pack_narrow(const View& B, int K, int N, float* out) {
+  for (int k = 0; k < K; k++) {
+    float* row = out + k * 16;
+    for (int j = 0; j < N; j++) row[j] = B.at(k, j);
+    for (int j = N; j < 16; j++) row[j] = 0.f;
+  }
+}
+
 }  // namespace
 
 bool kernel_supported(Kernel k) {
@@ -584,6 +661,43 @@ void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool t
   }
   const View A = transA ? View{a, 1, M} : View{a, K, 1};
   const View B = transB ? View{b, 1, K} : View{b, N, 1};
+#ifdef DISTILLERY_X86
+  // at most 16 columns (or rows, as Cᵀ = Bᵀ Aᵀ): the narrow AVX-512 path, rows split in chunks
+  // (fewer than 4 rows, as in decoding, keep streaming B once: the few-rows path)
+  if (kernel == Kernel::Avx512 && kernel_supported(kernel) && M >= FEW_ROWS && std::min(M, N) <= NARROW) {
+    struct Narrow {
+      View A;
+      const float* bp;
+      float* c;
+      std::ptrdiff_t crs, ccs;
+      int M, K, N, per;
+      bool accumulate;
+      float alpha;
+    };
+    const bool flip = N > NARROW;  // C has few rows: compute Cᵀ [N, M] = op(B)ᵀ op(A)ᵀ
+    const View nA = flip ? View{B.p, B.cs, B.rs} : A;
+    const View nB = flip ? View{A.p, A.cs, A.rs} : B;
+    const int nM = flip ? N : M, nN = flip ? M : N;
+    std::vector<float> packed(static_cast<std::size_t>(K) * NARROW + 16);
+    float* bp = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(packed.data()) + 63) & ~std::uintptr_t{63});
+    pack_narrow(nB, K, nN, bp);
+    const double padded = static_cast<double>(nM) * K * NARROW;
+    const int tiles = (nM + NARROW_ROWS - 1) / NARROW_ROWS;
+    const int chunks = threads >= 2 && padded >= PARALLEL_MIN_WORK ? std::min(tiles, 4) : 1;
+    Narrow job{nA, bp, c, flip ? 1 : static_cast<std::ptrdiff_t>(N), flip ? static_cast<std::ptrdiff_t>(N) : 1,
+               nM, K, nN, ((tiles + chunks - 1) / chunks) * NARROW_ROWS, accumulate, alpha};
+    parallel_for(
+        (nM + job.per - 1) / job.per,
+        [](void* ctx, int i) {
+          const Narrow& j = *static_cast<const Narrow*>(ctx);
+          const int from = i * j.per, rows = std::min(j.M - from, j.per);
+          gemm_narrow_avx512(View{j.A.p + from * j.A.rs, j.A.rs, j.A.cs}, j.bp, j.c + from * j.crs, j.crs, j.ccs, rows,
+                             j.K, j.N, j.accumulate, j.alpha);
+        },
+        &job, threads);
+    return;
+  }
+#endif
   const Spec s = spec_for(kernel_supported(kernel) ? kernel : Kernel::Scalar);
   const int MR = s.mr, NR = s.nr;
   const double work = static_cast<double>(M) * N * K;

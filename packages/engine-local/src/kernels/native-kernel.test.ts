@@ -179,6 +179,37 @@ describe("native kernels (native/)", () => {
     expect(new Float32Array(sab)[208]).toBe(0);
   });
 
+  // two threads split C in chunks of whole tiles (or rows, on the narrow AVX-512 path) that the
+  // pool's helper claims: every element sees the same arithmetic, so the same bits as one thread
+  it.skipIf(!native)("gives the same bits on one thread and two (the pool's chunks), every kernel", () => {
+    for (const variant of native?.kernels() ?? []) {
+      for (const [M, K, N] of [
+        [512, 128, 8],
+        [8, 512, 128],
+        [512, 300, 130],
+        [97, 700, 1000],
+        [2100, 64, 40],
+      ] as const) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const rng = Rng.fromSeed(M + K + N);
+            const a = Float32Array.from({ length: M * K }, () => rng.normal());
+            const b = Float32Array.from({ length: K * N }, () => rng.normal());
+            const c0 = Float32Array.from({ length: M * N }, () => rng.normal());
+            const one = Float32Array.from(c0);
+            const two = Float32Array.from(c0);
+            native?.sgemm(a, b, one, M, K, N, transA, transB, true, 0.5, 1, variant);
+            native?.sgemm(a, b, two, M, K, N, transA, transB, true, 0.5, 2, variant);
+            if (!one.every((x, i) => Object.is(x, two[i])))
+              throw new Error(
+                `${variant} ${M}x${K}x${N} transA=${transA} transB=${transB}: 2 threads differ`,
+              );
+          }
+        }
+      }
+    }
+  });
+
   it.skipIf(!native)("refuses arrays too short for the product and non-float32 arrays", () => {
     const f = new Float32Array(4);
     expect(() => native?.sgemm(f, f, f, 2, 3, 2, false, false, false, 1, 1, "auto")).toThrow(
