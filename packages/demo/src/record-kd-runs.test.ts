@@ -27,6 +27,7 @@ const metric = (seq: number, step: number, values: Record<string, number>) => ({
   type: "metric" as const,
   runId: "kd-student",
   seq,
+  ts: 1_700_000_000_000 + step,
   step,
   values,
 });

@@ -39,12 +39,18 @@ export async function recordKdRuns(
       config: r.config as object,
     });
     const rows: { seq: number; type: string; step: number; data: object }[] = [];
-    const push = (step: number, values: Record<string, number>) => {
+    const push = (step: number, values: Record<string, number>, ts: number) => {
       const seq = rows.length;
-      rows.push({ seq, type: "metric", step, data: { type: "metric", runId: run.id, seq, step, values } });
+      rows.push({
+        seq,
+        type: "metric",
+        step,
+        data: { type: "metric", runId: run.id, seq, ts, step, values },
+      });
     };
-    for (const e of r.metrics) push(e.step, e.values);
-    for (const p of r.curve.points) push(p.step, { [HELDOUT_ACCURACY_METRIC]: p.accuracy });
+    for (const e of r.metrics) push(e.step, e.values, e.ts);
+    const at = Date.now();
+    for (const p of r.curve.points) push(p.step, { [HELDOUT_ACCURACY_METRIC]: p.accuracy }, at);
     await db.$transaction([
       db.runEvent.createMany({
         data: rows.map((row) => ({ workspaceId, runId: run.id, ...row })),
