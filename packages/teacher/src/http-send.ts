@@ -106,7 +106,13 @@ function target(url: string) {
     const u = new URL(url);
     if (targets.size >= 256) targets.clear();
     const hostname = u.hostname;
-    t = { origin: u.origin, path: `${u.pathname}${u.search}`, hostname, blocked: isBlockedTeacherIp(hostname), allow };
+    t = {
+      origin: u.origin,
+      path: `${u.pathname}${u.search}`,
+      hostname,
+      blocked: isBlockedTeacherIp(hostname),
+      allow,
+    };
     targets.set(url, t);
   } else if (t.allow !== allow) {
     t.blocked = isBlockedTeacherIp(t.hostname);

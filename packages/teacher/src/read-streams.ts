@@ -1,6 +1,12 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { OllamaChatBody, OpenAiCompletionBody } from "./normalize-completion.ts";
-import { framedDeltaIn, learnStreamFrame, parseFramedDelta, type StreamFrame } from "./stream-frame.ts";
+import {
+  learnStreamFrame,
+  parseDeltaText,
+  parseFramedDelta,
+  plainDeltaIn,
+  type StreamFrame,
+} from "./stream-frame.ts";
 import { TeacherError } from "./teacher-error.ts";
 
 interface Accumulated {
@@ -60,8 +66,9 @@ export async function readOpenAiStream(
   const parser = createParser({ onEvent: (e) => pending.push(e) });
   const decoder = new TextDecoder();
   let frame: StreamFrame | null = null;
-  /** `data: ` and the frame's prefix: how a framed event's line starts */
-  let linePrefix = "";
+  /** `data: ` and the frame's prefix, and its suffix, as latin1 (one char a UTF-8 byte) */
+  let lineBytes = "";
+  let suffixBytes = "";
   const handle = (data: string) => {
     // read on to the end after [DONE], so the connection goes back to the pool
     if (isDone) return;
@@ -93,7 +100,8 @@ export async function readOpenAiStream(
       only?.delta && !only.finish_reason && !chunk.usage && typeof only.delta === "object"
         ? learnStreamFrame(data)
         : null;
-    linePrefix = frame ? `data: ${frame.prefix}` : "";
+    lineBytes = frame ? Buffer.from(`data: ${frame.prefix}`, "utf8").toString("latin1") : "";
+    suffixBytes = frame ? Buffer.from(frame.suffix, "utf8").toString("latin1") : "";
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
       sawChoice = true;
@@ -106,32 +114,68 @@ export async function readOpenAiStream(
     for (const e of pending) handle(e.data);
     pending.length = 0;
   };
-  /** decoded text after the last whole event (an event cut by the chunk's end) */
-  let rest = "";
-  /** a carriage return was seen: every byte goes through the parser */
+  /** bytes after the last whole event (an event cut by the chunk's end) */
+  let rest: Buffer | null = null;
+  /** a carriage return was seen: every byte goes through the parser from there on */
   let isParserOnly = false;
-  const take = (decoded: string) => {
-    if (isParserOnly) return feedParser(decoded);
-    const text = rest === "" ? decoded : rest + decoded;
-    if (decoded.includes("\r")) {
+  let isStart = true;
+  /**
+   * Reads the whole events in `buf` where they lie: its bytes as a latin1 string (one char a
+   * byte, next to free) to find lines and compare the frame, UTF-8 decoded only where text is
+   * kept (a delta's value, an event for the parser). A line break byte is never inside a UTF-8
+   * sequence, so lines split the same either way.
+   */
+  const take = (chunk: Buffer, isEnd: boolean) => {
+    let buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    rest = null;
+    if (isStart) {
+      // a byte order mark opens the stream at most (TextDecoder drops it too)
+      if (buf.length < 3 && !isEnd) {
+        rest = buf;
+        return;
+      }
+      isStart = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    }
+    if (!isParserOnly && buf.indexOf(13) !== -1) {
       // the parser holds no partial event (it was only ever fed whole ones): it takes over here
       isParserOnly = true;
-      rest = "";
-      return feedParser(text);
     }
+    if (isParserOnly) {
+      feedParser(decoder.decode(buf, { stream: !isEnd }));
+      return;
+    }
+    const text = buf.toString("latin1");
+    const decode = (from: number, to: number) => buf.toString("utf8", from, to);
     let i = 0;
     for (;;) {
       const nl = text.indexOf("\n", i);
       if (nl === -1) break;
       if (text.charCodeAt(nl + 1) === 10 /* a one-line event */) {
-        const delta =
-          frame && !isDone && text.charCodeAt(i) === 100 /* d */
-            ? framedDeltaIn(text, i, nl, linePrefix, frame.suffix)
-            : undefined;
-        if (delta) {
-          sawChoice = true;
-          acc.add(delta);
-        } else feedParser(text.slice(i, nl + 2));
+        // in the frame: a plain text delta read as written, else its delta parsed alone
+        let isRead = false;
+        if (
+          frame &&
+          !isDone &&
+          text.startsWith(lineBytes, i) &&
+          text.startsWith(suffixBytes, nl - suffixBytes.length)
+        ) {
+          const from = i + lineBytes.length;
+          const to = nl - suffixBytes.length;
+          const plain = plainDeltaIn(text, from, to, decode);
+          if (plain) {
+            if (plain[1] !== "") acc[plain[0]].push(plain[1]);
+            isRead = true;
+          } else if (to > from) {
+            const delta = parseDeltaText(decode(from, to));
+            if (delta) {
+              acc.add(delta);
+              isRead = true;
+            }
+          }
+          if (isRead) sawChoice = true;
+        }
+        if (!isRead) feedParser(decode(i, nl + 2));
         i = nl + 2;
         continue;
       }
@@ -139,17 +183,20 @@ export async function readOpenAiStream(
       // an event of several lines (or a lone line break): up to its blank line, through the parser
       const blank = text.indexOf("\n\n", nl + 1);
       if (blank === -1) break;
-      feedParser(text.slice(i, blank + 2));
+      feedParser(decode(i, blank + 2));
       i = blank + 2;
     }
-    rest = i === 0 ? text : text.slice(i);
+    // an event never ended by a blank line is not an event (as the parser reads it)
+    if (i < buf.length && !isEnd) rest = buf.subarray(i);
   };
   for await (const bytes of body) {
     onChunk();
-    take(decoder.decode(bytes, { stream: true }));
+    take(
+      Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      false,
+    );
   }
-  take(decoder.decode());
-  // an event never ended by a blank line is not an event (as the parser reads it)
+  take(Buffer.alloc(0), true);
   if (!isDone && finishReason === null) {
     throw new TeacherError("dropped", `teacher "${name}" closed the stream before the answer ended`);
   }

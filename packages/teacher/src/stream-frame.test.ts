@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readOpenAiStream } from "./read-streams.ts";
-import { learnStreamFrame, parseFramedDelta } from "./stream-frame.ts";
+import { learnStreamFrame, parseFramedDelta, plainDeltaIn } from "./stream-frame.ts";
 
 const sse = (datas: string[]) => datas.map((d) => `data: ${d}\n\n`).join("");
 async function* bytes(text: string, cut = 7) {
@@ -131,8 +131,34 @@ describe("stream frames", () => {
     // `data: <prefix>{"content":"b"}` then a line holding the suffix: as SSE the data lacks the
     // suffix (not JSON: malformed), though prefix … suffix spans the text
     const text = `data: ${vllm({ content: "a" })}\n\ndata: ${f.prefix}{"content":"b"}\n${f.suffix}\n\n`;
-    await expect(readOpenAiStream(bytes(`${text}data: [DONE]\n\n`, 1000), "t", () => {})).rejects.toMatchObject({
+    await expect(
+      readOpenAiStream(bytes(`${text}data: [DONE]\n\n`, 1000), "t", () => {}),
+    ).rejects.toMatchObject({
       kind: "malformed",
     });
+  });
+  it("reads a plain text delta as written, and leaves every other spelling to JSON.parse", () => {
+    const plain = (d: string) => plainDeltaIn(`xx${d}yy`, 2, 2 + d.length);
+    for (const [d, want] of [
+      ['{"reasoning_content":" the"}', ["reasoning_content", " the"]],
+      ['{"content":""}', ["content", ""]],
+      ['{"reasoning":"é 😀 \u2028"}', ["reasoning", "é 😀 \u2028"]],
+      ['{"thinking":"{}[],:"}', ["thinking", "{}[],:"]],
+    ] as const) {
+      expect(plain(d)).toEqual(want);
+      expect(JSON.parse(d)[want[0]]).toBe(want[1]);
+    }
+    for (const d of [
+      '{"content":"a\\nb"}',
+      '{"content":"say \\"hi\\""}',
+      `{"content":"tab\there"}`,
+      '{"content": "x"}',
+      '{"content":"x","reasoning_content":"y"}',
+      '{"role":"assistant"}',
+      '{"content":null}',
+      '{"content":"}',
+      '{"content":"x"} ',
+    ])
+      expect(plain(d), d).toBeUndefined();
   });
 });

@@ -89,13 +89,55 @@ export function framedDeltaIn(
   const from = start + prefix.length;
   const to = end - suffix.length;
   if (to <= from || !text.startsWith(prefix, start) || !text.startsWith(suffix, to)) return undefined;
+  return parseDeltaText(text.slice(from, to));
+}
+
+/** A delta's JSON text parsed alone: the object, or undefined when it is not one. */
+export function parseDeltaText(json: string): Record<string, unknown> | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(text.slice(from, to));
+    value = JSON.parse(json);
   } catch {
     return undefined;
   }
   return value !== null && typeof value === "object" && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;
+}
+
+/** The text fields a delta carries, most common first. */
+const TEXT_KEYS = ["reasoning_content", "content", "reasoning", "thinking"] as const;
+export type DeltaTextKey = (typeof TEXT_KEYS)[number];
+const KEY_OPENERS = TEXT_KEYS.map((k) => `{"${k}":"`);
+/** a JSON string's text that is not its value as written: a quote, a backslash, a control character */
+const NEEDS_UNESCAPING = /[^ !#-[\]-\uffff]/;
+/** what `NEEDS_UNESCAPING` finds, and anything past ASCII */
+const PLAIN_ASCII_OR_NOT = /[^ !#-[\]-~]/;
+
+/**
+ * The most usual delta of all, one text field holding a plain string (`{"reasoning_content":
+ * " the"}`, as `text[from, to)`), read without JSON.parse: exactly that spelling, and a string
+ * with no quote, backslash or control character, whose value is its text as written. Anything
+ * else (an escape, a space, another key, a second field): undefined, and it is parsed.
+ */
+export function plainDeltaIn(
+  text: string,
+  from: number,
+  to: number,
+  /** `text` holds bytes as latin1: the value's UTF-8 text when it has other than ASCII */
+  decode?: (from: number, to: number) => string,
+): [DeltaTextKey, string] | undefined {
+  if (text.charCodeAt(to - 1) !== 125 /* } */ || text.charCodeAt(to - 2) !== 34 /* " */) return undefined;
+  for (let k = 0; k < KEY_OPENERS.length; k++) {
+    const opener = KEY_OPENERS[k] as string;
+    if (!text.startsWith(opener, from)) continue;
+    const start = from + opener.length;
+    if (start > to - 2) return undefined;
+    const value = text.slice(start, to - 2);
+    // one test for the usual plain ASCII text, a second only when it is not
+    if (!PLAIN_ASCII_OR_NOT.test(value)) return [TEXT_KEYS[k] as DeltaTextKey, value];
+    if (NEEDS_UNESCAPING.test(value)) return undefined;
+    return [TEXT_KEYS[k] as DeltaTextKey, decode ? decode(start, to - 2) : value];
+  }
+  return undefined;
 }
