@@ -112,7 +112,7 @@ async function main() {
     log,
     workerId,
     connection: workerConnection,
-    queue: producer.queue(QUEUES.datasets),
+    queue: () => producer.queue(QUEUES.datasets),
   });
 
   const modelWorker = startModelWorker({ db, env, log, workerId, connection: workerConnection });

@@ -1,6 +1,12 @@
 import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
-import { JOB_SCHEDULERS, JOBS, QUEUES, type RedisOutageReporter } from "@distillery/jobs";
+import {
+  JOB_SCHEDULERS,
+  JOBS,
+  QUEUES,
+  type RedisOutageReporter,
+  retryWhileRedisIsDown,
+} from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
 import { type Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -36,8 +42,8 @@ export async function startDatasetWorker(options: {
   log: Logger;
   workerId: string;
   connection: Redis;
-  /** the datasets queue, to upsert the sweep's scheduler */
-  queue: Queue;
+  /** the datasets queue, to upsert the sweep's scheduler (asked again on each try) */
+  queue: () => Queue;
   outages?: RedisOutageReporter;
 }) {
   const { env, log } = options;
@@ -61,6 +67,13 @@ export async function startDatasetWorker(options: {
     if (job.name !== JOBS.sweepDatasetUploads) return;
     if (result.expired || result.released || result.adopted) log.info(result, "swept dataset uploads");
   });
-  await scheduleUploadSweep(options.queue, uploadSweepEveryMs(uploadRetentionMs));
+  // Not awaited: Redis dropping while the worker started stopped it ("cannot start: Reached the
+  // max retries per request limit"). Every worker upserts the same id, so a late one is harmless.
+  retryWhileRedisIsDown(() => scheduleUploadSweep(options.queue(), uploadSweepEveryMs(uploadRetentionMs)), {
+    isStopped: () => worker.closing !== undefined,
+  }).catch((e: Error) => {
+    if (worker.closing === undefined)
+      log.warn({ err: e.message }, "scheduling the dataset upload sweep failed");
+  });
   return worker;
 }
