@@ -38,6 +38,8 @@ export interface GpuServeManagerOptions {
   readyTimeoutMs?: number;
   /** a server that dies after it was ready is started again this many times, then marked failed */
   maxRestarts?: number;
+  /** a load that needs the room of servers busy with requests waits this long for them, then fails */
+  busyWaitMs?: number;
   log: (level: "info" | "warn" | "error", message: string) => void;
 }
 
@@ -134,25 +136,57 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
     await m.proc?.stop();
   }
 
+  /** still this worker's live server (a heartbeat must not bring back one that failed or stopped) */
+  const isLive = (m: Managed) => servers.get(m.key) === m && !m.isStopping;
   const used = () => [...servers.values()].reduce((s, m) => s + m.target.bytes, 0);
 
-  /** evicts ready servers, least recently used first, until `bytes` fits; the reason when it cannot */
-  async function makeRoom(bytes: number): Promise<string | null> {
-    if (used() + bytes <= o.budgetBytes) return null;
-    const ready = [...servers.values()].filter((m) => m.state === "ready" && !m.isStopping);
-    const byUse = await Promise.all(
-      ready.map(async (m) => ({
-        m,
-        at: Math.max(await o.registry.lastUsed(m.workspaceId, m.modelId).catch(() => 0), m.readyAt),
-      })),
-    );
-    byUse.sort((a, b) => a.at - b.at);
-    for (const { m } of byUse) {
-      if (used() + bytes <= o.budgetBytes) break;
-      await stopServer(m, "evicted: least recently used, to load another model within the GPU budget");
+  /**
+   * Sequences the server is decoding now (its /health `active`; vLLM's /health says nothing: 0),
+   * so that an eviction never cuts off a request in flight.
+   */
+  async function activeOf(m: Managed): Promise<number> {
+    try {
+      const res = await fetch(`${m.url}/health`, {
+        headers: { authorization: `Bearer ${m.apiKey}` },
+        signal: AbortSignal.timeout(2_000),
+      });
+      const body = (await res.json().catch(() => ({}))) as { active?: unknown };
+      return typeof body.active === "number" ? body.active : 0;
+    } catch {
+      return 0; // not answering: nothing to protect
     }
-    if (used() + bytes <= o.budgetBytes) return null;
-    return `needs ${gib(bytes)} of GPU memory and ${gib(used())} of this worker's ${gib(o.budgetBytes)} is held by models still loading`;
+  }
+
+  /**
+   * Evicts idle ready servers, least recently used first, until `bytes` fits; a busy one is left
+   * alone, and the load waits for it (up to `busyWaitMs`). The reason when it cannot fit.
+   */
+  async function makeRoom(bytes: number): Promise<string | null> {
+    const deadline = Date.now() + (o.busyWaitMs ?? 60_000);
+    for (;;) {
+      if (used() + bytes <= o.budgetBytes) return null;
+      const ready = [...servers.values()].filter((m) => m.state === "ready" && !m.isStopping);
+      const byUse = await Promise.all(
+        ready.map(async (m) => ({
+          m,
+          at: Math.max(await o.registry.lastUsed(m.workspaceId, m.modelId).catch(() => 0), m.readyAt),
+        })),
+      );
+      byUse.sort((a, b) => a.at - b.at);
+      let busy = 0;
+      for (const { m } of byUse) {
+        if (used() + bytes <= o.budgetBytes) break;
+        if ((await activeOf(m)) > 0) {
+          busy++;
+          continue;
+        }
+        await stopServer(m, "evicted: least recently used, to load another model within the GPU budget");
+      }
+      if (used() + bytes <= o.budgetBytes) return null;
+      if (!busy || Date.now() >= deadline)
+        return `needs ${gib(bytes)} of GPU memory and ${gib(used())} of this worker's ${gib(o.budgetBytes)} is held by models ${busy ? "answering requests" : "still loading"}`;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   function onExit(m: Managed, proc: ServeProcess, exit: Awaited<ServeProcess["exited"]>) {
@@ -166,6 +200,7 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
       return;
     }
     servers.delete(m.key);
+    m.isStopping = true; // gone: no heartbeat may write it back over the failed entry
     void markFailed(
       { ...m, bytes: m.target.bytes },
       `its serve process ${how}${m.state === "loading" ? " while loading the model" : ""}: ${tail}`,
@@ -268,7 +303,7 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
       admitting = admitted.catch(() => {});
       const m = await admitted.finally(() => o.registry.clearPending(workspaceId, modelId).catch(() => {}));
       if (!m) return;
-      await o.registry.put(entryOf(m)).catch(() => {}); // a repeated request: announce it again
+      if (isLive(m)) await o.registry.put(entryOf(m)).catch(() => {}); // a repeated request: announce it again
       await m.started;
     },
     async tick() {
@@ -282,7 +317,8 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
             continue;
           }
         }
-        await o.registry.put(entryOf(m));
+        // it may have died or been evicted while this tick waited
+        if (isLive(m)) await o.registry.put(entryOf(m));
       }
     },
     list() {

@@ -47,12 +47,19 @@ function modelDir(name: string): string {
 
 /** the serve command a GPU worker builds, with the scripted engine in place of transformers */
 const scriptedCommand =
-  (loadSeconds: number): GpuServeManagerOptions["buildCommand"] =>
+  (loadSeconds: number, secondsPerToken = 0.003): GpuServeManagerOptions["buildCommand"] =>
   (o) => {
     const cmd = buildHfServeCommand({ ...o, python: "/usr/bin/python3", engine: "transformers" });
     const args = [...cmd.args];
     args[args.indexOf("--engine") + 1] = "scripted";
-    args.push("--script", SCRIPT, "--script-delay", "0.003", "--script-load-seconds", String(loadSeconds));
+    args.push(
+      "--script",
+      SCRIPT,
+      "--script-delay",
+      String(secondsPerToken),
+      "--script-load-seconds",
+      String(loadSeconds),
+    );
     return { ...cmd, args };
   };
 
@@ -142,6 +149,7 @@ describe("GPU serving: a worker starts serve on demand, the studio routes throug
   });
 
   afterAll(async () => {
+    if (process.env.GPU_SERVING_TEST_LOG) writeFileSync(process.env.GPU_SERVING_TEST_LOG, logs.join("\n"));
     await worker?.stop();
     await studio?.close();
     await redis.quit();
@@ -268,7 +276,51 @@ describe("GPU serving: a worker starts serve on demand, the studio routes throug
   });
 });
 
-describe("GPU serve manager: idle servers stop after the TTL", () => {
+describe("GPU serve manager: idle TTL, and an eviction that waits for requests in flight", () => {
+  it("never evicts a server answering a request: the next load waits for it, then evicts it", async () => {
+    const prefix = `test-gpu-${randomBytes(4).toString("hex")}`;
+    const redis = createRedisConnection(redisUrl, "worker");
+    const registry = createGpuRegistry(redis, { prefix });
+    const dirs: Record<string, string> = { "busy-a": modelDir("busy-a"), "busy-b": modelDir("busy-b") };
+    const manager = createGpuServeManager({
+      registry,
+      workerId: "wkr_busy",
+      bindHost: "127.0.0.1",
+      advertiseHost: "127.0.0.1",
+      budgetBytes: Math.floor(estimateGpuBytes(dirs["busy-a"] ?? "") * 1.5),
+      resolve: async (_ws, id) => ({ modelDir: dirs[id] ?? "", bytes: estimateGpuBytes(dirs[id] ?? "") }),
+      // 50 tokens at 40 ms: a request takes ~2 s
+      buildCommand: scriptedCommand(0, 0.04),
+      idleTtlMs: 60_000,
+      busyWaitMs: 30_000,
+      log: (level, message) => logs.push(`${level} ${message}`),
+    });
+    try {
+      await manager.load({ workspaceId: WORKSPACE, modelId: "busy-a" });
+      const a = await registry.get(WORKSPACE, "busy-a");
+      // a streamed request on busy-a, straight to its server
+      const res = await fetch(`${a?.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${a?.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "busy-a", messages: [{ role: "user", content: "hi" }], stream: true }),
+      });
+      const streamed = res.text();
+      await new Promise((r) => setTimeout(r, 300)); // its first tokens are out
+      await manager.load({ workspaceId: WORKSPACE, modelId: "busy-b" });
+      // the request on busy-a ran to its end before busy-a was evicted
+      const text = await streamed;
+      expect(text).toContain("data: [DONE]");
+      expect(text).toContain('"finish_reason": "stop"');
+      expect(text.split("\n\n").filter((e) => e.startsWith("data: {")).length).toBeGreaterThan(SCRIPT.length / 2);
+      expect(manager.list().map((m) => m.modelId)).toEqual(["busy-b"]);
+      expect((await registry.get(WORKSPACE, "busy-b"))?.state).toBe("ready");
+      expect(await registry.get(WORKSPACE, "busy-a")).toBeNull();
+    } finally {
+      await manager.close();
+      await redis.quit();
+    }
+  });
+
   it("stops a server nobody used for longer than the TTL and removes its entry", async () => {
     const prefix = `test-gpu-${randomBytes(4).toString("hex")}`;
     const redis = createRedisConnection(redisUrl, "worker");
