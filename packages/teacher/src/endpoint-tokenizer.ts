@@ -24,17 +24,35 @@ export interface EndpointTokenizerDifference {
 export interface StudentTokenizer {
   json: unknown;
   encode(text: string, addSpecialTokens?: boolean): number[];
+  decode(ids: number[], skipSpecialTokens?: boolean): string;
 }
+
+/** vocabulary entries the probe spells out: spread over the whole range, and the last ones */
+const VOCAB_SAMPLE = 768;
+const VOCAB_TAIL = 64;
 
 const PROBE_TEXT =
   " The answer is 12,345.67 (i.e. 1/8 ≈ 0.125) — résumé, naïve, Straße; 東京 你好 こんにちは 🙂👍\n\tdef f(x):\n\t\treturn x ** 2  # comment\n<think>step 1: 7 × 8 = 56</think> \\boxed{56}";
 
-/** the probe: the student's added tokens (chat markers, <think>) around a varied text */
-export function tokenizerProbeText(studentJson: unknown): string {
-  const added = ((studentJson as { added_tokens?: { content: string }[] }).added_tokens ?? [])
+/**
+ * The probe: the student's added tokens (chat markers, <think>), a varied text, and the text of
+ * vocabulary entries spread over the whole id range and its end — so the teacher must have the
+ * same merges (the same ids for the same pieces) there too, not only the same bytes.
+ */
+export function tokenizerProbeText(student: StudentTokenizer): string {
+  const added = ((student.json as { added_tokens?: { content: string }[] }).added_tokens ?? [])
     .map((a) => a.content)
     .slice(0, 200);
-  return `${added.join(" ")}${PROBE_TEXT}${added.length ? ` ${added.join("")}` : ""}`;
+  const size = idToTokenOf(student.json).length;
+  const ids = new Set<number>();
+  const stride = Math.max(1, Math.floor(size / VOCAB_SAMPLE));
+  for (let id = 0; id < size; id += stride) ids.add(id);
+  for (let id = Math.max(0, size - VOCAB_TAIL); id < size; id++) ids.add(id);
+  const addedSet = new Set(added);
+  const pieces = [...ids]
+    .map((id) => student.decode([id], false))
+    .filter((t) => t.trim() !== "" && !t.includes("\uFFFD") && !addedSet.has(t));
+  return `${added.join(" ")}${PROBE_TEXT}\n${pieces.join(" ")}${added.length ? ` ${added.join("")}` : ""}`;
 }
 
 /** the server root of an OpenAI-compatible base URL (".../v1" → "..."): vLLM serves /tokenize there */
@@ -52,7 +70,7 @@ export async function compareEndpointTokenizer(
   student: StudentTokenizer,
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<EndpointTokenizerDifference | null> {
-  const text = tokenizerProbeText(student.json);
+  const text = tokenizerProbeText(student);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
   const signal = AbortSignal.any([

@@ -15,6 +15,7 @@ import { checkTeacherLogitsArtifact } from "@/features/datasets/server/teacher-l
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 import type { Actor } from "@/lib/server/with-route.ts";
+import { checkEndpointTeacher } from "./check-endpoint-teacher.ts";
 import { toRunView } from "./run-view.ts";
 import { readModelTokenizer } from "./teacher-tokenizers.ts";
 
@@ -58,6 +59,7 @@ export async function launchRun(actor: Actor, config: RunConfig) {
     "body.config.evaluation.datasetVersionId",
   );
   await checkDistillationTeacher(actor.workspaceId, config, modelId);
+  await checkEndpointTeacher(actor.workspaceId, config, modelId);
   await checkTeacherLogitsArtifact(actor.workspaceId, config, modelId);
   // users take turns within a priority: the launcher's n-th waiting run ranks behind others' first
   const waiting = { status: "queued" as const, engine: config.engine, priority: 0 };
