@@ -5,13 +5,17 @@ import { runTs } from "../fixtures/team.ts";
  * Logit distillation end to end: the run form's Distillation section (mode, teacher picker with
  * the tokenizer check, the teacher's cost in the summary), the launch's refusal of a teacher of
  * another tokenizer at its field, and a logit-KD run on the CPU engine whose KD and CE curves
- * grow on the run page. Seeds its own tiny models and dataset through the real packages.
+ * grow on the run page; then stored teacher logits: computed by the worker, picked in the form
+ * (an unready one disabled with the launch's reason), named on the run page, and deleted from
+ * the version page (refused while the run reads them). Seeds its own tiny models and dataset
+ * through the real packages.
  */
 
 interface Seeded {
   studentId: string;
   teacherId: string;
   strangerId: string;
+  datasetId: string;
   versionId: string;
 }
 
@@ -60,7 +64,7 @@ function seed(tag: string): Seeded {
       write: async (sink) => { await sink.write(rows); return {}; },
     });
     await db.$disconnect();
-    console.log(JSON.stringify({ studentId, teacherId, strangerId, versionId: version.id }));
+    console.log(JSON.stringify({ studentId, teacherId, strangerId, datasetId: ds.id, versionId: version.id }));
   `);
 }
 
@@ -163,3 +167,132 @@ async function distill(page: Page) {
   await page.getByRole("button", { name: "Yes, cancel the run" }).click();
   await expect(page.getByTestId("run-status")).toHaveText("cancelled", { timeout: 30_000 });
 }
+
+interface ArtifactView {
+  id: string;
+  status: string;
+}
+
+test("stored teacher logits: pick a ready artifact (an unready one is disabled), the run names it; Delete is refused while the run reads it, then deletes", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(300_000);
+  const base = `/api/dataset-versions/${seeded.versionId}/teacher-logits`;
+  const status = async (id: string) => {
+    const { artifacts } = (await (await request.get(base)).json()) as { artifacts: ArtifactView[] };
+    return artifacts.find((a) => a.id === id)?.status ?? "gone";
+  };
+  const estimate = async () => {
+    const res = await request.post(base, {
+      data: { teacherModelId: seeded.teacherId, k: 20, maxSeqLength: 256, template: "phi3" },
+    });
+    expect(res.status()).toBe(200);
+    return ((await res.json()) as { artifact: ArtifactView }).artifact.id;
+  };
+  // the panel's own routes and the real worker: estimate, then compute
+  const ready = await estimate();
+  await expect.poll(() => status(ready), { timeout: 120_000 }).toBe("estimated");
+  expect((await request.post(`${base}/${ready}`, { data: { action: "compute" } })).status()).toBe(200);
+  await expect.poll(() => status(ready), { timeout: 120_000 }).toBe("ready");
+  const unready = await estimate(); // estimated at most: never computed
+
+  await page.goto("/runs/new");
+  await page.getByLabel("Preset").selectOption("tiny-reasoning-demo");
+  await page.getByLabel("Run name").fill(`e2e stored kd ${tag}`);
+  await page.getByLabel("Base model").selectOption(seeded.studentId);
+  await page.getByLabel("Dataset version").selectOption(seeded.versionId);
+  await page.getByLabel("Max steps").fill("20000");
+  await page.getByLabel("Eval strategy").selectOption("no");
+  await page.getByLabel("Distillation mode").selectOption("logit");
+  await page.getByTestId("distillation-section").getByLabel("Teacher model").selectOption(seeded.teacherId);
+  const picker = page.getByTestId("teacher-logits-picker");
+  const readyRadio = picker.getByRole("radio", { name: new RegExp(ready) });
+  const unreadyRadio = picker.getByRole("radio", { name: new RegExp(unready) });
+  await expect(readyRadio).toBeEnabled();
+  await expect(unreadyRadio).toBeDisabled();
+  await expect(picker.getByTestId("teacher-logits-choice").filter({ hasText: unready })).toContainText(
+    `teacher logits ${unready} are`,
+  );
+  await expect(picker.getByTestId("teacher-logits-choice").filter({ hasText: unready })).toContainText(
+    "not ready",
+  );
+  await readyRadio.check();
+  await page.getByRole("button", { name: "Launch run" }).click();
+  await page.waitForURL(/\/runs\/run_[0-9a-f]+$/);
+  const runId = page.url().match(/\/runs\/(run_[0-9a-f]+)$/)?.[1] as string;
+  try {
+    await expect(page.getByTestId("run-distillation")).toHaveText(
+      `logit distillation from ${seeded.teacherId}, stored teacher logits ${ready}`,
+    );
+    await expect(page.getByTestId("run-status")).toHaveText("running", { timeout: 60_000 });
+
+    // Delete on the version page: refused while the run reads the artifact, naming the run
+    await page.goto(`/datasets/${seeded.datasetId}/versions/${seeded.versionId}`);
+    const row = page.getByTestId("teacher-logits-row").filter({ hasText: ready });
+    page.once("dialog", (d) => d.accept());
+    await row.getByRole("button", { name: "Delete" }).click();
+    await expect(page.getByTestId("teacher-logits-delete-error")).toContainText(
+      `read by run e2e stored kd ${tag}`,
+    );
+    await expect(row).toContainText("ready");
+  } finally {
+    await request.post(`/api/runs/${runId}/cancel`);
+  }
+  await expect
+    .poll(
+      async () =>
+        ((await (await request.get(`/api/runs/${runId}`)).json()) as { run: { status: string } }).run.status,
+      {
+        timeout: 60_000,
+      },
+    )
+    .toBe("cancelled");
+  const row = page.getByTestId("teacher-logits-row").filter({ hasText: ready });
+  page.once("dialog", (d) => d.accept());
+  await row.getByRole("button", { name: "Delete" }).click();
+  await expect(row).toHaveCount(0);
+  expect(await status(ready)).toBe("gone");
+});
+
+test("demo:kd --studio runs: the compare view overlays their held-out accuracy, KD loss, CE loss and top-1 agreement", async ({
+  page,
+}) => {
+  // the recorder demo:kd --studio calls, with a short SFT / logit / on-policy comparison's events
+  const { ids } = runTs<{ ids: string[] }>(`
+    import { ZRunConfig } from "@distillery/core";
+    import { createDb } from "@distillery/db";
+    import { recordKdRuns } from "./packages/demo/src/record-kd-runs.ts";
+    const db = createDb(process.env.E2E_DATABASE_URL);
+    const config = (distillation) =>
+      ZRunConfig.parse({ model: { id: "distillery/tiny-arith-student" }, data: { datasetVersionId: "demo-arith-traces" }, distillation });
+    const steps = [10, 20, 30, 40];
+    const run = (mode, distillation, acc, kd) => {
+      const metrics = steps.map((step, i) => ({
+        type: "metric", runId: "kd", seq: i, ts: Date.now(), step,
+        values: { loss: 2 - i * 0.3, ...(kd ? { kd_loss: 1 - i * 0.2, ce_loss: 2.2 - i * 0.3, top1_agreement: 0.3 + i * 0.15 } : {}) },
+      }));
+      const points = [20, 40].map((step, i) => ({ step, accuracy: acc[i] }));
+      const curve = { points, steps_to_90: null, final_accuracy: acc[1], last_metrics: {}, wall_s: 1, config: config(distillation) };
+      return { mode, config: config(distillation), metrics, curve };
+    };
+    const ids = await recordKdRuns(db, [
+      run("sft", { mode: "sft" }, [0.2, 0.4], false),
+      run("logit", { mode: "logit", teacher: { modelId: "demo-teacher" }, temperature: 4 }, [0.4, 0.9], true),
+      run("on_policy", { mode: "on-policy", teacher: { modelId: "demo-teacher" }, beta: 1 }, [0.1, 0.2], true),
+    ], { label: "e2e ${tag}" });
+    await db.$disconnect();
+    console.log(JSON.stringify({ ids }));
+  `);
+  await page.goto(`/runs/compare?ids=${ids.join(",")}`);
+  const legend = (metric: string) =>
+    page.getByTestId(`chart-compare-${metric}`).locator(".recharts-legend-wrapper");
+  await expect(page.getByTestId("chart-compare-heldout_accuracy")).toHaveAttribute("data-points", "6");
+  for (const mode of ["sft", "logit", "on_policy"])
+    await expect(legend("heldout_accuracy")).toContainText(`demo:kd ${mode} · e2e ${tag}`);
+  // the distillation series only for the two runs that have them
+  for (const metric of ["kd_loss", "ce_loss", "top1_agreement"]) {
+    await expect(page.getByTestId(`chart-compare-${metric}`)).toHaveAttribute("data-points", "8");
+    await expect(legend(metric)).not.toContainText("demo:kd sft");
+  }
+});
