@@ -13,6 +13,7 @@ import type { Db } from "@distillery/db";
 import { createTestDatabaseWithWorker } from "@distillery/db/testing";
 import { createTinyModel } from "@distillery/engine-local";
 import { createFsBlobStore } from "@distillery/storage";
+import { createTeacher } from "@distillery/teacher/store";
 import { PYTHON_SOURCE_DIR } from "@distillery/trainer-hf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processTeacherLogits } from "../teacher-logits/process-teacher-logits.ts";
@@ -114,8 +115,16 @@ const config = (overrides: { maxSeqLength?: number; topK?: number } = {}) =>
     },
   });
 
+const secretKey = Buffer.alloc(32, 7);
+
 async function prepare(name: string, runConfig: ReturnType<typeof config>) {
-  const launcher = createHfLauncher({ store, cacheDir: join(root, "cache"), python: PYTHON, gpuCount: 1 });
+  const launcher = createHfLauncher({
+    store,
+    cacheDir: join(root, "cache"),
+    python: PYTHON,
+    gpuCount: 1,
+    secretKey,
+  });
   const runDir = join(root, "runs", name);
   const prepared = await launcher.prepare({
     db,
@@ -180,5 +189,40 @@ describe.skipIf(!pythonOk)("hf launcher: stored teacher logits", () => {
       expect(out).toMatchObject({ ok: false, code: "config_invalid", field });
     }
     expect(existsSync(join(root, "runs", "long", "job.json"))).toBe(true);
+  });
+});
+
+describe("hf launcher: endpoint teacher", () => {
+  it("names the endpoint in the job and hands its key to the trainer in the environment only", async () => {
+    const key = "sk-hf-launcher-secret-0123";
+    const teacher = await createTeacher(db, secretKey, {
+      workspaceId,
+      name: "vLLM teacher",
+      api: "openai",
+      baseUrl: "http://127.0.0.1:9/v1",
+      model: "qwen-7b",
+      apiKey: key,
+      priceInPerM: 0,
+      priceOutPerM: 0,
+    });
+    const runConfig = ZRunConfig.parse({
+      engine: "hf",
+      model: { id: studentId },
+      data: { datasetVersionId: versionId, template: "phi3" },
+      training: { maxSteps: 3, perDeviceBatchSize: 2, maxSeqLength: 96 },
+      distillation: { mode: "logit", teacherEndpoint: { teacherId: teacher.id }, topK: 8 },
+    });
+    const { prepared, job, jobPath } = await prepare("endpoint", runConfig);
+    expect(job.paths.teacherEndpoint).toMatchObject({
+      name: "vLLM teacher",
+      baseUrl: "http://127.0.0.1:9/v1",
+      model: "qwen-7b",
+    });
+    expect(job.paths.teacherModel).toBeUndefined();
+    const train = prepared.steps.find((s) => s.name === "train");
+    expect(train?.command.env?.DISTILLERY_TEACHER_API_KEY).toBe(key);
+    expect(train?.command.env?.PYTHONPATH).toContain(PYTHON_SOURCE_DIR);
+    expect(JSON.stringify(train?.command.args)).not.toContain(key);
+    expect(readFileSync(jobPath, "utf8")).not.toContain(key);
   });
 });

@@ -11,6 +11,8 @@ export function createHfLauncher(deps: {
   python?: string;
   gpuCount: number;
   evaluate?: EvaluateCommandResolver;
+  /** opens endpoint teachers' sealed keys */
+  secretKey?: Buffer;
 }): EngineLauncher {
   return {
     engine: "hf",
@@ -23,9 +25,14 @@ export function createHfLauncher(deps: {
         runDir,
         startSeq,
         allowHubId: true,
+        ...(deps.secretKey ? { secretKey: deps.secretKey } : {}),
       });
       const gpus = Math.min(Math.max(files.job.config.resources.gpus, 1), Math.max(deps.gpuCount, 1));
-      const train = buildHfCommand(files.jobPath, { gpus, python: deps.python });
+      const command = buildHfCommand(files.jobPath, { gpus, python: deps.python });
+      // an endpoint teacher's key: in the trainer's environment only, never in argv or job.json
+      const train = files.teacherApiKey
+        ? { ...command, env: { ...command.env, DISTILLERY_TEACHER_API_KEY: files.teacherApiKey } }
+        : command;
       return { steps: await buildSteps(db, files, train, deps.evaluate) };
     },
   };

@@ -59,6 +59,7 @@ export async function startRunWorker(options: {
         python: env.DISTILLERY_PYTHON,
         gpuCount: options.gpuCount,
         evaluate: resolveEvaluateCommand,
+        secretKey: resolveSecretKey({ value: env.DISTILLERY_SECRET_KEY, dataDir }),
       }),
     );
   }
