@@ -13,13 +13,14 @@ export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
 export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
 export PYTHONUNBUFFERED=1
 
-# Each stage has a time limit so that the summary always prints, within one ~8-minute slot:
+# Each stage has a time limit so that the summary always prints, within one ~8-minute slot
+# (40 + 170 + 110 + 100 + serve 60 = 480 s at worst, under a 10-minute device command):
 # `timeout` signals its whole process group (the trainer subprocesses included), then kills
 # it 15 s later. Override with GPU_CHECK_{UNIT,TORCH,BENCH,KD}_TIMEOUT (seconds).
-UNIT_TIMEOUT=${GPU_CHECK_UNIT_TIMEOUT:-45}
-TORCH_TIMEOUT=${GPU_CHECK_TORCH_TIMEOUT:-200}
-BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-140}
-KD_TIMEOUT=${GPU_CHECK_KD_TIMEOUT:-120}
+UNIT_TIMEOUT=${GPU_CHECK_UNIT_TIMEOUT:-40}
+TORCH_TIMEOUT=${GPU_CHECK_TORCH_TIMEOUT:-170}
+BENCH_TIMEOUT=${GPU_CHECK_BENCH_TIMEOUT:-110}
+KD_TIMEOUT=${GPU_CHECK_KD_TIMEOUT:-100}
 : > "$RESULTS/durations.txt"
 
 # run_stage NAME LIMIT LOG COMMAND...: runs COMMAND under `timeout`, output to the terminal and

@@ -191,7 +191,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=24)
-    ap.add_argument("--run-timeout", type=int, default=60)
+    ap.add_argument("--run-timeout", type=int, default=45)
     args = ap.parse_args()
     import torch
 
