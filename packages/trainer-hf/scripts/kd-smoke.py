@@ -74,6 +74,7 @@ def job(work: str, name: str, model_dir: str, distillation: dict, paths: dict, p
                 "saveStrategy": "no",
             },
             "distillation": distillation,
+            "merge": {"mergeAndUnload": False},
         },
         "paths": {"baseModel": model_dir, "trainData": os.path.join(FIXTURE, "train.jsonl"), "outDir": os.path.join(work, name), **paths},
         "samplePrompts": [],
