@@ -167,6 +167,11 @@ class Text(unittest.TestCase):
             self.assertIn(part, joined)
         self.assertNotIn("k", argv)  # the key goes in VLLM_API_KEY, never on the command line
         self.assertNotIn("--api-key", argv)
+        shared = vllm_command("python3", "/m", "base", "127.0.0.1", 8001, gpu_memory_utilization=0.25)
+        self.assertIn("--gpu-memory-utilization 0.250", " ".join(shared))
+        self.assertNotIn("--gpu-memory-utilization", " ".join(argv))
+        with self.assertRaises(ValueError):
+            vllm_command("python3", "/m", "base", "127.0.0.1", 8001, gpu_memory_utilization=1.5)
         lora = vllm_command("python3", "/m", "run_1", "0.0.0.0", 8001, adapter="/a")
         self.assertIn("--lora-modules run_1=/a", " ".join(lora))
 

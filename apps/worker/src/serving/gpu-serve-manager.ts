@@ -29,6 +29,8 @@ export interface GpuServeManagerOptions {
     host: string;
     port: number;
     apiKey: string;
+    /** the model's estimated GPU memory (what the budget counts for it) */
+    bytes: number;
   }) => HfCommand;
   /** a server nobody used for this long is stopped */
   idleTtlMs: number;
@@ -222,6 +224,7 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
         host: o.bindHost,
         port,
         apiKey: m.apiKey,
+        bytes: m.target.bytes,
       });
       const proc = startServeProcess(command, m.url, (line) => o.log("info", `[serve ${m.modelId}] ${line}`));
       m.proc = proc;

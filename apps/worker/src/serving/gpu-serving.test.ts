@@ -53,6 +53,9 @@ const scriptedCommand =
     const args = [...cmd.args];
     args[args.indexOf("--engine") + 1] = "scripted";
     args.push(
+      // what start-gpu-serving adds for vLLM (transformers and scripted accept and ignore it)
+      "--gpu-memory-fraction",
+      (o.bytes / 2 ** 34).toFixed(3),
       "--script",
       SCRIPT,
       "--script-delay",

@@ -57,12 +57,19 @@ export function startGpuServing(options: {
         bytes: estimateGpuBytes(files.modelDir, files.adapterDir),
       };
     },
-    buildCommand: (o) =>
-      buildHfServeCommand({
+    buildCommand: ({ bytes, ...o }) => {
+      const cmd = buildHfServeCommand({
         ...o,
         engine: env.DISTILLERY_GPU_SERVE_ENGINE,
         ...(env.DISTILLERY_PYTHON ? { python: env.DISTILLERY_PYTHON } : {}),
-      }),
+      });
+      // vLLM takes 90% of the GPU unless told: it gets what the budget counts for this model
+      // (transformers ignores the flag; it allocates what it uses)
+      const gpuBytes = firstGpuMb * 1024 ** 2;
+      if (gpuBytes > 0)
+        cmd.args.push("--gpu-memory-fraction", Math.min(0.9, Math.max(0.05, bytes / gpuBytes)).toFixed(3));
+      return cmd;
+    },
     log: (level, message) => log[level](message),
   });
   log.info(

@@ -653,6 +653,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--device", help="cuda, cuda:1, cpu (default: cuda when there is one)")
     parser.add_argument("--max-batch", type=int, default=8, help="sequences decoded together")
     parser.add_argument("--max-model-len", type=int, help="vLLM: the context it reserves for")
+    parser.add_argument(
+        "--gpu-memory-fraction", type=float, help="vLLM: the share of the GPU it takes (default vLLM's 0.9)"
+    )
     parser.add_argument("--script", default="", help="scripted: the answer to every request")
     parser.add_argument("--script-delay", type=float, default=0.0, help="scripted: seconds per token")
     parser.add_argument("--script-load-seconds", type=float, default=0.0, help="scripted: how long loading takes")
@@ -677,6 +680,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             max_model_len=args.max_model_len,
             dtype=args.dtype,
             adapter=args.adapter,
+            gpu_memory_utilization=args.gpu_memory_fraction,
         )
         if api_key:
             os.environ["VLLM_API_KEY"] = api_key  # execv keeps the environment; never on argv

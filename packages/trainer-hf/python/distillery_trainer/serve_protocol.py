@@ -481,9 +481,12 @@ def vllm_command(
     max_model_len: Optional[int] = None,
     dtype: str = "auto",
     adapter: Optional[str] = None,
+    gpu_memory_utilization: Optional[float] = None,
 ) -> List[str]:
     """vLLM's own OpenAI server for the same model, with the R1 reasoning parser (its
-    `reasoning_content` is ours). An adapter is served as a LoRA module under the served name."""
+    `reasoning_content` is ours). An adapter is served as a LoRA module under the served name.
+    `gpu_memory_utilization`: the share of the GPU vLLM takes (its default, 0.9, leaves no room
+    for a second model that a worker serves beside it)."""
     argv = [
         python,
         "-m",
@@ -505,6 +508,10 @@ def vllm_command(
         argv += ["--served-model-name", served_name]
     if max_model_len:
         argv += ["--max-model-len", str(max_model_len)]
+    if gpu_memory_utilization:
+        if not 0 < gpu_memory_utilization <= 1:
+            raise ValueError(f"--gpu-memory-fraction must be in (0, 1], got {gpu_memory_utilization}")
+        argv += ["--gpu-memory-utilization", f"{gpu_memory_utilization:.3f}"]
     # the key is not an argument (a process list shows those): vLLM reads VLLM_API_KEY, which
     # serve.main sets; `api_key` only says whether one is required
     return argv
