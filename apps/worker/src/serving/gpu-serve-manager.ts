@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { type GpuLoadRequest, type GpuRegistry, type GpuServerEntry, gpuModelKey } from "@distillery/inference";
+import {
+  type GpuLoadRequest,
+  type GpuRegistry,
+  type GpuServerEntry,
+  gpuModelKey,
+} from "@distillery/inference";
 import type { HfCommand } from "@distillery/trainer-hf";
 import { findFreePort, type ServeProcess, startServeProcess, waitUntilListed } from "./serve-process.ts";
 
@@ -197,7 +202,10 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
     const tail = tailOf(exit.stderrTail, m.apiKey);
     if (m.state === "ready" && m.restarts < maxRestarts) {
       m.restarts++;
-      o.log("warn", `[serving] ${m.modelId}: its serve process ${how}; starting it again (${m.restarts}/${maxRestarts}): ${tail}`);
+      o.log(
+        "warn",
+        `[serving] ${m.modelId}: its serve process ${how}; starting it again (${m.restarts}/${maxRestarts}): ${tail}`,
+      );
       m.started = start(m);
       return;
     }
@@ -299,7 +307,10 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
         servers.set(key, m);
         // listed as loading from now on (before the load request's pending mark is cleared)
         await o.registry.put(entryOf(m)).catch(() => {});
-        o.log("info", `[serving] loading ${modelId} (${gib(target.bytes)}; ${gib(used())} of ${gib(o.budgetBytes)} in use)`);
+        o.log(
+          "info",
+          `[serving] loading ${modelId} (${gib(target.bytes)}; ${gib(used())} of ${gib(o.budgetBytes)} in use)`,
+        );
         m.started = start(m);
         return m;
       });
@@ -314,7 +325,10 @@ export function createGpuServeManager(o: GpuServeManagerOptions): GpuServeManage
       for (const m of [...servers.values()]) {
         if (m.isStopping) continue;
         if (m.state === "ready") {
-          const last = Math.max(await o.registry.lastUsed(m.workspaceId, m.modelId).catch(() => now), m.readyAt);
+          const last = Math.max(
+            await o.registry.lastUsed(m.workspaceId, m.modelId).catch(() => now),
+            m.readyAt,
+          );
           if (now - last > o.idleTtlMs) {
             await stopServer(m, `idle for ${Math.round((now - last) / 1000)} s`);
             continue;

@@ -81,7 +81,11 @@ function servePids(dir: string): number[] {
   return out;
 }
 
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  f: () => Promise<T | null | undefined | false>,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -139,7 +143,12 @@ describe("GPU serving: a worker starts serve on demand, the studio routes throug
       probeIntervalMs: 100,
       readyTimeoutMs: 30_000,
     });
-    const models: ServableModel[] = Object.keys(dirs).map((id) => ({ id, kind: "base", label: id, created: 0 }));
+    const models: ServableModel[] = Object.keys(dirs).map((id) => ({
+      id,
+      kind: "base",
+      label: id,
+      created: 0,
+    }));
     const deps = { pool, upstreams };
     studio = await serveOverHttp({
       "POST /v1/chat/completions": (req) => handleChatCompletions(deps, req),
@@ -248,7 +257,10 @@ describe("GPU serving: a worker starts serve on demand, the studio routes throug
     });
     expect(again.apiKey).not.toBe(before?.apiKey);
     seenKeys.add(before?.apiKey ?? "").add(again.apiKey ?? "");
-    const c = await client.chat.completions.create({ model: "model-b", messages: [{ role: "user", content: "hi" }] });
+    const c = await client.chat.completions.create({
+      model: "model-b",
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect(c.choices[0]?.message.content?.trim()).toBe("The answer is \\boxed{4}.");
 
     for (const pid of servePids(dirs["model-b"])) process.kill(pid, "SIGKILL");
@@ -314,7 +326,9 @@ describe("GPU serve manager: idle TTL, and an eviction that waits for requests i
       const text = await streamed;
       expect(text).toContain("data: [DONE]");
       expect(text).toContain('"finish_reason": "stop"');
-      expect(text.split("\n\n").filter((e) => e.startsWith("data: {")).length).toBeGreaterThan(SCRIPT.length / 2);
+      expect(text.split("\n\n").filter((e) => e.startsWith("data: {")).length).toBeGreaterThan(
+        SCRIPT.length / 2,
+      );
       expect(manager.list().map((m) => m.modelId)).toEqual(["busy-b"]);
       expect((await registry.get(WORKSPACE, "busy-b"))?.state).toBe("ready");
       expect(await registry.get(WORKSPACE, "busy-a")).toBeNull();

@@ -41,9 +41,7 @@ export function startServeProcess(
     { onEvent: () => {}, onBadLine: (line) => onOutput(line) },
     { signal: stopper.signal, graceMs: 10_000 },
   )
-    .catch(
-      (e: Error): EngineExit => ({ code: null, signal: null, stderrTail: e.message, wasStopped: false }),
-    )
+    .catch((e: Error): EngineExit => ({ code: null, signal: null, stderrTail: e.message, wasStopped: false }))
     .finally(() => {
       isDone = true;
     });

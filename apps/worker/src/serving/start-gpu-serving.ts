@@ -1,7 +1,12 @@
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Db } from "@distillery/db";
-import { createGpuRegistry, listServableModels, resolveServableFiles, UnknownModelError } from "@distillery/inference";
+import {
+  createGpuRegistry,
+  listServableModels,
+  resolveServableFiles,
+  UnknownModelError,
+} from "@distillery/inference";
 import { createRedisConnection } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
 import { buildHfServeCommand } from "@distillery/trainer-hf";

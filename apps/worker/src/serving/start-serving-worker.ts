@@ -1,7 +1,11 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { GpuRegistry, RedisCaller } from "@distillery/inference";
-import { createGpuServeManager, type GpuServeManager, type GpuServeManagerOptions } from "./gpu-serve-manager.ts";
+import {
+  createGpuServeManager,
+  type GpuServeManager,
+  type GpuServeManagerOptions,
+} from "./gpu-serve-manager.ts";
 
 /** Weights on disk (safetensors / bin files of a folder). */
 function weightBytes(dir: string | undefined): number {

@@ -40,8 +40,10 @@ export function createGpuRouting(options: {
         // no GPU worker alive: the CPU pool answers (or says why it cannot)
         if ((await registry.workers()).length === 0) return null;
         // the model list: "loading" once a request asked for it, else not loaded
-        if (!load) return (await registry.isLoadPending(workspaceId, id)) ? { url: "", state: "loading" } : null;
-        if (await registry.requestLoad(workspaceId, id)) log(`[inference] ${id}: asked a GPU worker to load it`);
+        if (!load)
+          return (await registry.isLoadPending(workspaceId, id)) ? { url: "", state: "loading" } : null;
+        if (await registry.requestLoad(workspaceId, id))
+          log(`[inference] ${id}: asked a GPU worker to load it`);
         return { url: "", state: "loading" };
       } catch (e) {
         // Redis unreachable: no GPU route now (the CPU path answers, or says why it cannot)

@@ -28,10 +28,7 @@ export interface UpstreamsOptions {
    * The GPU server for a model id, or null when the model is served here (CPU). `load: false`
    * (the model list) must not start a load; a request (`load: true`) may ask a GPU worker to.
    */
-  lookup: (
-    id: string,
-    options: { load: boolean },
-  ) => Promise<UpstreamServer | null> | UpstreamServer | null;
+  lookup: (id: string, options: { load: boolean }) => Promise<UpstreamServer | null> | UpstreamServer | null;
   /** a request for the model (the GPU workers evict the least recently used one first) */
   touch?: (id: string) => Promise<void> | void;
   /** a request for a model still loading waits this long for its server's /v1/models */

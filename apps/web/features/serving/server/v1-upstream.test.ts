@@ -1,15 +1,15 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerModelDir } from "@distillery/catalog";
-import { randomBytes } from "node:crypto";
 import { type Db, ensureDefaultWorkspace } from "@distillery/db";
-import { createGpuRegistry, type GpuRegistry } from "@distillery/inference";
-import { createRedisConnection } from "@distillery/jobs";
 import { createTestDatabase, testAdminDatabaseUrl } from "@distillery/db/testing";
 import { createTinyModel } from "@distillery/engine-local";
+import { createGpuRegistry, type GpuRegistry } from "@distillery/inference";
+import { createRedisConnection } from "@distillery/jobs";
 import { createFsBlobStore } from "@distillery/storage";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -188,7 +188,12 @@ describe("/v1 with a GPU model that GPU workers serve on demand (the registry in
 
   it("asks a GPU worker to load it, lists it as loading, and forwards once the worker registers it", async () => {
     // a GPU worker is alive (its own heartbeat); no server for the model yet
-    await registry.putWorker({ workerId: "wkr_gpu", host: "gpu-1", budgetBytes: 2 ** 34, heartbeatAt: Date.now() });
+    await registry.putWorker({
+      workerId: "wkr_gpu",
+      host: "gpu-1",
+      budgetBytes: 2 ** 34,
+      heartbeatAt: Date.now(),
+    });
     expect(await statusOf("gpu-registered")).toMatchObject({ status: "unloaded" });
     const reply = client.chat.completions.create({ model: "gpu-registered", messages: ask });
     // the worker's side, played here: take the request, register the server loading, then ready
@@ -232,7 +237,9 @@ describe("/v1 with a GPU model that GPU workers serve on demand (the registry in
       heartbeatAt: Date.now(),
       startedAt: Date.now(),
     });
-    const err = await client.chat.completions.create({ model: "gpu-registered", messages: ask }).catch((e) => e);
+    const err = await client.chat.completions
+      .create({ model: "gpu-registered", messages: ask })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(503);
     expect(err.code).toBe("model_load_failed");
