@@ -1,5 +1,6 @@
 "use client";
 import { useState } from "react";
+import { type TeacherView, useTeachers } from "@/features/teachers/hooks/use-teachers.ts";
 import { getAtPath } from "../lib/config-path.ts";
 import {
   canMatchFeatures,
@@ -46,6 +47,11 @@ export function DistillationSection(props: {
   const engine = String(getAtPath(config, "engine"));
   const teacherBind = bind("distillation.teacher.modelId");
   const teacherId = String(teacherBind.value ?? "");
+  // logit / on-policy may ask a teacher endpoint (vLLM's prompt_logprobs) instead of a model
+  const teachers = useTeachers();
+  const endpointId = String(getAtPath(config, "distillation.teacherEndpoint.teacherId") ?? "");
+  const endpoints = mode === "logit" || mode === "on-policy" ? endpointTeachers(teachers.data?.teachers) : [];
+  const endpoint = endpoints.find((t) => t.id === endpointId);
   const teacher = props.models?.find((m) => m.id === teacherId);
   const checksTokenizer = needsSameTokenizer(mode);
   const match = teacher ? props.tokenizers?.[teacher.id] : undefined;
@@ -83,22 +89,50 @@ export function DistillationSection(props: {
           <SelectField
             label="Teacher model"
             {...teacherBind}
+            value={endpointId ? `${ENDPOINT_PREFIX}${endpointId}` : teacherBind.value}
+            onChange={(v) => {
+              const value = String(v ?? "");
+              const isEndpoint = value.startsWith(ENDPOINT_PREFIX);
+              bind(isEndpoint ? "distillation.teacher" : "distillation.teacherEndpoint").onChange(undefined);
+              if (isEndpoint)
+                bind("distillation.teacherEndpoint").onChange({
+                  teacherId: value.slice(ENDPOINT_PREFIX.length),
+                });
+              else teacherBind.onChange(v);
+            }}
+            error={teacherBind.error ?? bind("distillation.teacherEndpoint.teacherId").error}
             placeholder={props.models ? "pick the teacher model" : "loading…"}
-            hint={teacherHint({ teacher, student: props.student, match, checksTokenizer, engine })}
-            options={(props.models ?? []).map((m) => ({
-              value: m.id,
-              label: teacherOptionLabel(
-                { ...m, parameters: parametersOf(m) },
-                {
-                  engine,
-                  tokenizer:
-                    checksTokenizer && props.student
-                      ? (props.tokenizers?.[m.id]?.tokenizer ??
-                        (props.isCheckingTokenizers ? "checking" : "unknown"))
-                      : null,
-                },
-              ),
-            }))}
+            hint={
+              endpoint ? (
+                <span data-testid="teacher-hint">
+                  endpoint {endpoint.model} at {endpoint.baseUrl}: asked per batch for its top-k
+                  prompt_logprobs (vLLM); its tokenizer is checked through its /tokenize at launch (CPU
+                  engine)
+                </span>
+              ) : (
+                teacherHint({ teacher, student: props.student, match, checksTokenizer, engine })
+              )
+            }
+            options={[
+              ...endpoints.map((t) => ({
+                value: `${ENDPOINT_PREFIX}${t.id}`,
+                label: `endpoint · ${t.name} (${t.model})`,
+              })),
+              ...(props.models ?? []).map((m) => ({
+                value: m.id,
+                label: teacherOptionLabel(
+                  { ...m, parameters: parametersOf(m) },
+                  {
+                    engine,
+                    tokenizer:
+                      checksTokenizer && props.student
+                        ? (props.tokenizers?.[m.id]?.tokenizer ??
+                          (props.isCheckingTokenizers ? "checking" : "unknown"))
+                        : null,
+                  },
+                ),
+              })),
+            ]}
           />
         )}
         {distillationFieldsFor(mode).map((f) => (
@@ -119,6 +153,13 @@ export function DistillationSection(props: {
       )}
     </section>
   );
+}
+
+const ENDPOINT_PREFIX = "endpoint:";
+
+/** teacher endpoints that may answer prompt_logprobs (OpenAI-compatible; ollama's API has none) */
+function endpointTeachers(list: TeacherView[] | undefined): TeacherView[] {
+  return (list ?? []).filter((t) => t.api === "openai");
 }
 
 function teacherHint(p: {
