@@ -7,6 +7,8 @@
 //   kernels() -> string[]: every kernel this CPU runs, fastest first (ends with "scalar")
 //   swigluForward(g, u, a, sig, threads), swigluBackward(g, u, sig, da, threads) -> undefined:
 //     the step's SwiGLU over Float32Arrays of one length (ops.cc)
+//   adamw(w, g, m, v, start, beta1, beta2, eps, decay, stepSize, bc2Sqrt) -> undefined: one AdamW
+//     update of w[start..] (the same bits as src/train/adamw.ts's JS loop)
 //   attentionForward(q, k, v, out, probs, seg | null, B, T, H, KVH, hd, threads, kernel),
 //   attentionBackward(q, k, v, probs, dout, dq, dk, dv, B, T, H, KVH, hd, threads, kernel):
 //     causal GQA attention of a batch (ops.h), seg an Int32Array [B·T] for packed batches
@@ -218,6 +220,29 @@ bool attention_dims(napi_env env, napi_value* argv, int* d) {
   return true;
 }
 
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "adamw: arguments")) return nullptr;
+  if (argc < 11) {
+    napi_throw_type_error(env, nullptr, "adamw(w, g, m, v, start, beta1, beta2, eps, decay, stepSize, bc2Sqrt)");
+    return nullptr;
+  }
+  static const char* const names[] = {"w", "g", "m", "v"};
+  float* x[4];
+  size_t n = 0;
+  int start = 0;
+  if (!same_length_arrays(env, argv, names, 4, x, &n) || !int_arg(env, argv[4], "start", &start)) return nullptr;
+  double c[6];
+  for (int i = 0; i < 6; i++)
+    if (napi_get_value_double(env, argv[5 + i], &c[i]) != napi_ok) {
+      napi_throw_type_error(env, nullptr, "adamw: the hyperparameters must be numbers");
+      return nullptr;
+    }
+  distillery::adamw_update(x[0], x[1], x[2], x[3], start, static_cast<long>(n), c[0], c[1], c[2], c[3], c[4], c[5]);
+  return nullptr;
+}
+
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value argv[13];
@@ -319,6 +344,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"kernels", nullptr, KernelList, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swigluForward", nullptr, SwigluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swigluBackward", nullptr, SwigluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -246,4 +246,25 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
       threads);
 }
 
+namespace {
+DISTILLERY_CLONES void adamw_range(float* __restrict w, const float* __restrict g, float* __restrict m,
+                                   float* __restrict v, long n, double beta1, double beta2, double eps, double decay,
+                                   double stepSize, double bc2Sqrt) {
+  const double b1c = 1 - beta1, b2c = 1 - beta2;
+  for (long i = 0; i < n; i++) {
+    const double gi = g[i];
+    const double mi = beta1 * static_cast<double>(m[i]) + b1c * gi;
+    const double vi = beta2 * static_cast<double>(v[i]) + b2c * gi * gi;
+    m[i] = static_cast<float>(mi);
+    v[i] = static_cast<float>(vi);
+    w[i] = static_cast<float>(static_cast<double>(w[i]) * decay - (stepSize * mi) / (std::sqrt(vi) / bc2Sqrt + eps));
+  }
+}
+}  // namespace
+
+void adamw_update(float* w, const float* g, float* m, float* v, long start, long n, double beta1, double beta2,
+                  double eps, double decay, double stepSize, double bc2Sqrt) {
+  if (n > start) adamw_range(w + start, g + start, m + start, v + start, n - start, beta1, beta2, eps, decay, stepSize, bc2Sqrt);
+}
+
 }  // namespace distillery

@@ -11,6 +11,13 @@ void swiglu_forward(const float* g, const float* u, float* a, float* sig, long n
 void swiglu_backward(float* g, float* u, const float* sig, const float* da, long n, int threads);
 
 /**
+ * One AdamW update of w[start, n) (torch.optim.AdamW as src/train/adamw.ts writes it), in double
+ * precision like the JS loop and without contracted FMAs, so the same bits as the JS loop.
+ */
+void adamw_update(float* w, const float* g, float* m, float* v, long start, long n, double beta1, double beta2,
+                  double eps, double decay, double stepSize, double bc2Sqrt);
+
+/**
  * Causal grouped-query attention of a right-padded batch, q [B·T, H·hd], k and v [B·T, KVH·hd]:
  * probs [B, H, T, T] = softmax(scale·q kᵀ) over keys seg[b·T + i] ≤ j ≤ i (seg null: 0 ≤ j ≤ i),
  * out [B·T, H·hd] = probs v. Units are (batch, kv-head) pairs, split across the threads.

@@ -594,6 +594,55 @@ void pack_narrow(const View& B, int K, int N, float* out) {
   }
 }
 
+/**
+ * At most 16 columns (or rows, as Cᵀ = Bᵀ Aᵀ) on AVX-512: the narrow path, rows split in chunks;
+ * false when the product is not one (fewer than 4 rows, as in decoding, keep streaming B once
+ * through the few-rows path).
+ */
+bool gemm_narrow(const View& A, const View& B, float* c, std::ptrdiff_t ldc, int M, int K, int N, bool accumulate,
+                 float alpha, int threads, Kernel kernel) {
+#ifdef DISTILLERY_X86
+  if (!(kernel == Kernel::Avx512 && kernel_supported(kernel) && M >= FEW_ROWS && std::min(M, N) <= NARROW))
+    return false;
+  struct Narrow {
+    View A;
+    const float* bp;
+    float* c;
+    std::ptrdiff_t crs, ccs;
+    int M, K, N, per;
+    bool accumulate;
+    float alpha;
+  };
+  const bool flip = N > NARROW;  // C has few rows: compute Cᵀ [N, M] = op(B)ᵀ op(A)ᵀ
+  const View nA = flip ? View{B.p, B.cs, B.rs} : A;
+  const View nB = flip ? View{A.p, A.cs, A.rs} : B;
+  const int nM = flip ? N : M, nN = flip ? M : N;
+  thread_local std::vector<float> packed;
+  packed.resize(static_cast<std::size_t>(K) * NARROW + 16);
+  float* bp = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(packed.data()) + 63) & ~std::uintptr_t{63});
+  pack_narrow(nB, K, nN, bp);
+  const double padded = static_cast<double>(nM) * K * NARROW;
+  const int tiles = (nM + NARROW_ROWS - 1) / NARROW_ROWS;
+  const int chunks = threads >= 2 && padded >= PARALLEL_MIN_WORK ? std::min(tiles, 4) : 1;
+  Narrow job{nA,  bp, c, flip ? 1 : ldc, flip ? ldc : 1, nM, K, nN, ((tiles + chunks - 1) / chunks) * NARROW_ROWS,
+             accumulate, alpha};
+  parallel_for(
+      (nM + job.per - 1) / job.per,
+      [](void* ctx, int i) {
+        const Narrow& j = *static_cast<const Narrow*>(ctx);
+        const int from = i * j.per, rows = std::min(j.M - from, j.per);
+        gemm_narrow_avx512(View{j.A.p + from * j.A.rs, j.A.rs, j.A.cs}, j.bp, j.c + from * j.crs, j.crs, j.ccs, rows,
+                           j.K, j.N, j.accumulate, j.alpha);
+      },
+      &job, threads);
+  return true;
+#else
+  (void)A, (void)B, (void)c, (void)ldc, (void)M, (void)K, (void)N, (void)accumulate, (void)alpha, (void)threads,
+      (void)kernel;
+  return false;
+#endif
+}
+
 }  // namespace
 
 bool kernel_supported(Kernel k) {
@@ -648,8 +697,9 @@ void sgemm_strided(const float* a, std::ptrdiff_t ars, std::ptrdiff_t acs, const
       for (int i = 0; i < M; i++) std::fill(c + i * ldc, c + i * ldc + N, 0.f);
     return;
   }
-  const Spec s = spec_for(kernel_supported(kernel) ? kernel : Kernel::Scalar);
-  gemm_serial(View{a, ars, acs}, View{b, brs, bcs}, c, ldc, M, K, N, accumulate, alpha, s);
+  const View A{a, ars, acs}, B{b, brs, bcs};
+  if (gemm_narrow(A, B, c, ldc, M, K, N, accumulate, alpha, 1, kernel)) return;
+  gemm_serial(A, B, c, ldc, M, K, N, accumulate, alpha, spec_for(kernel_supported(kernel) ? kernel : Kernel::Scalar));
 }
 
 void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool transA, bool transB,
@@ -661,43 +711,7 @@ void sgemm(const float* a, const float* b, float* c, int M, int K, int N, bool t
   }
   const View A = transA ? View{a, 1, M} : View{a, K, 1};
   const View B = transB ? View{b, 1, K} : View{b, N, 1};
-#ifdef DISTILLERY_X86
-  // at most 16 columns (or rows, as Cᵀ = Bᵀ Aᵀ): the narrow AVX-512 path, rows split in chunks
-  // (fewer than 4 rows, as in decoding, keep streaming B once: the few-rows path)
-  if (kernel == Kernel::Avx512 && kernel_supported(kernel) && M >= FEW_ROWS && std::min(M, N) <= NARROW) {
-    struct Narrow {
-      View A;
-      const float* bp;
-      float* c;
-      std::ptrdiff_t crs, ccs;
-      int M, K, N, per;
-      bool accumulate;
-      float alpha;
-    };
-    const bool flip = N > NARROW;  // C has few rows: compute Cᵀ [N, M] = op(B)ᵀ op(A)ᵀ
-    const View nA = flip ? View{B.p, B.cs, B.rs} : A;
-    const View nB = flip ? View{A.p, A.cs, A.rs} : B;
-    const int nM = flip ? N : M, nN = flip ? M : N;
-    std::vector<float> packed(static_cast<std::size_t>(K) * NARROW + 16);
-    float* bp = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(packed.data()) + 63) & ~std::uintptr_t{63});
-    pack_narrow(nB, K, nN, bp);
-    const double padded = static_cast<double>(nM) * K * NARROW;
-    const int tiles = (nM + NARROW_ROWS - 1) / NARROW_ROWS;
-    const int chunks = threads >= 2 && padded >= PARALLEL_MIN_WORK ? std::min(tiles, 4) : 1;
-    Narrow job{nA, bp, c, flip ? 1 : static_cast<std::ptrdiff_t>(N), flip ? static_cast<std::ptrdiff_t>(N) : 1,
-               nM, K, nN, ((tiles + chunks - 1) / chunks) * NARROW_ROWS, accumulate, alpha};
-    parallel_for(
-        (nM + job.per - 1) / job.per,
-        [](void* ctx, int i) {
-          const Narrow& j = *static_cast<const Narrow*>(ctx);
-          const int from = i * j.per, rows = std::min(j.M - from, j.per);
-          gemm_narrow_avx512(View{j.A.p + from * j.A.rs, j.A.rs, j.A.cs}, j.bp, j.c + from * j.crs, j.crs, j.ccs, rows,
-                             j.K, j.N, j.accumulate, j.alpha);
-        },
-        &job, threads);
-    return;
-  }
-#endif
+  if (gemm_narrow(A, B, c, N, M, K, N, accumulate, alpha, threads, kernel)) return;
   const Spec s = spec_for(kernel_supported(kernel) ? kernel : Kernel::Scalar);
   const int MR = s.mr, NR = s.nr;
   const double work = static_cast<double>(M) * N * K;

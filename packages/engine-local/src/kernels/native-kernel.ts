@@ -34,6 +34,20 @@ export interface NativeKernel {
     da: Float32Array,
     threads: number,
   ): void;
+  /** one AdamW update of w[start..] (src/train/adamw.ts), the same bits as its JS loop */
+  adamw(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    start: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    decay: number,
+    stepSize: number,
+    bc2Sqrt: number,
+  ): void;
   /** causal GQA attention forward (native/src/ops.h): out and probs written */
   attentionForward(
     q: Float32Array,
@@ -108,8 +122,8 @@ export function loadNativeKernel(): NativeKernel | null {
     const holder = { exports: {} as NativeKernel };
     process.dlopen(holder, ADDON_PATH);
     const addon = holder.exports;
-    if (typeof addon.kernels !== "function" || typeof addon.attentionForward !== "function")
-      throw new Error("stale build (no kernels() or attentionForward()): rerun native/build.mjs");
+    if (typeof addon.kernels !== "function" || typeof addon.adamw !== "function")
+      throw new Error("stale build (no kernels() or adamw()): rerun native/build.mjs");
     // a known product (exact in float32) through every packing path of every kernel before trusting it
     const M = 13;
     const K = 9;
