@@ -79,21 +79,32 @@ export async function compareEndpointTokenizer(
   ]);
   let status = 0;
   let body: { tokens?: unknown; token_strs?: unknown } = {};
+  // vLLM serves /tokenize at its root; the studio's web serving beside /v1: root first, then /v1
+  const urls = [
+    endpointUrl(serverRoot(endpoint.baseUrl), "/tokenize"),
+    endpointUrl(endpoint.baseUrl, "/tokenize"),
+  ];
   try {
-    const res = await sendRequest(endpointUrl(serverRoot(endpoint.baseUrl), "/tokenize"), {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        model: endpoint.model,
-        prompt: text,
-        add_special_tokens: false,
-        return_token_strs: true,
-      }),
-      signal,
-    });
-    status = res.statusCode ?? 0;
-    const raw = await readText(res);
-    if (status >= 200 && status < 300) body = JSON.parse(raw);
+    for (const url of [...new Set(urls)]) {
+      const res = await sendRequest(url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          model: endpoint.model,
+          prompt: text,
+          add_special_tokens: false,
+          return_token_strs: true,
+        }),
+        signal,
+      });
+      status = res.statusCode ?? 0;
+      const raw = await readText(res);
+      if (status >= 200 && status < 300) {
+        body = JSON.parse(raw);
+        break;
+      }
+      if (status !== 404 && status !== 405) break;
+    }
   } catch (e) {
     throw new TeacherError(
       "network",

@@ -75,6 +75,7 @@ import * as r72 from "@/app/api/workspaces/route.ts";
 import * as r73 from "@/app/v1/chat/completions/route.ts";
 import * as r74 from "@/app/v1/completions/route.ts";
 import * as r75 from "@/app/v1/models/route.ts";
+import * as r76 from "@/app/v1/tokenize/route.ts";
 
 export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] = [
   { path: "/api/audit", module: r0 },
@@ -153,4 +154,5 @@ export const ROUTE_MODULES: { path: string; module: Record<string, unknown> }[] 
   { path: "/v1/chat/completions", module: r73 },
   { path: "/v1/completions", module: r74 },
   { path: "/v1/models", module: r75 },
+  { path: "/v1/tokenize", module: r76 },
 ];

@@ -56,7 +56,7 @@ export async function checkEndpointTeacher(
   );
   let difference: Awaited<ReturnType<typeof compareEndpointTokenizer>>;
   try {
-    difference = await compareEndpointTokenizer(endpoint, tokenizer, { timeoutMs: 15_000 });
+    difference = await compareEndpointTokenizer(endpoint, tokenizer, { timeoutMs: 30_000 });
   } catch (e) {
     // TeacherError messages name the teacher and never carry the key
     return refuse(isTeacherError(e) ? e.message : `teacher endpoint "${endpoint.name}" could not be asked`);

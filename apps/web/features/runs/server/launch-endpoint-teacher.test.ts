@@ -35,6 +35,8 @@ let drop: (() => Promise<void>) | undefined;
 let workspaceId = "";
 let pool: ModelPool;
 let server: { url: string; close: () => Promise<void> };
+/** as the web app serves it: /tokenize beside /v1, not at the root */
+let v1Only: { url: string; close: () => Promise<void> };
 let fake: Awaited<ReturnType<typeof startFakeTeacher>>;
 const teacherIds: Record<string, string> = {};
 
@@ -99,6 +101,17 @@ beforeAll(async () => {
     "POST /v1/completions": (req) => handleCompletions({ pool }, req),
     "POST /tokenize": (req) => handleTokenize({ pool }, req),
   });
+  v1Only = await serveOverHttp({
+    "POST /v1/completions": (req) => handleCompletions({ pool }, req),
+    "POST /v1/tokenize": (req) => handleTokenize({ pool }, req),
+  });
+  // the model processes start before the tests (a loaded teacher answers at once, as vLLM's does)
+  for (const model of ["same", "stranger"])
+    await fetch(`${server.url}/tokenize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, prompt: "warm up" }),
+    });
   fake = await startFakeTeacher({ isWithoutPromptLogprobs: true });
   const { getTeacherSecretKey } = await import("@/features/teachers/server/teacher-secret-key.ts");
   const key = getTeacherSecretKey();
@@ -116,6 +129,7 @@ beforeAll(async () => {
     teacherIds[name] = t.id;
   };
   await add("served-same", `${server.url}/v1`, "same");
+  await add("served-v1", `${v1Only.url}/v1`, "same");
   await add("served-stranger", `${server.url}/v1`, "stranger");
   await add("no-tokenize", fake.baseUrl, "fake-r1");
   await add("ollama-box", fake.url, "fake-r1", "ollama");
@@ -129,6 +143,7 @@ afterAll(async () => {
   await getContext().db.$disconnect();
   getContext().redis.disconnect();
   await server?.close();
+  await v1Only?.close();
   await pool?.close();
   await fake?.close();
   await drop?.();
@@ -155,6 +170,8 @@ describe("POST /api/runs with a teacher endpoint", () => {
   it("an endpoint of the same tokenizer is accepted (logit and on-policy)", async () => {
     expect((await launch("served-same")).status).toBe(201);
     expect((await launch("served-same", "local", "on-policy")).status).toBe(201);
+    // the web app's own serving has /v1/tokenize (vLLM: /tokenize at the root): both are asked
+    expect((await launch("served-v1")).status).toBe(201);
   }, 120_000);
 
   it("an endpoint of another tokenizer is refused before queueing, naming both and the first differing token", async () => {
