@@ -57,11 +57,40 @@ export function createRunEventHub(subscriber: Redis, prefix = "distillery") {
     }
     for (const l of set) l(event);
   });
+  /**
+   * While Redis is down the subscription waits in ioredis's offline queue (sent on its return):
+   * a caller must not wait with it, or an SSE stream opened during an outage would replay
+   * nothing from PostgreSQL until Redis is back. Nothing is published meanwhile, and a live
+   * event after a hole makes the stream read the hole from PostgreSQL.
+   */
+  const untilLiveOrDown = (subscription: Promise<unknown>) =>
+    new Promise<void>((resolve, reject) => {
+      if (subscriber.status === "reconnecting") return resolve();
+      const onDown = () => {
+        subscriber.off("reconnecting", onDown);
+        resolve();
+      };
+      subscriber.on("reconnecting", onDown);
+      subscription.then(
+        () => onDown(),
+        (e: unknown) => {
+          subscriber.off("reconnecting", onDown);
+          reject(e);
+        },
+      );
+    });
   return {
-    /** Resolves once the subscription is live; returns the unsubscribe function. */
+    /** Resolves once the subscription is live, or at once while Redis is down; returns the unsubscribe function. */
     async subscribe(runId: string, listener: (e: EngineEvent) => void): Promise<() => void> {
-      subscribed ??= subscriber.psubscribe(pattern);
-      await subscribed;
+      if (!subscribed) {
+        const attempt = subscriber.psubscribe(pattern);
+        subscribed = attempt;
+        // a failed subscription is tried again by the next caller, not kept for every later one
+        attempt.catch(() => {
+          if (subscribed === attempt) subscribed = undefined;
+        });
+      }
+      await untilLiveOrDown(subscribed);
       let set = listeners.get(runId);
       if (!set) {
         set = new Set();

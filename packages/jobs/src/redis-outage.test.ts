@@ -1,7 +1,9 @@
 import { createServer, type Socket } from "node:net";
+import type { EngineEvent } from "@distillery/core";
 import { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createRedisConnection } from "./connections.ts";
+import { createRunEventHub, publishRunEvents } from "./event-bus.ts";
 import { createProducer, QueueUnavailableError } from "./producer.ts";
 import { QUEUES } from "./queues.ts";
 import { createRedisOutageReporter, retryWhileRedisIsDown } from "./redis-outage.ts";
@@ -77,6 +79,47 @@ describe("Redis outages", () => {
     expect(await producer.queue(QUEUES.echo).getJobCounts("wait")).toEqual({ wait: 2 });
     await producer.close();
     connection.disconnect();
+  });
+
+  it("subscribing to a run's live events while Redis is down does not wait for it; events flow once it is back", {
+    timeout: 120_000,
+  }, async () => {
+    const subscriber = createRedisConnection(redis.url, "subscriber");
+    const publisher = createRedisConnection(redis.url, "worker");
+    for (const c of [subscriber, publisher]) c.on("error", () => {});
+    await expect.poll(() => subscriber.status === "ready" && publisher.status === "ready").toBe(true);
+    await redis.stop();
+    await expect.poll(() => subscriber.status, { timeout: 20_000 }).toBe("reconnecting");
+    const hub = createRunEventHub(subscriber, "outage-d");
+    const seen: number[] = [];
+    const outcome = await Promise.race([
+      hub.subscribe("run_x", (e) => seen.push(e.seq)).then(() => "subscribed"),
+      new Promise((r) => setTimeout(() => r("still waiting"), 3_000)),
+    ]);
+    // before: it waited for Redis, so an SSE stream opened during an outage sent nothing, not even
+    // the replay from PostgreSQL, until Redis was back
+    expect(outcome).toBe("subscribed");
+    await redis.start();
+    let seq = 0;
+    const event = (): EngineEvent => ({
+      type: "log",
+      runId: "run_x",
+      seq: seq++,
+      ts: 0,
+      level: "info",
+      message: "m",
+    });
+    await expect
+      .poll(
+        async () => {
+          await publishRunEvents(publisher, [event()], "outage-d");
+          return seen.length;
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
+    subscriber.disconnect();
+    publisher.disconnect();
   });
 
   it("logs one line when Redis drops and one when it is back, and no stack traces", {
