@@ -301,42 +301,57 @@ export async function insertGenerationRows(
 }
 
 /**
- * Rows as they arrive, written in small batches: `add` resolves once its row is stored (so a row
- * is counted only when it is in Postgres), a batch goes when it holds `maxRows` or its first row
- * has waited `maxWaitMs`; one batch is written at a time. A failed write rejects its rows' adds.
+ * Rows as they arrive, written in batches, one multi-row INSERT at a time: `add` resolves once
+ * its row is stored (so a row is counted only when it is in Postgres). With no write in flight a
+ * batch goes at once — the rows that arrived in the same turn of the event loop together (or
+ * those of the first `maxWaitMs`, when set) — so a row does not wait on a timer; while one is in
+ * flight, the rows that come meanwhile wait for it and go next, together (at most `maxRows` a
+ * batch). A failed write rejects its rows' adds.
  */
 export function createRowBatcher<T>(
   write: (rows: T[]) => Promise<void>,
   options: { maxRows?: number; maxWaitMs?: number } = {},
 ) {
   const maxRows = options.maxRows ?? 200;
-  const maxWaitMs = options.maxWaitMs ?? 10;
+  const maxWaitMs = options.maxWaitMs ?? 0;
   let pending: { row: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let writing: Promise<void> = Promise.resolve();
+  let isScheduled = false;
+  let isWriting = false;
   const flush = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    writing = writing.then(() =>
-      write(batch.map((b) => b.row)).then(
+    isScheduled = false;
+    if (isWriting || pending.length === 0) return;
+    const batch = pending.length <= maxRows ? pending : pending.slice(0, maxRows);
+    pending = batch === pending ? [] : pending.slice(maxRows);
+    isWriting = true;
+    write(batch.map((b) => b.row))
+      .then(
         () => {
           for (const b of batch) b.resolve();
         },
         (e) => {
           for (const b of batch) b.reject(e);
         },
-      ),
-    );
+      )
+      .finally(() => {
+        isWriting = false;
+        // the rows that came during the write go now, together
+        flush();
+      });
+  };
+  const schedule = () => {
+    if (isScheduled) return;
+    isScheduled = true;
+    if (maxWaitMs > 0) setTimeout(flush, maxWaitMs);
+    else setImmediate(flush);
   };
   return {
     add(row: T): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         pending.push({ row, resolve, reject });
+        // while a write is in flight, its end sends what waits
+        if (isWriting) return;
         if (pending.length >= maxRows) flush();
-        else timer ??= setTimeout(flush, maxWaitMs);
+        else schedule();
       });
     },
     flush,

@@ -40,4 +40,22 @@ describe("createRowBatcher", () => {
     expect((await first).map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect((await second).map((r) => r.status)).toEqual(["fulfilled"]);
   });
+  it("sends a row at once when no write is in flight; the rows that come during a write go next, together", async () => {
+    const batches: number[][] = [];
+    let release = () => {};
+    const batcher = createRowBatcher<number>(async (rows) => {
+      batches.push(rows);
+      if (batches.length === 1) await new Promise<void>((r) => (release = r));
+    });
+    const first = batcher.add(1);
+    // no timer to wait for: it went in the same turn of the event loop
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    const next = Promise.all([batcher.add(2), batcher.add(3)]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(batches).toEqual([[1]]);
+    release();
+    await Promise.all([first, next]);
+    expect(batches).toEqual([[1], [2, 3]]);
+  });
 });
