@@ -22,6 +22,17 @@ export function createGpuRouting(options: {
 }): Pick<UpstreamsOptions, "lookup" | "touch"> {
   const { workspaceId, registry } = options;
   const log = options.log ?? (() => {});
+  // whether a model is a GPU model changes only when a run ends or a model is registered: a
+  // CPU model's request is not held up by two database reads every time
+  const kinds = new Map<string, { isGpu: boolean; at: number }>();
+  const isGpuModel = async (id: string) => {
+    const have = kinds.get(id);
+    if (have && Date.now() - have.at < 10_000) return have.isGpu;
+    const isGpu = await options.isGpuModel(id);
+    if (kinds.size > 10_000) kinds.clear();
+    kinds.set(id, { isGpu, at: Date.now() });
+    return isGpu;
+  };
   return {
     async lookup(id, { load }) {
       const configured = options.staticServers?.get(id);
@@ -36,9 +47,10 @@ export function createGpuRouting(options: {
             state: entry.state,
             ...(entry.reason ? { reason: entry.reason } : {}),
           };
-        if (!(await options.isGpuModel(id))) return null;
-        // no GPU worker alive: the CPU pool answers (or says why it cannot)
+        // no GPU worker alive: the CPU pool answers (or says why it cannot); asked first, so a
+        // studio without GPU workers reads no database row here
         if ((await registry.workers()).length === 0) return null;
+        if (!(await isGpuModel(id))) return null;
         // the model list: "loading" once a request asked for it, else not loaded
         if (!load)
           return (await registry.isLoadPending(workspaceId, id)) ? { url: "", state: "loading" } : null;
