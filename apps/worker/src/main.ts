@@ -152,7 +152,9 @@ async function main() {
   });
 
   // a worker with a GPU serves `hf` models on demand (the studio's /v1 asks through Redis)
-  const gpuServing = canServeOnGpu(env, caps) ? startGpuServing({ db, env, log, workerId, caps }) : null;
+  const gpuServing = canServeOnGpu(env, caps)
+    ? startGpuServing({ db, env, log, workerId, caps, watch: (r) => outages.watch(r) })
+    : null;
 
   let isShuttingDown = false;
   const shutdown = async (signal: string) => {

@@ -10,6 +10,7 @@ import {
 import { createRedisConnection } from "@distillery/jobs";
 import { createBlobStore } from "@distillery/storage";
 import { buildHfServeCommand } from "@distillery/trainer-hf";
+import type { Redis } from "ioredis";
 import type { WorkerCapabilities } from "../capabilities.ts";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
@@ -30,6 +31,8 @@ export function startGpuServing(options: {
   log: Logger;
   workerId: string;
   caps: WorkerCapabilities;
+  /** the worker's Redis outage reporter: one log line per outage, not an error per retry */
+  watch?: (redis: Redis) => Redis;
 }) {
   const { db, env, log, caps } = options;
   const dataDir = resolve(env.DISTILLERY_DATA_DIR);
@@ -40,11 +43,12 @@ export function startGpuServing(options: {
   const bindHost = env.DISTILLERY_GPU_SERVE_HOST;
   const advertiseHost =
     env.DISTILLERY_GPU_SERVE_ADVERTISE_HOST ?? (bindHost === "0.0.0.0" ? hostname() : bindHost);
-  const connection = createRedisConnection(env.REDIS_URL, "worker");
+  const watch = options.watch ?? ((r: Redis) => r);
+  const connection = watch(createRedisConnection(env.REDIS_URL, "worker"));
   const registry = createGpuRegistry(connection, { prefix: env.QUEUE_PREFIX });
   const serving = startServingWorker({
     registry,
-    blocking: createRedisConnection(env.REDIS_URL, "worker"),
+    blocking: watch(createRedisConnection(env.REDIS_URL, "worker")),
     workerId: options.workerId,
     host: caps.host,
     bindHost,
