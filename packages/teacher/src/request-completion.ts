@@ -218,7 +218,10 @@ export async function requestCompletion(
     if (completion.answer === "" && completion.reasoning === null && completion.finishReason !== "length") {
       throw new TeacherError("empty", `teacher "${name}" answered with empty text`);
     }
-    return { ...completion, latencyMs: performance.now() - started, firstByteMs, sentAt: sentAt || started };
+    const timed: TimedCompletion = { ...completion, latencyMs: performance.now() - started, firstByteMs };
+    // when undici said so (the benchmark refuses a row without it)
+    if (sentAt) timed.sentAt = sentAt;
+    return timed;
   } catch (e) {
     const error = describeFetchError(e, name, signal?.aborted ? "cancel" : null);
     // a half-read body holds its connection: drop it
