@@ -7,6 +7,8 @@
 //   kernels() -> string[]: every kernel this CPU runs, fastest first (ends with "scalar")
 //   swigluForward(g, u, a, sig, threads), swigluBackward(g, u, sig, da, threads) -> undefined:
 //     the step's SwiGLU over Float32Arrays of one length (ops.cc)
+//   rmsnormForward(x, w, y, rinv, rows, d, eps, threads), rmsnormBackward(x, w, rinv, dy, dx, dw | null,
+//     rows, d, threads), addInPlace(a, b, threads) -> undefined (ops.h)
 //   adamw(w, g, m, v, start, beta1, beta2, eps, decay, stepSize, bc2Sqrt) -> undefined: one AdamW
 //     update of w[start..] (the same bits as src/train/adamw.ts's JS loop)
 //   attentionForward(q, k, v, out, probs, seg | null, B, T, H, KVH, hd, threads, kernel),
@@ -220,6 +222,77 @@ bool attention_dims(napi_env env, napi_value* argv, int* d) {
   return true;
 }
 
+/** argv[i] as a Float32Array of at least `need` floats, or null/undefined (out = nullptr) */
+bool optional_float32_array(napi_env env, napi_value v, const char* name, double need, float** out) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) {
+    *out = nullptr;
+    return true;
+  }
+  return float32_array(env, v, name, need, out);
+}
+
+napi_value RmsnormForward(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "rmsnormForward: arguments"))
+    return nullptr;
+  if (argc < 8) {
+    napi_throw_type_error(env, nullptr, "rmsnormForward(x, w, y, rinv, rows, d, eps, threads)");
+    return nullptr;
+  }
+  int rows, d, threads;
+  double eps = 0;
+  if (!int_arg(env, argv[4], "rows", &rows) || !int_arg(env, argv[5], "d", &d) ||
+      !int_arg(env, argv[7], "threads", &threads))
+    return nullptr;
+  if (napi_get_value_double(env, argv[6], &eps) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "eps must be a number");
+    return nullptr;
+  }
+  const double n = static_cast<double>(rows) * d;
+  float *x, *w, *y, *rinv;
+  if (!float32_array(env, argv[0], "x", n, &x) || !float32_array(env, argv[1], "w", d, &w) ||
+      !float32_array(env, argv[2], "y", n, &y) || !float32_array(env, argv[3], "rinv", rows, &rinv))
+    return nullptr;
+  distillery::rmsnorm_forward(x, w, y, rinv, rows, d, static_cast<float>(eps), threads);
+  return nullptr;
+}
+
+napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "rmsnormBackward: arguments"))
+    return nullptr;
+  if (argc < 9) {
+    napi_throw_type_error(env, nullptr, "rmsnormBackward(x, w, rinv, dy, dx, dw, rows, d, threads)");
+    return nullptr;
+  }
+  int rows, d, threads;
+  if (!int_arg(env, argv[6], "rows", &rows) || !int_arg(env, argv[7], "d", &d) ||
+      !int_arg(env, argv[8], "threads", &threads))
+    return nullptr;
+  const double n = static_cast<double>(rows) * d;
+  float *x, *w, *rinv, *dy, *dx, *dw;
+  if (!float32_array(env, argv[0], "x", n, &x) || !float32_array(env, argv[1], "w", d, &w) ||
+      !float32_array(env, argv[2], "rinv", rows, &rinv) || !float32_array(env, argv[3], "dy", n, &dy) ||
+      !float32_array(env, argv[4], "dx", n, &dx) || !optional_float32_array(env, argv[5], "dw", d, &dw))
+    return nullptr;
+  distillery::rmsnorm_backward(x, w, rinv, dy, dx, dw, rows, d, threads);
+  return nullptr;
+}
+
+napi_value AddInPlace(napi_env env, napi_callback_info info) {
+  static const char* const names[] = {"a", "b"};
+  float* x[2];
+  size_t n = 0;
+  int threads = 1;
+  if (!elementwise_args(env, info, names, x, &n, &threads)) return nullptr;
+  distillery::add_inplace(x[0], x[1], static_cast<long>(n), threads);
+  return nullptr;
+}
+
 napi_value AdamW(napi_env env, napi_callback_info info) {
   size_t argc = 11;
   napi_value argv[11];
@@ -344,6 +417,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"kernels", nullptr, KernelList, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swigluForward", nullptr, SwigluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swigluBackward", nullptr, SwigluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsnormForward", nullptr, RmsnormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsnormBackward", nullptr, RmsnormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addInPlace", nullptr, AddInPlace, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -108,6 +108,64 @@ DISTILLERY_CLONES void softmax_backward_row(const float* __restrict p, float* __
   for (int j = n; j < T; j++) d[j] = 0.f;
 }
 
+
+/** Σ a[j]·b[j] in 16 interleaved partial sums (vectorizable without reassociating a serial sum) */
+DISTILLERY_CLONES float dot16(const float* __restrict a, const float* __restrict b, int n) {
+  float acc[16] = {};
+  int j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int l = 0; l < 16; l++) acc[l] += a[j + l] * b[j + l];
+  float s = 0;
+  for (int l = 0; l < 16; l++) s += acc[l];
+  for (; j < n; j++) s += a[j] * b[j];
+  return s;
+}
+
+DISTILLERY_CLONES void rms_fwd_rows(const float* __restrict x, const float* __restrict w, float* __restrict y,
+                                    float* __restrict rinv, int r0, int r1, int d, float eps) {
+  for (int i = r0; i < r1; i++) {
+    const float* xi = x + static_cast<std::ptrdiff_t>(i) * d;
+    float* yi = y + static_cast<std::ptrdiff_t>(i) * d;
+    const float r = 1.f / std::sqrt(dot16(xi, xi, d) / static_cast<float>(d) + eps);
+    rinv[i] = r;
+    for (int j = 0; j < d; j++) yi[j] = xi[j] * r * w[j];
+  }
+}
+
+DISTILLERY_CLONES void rms_bwd_rows(const float* __restrict x, const float* __restrict w, const float* __restrict rinv,
+                                    const float* __restrict dy, float* __restrict dx, int r0, int r1, int d) {
+  thread_local std::vector<float> gbuf;
+  if (gbuf.size() < static_cast<std::size_t>(d)) gbuf.resize(d);
+  float* g = gbuf.data();
+  for (int i = r0; i < r1; i++) {
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * d;
+    const float r = rinv[i];
+    for (int j = 0; j < d; j++) g[j] = dy[o + j] * w[j];
+    const float mean = dot16(g, x + o, d) * r / static_cast<float>(d);
+    for (int j = 0; j < d; j++) dx[o + j] += r * (g[j] - x[o + j] * r * mean);
+  }
+}
+
+DISTILLERY_CLONES void rms_dw_rows(const float* __restrict x, const float* __restrict rinv, const float* __restrict dy,
+                                   float* __restrict dw, int rows, int d) {
+  for (int i = 0; i < rows; i++) {
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * d;
+    const float r = rinv[i];
+    for (int j = 0; j < d; j++) dw[j] += dy[o + j] * (x[o + j] * r);
+  }
+}
+
+DISTILLERY_CLONES void add_range(float* __restrict a, const float* __restrict b, long n) {
+  for (long i = 0; i < n; i++) a[i] += b[i];
+}
+
+/** [r0, r1) of chunk i of `rows` split in `chunks` */
+inline void row_range(int rows, int chunks, int i, int* r0, int* r1) {
+  const int per = (rows + chunks - 1) / chunks;
+  *r0 = std::min(rows, per * i);
+  *r1 = std::min(rows, per * (i + 1));
+}
+
 /** rows of a causal block: products stop at the block's last row (a multiple of every kernel's MR) */
 constexpr int ATT_BLOCK = 96;
 
@@ -265,6 +323,61 @@ DISTILLERY_CLONES void adamw_range(float* __restrict w, const float* __restrict 
 void adamw_update(float* w, const float* g, float* m, float* v, long start, long n, double beta1, double beta2,
                   double eps, double decay, double stepSize, double bc2Sqrt) {
   if (n > start) adamw_range(w + start, g + start, m + start, v + start, n - start, beta1, beta2, eps, decay, stepSize, bc2Sqrt);
+}
+
+void rmsnorm_forward(const float* x, const float* w, float* y, float* rinv, int rows, int d, float eps, int threads) {
+  struct Job {
+    const float *x, *w;
+    float *y, *rinv;
+    int rows, d, chunks;
+    float eps;
+  } job{x, w, y, rinv, rows, d, chunks_for(static_cast<long>(rows) * d, threads), eps};
+  parallel_for(
+      job.chunks,
+      [](void* ctx, int i) {
+        const Job& j = *static_cast<const Job*>(ctx);
+        int r0, r1;
+        row_range(j.rows, j.chunks, i, &r0, &r1);
+        rms_fwd_rows(j.x, j.w, j.y, j.rinv, r0, r1, j.d, j.eps);
+      },
+      &job, threads);
+}
+
+void rmsnorm_backward(const float* x, const float* w, const float* rinv, const float* dy, float* dx, float* dw,
+                      int rows, int d, int threads) {
+  if (dw) rms_dw_rows(x, rinv, dy, dw, rows, d);
+  struct Job {
+    const float *x, *w, *rinv, *dy;
+    float* dx;
+    int rows, d, chunks;
+  } job{x, w, rinv, dy, dx, rows, d, chunks_for(static_cast<long>(rows) * d, threads)};
+  parallel_for(
+      job.chunks,
+      [](void* ctx, int i) {
+        const Job& j = *static_cast<const Job*>(ctx);
+        int r0, r1;
+        row_range(j.rows, j.chunks, i, &r0, &r1);
+        rms_bwd_rows(j.x, j.w, j.rinv, j.dy, j.dx, r0, r1, j.d);
+      },
+      &job, threads);
+}
+
+void add_inplace(float* a, const float* b, long n, int threads) {
+  struct Job {
+    float* a;
+    const float* b;
+    long n;
+    int chunks;
+  } job{a, b, n, chunks_for(n, threads)};
+  parallel_for(
+      job.chunks,
+      [](void* ctx, int i) {
+        const Job& j = *static_cast<const Job*>(ctx);
+        long b, e;
+        chunk_range(j.n, j.chunks, i, &b, &e);
+        if (e > b) add_range(j.a + b, j.b + b, e - b);
+      },
+      &job, threads);
 }
 
 }  // namespace distillery

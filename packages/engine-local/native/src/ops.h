@@ -10,6 +10,17 @@ void swiglu_forward(const float* g, const float* u, float* a, float* sig, long n
 /** in place: g ← da·u·σ(1 + g(1 − σ)), u ← da·g·σ */
 void swiglu_backward(float* g, float* u, const float* sig, const float* da, long n, int threads);
 
+/** y = x·r·w per row of width d, r = 1/√(mean(x²) + eps) into rinv (HF LlamaRMSNorm) */
+void rmsnorm_forward(const float* x, const float* w, float* y, float* rinv, int rows, int d, float eps, int threads);
+/**
+ * dx += r·(g − x̂·mean(g·x̂)) with g = dy·w, x̂ = x·r; dw (null: none) += Σ_rows dy·x̂, summed in
+ * row order on the calling thread
+ */
+void rmsnorm_backward(const float* x, const float* w, const float* rinv, const float* dy, float* dx, float* dw,
+                      int rows, int d, int threads);
+/** a += b, n elements */
+void add_inplace(float* a, const float* b, long n, int threads);
+
 /**
  * One AdamW update of w[start, n) (torch.optim.AdamW as src/train/adamw.ts writes it), in double
  * precision like the JS loop and without contracted FMAs, so the same bits as the JS loop.

@@ -94,31 +94,51 @@ describe("wasm elementwise kernels (step arena) against the JS loops", () => {
     });
   });
 
-  for (const trainable of [false, true]) {
-    it(`RMSNorm forward and backward (${trainable ? "trainable" : "frozen"} weight)`, () => {
-      const rows = 6;
-      const d = 24;
-      const run = (arena: boolean) => {
-        const rng = Rng.fromSeed(8);
-        const x = randomIn(rows * d, 3, rng, arena);
-        const w = randomIn(d, 1, rng, false);
-        const dy = randomIn(rows * d, 1, rng, arena);
-        const dx = randomIn(rows * d, 1, rng, arena);
-        const dw = trainable ? randomIn(d, 1, rng, false) : null;
-        const { y, rinv } = rmsnormForward(x, w, rows, d, 1e-5);
-        rmsnormBackward(x, w, rinv, dy, dx, dw, rows, d);
-        return [...Array.from(y), ...Array.from(dx), ...Array.from(dw ?? [])];
-      };
-      const js = run(false);
-      const wasm = runInArena(() => run(true));
-      expect(wasm.length).toBe(js.length);
-      for (let i = 0; i < js.length; i++) {
-        expect(Math.abs((wasm[i] as number) - (js[i] as number))).toBeLessThan(
-          1e-5 * Math.max(1, Math.abs(js[i] as number)),
-        );
-      }
-    });
-  }
+  // every path against float64 JS loops; d = 24 leaves a tail after 16-wide sums, d = 130 is not
+  // a multiple of 4 (wasm falls back to JS there), rows = 300 splits across the threads
+  for (const kernel of swigluPaths)
+    for (const trainable of [false, true])
+      it(`RMSNorm forward and backward, ${kernel}, ${trainable ? "trainable" : "frozen"} weight, 1 and 2 threads`, () => {
+        for (const [rows, d] of [
+          [6, 24],
+          [300, 130],
+        ] as const) {
+          const run = (mode: "float64" | "arena") => {
+            const rng = Rng.fromSeed(8);
+            const arena = mode === "arena";
+            const draw = (n: number, scale: number, inArena: boolean) => {
+              const a = randomIn(n, scale, rng, inArena && arena);
+              return arena ? a : Float64Array.from(a);
+            };
+            const x = draw(rows * d, 3, true);
+            const w = draw(d, 1, false);
+            const dy = draw(rows * d, 1, true);
+            const dx = draw(rows * d, 1, true);
+            const dw = trainable ? draw(d, 1, false) : null;
+            const { y, rinv } = rmsnormForward(x, w, rows, d, 1e-5);
+            rmsnormBackward(x, w, rinv, dy, dx, dw, rows, d);
+            return [...Array.from(y), ...Array.from(dx), ...Array.from(dw ?? [])];
+          };
+          const js = run("float64");
+          setMatmulKernel(kernel);
+          try {
+            const f32 = runInArena(() => run("arena"));
+            expect(f32.length).toBe(js.length);
+            let worst = 0;
+            for (let i = 0; i < js.length; i++)
+              worst = Math.max(
+                worst,
+                Math.abs((f32[i] as number) - (js[i] as number)) / Math.max(1, Math.abs(js[i] as number)),
+              );
+            expect(worst).toBeLessThan(2e-5);
+            setMatmulThreads(2);
+            expect(runInArena(() => run("arena"))).toEqual(f32);
+          } finally {
+            setMatmulThreads(1);
+            setMatmulKernel("auto");
+          }
+        }
+      });
 
   const attentionCases = [
     { name: "ragged (T=7, hd=8, GQA 4/2)", shape: { batch: 2, seq: 7, heads: 4, kvHeads: 2, headDim: 8 } },

@@ -34,6 +34,31 @@ export interface NativeKernel {
     da: Float32Array,
     threads: number,
   ): void;
+  /** y = x·r·w per row, r = 1/√(mean(x²) + eps) into rinv */
+  rmsnormForward(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    rinv: Float32Array,
+    rows: number,
+    d: number,
+    eps: number,
+    threads: number,
+  ): void;
+  /** dx += the input gradient; dw (null: none) += Σ_rows dy·x̂ */
+  rmsnormBackward(
+    x: Float32Array,
+    w: Float32Array,
+    rinv: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array | null,
+    rows: number,
+    d: number,
+    threads: number,
+  ): void;
+  /** a += b (b at least as long as a) */
+  addInPlace(a: Float32Array, b: Float32Array, threads: number): void;
   /** one AdamW update of w[start..] (src/train/adamw.ts), the same bits as its JS loop */
   adamw(
     w: Float32Array,
@@ -122,8 +147,8 @@ export function loadNativeKernel(): NativeKernel | null {
     const holder = { exports: {} as NativeKernel };
     process.dlopen(holder, ADDON_PATH);
     const addon = holder.exports;
-    if (typeof addon.kernels !== "function" || typeof addon.adamw !== "function")
-      throw new Error("stale build (no kernels() or adamw()): rerun native/build.mjs");
+    if (typeof addon.kernels !== "function" || typeof addon.rmsnormForward !== "function")
+      throw new Error("stale build (no kernels() or rmsnormForward()): rerun native/build.mjs");
     // a known product (exact in float32) through every packing path of every kernel before trusting it
     const M = 13;
     const K = 9;

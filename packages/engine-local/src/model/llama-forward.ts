@@ -1,7 +1,7 @@
 import { kernelForArena } from "../kernels/elementwise-wasm.ts";
 import { allocLike, allocOutputLike, type FArray } from "../kernels/float-array.ts";
-import { matmul } from "../kernels/matmul.ts";
-import { chunkFor, OP, runTask, taskArgs } from "../kernels/parallel.ts";
+import { matmul, nativeOps } from "../kernels/matmul.ts";
+import { chunkFor, getMatmulThreads, OP, runTask, taskArgs } from "../kernels/parallel.ts";
 import { Rng } from "../kernels/rng.ts";
 import { allocArenaI32, enterArena } from "../kernels/wasm-memory.ts";
 import type { LlamaModel } from "./llama-model.ts";
@@ -110,6 +110,11 @@ export function qkNormInference(
 }
 
 function addInPlace(a: FArray, b: FArray): void {
+  const native = nativeOps();
+  if (native && a instanceof Float32Array && b instanceof Float32Array && b.length >= a.length) {
+    native.addInPlace(a, b, getMatmulThreads());
+    return;
+  }
   const k = kernelForArena(a, b);
   if (k) {
     const { i32 } = taskArgs();

@@ -1,6 +1,7 @@
 import { kernelForArena } from "../../kernels/elementwise-wasm.ts";
 import { allocOutputLike, type FArray } from "../../kernels/float-array.ts";
-import { chunkFor, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
+import { nativeOps } from "../../kernels/matmul.ts";
+import { chunkFor, getMatmulThreads, OP, runTask, taskArgs } from "../../kernels/parallel.ts";
 import { copyAllToScratch, copyToScratch, heapF32 } from "../../kernels/wasm-memory.ts";
 
 /** y = x · r · w with r = 1/√(mean(x²) + eps), per row of width d (HF LlamaRMSNorm). */
@@ -13,6 +14,17 @@ export function rmsnormForward(
 ): { y: FArray; rinv: FArray } {
   const y = allocOutputLike(x, rows * d);
   const rinv = allocOutputLike(x, rows);
+  const native = nativeOps();
+  if (
+    native &&
+    x instanceof Float32Array &&
+    w instanceof Float32Array &&
+    y instanceof Float32Array &&
+    rinv instanceof Float32Array
+  ) {
+    native.rmsnormForward(x, w, y, rinv, rows, d, eps, getMatmulThreads());
+    return { y, rinv };
+  }
   const k = d % 4 === 0 ? kernelForArena(x, y, rinv) : null;
   if (k) {
     const { i32, f32 } = taskArgs();
@@ -50,6 +62,19 @@ export function rmsnormBackward(
   rows: number,
   d: number,
 ): void {
+  const native = nativeOps();
+  if (
+    native &&
+    x instanceof Float32Array &&
+    w instanceof Float32Array &&
+    rinv instanceof Float32Array &&
+    dy instanceof Float32Array &&
+    dx instanceof Float32Array &&
+    (dw === null || dw instanceof Float32Array)
+  ) {
+    native.rmsnormBackward(x, w, rinv, dy, dx, dw, rows, d, getMatmulThreads());
+    return;
+  }
   const k = d % 4 === 0 ? kernelForArena(x, rinv, dy, dx) : null;
   if (k && dw instanceof Float32Array) {
     const [pw, pdw] = copyAllToScratch([w, dw]) as [number, number];
