@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { renderChat } from "@distillery/core";
 import type { GenerateRequest } from "../engine/engine-backend.ts";
 import type { PromptTokenScore } from "../engine/score-prompt.ts";
@@ -271,6 +272,8 @@ export async function createCompletion(input: CompletionInput): Promise<Record<s
   const prepared = prepare(input);
   const usages: ChoiceUsage[] = [];
   const controller = new AbortController();
+  // every choice listens on it (up to 16 prompts × n): not a leak, no warning
+  setMaxListeners(prepared.requests.length + 10, controller.signal);
   const onAbort = () => controller.abort();
   input.signal?.addEventListener("abort", onAbort, { once: true });
   const wantsPrompt = input.promptLogprobs !== undefined && input.promptLogprobs >= 0;
@@ -340,6 +343,8 @@ export function streamCompletion(input: CompletionInput): ReadableStream<Uint8Ar
   const prepared = prepare(input);
   const usages: ChoiceUsage[] = [];
   const controller = new AbortController();
+  // every choice listens on it (up to 16 prompts × n): not a leak, no warning
+  setMaxListeners(prepared.requests.length + 10, controller.signal);
   const onAbort = () => controller.abort();
   input.signal?.addEventListener("abort", onAbort, { once: true });
   const id = `${input.kind === "chat" ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`;
