@@ -95,6 +95,26 @@ describe("the config a mode builds", () => {
     expect(notes).toEqual([]);
   });
 
+  it("a teacher endpoint stays from logit to on-policy and goes with sft or feature", () => {
+    const endpoint = { teacherId: "tch_1" };
+    const logit = applyDistillationMode(base(), "logit").config;
+    const picked = {
+      ...logit,
+      distillation: { ...(logit.distillation as object), teacherEndpoint: endpoint },
+    };
+    const onPolicy = applyDistillationMode(picked, "on-policy").config;
+    expect(ZRunConfig.parse(onPolicy).distillation).toMatchObject({
+      mode: "on-policy",
+      teacherEndpoint: endpoint,
+    });
+    expect(
+      getAtPath(applyDistillationMode(picked, "sft").config, "distillation.teacherEndpoint"),
+    ).toBeUndefined();
+    expect(
+      getAtPath(applyDistillationMode(picked, "feature").config, "distillation.teacherEndpoint"),
+    ).toBeUndefined();
+  });
+
   it("without a teacher the schema names the teacher field", () => {
     const { config } = applyDistillationMode(base(), "logit");
     const r = ZRunConfig.safeParse(config);

@@ -130,6 +130,9 @@ export function applyDistillationMode(config: Config, mode: string): ModeChange 
   const prev = (getAtPath(config, "distillation") ?? {}) as Record<string, unknown>;
   const next: Record<string, unknown> = { ...DEFAULT_DISTILLATION, mode };
   if (needsTeacher(mode) && prev.teacher) next.teacher = prev.teacher;
+  // a teacher endpoint answers logit and on-policy only (no hidden states for feature)
+  if ((mode === "logit" || mode === "on-policy") && prev.teacherEndpoint)
+    next.teacherEndpoint = prev.teacherEndpoint;
   // feature mode always matches hidden states; a logit run keeps the ones it was given
   if (mode === "feature") next.feature = prev.feature ?? { layers: [], weight: 1 };
   else if (mode === "logit" && prev.feature) next.feature = prev.feature;
