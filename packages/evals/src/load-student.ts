@@ -33,7 +33,8 @@ export function loadStudent(modelDir: string, adapterDir?: string): LoadedStuden
   }
   return {
     generate(prompt, options) {
-      const ids = generateTokens(model, tokenizer.encode(prompt, true), {
+      // a rendered chat prompt: its template placed BOS already (engine-local's tokenizeExamples)
+      const ids = generateTokens(model, tokenizer.encode(prompt, false), {
         maxNewTokens: options.maxNewTokens,
         temperature: options.temperature,
         topP: options.topP ?? 1,

