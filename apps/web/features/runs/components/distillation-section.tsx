@@ -106,8 +106,7 @@ export function DistillationSection(props: {
               endpoint ? (
                 <span data-testid="teacher-hint">
                   endpoint {endpoint.model} at {endpoint.baseUrl}: asked per batch for its top-k
-                  prompt_logprobs (vLLM); its tokenizer is checked through its /tokenize at launch (CPU
-                  engine)
+                  prompt_logprobs (vLLM); its tokenizer is checked through its /tokenize at launch
                 </span>
               ) : (
                 teacherHint({ teacher, student: props.student, match, checksTokenizer, engine })

@@ -14,8 +14,8 @@ import { readModelTokenizer } from "./teacher-tokenizers.ts";
 
 /**
  * Logit and on-policy runs whose teacher is an endpoint (distillation.teacherEndpoint): the
- * endpoint must be a teacher of this workspace speaking the OpenAI protocol, the run must be a
- * CPU run (the GPU trainer does not ask endpoints yet), and the endpoint must share the
+ * endpoint must be a teacher of this workspace speaking the OpenAI protocol (both engines ask
+ * it: engine-local and trainer-hf), and the endpoint must share the
  * student's tokenizer — asked through its /tokenize (vLLM's) on a probe text, the run's special
  * tokens added to the student as the engine adds them. Refused before queueing, naming both
  * tokenizers and the first differing token; an endpoint that cannot say is refused too.
@@ -37,10 +37,6 @@ export async function checkEndpointTeacher(
   if (endpoint.api !== "openai")
     return refuse(
       `teacher endpoint "${endpoint.name}" speaks ollama's /api/chat, which returns no prompt_logprobs: logit and on-policy distillation need an OpenAI-compatible server that does (vLLM)`,
-    );
-  if (config.engine !== "local")
-    return refuse(
-      `an endpoint teacher runs with the CPU engine only for now; the ${config.engine} engine needs a catalog teacher or stored teacher logits`,
     );
   const student = studentId
     ? await db.model.findUnique({ where: { id: studentId }, select: { name: true, location: true } })
