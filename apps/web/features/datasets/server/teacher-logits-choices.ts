@@ -64,14 +64,18 @@ export async function listTeacherLogitsChoices(
   ];
   const artifacts: TeacherLogitsChoice[] = [];
   for (const row of ordered) {
-    const refusal =
-      teacherLogitsSettingsRefusal(row, use) ??
-      teacherLogitsTokenizerRefusal(
-        row,
-        use,
-        { name: student?.name ?? draft.student, vocab: studentVocab },
-        await readVocab(teacherLogitsLocation(row.id)),
-      );
+    const refusal = !draft.datasetVersionId
+      ? {
+          reason: `pick the run's dataset version first (these teacher logits belong to ${row.versionId})`,
+          field: "body.config.data.datasetVersionId",
+        }
+      : (teacherLogitsSettingsRefusal(row, use) ??
+        teacherLogitsTokenizerRefusal(
+          row,
+          use,
+          { name: student?.name ?? draft.student, vocab: studentVocab },
+          await readVocab(teacherLogitsLocation(row.id)),
+        ));
     artifacts.push({ ...toView(row), refusal });
   }
   return { artifacts };

@@ -312,6 +312,7 @@ describe("the run form's artifact picker", () => {
     expect((await at({ topK: 50 }))?.field).toBe("body.config.distillation.topK");
     expect((await at({ systemPrompt: "be brief" }))?.field).toBe("body.config.data.systemPrompt");
     expect(await at({ topK: 20 })).toBeNull();
+    expect((await at({ datasetVersionId: "" }))?.reason).toMatch(/^pick the run's dataset version first/);
   });
 
   it("a bad draft is a 400 naming the field", async () => {
