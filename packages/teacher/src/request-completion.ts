@@ -1,5 +1,4 @@
-import type { IncomingMessage } from "node:http";
-import { readText, sendRequest } from "./http-send.ts";
+import { dropBody, type PooledResponse, sendPooled } from "./http-send.ts";
 import {
   estimateTokens,
   type NormalizedCompletion,
@@ -90,10 +89,10 @@ export function buildMessages(
   return messages;
 }
 
-async function failFromStatus(res: IncomingMessage, endpoint: TeacherEndpoint): Promise<never> {
+async function failFromStatus(res: PooledResponse, endpoint: TeacherEndpoint): Promise<never> {
   const name = endpoint.name;
-  const status = res.statusCode ?? 0;
-  const text = await readText(res).catch(() => "");
+  const status = res.statusCode;
+  const text = await res.body.text().catch(() => "");
   if (status === 401 || status === 403) {
     throw new TeacherError("auth", `teacher "${name}" rejected the API key (HTTP ${status})`, { status });
   }
@@ -129,6 +128,9 @@ function describeFetchError(e: unknown, name: string, reason: "timeout" | "cance
   if (reason === "cancel") return new TeacherError("aborted", "cancelled");
   const err = e as Error & { cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? (err as { code?: string }).code ?? "";
+  // undici's own: no byte for the idle timeout, before the headers or between chunks
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT")
+    return new TeacherError("timeout", `teacher "${name}" stopped answering (timed out)`);
   if (code === "ETEACHERADDRESS")
     return new TeacherError("bad_request", `teacher "${name}" refused: ${err.message}`);
   // the socket closed mid-answer
@@ -137,6 +139,7 @@ function describeFetchError(e: unknown, name: string, reason: "timeout" | "cance
     err.message === "socket hang up" ||
     err.message === "terminated" ||
     code === "ECONNRESET" ||
+    code === "UND_ERR_SOCKET" ||
     (err as { code?: string }).code === "ECONNRESET"
   ) {
     return new TeacherError("dropped", `teacher "${name}" dropped the connection mid-answer`);
@@ -162,43 +165,29 @@ export async function requestCompletion(
   const idleMs = options.idleTimeoutMs ?? 120_000;
   const name = endpoint.name;
   const req = buildRequest(endpoint, messages, sampling, stream, options.ollamaThink ?? true);
-  const controller = new AbortController();
-  let reason: "timeout" | "cancel" | null = null;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    if (timer) timer.refresh();
-    else
-      timer = setTimeout(() => {
-        reason = "timeout";
-        controller.abort();
-      }, idleMs);
-  };
-  const onCancel = () => {
-    reason = "cancel";
-    controller.abort();
-  };
-  if (options.signal?.aborted) throw new TeacherError("aborted", "cancelled");
-  options.signal?.addEventListener("abort", onCancel, { once: true });
+  const signal = options.signal;
+  if (signal?.aborted) throw new TeacherError("aborted", "cancelled");
   const started = performance.now();
   let firstByteMs = 0;
   let sentAt = 0;
-  arm();
+  let res: PooledResponse | undefined;
   try {
-    const res = await sendRequest(req.url, {
+    // the idle timeout (before the headers, between chunks) and the cancel are the pool's: no
+    // timer, controller or listener of ours per request
+    res = await sendPooled(req.url, {
       method: "POST",
       headers: req.headers,
       body: JSON.stringify(req.body),
-      signal: controller.signal,
+      idleTimeoutMs: idleMs,
+      ...(signal ? { signal } : {}),
       onSent: () => {
         sentAt = performance.now();
       },
     });
-    arm();
-    const status = res.statusCode ?? 0;
+    const status = res.statusCode;
     if (status < 200 || status >= 300) await failFromStatus(res, endpoint);
     const type = String(res.headers["content-type"] ?? "");
     if (type.includes("text/html")) {
-      res.destroy();
       throw new TeacherError(
         "not_a_teacher",
         `teacher "${name}" answered with an HTML page, not a chat completion`,
@@ -208,14 +197,13 @@ export async function requestCompletion(
     let body: OpenAiCompletionBody | OllamaChatBody;
     const onChunk = () => {
       if (firstByteMs === 0) firstByteMs = performance.now() - started;
-      arm();
     };
     if (stream && type.includes("text/event-stream")) {
-      body = await readOpenAiStream(res, name, onChunk);
+      body = await readOpenAiStream(res.body, name, onChunk);
     } else if (stream && endpoint.api === "ollama") {
-      body = await readOllamaStream(res, name, onChunk);
+      body = await readOllamaStream(res.body, name, onChunk);
     } else {
-      const text = await readText(res);
+      const text = await res.body.text();
       onChunk();
       if (text.trim() === "")
         throw new TeacherError("empty", `teacher "${name}" answered with an empty body`);
@@ -231,11 +219,13 @@ export async function requestCompletion(
       throw new TeacherError("empty", `teacher "${name}" answered with empty text`);
     }
     const timed: TimedCompletion = { ...completion, latencyMs: performance.now() - started, firstByteMs };
-    // when the request's write was seen (the benchmark refuses a row without it)
+    // when undici said so (the benchmark refuses a row without it)
     if (sentAt) timed.sentAt = sentAt;
     return timed;
   } catch (e) {
-    const error = describeFetchError(e, name, reason);
+    const error = describeFetchError(e, name, signal?.aborted ? "cancel" : null);
+    // a half-read body holds its connection: drop it
+    dropBody(res);
     // a model ollama says cannot think separately: ask again without `think` (inline tags, if any)
     if (
       endpoint.api === "ollama" &&
@@ -243,15 +233,8 @@ export async function requestCompletion(
       error.kind === "bad_request" &&
       /think/i.test(error.message)
     ) {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onCancel);
       return requestCompletion(endpoint, messages, sampling, { ...options, ollamaThink: false });
     }
-    // a half-read body holds its connection: drop it
-    if (!controller.signal.aborted) controller.abort();
     throw error;
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onCancel);
   }
 }
