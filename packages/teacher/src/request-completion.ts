@@ -1,4 +1,5 @@
-import { dropBody, type PooledResponse, sendPooled } from "./http-send.ts";
+import type { IncomingMessage } from "node:http";
+import { readText, sendRequest } from "./http-send.ts";
 import {
   estimateTokens,
   type NormalizedCompletion,
@@ -89,10 +90,10 @@ export function buildMessages(
   return messages;
 }
 
-async function failFromStatus(res: PooledResponse, endpoint: TeacherEndpoint): Promise<never> {
+async function failFromStatus(res: IncomingMessage, endpoint: TeacherEndpoint): Promise<never> {
   const name = endpoint.name;
-  const status = res.statusCode;
-  const text = await res.body.text().catch(() => "");
+  const status = res.statusCode ?? 0;
+  const text = await readText(res).catch(() => "");
   if (status === 401 || status === 403) {
     throw new TeacherError("auth", `teacher "${name}" rejected the API key (HTTP ${status})`, { status });
   }
@@ -128,9 +129,6 @@ function describeFetchError(e: unknown, name: string, reason: "timeout" | "cance
   if (reason === "cancel") return new TeacherError("aborted", "cancelled");
   const err = e as Error & { cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? (err as { code?: string }).code ?? "";
-  // undici's own: no byte for the idle timeout, before the headers or between chunks
-  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT")
-    return new TeacherError("timeout", `teacher "${name}" stopped answering (timed out)`);
   if (code === "ETEACHERADDRESS")
     return new TeacherError("bad_request", `teacher "${name}" refused: ${err.message}`);
   // the socket closed mid-answer
@@ -139,7 +137,6 @@ function describeFetchError(e: unknown, name: string, reason: "timeout" | "cance
     err.message === "socket hang up" ||
     err.message === "terminated" ||
     code === "ECONNRESET" ||
-    code === "UND_ERR_SOCKET" ||
     (err as { code?: string }).code === "ECONNRESET"
   ) {
     return new TeacherError("dropped", `teacher "${name}" dropped the connection mid-answer`);
@@ -165,29 +162,43 @@ export async function requestCompletion(
   const idleMs = options.idleTimeoutMs ?? 120_000;
   const name = endpoint.name;
   const req = buildRequest(endpoint, messages, sampling, stream, options.ollamaThink ?? true);
-  const signal = options.signal;
-  if (signal?.aborted) throw new TeacherError("aborted", "cancelled");
+  const controller = new AbortController();
+  let reason: "timeout" | "cancel" | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (timer) timer.refresh();
+    else
+      timer = setTimeout(() => {
+        reason = "timeout";
+        controller.abort();
+      }, idleMs);
+  };
+  const onCancel = () => {
+    reason = "cancel";
+    controller.abort();
+  };
+  if (options.signal?.aborted) throw new TeacherError("aborted", "cancelled");
+  options.signal?.addEventListener("abort", onCancel, { once: true });
   const started = performance.now();
   let firstByteMs = 0;
   let sentAt = 0;
-  let res: PooledResponse | undefined;
+  arm();
   try {
-    // the idle timeout (before the headers, between chunks) and the cancel are the pool's: no
-    // timer, controller or listener of ours per request
-    res = await sendPooled(req.url, {
+    const res = await sendRequest(req.url, {
       method: "POST",
       headers: req.headers,
       body: JSON.stringify(req.body),
-      idleTimeoutMs: idleMs,
-      ...(signal ? { signal } : {}),
+      signal: controller.signal,
       onSent: () => {
         sentAt = performance.now();
       },
     });
-    const status = res.statusCode;
+    arm();
+    const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) await failFromStatus(res, endpoint);
     const type = String(res.headers["content-type"] ?? "");
     if (type.includes("text/html")) {
+      res.destroy();
       throw new TeacherError(
         "not_a_teacher",
         `teacher "${name}" answered with an HTML page, not a chat completion`,
@@ -197,13 +208,14 @@ export async function requestCompletion(
     let body: OpenAiCompletionBody | OllamaChatBody;
     const onChunk = () => {
       if (firstByteMs === 0) firstByteMs = performance.now() - started;
+      arm();
     };
     if (stream && type.includes("text/event-stream")) {
-      body = await readOpenAiStream(res.body, name, onChunk);
+      body = await readOpenAiStream(res, name, onChunk);
     } else if (stream && endpoint.api === "ollama") {
-      body = await readOllamaStream(res.body, name, onChunk);
+      body = await readOllamaStream(res, name, onChunk);
     } else {
-      const text = await res.body.text();
+      const text = await readText(res);
       onChunk();
       if (text.trim() === "")
         throw new TeacherError("empty", `teacher "${name}" answered with an empty body`);
@@ -219,13 +231,11 @@ export async function requestCompletion(
       throw new TeacherError("empty", `teacher "${name}" answered with empty text`);
     }
     const timed: TimedCompletion = { ...completion, latencyMs: performance.now() - started, firstByteMs };
-    // when undici said so (the benchmark refuses a row without it)
+    // when the request's write was seen (the benchmark refuses a row without it)
     if (sentAt) timed.sentAt = sentAt;
     return timed;
   } catch (e) {
-    const error = describeFetchError(e, name, signal?.aborted ? "cancel" : null);
-    // a half-read body holds its connection: drop it
-    dropBody(res);
+    const error = describeFetchError(e, name, reason);
     // a model ollama says cannot think separately: ask again without `think` (inline tags, if any)
     if (
       endpoint.api === "ollama" &&
@@ -233,8 +243,15 @@ export async function requestCompletion(
       error.kind === "bad_request" &&
       /think/i.test(error.message)
     ) {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onCancel);
       return requestCompletion(endpoint, messages, sampling, { ...options, ollamaThink: false });
     }
+    // a half-read body holds its connection: drop it
+    if (!controller.signal.aborted) controller.abort();
     throw error;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onCancel);
   }
 }
