@@ -75,8 +75,8 @@ export interface FakeTeacherOptions {
 export interface FakeTeacherTimings {
   /**
    * per chat request, in arrival order: the prompt, ms from body read to answer written, and
-   * when the answer was written (`answeredAt`: the system's monotonic clock in ms,
-   * `process.hrtime`, which every process on the machine shares)
+   * when the answer was written (`answeredAt`, stamped just before the write: the system's
+   * monotonic clock in ms, `process.hrtime`, which every process on the machine shares)
    */
   requests: { prompt: string; ms: number; answeredAt: number }[];
   /** this process's CPU (process.cpuUsage(), µs) */
@@ -146,6 +146,8 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
   const requests: RequestRecord[] = [];
   const timings: FakeTeacherTimings["requests"] = [];
   const eventCache = new Map<string, string>();
+  /** recordTimings: when a streamed answer began to be written */
+  const answeringAt = new WeakMap<ServerResponse, number>();
   const perPrompt = new Map<string, number>();
   let inFlight = 0;
   let maxInFlight = 0;
@@ -335,6 +337,9 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
     const tail =
       `data: ${JSON.stringify({ id: "cmpl", object: "chat.completion.chunk", model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, completion_tokens_details: { reasoning_tokens: reasoningPieces.length } } })}\n\n` +
       "data: [DONE]\n\n";
+    // the benchmark's stamp: before the write, so a preempted endpoint never stamps after its
+    // answer was read
+    if (options.recordTimings) answeringAt.set(res, Number(process.hrtime.bigint()) / 1e6);
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     await writeChunks(res, events, fault?.kind, tail, "data: {not json\n\n");
   };
@@ -432,7 +437,7 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}) {
             timings.push({
               prompt: lastUserMessage(body as { messages?: { role?: string; content?: unknown }[] }),
               ms: performance.now() - receivedAt,
-              answeredAt: Number(process.hrtime.bigint()) / 1e6,
+              answeredAt: answeringAt.get(res) ?? Number(process.hrtime.bigint()) / 1e6,
             });
         },
         () => res.destroy(),
