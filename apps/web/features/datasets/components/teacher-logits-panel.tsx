@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { useTeachers } from "@/features/teachers/hooks/use-teachers.ts";
 import { fetchJson } from "@/lib/client/api.ts";
 import { useTokenizerModels } from "../hooks/use-datasets.ts";
 import type { TeacherLogitsRequest, TeacherLogitsView } from "../server/teacher-logits.ts";
@@ -30,13 +31,49 @@ function formatSeconds(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+const ENDPOINT_PREFIX = "endpoint:";
+
+/** an endpoint's scoring rate as measured by earlier artifacts of this version (estimate or compute) */
+export function measuredEndpointRate(
+  artifacts: readonly TeacherLogitsView[],
+  endpointId: string,
+): { positionsPerSecond: number; artifactId: string } | null {
+  for (const a of artifacts) {
+    if (a.teacherEndpointId !== endpointId) continue;
+    if (a.status === "ready" && a.positions && a.seconds && a.seconds > 0)
+      return { positionsPerSecond: a.positions / a.seconds, artifactId: a.id };
+    const pps = a.estimate?.positionsPerSecond;
+    if (typeof pps === "number" && Number.isFinite(pps) && pps > 0)
+      return { positionsPerSecond: pps, artifactId: a.id };
+  }
+  return null;
+}
+
+function describeTime(a: TeacherLogitsView): string {
+  const e = a.estimate;
+  if (!e) return "";
+  if (e.seconds === null || !Number.isFinite(e.seconds))
+    return a.teacherEndpointId
+      ? "time unknown (the endpoint's scoring rate could not be measured)"
+      : "time unknown";
+  const rate =
+    a.teacherEndpointId && e.positionsPerSecond
+      ? ` at the endpoint's measured ${Math.round(e.positionsPerSecond).toLocaleString()} positions/s`
+      : "";
+  return `about ${formatSeconds(e.seconds)}${rate}`;
+}
+
 function describe(a: TeacherLogitsView): string {
   switch (a.status) {
     case "estimating":
-      return a.cancelRequested ? "stopping…" : "estimating size and time (one timed teacher batch)…";
+      return a.cancelRequested
+        ? "stopping…"
+        : a.teacherEndpointId
+          ? "checking the endpoint's tokenizer, then estimating size and time (one timed request)…"
+          : "estimating size and time (one timed teacher batch)…";
     case "estimated":
       return a.estimate
-        ? `estimate: ${formatBytes(a.estimate.bytes)}, about ${formatSeconds(a.estimate.seconds)} for ${a.estimate.positions.toLocaleString()} positions of ${a.estimate.rows.toLocaleString()} rows`
+        ? `estimate: ${formatBytes(a.estimate.bytes)}, ${describeTime(a)} for ${a.estimate.positions.toLocaleString()} positions of ${a.estimate.rows.toLocaleString()} rows`
         : "estimated";
     case "queued":
       return "queued";
@@ -64,7 +101,15 @@ function describe(a: TeacherLogitsView): string {
 export function TeacherLogitsPanel(props: { versionId: string; template: string }) {
   const client = useQueryClient();
   const models = useTokenizerModels();
-  const [teacherModelId, setTeacher] = useState("");
+  const teachers = useTeachers();
+  // OpenAI-compatible endpoints may answer prompt_logprobs (vLLM); ollama's API has none
+  const endpoints = (teachers.data?.teachers ?? []).filter((t) => t.api === "openai");
+  const [teacherChoice, setTeacher] = useState("");
+  const [tokenizerModelId, setTokenizerModel] = useState("");
+  const endpointId = teacherChoice.startsWith(ENDPOINT_PREFIX)
+    ? teacherChoice.slice(ENDPOINT_PREFIX.length)
+    : "";
+  const teacherModelId = endpointId ? tokenizerModelId : teacherChoice;
   const [k, setK] = useState(20);
   const [maxSeqLength, setMaxSeqLength] = useState(1024);
   const [template, setTemplate] = useState(props.template);
@@ -111,17 +156,39 @@ export function TeacherLogitsPanel(props: { versionId: string; template: string 
           <label htmlFor="teacher-logits-model">Teacher</label>
           <select
             id="teacher-logits-model"
-            value={teacherModelId}
+            value={teacherChoice}
             onChange={(e) => setTeacher(e.target.value)}
           >
-            <option value="">choose a model…</option>
+            <option value="">choose a model or an endpoint…</option>
             {(models.data ?? []).map((m) => (
               <option key={m.id} value={m.id}>
                 {m.name}
               </option>
             ))}
+            {endpoints.map((t) => (
+              <option key={t.id} value={`${ENDPOINT_PREFIX}${t.id}`}>
+                endpoint · {t.name} ({t.model})
+              </option>
+            ))}
           </select>
         </div>
+        {endpointId && (
+          <div className="field">
+            <label htmlFor="teacher-logits-tokenizer">Tokenizer of</label>
+            <select
+              id="teacher-logits-tokenizer"
+              value={tokenizerModelId}
+              onChange={(e) => setTokenizerModel(e.target.value)}
+            >
+              <option value="">choose the students' model…</option>
+              {(models.data ?? []).map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
         <div className="field">
           <label htmlFor="teacher-logits-k">Top-k</label>
           <input
@@ -150,6 +217,7 @@ export function TeacherLogitsPanel(props: { versionId: string; template: string 
           onClick={() =>
             estimate.mutate({
               teacherModelId,
+              ...(endpointId ? { teacherEndpointId: endpointId } : {}),
               k,
               maxSeqLength,
               template: template as TeacherLogitsRequest["template"],
@@ -159,7 +227,18 @@ export function TeacherLogitsPanel(props: { versionId: string; template: string 
           Estimate
         </button>
       </div>
-      {estimate.error && <p className="error">{estimate.error.message}</p>}
+      {endpointId && (
+        <p className="muted" data-testid="teacher-logits-endpoint-hint">
+          The endpoint scores the rows through /v1/completions with prompt_logprobs (vLLM); the rows are
+          tokenized with the chosen model's tokenizer, which the endpoint must share (checked through its
+          /tokenize before the estimate is queued). {endpointRateHint(list.data ?? [], endpointId)}
+        </p>
+      )}
+      {estimate.error && (
+        <p className="error" data-testid="teacher-logits-estimate-error">
+          {estimate.error.message}
+        </p>
+      )}
       {act.error && <p className="error">{act.error.message}</p>}
       {remove.error && (
         <p className="error" data-testid="teacher-logits-delete-error">
@@ -230,4 +309,11 @@ export function TeacherLogitsPanel(props: { versionId: string; template: string 
       )}
     </div>
   );
+}
+
+function endpointRateHint(artifacts: readonly TeacherLogitsView[], endpointId: string): string {
+  const rate = measuredEndpointRate(artifacts, endpointId);
+  return rate
+    ? `Measured scoring rate: ${Math.round(rate.positionsPerSecond).toLocaleString()} positions/s (artifact ${rate.artifactId}); the estimate times one request again.`
+    : "Its scoring rate is unknown until the estimate times one request.";
 }

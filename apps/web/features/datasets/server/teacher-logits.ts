@@ -4,13 +4,20 @@ import { CHAT_TEMPLATE_IDS } from "@distillery/core";
 import { QUEUES, QueueUnavailableError, type TeacherLogitsPayload } from "@distillery/jobs";
 import { z } from "zod";
 import { assertCanManage } from "@/features/auth/server/ownership.ts";
+import { checkEndpointSharesTokenizer } from "@/features/runs/server/check-endpoint-teacher.ts";
 import { AppError } from "@/lib/server/app-error.ts";
 import { getContext } from "@/lib/server/context.ts";
 import type { Actor } from "@/lib/server/with-route.ts";
 
 /** POST /api/dataset-versions/:versionId/teacher-logits: what to estimate (then compute). */
 export const ZTeacherLogitsRequest = z.object({
+  /**
+   * the teacher model; with `teacherEndpointId`, the model whose tokenizer (and chat template)
+   * the rows are tokenized with — the endpoint must share it, as the runs reading the artifact
+   */
   teacherModelId: z.string().min(1, "pick the teacher model"),
+  /** a teacher endpoint of the workspace (OpenAI-compatible, vLLM's prompt_logprobs) scores the rows */
+  teacherEndpointId: z.string().min(1).optional(),
   k: z.number().int().min(1, "k is 1 or more").max(1000, "k is at most 1000").default(20),
   maxSeqLength: z.number().int().min(8).max(131072).default(1024),
   /** the chat template and system prompt runs on this artifact will render with */
@@ -25,13 +32,25 @@ export interface TeacherLogitsView {
   id: string;
   versionId: string;
   teacherModelId: string;
+  /** set when a teacher endpoint scores the rows (teacherModelId then supplies the tokenizer) */
+  teacherEndpointId: string | null;
   teacherName: string;
   k: number;
   maxSeqLength: number;
   template: string;
   systemPrompt: string | null;
   status: string;
-  estimate: { rows: number; positions: number; bytes: number; seconds: number } | null;
+  /**
+   * size exact; time from one timed teacher batch (for an endpoint: its measured scoring rate,
+   * positionsPerSecond; seconds null when it could not be measured)
+   */
+  estimate: {
+    rows: number;
+    positions: number;
+    bytes: number;
+    seconds: number | null;
+    positionsPerSecond?: number;
+  } | null;
   progress: { rowsDone?: number; rows?: number };
   tokenizerSha256: string | null;
   rows: number | null;
@@ -51,6 +70,7 @@ export function toView(r: Row): TeacherLogitsView {
     id: r.id,
     versionId: r.versionId,
     teacherModelId: r.teacherModelId,
+    teacherEndpointId: r.teacherEndpointId,
     teacherName: r.teacherName,
     k: r.k,
     maxSeqLength: r.maxSeqLength,
@@ -111,13 +131,25 @@ export async function startTeacherLogits(
     ]);
   const teacher = await db.model.findFirst({
     where: { id: body.teacherModelId, workspaceId: actor.workspaceId },
-    select: { id: true, name: true, engines: true },
+    select: { id: true, name: true, engines: true, location: true },
   });
   if (!teacher) {
-    const reason = `teacher model ${body.teacherModelId} does not exist in this workspace`;
+    const reason = `${body.teacherEndpointId ? "tokenizer" : "teacher"} model ${body.teacherModelId} does not exist in this workspace`;
     throw new AppError("unprocessable", reason, [{ field: "body.teacherModelId", message: reason }]);
   }
-  if (teacher.engines.length > 0 && !teacher.engines.includes("local")) {
+  // an endpoint scores the rows: the model only tokenizes them, so its engines do not matter;
+  // the endpoint must be OpenAI-compatible and share the model's tokenizer (the run launch's check)
+  const endpoint = body.teacherEndpointId
+    ? await checkEndpointSharesTokenizer({
+        workspaceId: actor.workspaceId,
+        teacherId: body.teacherEndpointId,
+        model: teacher,
+        role: "tokenizer model",
+        specialTokens: [],
+        field: "body.teacherEndpointId",
+      })
+    : null;
+  if (!endpoint && teacher.engines.length > 0 && !teacher.engines.includes("local")) {
     const reason = `teacher model ${teacher.name} does not run on the local (CPU) engine that computes teacher logits`;
     throw new AppError("unprocessable", reason, [{ field: "body.teacherModelId", message: reason }]);
   }
@@ -125,13 +157,16 @@ export async function startTeacherLogits(
     workspaceId: actor.workspaceId,
     versionId,
     teacherModelId: teacher.id,
-    teacherName: teacher.name,
+    teacherName: endpoint ? `endpoint ${endpoint.name} (${endpoint.model})` : teacher.name,
     k: body.k,
     maxSeqLength: body.maxSeqLength,
     template: body.template,
     ...(body.systemPrompt ? { systemPrompt: body.systemPrompt } : {}),
     createdById: actor.userId || null,
   });
+  const created = endpoint
+    ? await db.teacherLogits.update({ where: { id: row.id }, data: { teacherEndpointId: endpoint.id } })
+    : row;
   try {
     await enqueue({ artifactId: row.id, workspaceId: actor.workspaceId, phase: "estimate" });
   } catch (e) {
@@ -141,7 +176,7 @@ export async function startTeacherLogits(
     });
     throw e;
   }
-  return { artifact: toView(row) };
+  return { artifact: toView(created) };
 }
 
 /** `compute` an estimated artifact, or `cancel` one that is waiting or being worked on. */
