@@ -218,6 +218,13 @@ test("stored teacher logits: pick a ready artifact (an unready one is disabled),
     "not ready",
   );
   await readyRadio.check();
+  // the summary shows the artifact the run reads, not the teacher it no longer loads
+  await expect(page.getByTestId("summary-teacher")).toContainText(`stored teacher logits ${ready}`);
+  await expect(page.getByTestId("summary-teacher")).toContainText(
+    / \d+(\.\d)? (B|KiB|MiB) read from storage/,
+  );
+  await expect(page.getByTestId("summary-teacher")).toContainText("no teacher memory");
+  await expect(page.getByTestId("summary-teacher")).not.toContainText("of weights");
   await page.getByRole("button", { name: "Launch run" }).click();
   await page.waitForURL(/\/runs\/run_[0-9a-f]+$/);
   const runId = page.url().match(/\/runs\/(run_[0-9a-f]+)$/)?.[1] as string;
@@ -295,4 +302,59 @@ test("demo:kd --studio runs: the compare view overlays their held-out accuracy, 
     await expect(page.getByTestId(`chart-compare-${metric}`)).toHaveAttribute("data-points", "8");
     await expect(legend(metric)).not.toContainText("demo:kd sft");
   }
+});
+
+test("teacher logits from an endpoint: the studio's own /v1 serving the teacher computes the artifact from the version page; an endpoint of another tokenizer is refused naming both", async ({
+  page,
+  request,
+  baseURL,
+}) => {
+  test.setTimeout(300_000);
+  // the studio serves the catalog's models on /v1 (prompt_logprobs, /v1/tokenize) to a read token
+  const token = (await (
+    await request.post("/api/tokens", {
+      data: { name: `kd endpoint ${tag}`, scope: "read", expiresInDays: 1 },
+    })
+  ).json()) as { id: string; token: string };
+  const addEndpoint = async (name: string, model: string) => {
+    const res = await request.post("/api/teachers", {
+      data: { name, api: "openai", baseUrl: `${baseURL}/v1`, model, apiKey: token.token },
+    });
+    expect(res.status()).toBeLessThan(300);
+  };
+  await addEndpoint(`served teacher ${tag}`, seeded.teacherId);
+  await addEndpoint(`served stranger ${tag}`, seeded.strangerId);
+
+  await page.goto(`/datasets/${seeded.datasetId}/versions/${seeded.versionId}`);
+  const panel = page.getByTestId("teacher-logits");
+  // an endpoint of another tokenizer: refused before anything is queued, naming both and the token
+  await panel
+    .getByLabel("Teacher")
+    .selectOption({ label: `endpoint · served stranger ${tag} (${seeded.strangerId})` });
+  await panel.getByLabel("Tokenizer of").selectOption(seeded.studentId);
+  await expect(panel.getByTestId("teacher-logits-endpoint-hint")).toContainText("scoring rate is unknown");
+  await panel.getByRole("button", { name: "Estimate" }).click();
+  await expect(panel.getByTestId("teacher-logits-estimate-error")).toHaveText(
+    new RegExp(
+      `^the student \\(kd student ${tag}\\) and the teacher \\(endpoint "served stranger ${tag}", model ${seeded.strangerId}\\) have different tokenizers: token \\d+ of the probe text is id \\d+ .* in the student and id \\d+ .* in the teacher$`,
+    ),
+  );
+  await expect(panel.getByTestId("teacher-logits-row").filter({ hasText: "served stranger" })).toHaveCount(0);
+
+  // the same tokenizer: estimated from one timed request, computed by the worker through the endpoint
+  await panel
+    .getByLabel("Teacher")
+    .selectOption({ label: `endpoint · served teacher ${tag} (${seeded.teacherId})` });
+  await panel.getByLabel("Top-k").fill("4");
+  await panel.getByLabel("Max length (tokens)").fill("64");
+  await panel.getByRole("button", { name: "Estimate" }).click();
+  const row = panel.getByTestId("teacher-logits-row").filter({ hasText: `endpoint served teacher ${tag}` });
+  await expect(row.getByTestId("teacher-logits-status")).toContainText(
+    /^estimate: [\d.]+ (KiB|MiB), about .+ at the endpoint's measured [\d,]+ positions\/s for [\d,]+ positions of [\d,]+ rows$/,
+    { timeout: 120_000 },
+  );
+  await expect(panel.getByTestId("teacher-logits-endpoint-hint")).toContainText("Measured scoring rate");
+  await row.getByRole("button", { name: "Compute" }).click();
+  await expect(row.getByTestId("teacher-logits-status")).toContainText(/^ready: /, { timeout: 180_000 });
+  await request.delete(`/api/tokens/${token.id}`);
 });

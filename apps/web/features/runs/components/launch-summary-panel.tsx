@@ -39,6 +39,8 @@ export function LaunchSummaryPanel(props: {
   /** the base model's and the teacher's sizes (distillation modes with a teacher) */
   student?: ModelSize | null;
   teacher?: (ModelSize & { name: string }) | null;
+  /** the stored teacher-logits artifact the run reads instead of loading the teacher */
+  artifact?: StoredLogits | null;
 }) {
   if (!props.config) return <p className="muted">Fix the fields marked in red to see the summary.</p>;
   const expected = expectedThroughput(props.throughput, parametersOf(props.student ?? null));
@@ -88,13 +90,20 @@ export function LaunchSummaryPanel(props: {
           </span>
         )}
       </dd>
-      {props.config.distillation.mode !== "sft" && (
-        <TeacherCostRow
-          config={props.config}
-          student={props.student ?? null}
-          teacher={props.teacher ?? null}
-          estimatedSeconds={s.estimatedSeconds}
+      {props.config.distillation.mode !== "sft" && props.config.distillation.teacherLogits ? (
+        <StoredLogitsRow
+          artifactId={props.config.distillation.teacherLogits.artifactId}
+          artifact={props.artifact ?? null}
         />
+      ) : (
+        props.config.distillation.mode !== "sft" && (
+          <TeacherCostRow
+            config={props.config}
+            student={props.student ?? null}
+            teacher={props.teacher ?? null}
+            estimatedSeconds={s.estimatedSeconds}
+          />
+        )
       )}
       <dt>Sequence length</dt>
       <dd data-testid="summary-truncation">
@@ -132,6 +141,45 @@ export function LaunchSummaryPanel(props: {
         )}
       </dd>
     </dl>
+  );
+}
+
+export interface StoredLogits {
+  id: string;
+  teacherName: string;
+  k: number;
+  bytes: number;
+  positions: number | null;
+  status: string;
+}
+
+/**
+ * A run reading stored teacher logits does not load the teacher: no teacher weights in memory and
+ * no teacher forward per step; it reads the artifact (its size) instead.
+ */
+function StoredLogitsRow(props: { artifactId: string; artifact: StoredLogits | null }) {
+  const a = props.artifact;
+  return (
+    <>
+      <dt>Teacher</dt>
+      <dd data-testid="summary-teacher">
+        stored teacher logits <span className="mono">{props.artifactId}</span>
+        {a ? (
+          <>
+            {" "}
+            ({a.teacherName}, top-{a.k}
+            {a.positions !== null && `, ${formatCount(a.positions)} positions`}):{" "}
+            {a.bytes > 0 ? `${formatBytes(a.bytes)} read from storage` : `size not known yet (${a.status})`}
+          </>
+        ) : (
+          <span className="muted"> (loading its size…)</span>
+        )}
+        <span className="muted">
+          {" "}
+          · the teacher is not loaded: no teacher memory and no teacher forward in the steps
+        </span>
+      </dd>
+    </>
   );
 }
 

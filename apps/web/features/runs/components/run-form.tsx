@@ -8,6 +8,7 @@ import {
   useLaunchRun,
   useModels,
   useRunDetail,
+  useTeacherLogitsChoices,
   useTeacherTokenizers,
   useThroughput,
   useVersionPrompts,
@@ -29,6 +30,7 @@ import { ExportSection } from "./export-section.tsx";
 import { SelectField, TextField } from "./form-fields.tsx";
 import { LaunchSummaryPanel } from "./launch-summary-panel.tsx";
 import { DataSection, EvaluationSection, ModelSection, TargetModules } from "./run-form-sections.tsx";
+import { teacherLogitsDraft } from "./teacher-logits-picker.tsx";
 
 type PresetId = (typeof RUN_PRESETS)[number]["id"] | "data";
 type FormConfig = Record<string, unknown>;
@@ -147,6 +149,14 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
   const teacher = models.data?.find((m) => m.id === teacherId);
   const specialTokens = (getAtPath(config, "specialTokens") as string[] | undefined) ?? [];
   const tokenizers = useTeacherTokenizers(model?.id ?? "", specialTokens, needsSameTokenizer(mode));
+  // a stored teacher-logits artifact replaces the teacher: the summary shows it (the picker's query)
+  const artifactId = String(getAtPath(config, "distillation.teacherLogits.artifactId") ?? "");
+  const logitsDraft = teacherLogitsDraft(config);
+  const logitsChoices = useTeacherLogitsChoices(
+    logitsDraft,
+    mode === "logit" && artifactId !== "" && logitsDraft.template !== "",
+  );
+  const artifact = artifactId ? (logitsChoices.data?.find((a) => a.id === artifactId) ?? null) : null;
 
   const parsed = useMemo(() => ZRunConfig.safeParse(config), [config]);
   const maxSeqLength = Number(getAtPath(config, "training.maxSeqLength"));
@@ -336,6 +346,7 @@ export function RunForm(props: { cloneId?: string; datasetVersionId?: string; mo
           fit={fit}
           student={model ?? (shape ? { parameters: null, shape } : null)}
           teacher={teacher ?? null}
+          artifact={artifact}
         />
         <div className="row">
           <button type="submit" disabled={launch.isPending}>

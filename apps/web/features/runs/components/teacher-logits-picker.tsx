@@ -1,11 +1,28 @@
 "use client";
 import { useId } from "react";
+import type { TeacherLogitsChoicesRequest } from "@/features/datasets/server/teacher-logits-choices.ts";
 import { useTeacherLogitsChoices } from "../hooks/use-runs.ts";
 import { getAtPath } from "../lib/config-path.ts";
 import { formatBytes } from "../lib/teacher-cost.ts";
 import type { Bind } from "./config-field.tsx";
 
 const FIELD = "distillation.teacherLogits";
+
+/** The launch's view of the form, as the choices route checks each artifact against it. */
+export function teacherLogitsDraft(config: Record<string, unknown>): TeacherLogitsChoicesRequest {
+  const systemPrompt = getAtPath(config, "data.systemPrompt");
+  const topK = getAtPath(config, "distillation.topK");
+  const maxSeqLength = Number(getAtPath(config, "training.maxSeqLength"));
+  return {
+    datasetVersionId: String(getAtPath(config, "data.datasetVersionId") ?? ""),
+    student: String(getAtPath(config, "model.id") ?? ""),
+    template: String(getAtPath(config, "data.template") ?? ""),
+    systemPrompt: typeof systemPrompt === "string" ? systemPrompt : null,
+    maxSeqLength: Number.isInteger(maxSeqLength) && maxSeqLength > 0 ? maxSeqLength : 1,
+    topK: typeof topK === "number" && Number.isInteger(topK) ? topK : null,
+    specialTokens: ((getAtPath(config, "specialTokens") as unknown[] | undefined) ?? []).map(String),
+  };
+}
 
 /**
  * Logit mode: read a stored teacher-logits artifact of the run's dataset version instead of
@@ -18,18 +35,7 @@ export function TeacherLogitsPicker(props: { config: Record<string, unknown>; bi
   const name = useId();
   const refBind = props.bind(FIELD);
   const chosen = String(getAtPath(config, `${FIELD}.artifactId`) ?? "");
-  const systemPrompt = getAtPath(config, "data.systemPrompt");
-  const topK = getAtPath(config, "distillation.topK");
-  const maxSeqLength = Number(getAtPath(config, "training.maxSeqLength"));
-  const draft = {
-    datasetVersionId: String(getAtPath(config, "data.datasetVersionId") ?? ""),
-    student: String(getAtPath(config, "model.id") ?? ""),
-    template: String(getAtPath(config, "data.template") ?? ""),
-    systemPrompt: typeof systemPrompt === "string" ? systemPrompt : null,
-    maxSeqLength: Number.isInteger(maxSeqLength) && maxSeqLength > 0 ? maxSeqLength : 1,
-    topK: typeof topK === "number" && Number.isInteger(topK) ? topK : null,
-    specialTokens: ((getAtPath(config, "specialTokens") as unknown[] | undefined) ?? []).map(String),
-  };
+  const draft = teacherLogitsDraft(config);
   const choices = useTeacherLogitsChoices(draft, draft.template !== "");
   const list = choices.data ?? [];
   const picked = list.find((a) => a.id === chosen);
