@@ -15,7 +15,10 @@ export interface EvaluateModelOptions {
   /** samples per task for pass@1 / cons@k (default 1) */
   k?: number;
   seed?: number;
-  /** generation threads (default: 2 when there is enough work and two cores, else 1) */
+  /**
+   * generation threads (default: 2 when tasks × k × maxNewTokens × the model's weights ≥ 1e11 and
+   * two cores, else 1: a worker thread's start-up outweighs a small model's generation)
+   */
   threads?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -40,8 +43,12 @@ export interface EvaluateModelResult {
   outputs: TaskOutput[];
 }
 
-// below this many generations a second thread costs more to start than it saves
-const MIN_WORK_FOR_THREADS = 64;
+// A worker thread boots tsx and imports the engine (and loads its own copy of the model): 1-2 s
+// on an idle core, 6-12 s on a loaded 2-core machine. Below this much work (generations × new
+// tokens × weights) a second thread costs more to start than it saves: the demo's 0.16 M-weight
+// student answered 200 held-out tasks (96 new tokens) in 6-11 s on one thread vs 21-26 s on two,
+// side by side at load 9-14; a 135 M student's 200 × 16 tokens (4e11) still splits.
+const MIN_WORK_FOR_THREADS = 1e11;
 
 /** Generates answers for every task (the model loaded once per thread) and scores them. */
 export async function evaluateModel(options: EvaluateModelOptions): Promise<EvaluateModelResult> {
@@ -55,13 +62,14 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
   };
   const total = options.tasks.length;
   const { availableParallelism } = await import("node:os");
+  // the main thread's student also counts reasoning tokens, so it is loaded either way
+  const student = loadStudent(options.modelDir, options.adapterDir);
+  const work = total * answer.k * answer.maxNewTokens * student.parameters;
   const threads =
-    options.threads ?? (total * answer.k >= MIN_WORK_FOR_THREADS ? Math.min(2, availableParallelism()) : 1);
+    options.threads ?? (work >= MIN_WORK_FOR_THREADS ? Math.min(2, availableParallelism()) : 1);
   let done = 0;
   const onAnswered = () => options.onProgress?.(++done, total);
   let answers: TaskAnswers[];
-  // the main thread's student also counts reasoning tokens, so it is loaded either way
-  const student = loadStudent(options.modelDir, options.adapterDir);
   if (threads > 1) {
     answers = await answerTasksInWorkers({ ...options, tasks: options.tasks, threads, answer, onAnswered });
   } else {

@@ -17,6 +17,8 @@ export interface LoadedStudent {
   /** continues a rendered prompt; returns only the new text, special tokens such as <think> kept */
   generate(prompt: string, options: GenerateOptions): { text: string; tokens: number };
   countTokens(text: string): number;
+  /** the model's weight count (embedding, layers, LM head if untied): what a generated token costs */
+  parameters: number;
 }
 
 export function loadStudent(modelDir: string, adapterDir?: string): LoadedStudent {
@@ -47,5 +49,23 @@ export function loadStudent(modelDir: string, adapterDir?: string): LoadedStuden
       return { text: known.length ? tokenizer.decode(known, false) : "", tokens: ids.length };
     },
     countTokens: (text) => tokenizer.encode(text, false).length,
+    parameters: countParameters(model.config),
   };
+}
+
+/** weights of a Llama-architecture model from its config (LoRA adapters left out: they are small) */
+function countParameters(c: {
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  tieWordEmbeddings?: boolean;
+}): number {
+  const d = c.hiddenSize;
+  const attn = d * c.numHeads * c.headDim * 2 + d * c.numKvHeads * c.headDim * 2;
+  const layer = attn + 3 * d * c.intermediateSize + 2 * d;
+  return c.vocabSize * d * (c.tieWordEmbeddings === false ? 2 : 1) + c.numLayers * layer + d;
 }
