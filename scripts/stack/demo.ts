@@ -2,7 +2,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createDb, listRunEvents, runMigrations } from "@distillery/db";
 import { createSupervisor, startServices } from "@distillery/services";
-import { generatePrismaClient, ROOT, startWorker } from "./apps.ts";
+import { ensurePrismaClient } from "../ensure-install.mjs";
+import { ROOT, startWorker } from "./apps.ts";
 import { seedDemoAt } from "./seed-demo.ts";
 
 /**
@@ -18,7 +19,9 @@ async function main(): Promise<number> {
   const dataDir = join(ROOT, ".data", `demo-${process.pid}`);
   let code = 1;
   try {
-    await generatePrismaClient();
+    // generated only when missing or older than the schema (as `npm run demo`'s ensure-then
+    // already checked): a forced `prisma generate` cost 6-15 s of every demo
+    ensurePrismaClient(ROOT);
     const urls = await startServices({ dataDir, supervisor, isEphemeral: true, log: () => {} });
     await runMigrations(urls.databaseUrl, join(ROOT, "prisma/migrations"));
     const seeded = await seedDemoAt({ ...urls, dataDir }, log);
