@@ -5,7 +5,7 @@
  * {"sft": {"steps_to_90", "final_accuracy"}, "logit": {…}, "on_policy": {…}, …}.
  *
  *   npm run demo:kd -- [--steps 400] [--eval-every 50] [--heldout 100] [--modes sft,logit,on_policy,on_policy_mixed]
- *     [--on-policy-beta 1] [--kd-temperature 4 (logit; on-policy 1)] [--kd-alpha 0] [--lr 5e-3] [--dir D] [--quiet]
+ *     [--on-policy-beta 1] [--kd-temperature 4 (logit; on-policy 1)] [--kd-alpha 0] [--lr 5e-3] [--seed 1] [--dir D] [--quiet]
  *     [--studio [--database-url URL (default $DATABASE_URL)] [--studio-url http://localhost:3000]]
  *
  * `--studio` also records the student runs in a studio's database (the one `npm start` serves)
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     "kd-temperature": { type: "string" },
     "kd-alpha": { type: "string" },
     lr: { type: "string" },
+    seed: { type: "string" },
     quiet: { type: "boolean" },
     studio: { type: "boolean" },
     "database-url": { type: "string" },
@@ -66,6 +67,7 @@ const result = await runKdComparison(dir, {
   kdTemperature: num(values["kd-temperature"]),
   kdAlpha: num(values["kd-alpha"]),
   learningRate: num(values.lr),
+  seed: num(values.seed),
   onPhase: (phase, s) => log(`[${s.toFixed(1)} s] ${phase}`),
   onEvent: (run, e) => {
     if (values.studio && e.type === "metric" && run.startsWith("student-")) {
