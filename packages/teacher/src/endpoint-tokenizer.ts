@@ -103,7 +103,9 @@ export async function compareEndpointTokenizer(
         body = JSON.parse(raw);
         break;
       }
-      if (status !== 404 && status !== 405) break;
+      // not served there: 404/405, or a redirect (a web app's sign-in page at the root, as the
+      // studio's own server answers /tokenize outside /v1): ask the next place
+      if (status !== 404 && status !== 405 && (status < 300 || status >= 400)) break;
     }
   } catch (e) {
     throw new TeacherError(

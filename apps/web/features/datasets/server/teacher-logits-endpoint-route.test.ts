@@ -95,8 +95,9 @@ beforeAll(async () => {
       return { modelDir, templateId: "phi3" };
     },
   });
-  // as the web app serves it: /tokenize beside /v1
+  // as the web app serves it: /tokenize beside /v1, and the root's /tokenize a sign-in redirect
   server = await serveOverHttp({
+    "POST /tokenize": async () => new Response(null, { status: 307, headers: { location: "/sign-in" } }),
     "POST /v1/completions": (req) => handleCompletions({ pool }, req),
     "POST /v1/tokenize": (req) => handleTokenize({ pool }, req),
   });
