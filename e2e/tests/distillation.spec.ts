@@ -322,21 +322,22 @@ test("teacher logits from an endpoint: the studio's own /v1 serving the teacher 
     });
     expect(res.status()).toBeLessThan(300);
   };
-  await addEndpoint(`served teacher ${tag}`, seeded.teacherId);
-  await addEndpoint(`served stranger ${tag}`, seeded.strangerId);
+  // the studio's /v1 names a catalog model by its name
+  await addEndpoint(`served teacher ${tag}`, `kd teacher ${tag}`);
+  await addEndpoint(`served stranger ${tag}`, `kd stranger ${tag}`);
 
   await page.goto(`/datasets/${seeded.datasetId}/versions/${seeded.versionId}`);
   const panel = page.getByTestId("teacher-logits");
   // an endpoint of another tokenizer: refused before anything is queued, naming both and the token
   await panel
     .getByLabel("Teacher")
-    .selectOption({ label: `endpoint · served stranger ${tag} (${seeded.strangerId})` });
+    .selectOption({ label: `endpoint · served stranger ${tag} (kd stranger ${tag})` });
   await panel.getByLabel("Tokenizer of").selectOption(seeded.studentId);
   await expect(panel.getByTestId("teacher-logits-endpoint-hint")).toContainText("scoring rate is unknown");
   await panel.getByRole("button", { name: "Estimate" }).click();
   await expect(panel.getByTestId("teacher-logits-estimate-error")).toHaveText(
     new RegExp(
-      `^the student \\(kd student ${tag}\\) and the teacher \\(endpoint "served stranger ${tag}", model ${seeded.strangerId}\\) have different tokenizers: token \\d+ of the probe text is id \\d+ .* in the student and id \\d+ .* in the teacher$`,
+      `^the student \\(kd student ${tag}\\) and the teacher \\(endpoint "served stranger ${tag}", model kd stranger ${tag}\\) have different tokenizers: token \\d+ of the probe text is id \\d+ .* in the student and id \\d+ .* in the teacher$`,
     ),
   );
   await expect(panel.getByTestId("teacher-logits-row").filter({ hasText: "served stranger" })).toHaveCount(0);
@@ -344,7 +345,7 @@ test("teacher logits from an endpoint: the studio's own /v1 serving the teacher 
   // the same tokenizer: estimated from one timed request, computed by the worker through the endpoint
   await panel
     .getByLabel("Teacher")
-    .selectOption({ label: `endpoint · served teacher ${tag} (${seeded.teacherId})` });
+    .selectOption({ label: `endpoint · served teacher ${tag} (kd teacher ${tag})` });
   await panel.getByLabel("Top-k").fill("4");
   await panel.getByLabel("Max length (tokens)").fill("64");
   await panel.getByRole("button", { name: "Estimate" }).click();
