@@ -355,7 +355,12 @@ test("teacher logits from an endpoint: the studio's own /v1 serving the teacher 
     { timeout: 120_000 },
   );
   await expect(panel.getByTestId("teacher-logits-endpoint-hint")).toContainText("Measured scoring rate");
+  const estimated = await row.getByTestId("teacher-logits-status").textContent();
   await row.getByRole("button", { name: "Compute" }).click();
   await expect(row.getByTestId("teacher-logits-status")).toContainText(/^ready: /, { timeout: 180_000 });
+  // the estimate next to what was measured, for the record
+  console.log(
+    `[endpoint teacher logits] ${estimated} | ${await row.getByTestId("teacher-logits-status").textContent()}`,
+  );
   await request.delete(`/api/tokens/${token.id}`);
 });
