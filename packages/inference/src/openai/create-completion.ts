@@ -132,7 +132,9 @@ interface Prepared {
 }
 
 /** the prompts as token ids with their text (text prompts are tokenized, id prompts decoded) */
-function promptsOf(input: CompletionInput): { ids: number[]; text: string }[] {
+export function promptsOf(
+  input: Pick<CompletionInput, "kind" | "model" | "prompts" | "promptIds">,
+): { ids: number[]; text: string }[] {
   const { tokenizer } = input.model;
   if (input.promptIds)
     return input.promptIds.map((ids) => ({
@@ -142,7 +144,11 @@ function promptsOf(input: CompletionInput): { ids: number[]; text: string }[] {
         false,
       ),
     }));
-  return input.prompts.map((text) => ({ ids: tokenizer.encode(text, true), text }));
+  // a chat prompt is template output that placed BOS itself (Llama's `{{ bos_token }}`): no
+  // special tokens of the tokenizer's own, as vLLM's chat endpoint and apply_chat_template; a raw
+  // completion prompt gets them, as vLLM's /v1/completions does by default
+  const addSpecialTokens = input.kind !== "chat";
+  return input.prompts.map((text) => ({ ids: tokenizer.encode(text, addSpecialTokens), text }));
 }
 
 /** Tokenizes, checks the context, and lays out prompts × n choices with their seeds. */
