@@ -53,7 +53,10 @@ describe("runTraining", () => {
       "loss",
       "tokens_per_second",
     ]);
-    const sample = events.find((e) => e.type === "sample");
+    // the sample of the trained model (step 200, loss ≈ 0.001); the step-100 one (loss ≈ 0.1) is
+    // still on the edge and differs with the kernel's rounding (native-avx512 said "<think>\nrple")
+    const sample = events.filter((e) => e.type === "sample").at(-1);
+    expect(sample?.type === "sample" && sample.step).toBe(200);
     expect(sample?.type === "sample" && sample.output).toBe("<think>\nred\n</think>\n\ngreen");
     expect(events.filter((e) => e.type === "artifact").map((e) => e.type === "artifact" && e.kind)).toEqual([
       "model",
