@@ -114,8 +114,9 @@ async function launchWatchAndCancel(page: Page) {
   await page.getByLabel("Run name").fill(`e2e run ${tag}`);
   await page.getByLabel("Base model").selectOption(seeded.modelId);
   await page.getByLabel("Dataset version").selectOption(seeded.versionId);
-  // long enough to watch, short steps: log every step, sample often, checkpoint rarely
-  await page.getByLabel("Max steps").fill("20000");
+  // long enough to watch (the native engine runs 20k of these steps in ~2 min), short steps: log
+  // every step, sample often, checkpoint rarely
+  await page.getByLabel("Max steps").fill("200000");
   await page.getByLabel("Per-device batch size").fill("8");
   await page.getByLabel("Logging steps").fill("1");
   await page.getByLabel("Eval strategy").selectOption("no");
@@ -132,7 +133,7 @@ async function launchWatchAndCancel(page: Page) {
 
   const summary = page.getByTestId("launch-summary");
   await expect(summary.getByTestId("summary-trainable")).not.toContainText("unknown");
-  await expect(summary.getByTestId("summary-steps")).toContainText("20.0k");
+  await expect(summary.getByTestId("summary-steps")).toContainText("200.0k");
 
   await page.getByRole("button", { name: "Launch run" }).click();
   await page.waitForURL(/\/runs\/run_[0-9a-f]+$/);
@@ -144,7 +145,7 @@ async function launchWatchAndCancel(page: Page) {
   await expect.poll(() => lossPoints(page), { timeout: 60_000 }).toBeGreaterThan(3);
   const before = await lossPoints(page);
   await expect.poll(() => lossPoints(page), { timeout: 30_000 }).toBeGreaterThan(before + 5);
-  await expect(page.getByTestId("run-progress")).toContainText(/step \d+\/20000/);
+  await expect(page.getByTestId("run-progress")).toContainText(/step \d+\/200000/);
 
   // a sample arrives with its reasoning folded (closed <details>)
   const sample = page.getByTestId("sample").first();
@@ -178,7 +179,7 @@ async function launchWatchAndCancel(page: Page) {
   await page.getByRole("link", { name: "Clone" }).click();
   await page.waitForURL(/\/runs\/new\?clone=run_/);
   await expect(page.getByLabel("Run name")).toHaveValue(`e2e run ${tag} (clone)`);
-  await expect(page.getByLabel("Max steps")).toHaveValue("20000");
+  await expect(page.getByLabel("Max steps")).toHaveValue("200000");
   await expect(page.getByLabel("Learning rate")).toHaveValue("0.005");
   await expect(page.getByLabel("Base model")).toHaveValue(seeded.modelId);
 }
