@@ -36,6 +36,7 @@ export {
   estimateTeacherLogits,
   type TeacherLogitsEstimate,
   type TeacherLogitsManifest,
+  topKRow,
 } from "./train/teacher-logits.ts";
 export {
   computeTeacherLogitsFromEndpoint,

@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 
 from distillery_trainer import serve
+from distillery_trainer.serve_scripted import ScriptedRunner
 from distillery_trainer.serve_protocol import (
     OpenAIError,
     ReasoningSplitter,
@@ -174,61 +175,6 @@ class Text(unittest.TestCase):
             vllm_command("python3", "/m", "base", "127.0.0.1", 8001, gpu_memory_utilization=1.5)
         lora = vllm_command("python3", "/m", "run_1", "0.0.0.0", 8001, adapter="/a")
         self.assertIn("--lora-modules run_1=/a", " ".join(lora))
-
-
-class FakeTokenizer:
-    def convert_ids_to_tokens(self, i: int) -> str:
-        return chr(i)
-
-
-class ScriptedRunner:
-    """serve.Runner's interface, one character a token, answering from a script on a thread per
-    sequence (a token every `delay` seconds); it counts rows that left because their client did."""
-
-    def __init__(self, script: str, context: int = 256, delay: float = 0.0):
-        self.script = script
-        self.context = context
-        self.delay = delay
-        self.tokenizer = FakeTokenizer()
-        self.active = 0
-        self.cancelled_rows = 0
-        self.seeds: List[Optional[int]] = []
-
-    def render_chat(self, messages: List[Dict[str, str]]) -> str:
-        return "".join(f"<|{m['role']}|>{m['content']}" for m in messages) + "<|assistant|><think>\n"
-
-    def encode(self, text: str) -> List[int]:
-        return [ord(c) for c in text]
-
-    def decode(self, ids: List[int]) -> str:
-        return "".join(chr(i) for i in ids)
-
-    def submit(self, seqs: List[serve.Sequence]) -> None:
-        for s in seqs:
-            self.seeds.append(s.choice_seed)
-            threading.Thread(target=self._run, args=(s,), daemon=True).start()
-
-    def _run(self, s: serve.Sequence) -> None:
-        self.active += 1
-        try:
-            for ch in self.script:
-                if s.cancelled.is_set():
-                    self.cancelled_rows += 1
-                    return
-                s.generated += 1
-                ev = serve.TokenEvent(ord(ch))
-                if s.params.top_logprobs >= 0:
-                    ev.logprob = -0.5
-                    ev.top = [(ord(ch), -0.5), (ord("?"), -1.5)][: s.params.top_logprobs]
-                s.out.put(("token", ev))
-                if s.generated >= s.max_new:
-                    s.out.put(serve.DONE_LENGTH)
-                    return
-                if self.delay:
-                    time.sleep(self.delay)
-            s.out.put(serve.DONE_STOP)
-        finally:
-            self.active -= 1
 
 
 class Http(unittest.TestCase):

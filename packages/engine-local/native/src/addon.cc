@@ -38,6 +38,17 @@ bool check(napi_env env, napi_status status, const char* what) {
   return false;
 }
 
+/** the call's first n arguments into argv; false, with a TypeError naming the signature, when fewer */
+bool call_args(napi_env env, napi_callback_info info, size_t n, napi_value* argv, const char* signature) {
+  size_t argc = n;
+  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), signature)) return false;
+  if (argc < n) {
+    napi_throw_type_error(env, nullptr, signature);
+    return false;
+  }
+  return true;
+}
+
 bool float32_array(napi_env env, napi_value v, const char* name, double need, float** out) {
   bool is = false;
   if (!check(env, napi_is_typedarray(env, v, &is), name)) return false;
@@ -84,14 +95,10 @@ bool bool_arg(napi_env env, napi_value v, const char* name, bool* out) {
 }
 
 napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "sgemm: arguments")) return nullptr;
-  if (argc < 12) {
-    napi_throw_type_error(env, nullptr,
-                          "sgemm(a, b, c, M, K, N, transA, transB, accumulate, alpha, threads, kernel)");
+  if (!call_args(env, info, 12, argv,
+                 "sgemm(a, b, c, M, K, N, transA, transB, accumulate, alpha, threads, kernel)"))
     return nullptr;
-  }
   int M, K, N, threads;
   bool transA, transB, accumulate;
   double alpha = 1;
@@ -156,13 +163,8 @@ bool same_length_arrays(napi_env env, napi_value* argv, const char* const* names
 template <int N>
 bool elementwise_args(napi_env env, napi_callback_info info, const char* const (&names)[N], float** arrays,
                       size_t* length, int* threads) {
-  size_t argc = N + 1;
   napi_value argv[N + 1];
-  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments")) return false;
-  if (argc < N + 1) {
-    napi_throw_type_error(env, nullptr, "expected the arrays and a thread count");
-    return false;
-  }
+  if (!call_args(env, info, N + 1, argv, "expected the arrays and a thread count")) return false;
   return same_length_arrays(env, argv, names, N, arrays, length) && int_arg(env, argv[N], "threads", threads);
 }
 
@@ -234,14 +236,8 @@ bool optional_float32_array(napi_env env, napi_value v, const char* name, double
 }
 
 napi_value RmsnormForward(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "rmsnormForward: arguments"))
-    return nullptr;
-  if (argc < 8) {
-    napi_throw_type_error(env, nullptr, "rmsnormForward(x, w, y, rinv, rows, d, eps, threads)");
-    return nullptr;
-  }
+  if (!call_args(env, info, 8, argv, "rmsnormForward(x, w, y, rinv, rows, d, eps, threads)")) return nullptr;
   int rows, d, threads;
   double eps = 0;
   if (!int_arg(env, argv[4], "rows", &rows) || !int_arg(env, argv[5], "d", &d) ||
@@ -261,14 +257,8 @@ napi_value RmsnormForward(napi_env env, napi_callback_info info) {
 }
 
 napi_value RmsnormBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "rmsnormBackward: arguments"))
-    return nullptr;
-  if (argc < 9) {
-    napi_throw_type_error(env, nullptr, "rmsnormBackward(x, w, rinv, dy, dx, dw, rows, d, threads)");
-    return nullptr;
-  }
+  if (!call_args(env, info, 9, argv, "rmsnormBackward(x, w, rinv, dy, dx, dw, rows, d, threads)")) return nullptr;
   int rows, d, threads;
   if (!int_arg(env, argv[6], "rows", &rows) || !int_arg(env, argv[7], "d", &d) ||
       !int_arg(env, argv[8], "threads", &threads))
@@ -294,13 +284,10 @@ napi_value AddInPlace(napi_env env, napi_callback_info info) {
 }
 
 napi_value AdamW(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
   napi_value argv[11];
-  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "adamw: arguments")) return nullptr;
-  if (argc < 11) {
-    napi_throw_type_error(env, nullptr, "adamw(w, g, m, v, start, beta1, beta2, eps, decay, stepSize, bc2Sqrt)");
+  if (!call_args(env, info, 11, argv,
+                 "adamw(w, g, m, v, start, beta1, beta2, eps, decay, stepSize, bc2Sqrt)"))
     return nullptr;
-  }
   static const char* const names[] = {"w", "g", "m", "v"};
   float* x[4];
   size_t n = 0;
@@ -317,14 +304,10 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
 }
 
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
   napi_value argv[13];
-  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "attentionForward: arguments"))
+  if (!call_args(env, info, 13, argv,
+                 "attentionForward(q, k, v, out, probs, seg, B, T, H, KVH, hd, threads, kernel)"))
     return nullptr;
-  if (argc < 13) {
-    napi_throw_type_error(env, nullptr, "attentionForward(q, k, v, out, probs, seg, B, T, H, KVH, hd, threads, kernel)");
-    return nullptr;
-  }
   int d[5], threads;
   Kernel kernel;
   if (!attention_dims(env, argv + 6, d) || !int_arg(env, argv[11], "threads", &threads) ||
@@ -364,15 +347,10 @@ napi_value AttentionForward(napi_env env, napi_callback_info info) {
 }
 
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
   napi_value argv[15];
-  if (!check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "attentionBackward: arguments"))
+  if (!call_args(env, info, 15, argv,
+                 "attentionBackward(q, k, v, probs, dout, dq, dk, dv, B, T, H, KVH, hd, threads, kernel)"))
     return nullptr;
-  if (argc < 15) {
-    napi_throw_type_error(env, nullptr,
-                          "attentionBackward(q, k, v, probs, dout, dq, dk, dv, B, T, H, KVH, hd, threads, kernel)");
-    return nullptr;
-  }
   int d[5], threads;
   Kernel kernel;
   if (!attention_dims(env, argv + 8, d) || !int_arg(env, argv[13], "threads", &threads) ||

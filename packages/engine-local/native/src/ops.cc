@@ -80,6 +80,25 @@ inline void chunk_range(long n, int chunks, int i, long* begin, long* end) {
 
 int chunks_for(long n, int threads) { return threads >= 2 && n >= PARALLEL_MIN ? CHUNKS : 1; }
 
+/** f(begin, end) on each of chunks_for(n, threads) ranges of n elements, the ranges shared by the pool */
+template <class F>
+void parallel_elements(long n, int threads, const F& f) {
+  struct Ctx {
+    const F* f;
+    long n;
+    int chunks;
+  } ctx{&f, n, chunks_for(n, threads)};
+  parallel_for(
+      ctx.chunks,
+      [](void* p, int i) {
+        const Ctx& c = *static_cast<const Ctx*>(p);
+        long b, e;
+        chunk_range(c.n, c.chunks, i, &b, &e);
+        if (e > b) (*c.f)(b, e);
+      },
+      &ctx, threads);
+}
+
 /** p[lo..=i] = softmax(scale·s[lo..=i]) in place, 0 elsewhere in [0, T) (assembly/attention.ts softmaxRow) */
 DISTILLERY_CLONES void softmax_row(float* __restrict p, int lo, int i, int T, float scale) {
   float* s = p + lo;
@@ -164,6 +183,24 @@ inline void row_range(int rows, int chunks, int i, int* r0, int* r1) {
   const int per = (rows + chunks - 1) / chunks;
   *r0 = std::min(rows, per * i);
   *r1 = std::min(rows, per * (i + 1));
+}
+
+/** f(r0, r1) on each of the row ranges of `rows` rows of d elements, the ranges shared by the pool */
+template <class F>
+void parallel_rows(int rows, int d, int threads, const F& f) {
+  struct Ctx {
+    const F* f;
+    int rows, chunks;
+  } ctx{&f, rows, chunks_for(static_cast<long>(rows) * d, threads)};
+  parallel_for(
+      ctx.chunks,
+      [](void* p, int i) {
+        const Ctx& c = *static_cast<const Ctx*>(p);
+        int r0, r1;
+        row_range(c.rows, c.chunks, i, &r0, &r1);
+        (*c.f)(r0, r1);
+      },
+      &ctx, threads);
 }
 
 /** rows of a causal block: products stop at the block's last row (a multiple of every kernel's MR) */
@@ -252,39 +289,11 @@ void attention_backward_unit(const AttentionJob& j, int u) {
 }  // namespace
 
 void swiglu_forward(const float* g, const float* u, float* a, float* sig, long n, int threads) {
-  struct Job {
-    const float *g, *u;
-    float *a, *sig;
-    long n;
-    int chunks;
-  } job{g, u, a, sig, n, chunks_for(n, threads)};
-  parallel_for(
-      job.chunks,
-      [](void* ctx, int i) {
-        const Job& j = *static_cast<const Job*>(ctx);
-        long b, e;
-        chunk_range(j.n, j.chunks, i, &b, &e);
-        if (e > b) swiglu_fwd_range(j.g + b, j.u + b, j.a + b, j.sig + b, e - b);
-      },
-      &job, threads);
+  parallel_elements(n, threads, [=](long b, long e) { swiglu_fwd_range(g + b, u + b, a + b, sig + b, e - b); });
 }
 
 void swiglu_backward(float* g, float* u, const float* sig, const float* da, long n, int threads) {
-  struct Job {
-    float *g, *u;
-    const float *sig, *da;
-    long n;
-    int chunks;
-  } job{g, u, sig, da, n, chunks_for(n, threads)};
-  parallel_for(
-      job.chunks,
-      [](void* ctx, int i) {
-        const Job& j = *static_cast<const Job*>(ctx);
-        long b, e;
-        chunk_range(j.n, j.chunks, i, &b, &e);
-        if (e > b) swiglu_bwd_range(j.g + b, j.u + b, j.sig + b, j.da + b, e - b);
-      },
-      &job, threads);
+  parallel_elements(n, threads, [=](long b, long e) { swiglu_bwd_range(g + b, u + b, sig + b, da + b, e - b); });
 }
 
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* probs, const int* seg,
@@ -326,58 +335,17 @@ void adamw_update(float* w, const float* g, float* m, float* v, long start, long
 }
 
 void rmsnorm_forward(const float* x, const float* w, float* y, float* rinv, int rows, int d, float eps, int threads) {
-  struct Job {
-    const float *x, *w;
-    float *y, *rinv;
-    int rows, d, chunks;
-    float eps;
-  } job{x, w, y, rinv, rows, d, chunks_for(static_cast<long>(rows) * d, threads), eps};
-  parallel_for(
-      job.chunks,
-      [](void* ctx, int i) {
-        const Job& j = *static_cast<const Job*>(ctx);
-        int r0, r1;
-        row_range(j.rows, j.chunks, i, &r0, &r1);
-        rms_fwd_rows(j.x, j.w, j.y, j.rinv, r0, r1, j.d, j.eps);
-      },
-      &job, threads);
+  parallel_rows(rows, d, threads, [=](int r0, int r1) { rms_fwd_rows(x, w, y, rinv, r0, r1, d, eps); });
 }
 
 void rmsnorm_backward(const float* x, const float* w, const float* rinv, const float* dy, float* dx, float* dw,
                       int rows, int d, int threads) {
   if (dw) rms_dw_rows(x, rinv, dy, dw, rows, d);
-  struct Job {
-    const float *x, *w, *rinv, *dy;
-    float* dx;
-    int rows, d, chunks;
-  } job{x, w, rinv, dy, dx, rows, d, chunks_for(static_cast<long>(rows) * d, threads)};
-  parallel_for(
-      job.chunks,
-      [](void* ctx, int i) {
-        const Job& j = *static_cast<const Job*>(ctx);
-        int r0, r1;
-        row_range(j.rows, j.chunks, i, &r0, &r1);
-        rms_bwd_rows(j.x, j.w, j.rinv, j.dy, j.dx, r0, r1, j.d);
-      },
-      &job, threads);
+  parallel_rows(rows, d, threads, [=](int r0, int r1) { rms_bwd_rows(x, w, rinv, dy, dx, r0, r1, d); });
 }
 
 void add_inplace(float* a, const float* b, long n, int threads) {
-  struct Job {
-    float* a;
-    const float* b;
-    long n;
-    int chunks;
-  } job{a, b, n, chunks_for(n, threads)};
-  parallel_for(
-      job.chunks,
-      [](void* ctx, int i) {
-        const Job& j = *static_cast<const Job*>(ctx);
-        long b, e;
-        chunk_range(j.n, j.chunks, i, &b, &e);
-        if (e > b) add_range(j.a + b, j.b + b, e - b);
-      },
-      &job, threads);
+  parallel_elements(n, threads, [=](long begin, long end) { add_range(a + begin, b + begin, end - begin); });
 }
 
 }  // namespace distillery

@@ -14,13 +14,11 @@ import {
   TeacherError,
 } from "@distillery/teacher/distill";
 import { EngineError } from "../engine-error.ts";
-import { withPackedWeights } from "../kernels/matmul-wasm.ts";
-import { runInArena } from "../kernels/wasm-memory.ts";
-import { type LlamaModel, packableWeights } from "../model/llama-model.ts";
+import type { LlamaModel } from "../model/llama-model.ts";
 import type { TeacherDistribution } from "../model/ops/distill-loss.ts";
 import type { DistillContext } from "./distillation.ts";
-import { onPolicyRng, sampleOnPolicyExample } from "./distillation.ts";
-import { type Batch, collateBatch, type TokenizedExample } from "./training-data.ts";
+import { sampleOnPolicyBatch } from "./distillation.ts";
+import type { Batch, TokenizedExample } from "./training-data.ts";
 import type { DistillStep } from "./training-step.ts";
 
 /**
@@ -217,43 +215,22 @@ export function createEndpointDistillStep(
   return async (step, microRows, batches, signal) => {
     const replaced: ({ batch: Batch; sampledLength: number } | null)[] = [];
     const trainedRows: (TokenizedExample | TokenizedExample[])[][] = [];
-    batches.forEach((b, i) => {
+    batches.forEach((_b, i) => {
       const rows = microRows[i] as (TokenizedExample | TokenizedExample[])[];
-      if (ctx.mode !== "on-policy") {
-        replaced.push(null);
-        trainedRows.push(rows);
-        return;
-      }
-      const rng = onPolicyRng(opts.seed, step, i);
-      if (rng.next() >= ctx.lmbda) {
-        replaced.push(null);
-        trainedRows.push(rows);
-        return;
-      }
-      const prompts = (rows as TokenizedExample[]).map((e) => ({
-        ids: e.ids.slice(0, e.completionStart),
-        completionStart: e.completionStart,
-      }));
-      const sampled = runInArena(() =>
-        withPackedWeights(packableWeights(model, false), () =>
-          prompts.map((e) =>
-            sampleOnPolicyExample(model, e, {
-              maxNewTokens: ctx.maxNewTokens,
-              temperature: ctx.samplingTemperature,
-              stopTokenIds: opts.stopTokenIds,
-              maxLen: opts.maxLen,
-              rng,
-            }),
-          ),
-        ),
-      );
-      // a sample of nothing (budget 0) scores nothing: it keeps its prompt only
-      const lengths = sampled.map((e) => e.ids.length - e.completionStart);
-      replaced.push({
-        batch: collateBatch(sampled, opts.padId, opts.completionOnly),
-        sampledLength: lengths.reduce((a, c) => a + c, 0) / Math.max(1, lengths.length),
-      });
-      trainedRows.push(sampled);
+      const onPolicy =
+        ctx.mode === "on-policy"
+          ? sampleOnPolicyBatch(
+              model,
+              (rows as TokenizedExample[]).map((e) => ({
+                ids: e.ids.slice(0, e.completionStart),
+                completionStart: e.completionStart,
+              })),
+              ctx,
+              { ...opts, step, microBatch: i },
+            )
+          : null;
+      replaced.push(onPolicy && { batch: onPolicy.batch, sampledLength: onPolicy.sampledLength });
+      trainedRows.push(onPolicy ? onPolicy.sampled : rows);
     });
     const dists: TeacherDistribution[] = [];
     let lpSum = 0;

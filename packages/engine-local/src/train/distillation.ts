@@ -9,14 +9,14 @@ import { createKvCache, forwardIncremental } from "../generate/kv-cache-forward.
 import { sampleToken } from "../generate/sample-token.ts";
 import { loadModelDir } from "../io/hf-model-dir.ts";
 import type { FArray } from "../kernels/float-array.ts";
-import { packWeights } from "../kernels/matmul-wasm.ts";
+import { packWeights, withPackedWeights } from "../kernels/matmul-wasm.ts";
 import { Rng } from "../kernels/rng.ts";
 import { runInArena } from "../kernels/wasm-memory.ts";
 import { type LlamaModel, packableWeights } from "../model/llama-model.ts";
 import { type EngineTokenizer, loadTokenizer } from "../tokenizer/engine-tokenizer.ts";
 import { checkFeatureLayers, createFeatureDistill, type FeatureDistill } from "./feature-distillation.ts";
 import { checkTeacherLogitsForRun, loadTeacherLogits, type TeacherLogits } from "./teacher-logits.ts";
-import type { TokenizedExample } from "./training-data.ts";
+import { type Batch, collateBatch, type TokenizedExample } from "./training-data.ts";
 
 /** What a distillation step needs beside the student: the frozen teacher and the loss settings. */
 export interface DistillContext {
@@ -168,6 +168,48 @@ export function sampleOnPolicyExample(
 /** the micro-batch's RNG for the on-policy coin and the sampling (reproducible under the seed) */
 export function onPolicyRng(seed: number, step: number, microBatch: number): Rng {
   return Rng.fromSeed(seed, 2_000_000 + step * 1024 + microBatch);
+}
+
+/**
+ * Micro-batch `microBatch` of `step` on-policy: GKD's coin (probability λ) and, when it falls so,
+ * the student's samples of the prompts collated as the batch to train on; null keeps the data.
+ */
+export function sampleOnPolicyBatch(
+  model: LlamaModel,
+  prompts: TokenizedExample[],
+  ctx: Pick<DistillContext, "lmbda" | "maxNewTokens" | "samplingTemperature">,
+  opts: {
+    seed: number;
+    step: number;
+    microBatch: number;
+    stopTokenIds: number[];
+    maxLen: number;
+    padId: number;
+    completionOnly: boolean;
+  },
+): { batch: Batch; sampled: TokenizedExample[]; sampledLength: number } | null {
+  const rng = onPolicyRng(opts.seed, opts.step, opts.microBatch);
+  if (rng.next() >= ctx.lmbda) return null;
+  const sampled = runInArena(() =>
+    withPackedWeights(packableWeights(model, false), () =>
+      prompts.map((e) =>
+        sampleOnPolicyExample(model, e, {
+          maxNewTokens: ctx.maxNewTokens,
+          temperature: ctx.samplingTemperature,
+          stopTokenIds: opts.stopTokenIds,
+          maxLen: opts.maxLen,
+          rng,
+        }),
+      ),
+    ),
+  );
+  // a sample of nothing (budget 0) scores nothing: it keeps its prompt only
+  const lengths = sampled.map((e) => e.ids.length - e.completionStart);
+  return {
+    batch: collateBatch(sampled, opts.padId, opts.completionOnly),
+    sampled,
+    sampledLength: lengths.reduce((a, c) => a + c, 0) / Math.max(1, lengths.length),
+  };
 }
 
 export { Rng };

@@ -9,10 +9,9 @@ import {
 import { EngineError } from "../engine-error.ts";
 import { generateTokens } from "../generate/generate-tokens.ts";
 import { describeMatmulKernel } from "../kernels/matmul.ts";
-import { packWeights, withPackedWeights } from "../kernels/matmul-wasm.ts";
+import { packWeights } from "../kernels/matmul-wasm.ts";
 import { getMatmulThreads, setMatmulThreads } from "../kernels/parallel.ts";
 import { Rng, shuffleInPlace } from "../kernels/rng.ts";
-import { runInArena } from "../kernels/wasm-memory.ts";
 import { packableWeights } from "../model/llama-model.ts";
 import { clipGradNorm, createAdamWState, stepAdamW } from "./adamw.ts";
 import {
@@ -22,12 +21,7 @@ import {
   saveCheckpoint,
   type TrainerState,
 } from "./checkpoint.ts";
-import {
-  type DistillContext,
-  loadDistillTeacher,
-  onPolicyRng,
-  sampleOnPolicyExample,
-} from "./distillation.ts";
+import { type DistillContext, loadDistillTeacher, sampleOnPolicyBatch } from "./distillation.ts";
 import { createEndpointDistillStep, loadEndpointDistill } from "./distillation-endpoint.ts";
 import { computeLrFactor, computeWarmupSteps } from "./lr-schedule.ts";
 import { prepareModelForRun } from "./prepare-model.ts";
@@ -468,7 +462,7 @@ export function describeCpuSubstitutions(t: EngineJob["config"]["training"]): st
  */
 function createDistillStep(
   ctx: DistillContext,
-  model: Parameters<typeof sampleOnPolicyExample>[0],
+  model: Parameters<typeof sampleOnPolicyBatch>[0],
   stopTokenIds: number[],
   padId: number,
   completionOnly: boolean,
@@ -492,27 +486,16 @@ function createDistillStep(
       ctx.mode !== "on-policy"
         ? undefined
         : (i, batch) => {
-            const rng = onPolicyRng(seed, step, i);
-            if (rng.next() >= ctx.lmbda) return null;
-            const examples = promptsOf(batch);
-            const sampled = runInArena(() =>
-              withPackedWeights(packableWeights(model, false), () =>
-                examples.map((e) =>
-                  sampleOnPolicyExample(model, e, {
-                    maxNewTokens: ctx.maxNewTokens,
-                    temperature: ctx.samplingTemperature,
-                    stopTokenIds,
-                    maxLen,
-                    rng,
-                  }),
-                ),
-              ),
-            );
-            const lengths = sampled.map((e) => e.ids.length - e.completionStart);
-            return {
-              batch: collateBatch(sampled, padId, completionOnly),
-              sampledLength: lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length),
-            };
+            const onPolicy = sampleOnPolicyBatch(model, promptsOf(batch), ctx, {
+              seed,
+              step,
+              microBatch: i,
+              stopTokenIds,
+              maxLen,
+              padId,
+              completionOnly,
+            });
+            return onPolicy && { batch: onPolicy.batch, sampledLength: onPolicy.sampledLength };
           },
   });
 }

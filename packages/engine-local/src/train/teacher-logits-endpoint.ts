@@ -1,24 +1,14 @@
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { idToTokenOf } from "@distillery/core";
 import { EngineError } from "../engine-error.ts";
 import { loadTokenizer } from "../tokenizer/engine-tokenizer.ts";
 import type { EndpointTeacher } from "./distillation-endpoint.ts";
 import {
+  createArtifactRows,
   prepareTeacherLogitsData,
   rowSpan,
   safetensorsSize,
-  sha256,
-  TEACHER_LOGITS_FILE,
-  TEACHER_LOGITS_FORMAT,
   type TeacherLogitsEstimate,
   type TeacherLogitsManifest,
   type TeacherLogitsOptions,
@@ -195,58 +185,25 @@ export async function computeTeacherLogitsFromEndpoint(
     Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, batches.length)) }, worker),
   );
 
-  const rows = data.rows;
-  const { header, total } = safetensorsSize(rows, data.positions, k);
-  const buf = Buffer.alloc(total);
-  header.copy(buf, 0);
-  const base = header.length;
-  const ids = new Int32Array(buf.buffer, buf.byteOffset + base, data.positions * k);
-  const offsets = new Int32Array(buf.buffer, buf.byteOffset + base + data.positions * k * 4, rows + 1);
-  const firsts = new Int32Array(
-    buf.buffer,
-    buf.byteOffset + base + data.positions * k * 4 + (rows + 1) * 4,
-    rows,
-  );
-  const lpOffset = base + data.positions * k * 4 + (rows + 1) * 4 + rows * 4;
-  offsets.set(data.offsets);
+  const artifact = createArtifactRows(data, k);
   for (const e of data.examples) {
     const r = e.source as number;
     const line = done.get(r) as SpoolLine;
-    const pos = data.offsets[r] as number;
-    if (line.ids.length !== ((data.offsets[r + 1] as number) - pos) * k)
+    if (line.ids.length !== ((data.offsets[r + 1] as number) - (data.offsets[r] as number)) * k)
       throw new EngineError(
         "data_invalid",
         `the spool ${spoolPath} holds another layout for row ${r} (other data or k): delete it and compute again`,
         { field: "k" },
       );
-    firsts[r] = line.first;
-    ids.set(line.ids, pos * k);
-    line.lp.forEach((h, i) => {
-      buf.writeUInt16LE(h, lpOffset + (pos * k + i) * 2);
-    });
+    artifact.setRow(r, line.first, line.ids, line.lp);
   }
-  const tokJson = JSON.stringify(tokenizer.json);
-  const manifest: TeacherLogitsManifest = {
-    format: TEACHER_LOGITS_FORMAT,
+  const manifest = artifact.write(outDir, tokenizer, {
     teacher: opts.teacherName ?? teacher.endpoint.name,
-    k,
-    tokenizer: { sha256: sha256(tokJson), vocabSize: vocabSizeOf(tokenizerDir) },
-    dataSha256: data.dataSha256,
+    vocabSize: vocabSizeOf(tokenizerDir),
     maxSeqLength: opts.maxSeqLength,
     completionOnly,
-    rows,
-    positions: data.positions,
-    bytes: total,
     seconds: (performance.now() - t0) / 1000,
-  };
-  const tmp = `${outDir}.${process.pid}.partial`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, TEACHER_LOGITS_FILE), buf);
-  writeFileSync(join(tmp, "tokenizer.json"), tokJson);
-  writeFileSync(join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  rmSync(outDir, { recursive: true, force: true });
-  renameSync(tmp, outDir);
+  });
   rmSync(spoolPath, { force: true });
   return manifest;
 }

@@ -139,7 +139,7 @@ export function fromF16(h: number): number {
 
 /**
  * The k largest entries of one row (ties: the lower id first, as a stable sort by value), with
- * their log-probabilities; O(vocab) for a small k.
+ * their log-probabilities; O(vocab) for a small k. Returns the row's log-sum-exp.
  */
 export function topKRow(
   logits: ArrayLike<number>,
@@ -149,7 +149,7 @@ export function topKRow(
   ids: Int32Array,
   logprobs: Float32Array | Float64Array,
   at: number,
-): void {
+): number {
   let max = Number.NEGATIVE_INFINITY;
   for (let j = 0; j < vocab; j++) max = Math.max(max, logits[o + j] as number);
   let sum = 0;
@@ -175,6 +175,7 @@ export function topKRow(
     ids[at + b] = topI[b] as number;
     logprobs[at + b] = (topV[b] as number) - lse;
   }
+  return lse;
 }
 
 export interface PreparedTeacherLogitsData {
@@ -295,22 +296,9 @@ export function computeTeacherLogits(
   const completionOnly = opts.completionOnly ?? true;
   const tokenizer = loadTokenizer(teacherDir);
   const data = prepareTeacherLogitsData(dataPath, tokenizer, opts.maxSeqLength, completionOnly);
-  const rows = data.rows;
-  const { header, total } = safetensorsSize(rows, data.positions, k);
-  const buf = Buffer.alloc(total);
-  header.copy(buf, 0);
-  const base = header.length;
-  const ids = new Int32Array(buf.buffer, buf.byteOffset + base, data.positions * k);
-  const offsets = new Int32Array(buf.buffer, buf.byteOffset + base + data.positions * k * 4, rows + 1);
-  const firsts = new Int32Array(
-    buf.buffer,
-    buf.byteOffset + base + data.positions * k * 4 + (rows + 1) * 4,
-    rows,
-  );
-  const lpOffset = base + data.positions * k * 4 + (rows + 1) * 4 + rows * 4;
+  const artifact = createArtifactRows(data, k);
   const teacher = loadModelDir(teacherDir);
   const release = packWeights(packableWeights(teacher, false), true);
-  offsets.set(data.offsets);
   const bs = opts.batchSize ?? 8;
   const n = data.examples.length;
   try {
@@ -319,41 +307,93 @@ export function computeTeacherLogits(
       const out = teacherRows(teacher, batch, completionOnly, k);
       out.forEach((o, j) => {
         const e = batch[j] as TokenizedExample;
-        const r = e.source as number;
-        const pos = data.offsets[r] as number;
-        firsts[r] = rowSpan(e, completionOnly).first;
-        ids.set(o.ids, pos * k);
-        for (let i = 0; i < o.logprobs.length; i++)
-          buf.writeUInt16LE(toF16(o.logprobs[i] as number), lpOffset + (pos * k + i) * 2);
+        artifact.setRow(
+          e.source as number,
+          rowSpan(e, completionOnly).first,
+          o.ids,
+          Array.from(o.logprobs, toF16),
+        );
       });
       opts.onProgress?.(Math.min(n, i0 + bs), n);
     }
   } finally {
     release();
   }
-  const tokJson = JSON.stringify(tokenizer.json);
-  const manifest: TeacherLogitsManifest = {
-    format: TEACHER_LOGITS_FORMAT,
+  return artifact.write(outDir, tokenizer, {
     teacher: opts.teacherName ?? teacherDir,
-    k,
-    tokenizer: { sha256: sha256(tokJson), vocabSize: teacher.config.vocabSize },
-    dataSha256: data.dataSha256,
+    vocabSize: teacher.config.vocabSize,
     maxSeqLength: opts.maxSeqLength,
     completionOnly,
-    rows,
-    positions: data.positions,
-    bytes: total,
     seconds: (performance.now() - t0) / 1000,
+  });
+}
+
+/**
+ * The artifact being filled, laid out as `teacher_logits.safetensors` is (header, ids,
+ * row_offsets, row_first, logprobs), whoever computes the rows (a local teacher or an endpoint).
+ */
+export interface ArtifactRows {
+  /** row r: the index of its first stored position, and k ids and k log-probs (f16 bits) a position */
+  setRow(r: number, first: number, ids: ArrayLike<number>, logprobsF16: ArrayLike<number>): void;
+  /** writes the folder (beside `outDir`, then renamed: whole or absent) and returns its manifest */
+  write(
+    outDir: string,
+    tokenizer: EngineTokenizer,
+    about: {
+      teacher: string;
+      vocabSize: number;
+      maxSeqLength: number;
+      completionOnly: boolean;
+      seconds: number;
+    },
+  ): TeacherLogitsManifest;
+}
+
+export function createArtifactRows(data: PreparedTeacherLogitsData, k: number): ArtifactRows {
+  const { rows, positions } = data;
+  const { header, total } = safetensorsSize(rows, positions, k);
+  const buf = Buffer.alloc(total);
+  header.copy(buf, 0);
+  const base = header.length;
+  const ids = new Int32Array(buf.buffer, buf.byteOffset + base, positions * k);
+  const offsets = new Int32Array(buf.buffer, buf.byteOffset + base + positions * k * 4, rows + 1);
+  const firsts = new Int32Array(buf.buffer, buf.byteOffset + base + positions * k * 4 + (rows + 1) * 4, rows);
+  const lpOffset = base + positions * k * 4 + (rows + 1) * 4 + rows * 4;
+  offsets.set(data.offsets);
+  return {
+    setRow(r, first, rowIds, logprobsF16) {
+      const pos = data.offsets[r] as number;
+      firsts[r] = first;
+      ids.set(rowIds, pos * k);
+      for (let i = 0; i < logprobsF16.length; i++)
+        buf.writeUInt16LE(logprobsF16[i] as number, lpOffset + (pos * k + i) * 2);
+    },
+    write(outDir, tokenizer, about) {
+      const tokJson = JSON.stringify(tokenizer.json);
+      const manifest: TeacherLogitsManifest = {
+        format: TEACHER_LOGITS_FORMAT,
+        teacher: about.teacher,
+        k,
+        tokenizer: { sha256: sha256(tokJson), vocabSize: about.vocabSize },
+        dataSha256: data.dataSha256,
+        maxSeqLength: about.maxSeqLength,
+        completionOnly: about.completionOnly,
+        rows,
+        positions,
+        bytes: total,
+        seconds: about.seconds,
+      };
+      const tmp = `${outDir}.${process.pid}.partial`;
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { recursive: true });
+      writeFileSync(join(tmp, TEACHER_LOGITS_FILE), buf);
+      writeFileSync(join(tmp, "tokenizer.json"), tokJson);
+      writeFileSync(join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+      rmSync(outDir, { recursive: true, force: true });
+      renameSync(tmp, outDir);
+      return manifest;
+    },
   };
-  const tmp = `${outDir}.${process.pid}.partial`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, TEACHER_LOGITS_FILE), buf);
-  writeFileSync(join(tmp, "tokenizer.json"), tokJson);
-  writeFileSync(join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  rmSync(outDir, { recursive: true, force: true });
-  renameSync(tmp, outDir);
-  return manifest;
 }
 
 /** A loaded artifact: the lookup of row r's position t. */
